@@ -1,0 +1,7 @@
+//! The fleet: its declaration (fleet file) and the domain types every layer shares.
+
+pub mod model;
+pub mod snapshot;
+
+pub use model::{Activity, ErrorKind, LifeState, Tier};
+pub use snapshot::{AgentView, EventView, FleetSnapshot, TickStats};

@@ -1,0 +1,113 @@
+//! The immutable picture of a fleet that the supervisor publishes after each tick.
+//! The console and `shoal status` draw from it; nothing in here touches tmux or SQLite.
+
+use super::model::{Activity, ErrorKind, LifeState, Tier};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// One agent as the operator should see it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AgentView {
+    /// Unique name within the fleet.
+    pub name: String,
+    /// Parent agent's name, if any.
+    pub parent: Option<String>,
+    /// Detection profile name (`claude`, `aider`, `shell`, …).
+    pub kind: String,
+    /// Lifecycle state of the current attempt.
+    pub state: LifeState,
+    /// Activity observed on the screen at the last capture.
+    pub activity: Activity,
+    /// Error shown on the screen, when there is one.
+    pub error: Option<ErrorKind>,
+    /// When the shown error says it resets (unix ms), if it says.
+    pub reset_at_ms: Option<i64>,
+    /// The rule (and region) that decided the activity, for the explanation view.
+    pub reason: Option<String>,
+    /// Current stall tier.
+    pub tier: Tier,
+    /// When the current tier was entered (unix ms).
+    pub tier_since_ms: i64,
+    /// When the next ladder step fires if nothing changes (unix ms); `None` when the
+    /// ladder is held (needs input, paused, ended).
+    pub next_action_at_ms: Option<i64>,
+    /// Last proof of life (unix ms).
+    pub last_progress_ms: i64,
+    /// Stall timeout for this agent, in milliseconds.
+    pub stall_timeout_ms: u64,
+    /// Attempt number, starting at 1.
+    pub attempt: u32,
+    /// tmux pane id (`%12`) of the current attempt.
+    pub pane: Option<String>,
+    /// tmux socket name the pane lives on.
+    pub server: Option<String>,
+    /// Exit status once the pane died.
+    pub exit_status: Option<i32>,
+    /// Supervision paused by the operator: no escalation.
+    pub paused: bool,
+    /// The latest capture of the pane, with ANSI escapes.
+    #[serde(skip)]
+    pub capture: Arc<str>,
+}
+
+/// Cost and health of the last supervisor tick.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TickStats {
+    /// Wall time of the tick in microseconds.
+    pub duration_us: u64,
+    /// Panes listed across all servers.
+    pub panes: usize,
+    /// Panes captured this tick.
+    pub captured: usize,
+    /// tmux servers that answered / that the fleet uses.
+    pub servers_up: usize,
+    /// Number of tmux servers the fleet uses.
+    pub servers: usize,
+    /// The last tick's error, if it failed.
+    pub error: Option<String>,
+}
+
+/// The whole fleet at one instant.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct FleetSnapshot {
+    /// Fleet name.
+    pub fleet: String,
+    /// When this snapshot was taken (unix ms).
+    pub taken_at_ms: i64,
+    /// Monotonic tick counter.
+    pub tick: u64,
+    /// Cost of the tick that produced it.
+    pub stats: TickStats,
+    /// Agents in declaration order; the tree is built from `parent`.
+    pub agents: Vec<AgentView>,
+}
+
+impl FleetSnapshot {
+    /// The agent with this name, if present.
+    pub fn agent(&self, name: &str) -> Option<&AgentView> {
+        self.agents.iter().find(|a| a.name == name)
+    }
+}
+
+/// One stored event, as the console and `shoal events` show it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventView {
+    /// Store id; increases with time.
+    pub id: i64,
+    /// When it happened (unix ms).
+    pub ts_ms: i64,
+    /// The agent it concerns, if any.
+    pub agent: Option<String>,
+    /// Attempt of that agent.
+    pub attempt: Option<u32>,
+    /// What happened: `state`, `activity`, `tier`, `nudge`, `warn`, `kill`, `exit`, `retry`, …
+    pub kind: String,
+    /// Tier at the time, when relevant.
+    pub tier: Option<Tier>,
+    /// Human-readable detail.
+    pub detail: String,
+    /// The detection rule that caused it, when there is one.
+    pub rule: Option<String>,
+    /// Whether a capture is stored with the event.
+    pub has_capture: bool,
+}

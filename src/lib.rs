@@ -1,0 +1,8 @@
+//! shoal: a terminal console that supervises a fleet of AI coding agents in tmux panes.
+
+pub mod fleet;
+pub mod profile;
+pub mod sim;
+pub mod store;
+pub mod supervisor;
+pub mod tmux;

@@ -1,0 +1,57 @@
+//! What the operator (console or CLI) can ask the supervisor to do.
+
+use serde::{Deserialize, Serialize};
+
+/// An operator request addressed to one agent. The console sends these over a channel;
+/// the CLI writes them to the store's command table when a supervisor is running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verb", rename_all = "kebab-case")]
+pub enum Command {
+    /// Send the profile's approve keys to an agent that needs input.
+    Approve { agent: String },
+    /// Send the profile's deny keys to an agent that needs input.
+    Deny { agent: String },
+    /// Start an ended agent again as a new attempt.
+    Retry { agent: String },
+    /// Interrupt, wait the grace period, then kill; ends `cancelled`.
+    Cancel { agent: String },
+    /// Kill the pane now; ends `killed`.
+    Kill { agent: String },
+    /// Type the nudge message now.
+    Nudge { agent: String },
+    /// Type a line of text literally, then Enter.
+    Send { agent: String, text: String },
+    /// Hold (or release) the stall ladder for this agent.
+    Pause { agent: String, paused: bool },
+}
+
+impl Command {
+    /// The agent this command is about.
+    pub fn agent(&self) -> &str {
+        match self {
+            Command::Approve { agent }
+            | Command::Deny { agent }
+            | Command::Retry { agent }
+            | Command::Cancel { agent }
+            | Command::Kill { agent }
+            | Command::Nudge { agent }
+            | Command::Send { agent, .. }
+            | Command::Pause { agent, .. } => agent,
+        }
+    }
+
+    /// The verb, as the CLI spells it.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Command::Approve { .. } => "approve",
+            Command::Deny { .. } => "deny",
+            Command::Retry { .. } => "retry",
+            Command::Cancel { .. } => "cancel",
+            Command::Kill { .. } => "kill",
+            Command::Nudge { .. } => "nudge",
+            Command::Send { .. } => "send",
+            Command::Pause { paused: true, .. } => "pause",
+            Command::Pause { paused: false, .. } => "resume",
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Talking to tmux: server lifecycle and one-shot commands (through `tmux_interface`),
+//! and a control-mode client for the polling hot path (one round trip per tick).
+//!
+//! Everything reaches tmux as an argument vector; shoal never builds a shell string.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Session that holds every agent window on a fleet's tmux server.
+pub const SESSION: &str = "shoal";
+/// Name of the placeholder window that keeps the session alive when no agent runs.
+pub const KEEPER_WINDOW: &str = "_shoal";
+/// Pane option naming the agent that runs in the pane.
+pub const AGENT_OPTION: &str = "@shoal_agent";
+/// Pane option holding the attempt number of that agent.
+pub const ATTEMPT_OPTION: &str = "@shoal_attempt";
+
+/// What went wrong talking to tmux.
+#[derive(Debug, Error)]
+pub enum TmuxError {
+    /// The tmux binary is not installed or not on PATH.
+    #[error("tmux is not installed or not on PATH ({0}); install tmux (e.g. `apt-get install tmux`)")]
+    NotInstalled(String),
+    /// No server listens on the socket.
+    #[error("the tmux server `{socket}` is not running; start the fleet with `shoal up`")]
+    ServerDown { socket: String },
+    /// tmux answered a command with an error.
+    #[error("tmux {command} failed: {message}")]
+    Command { command: String, message: String },
+    /// The control-mode connection broke or answered out of order.
+    #[error("tmux control client on `{socket}`: {message}")]
+    Protocol { socket: String, message: String },
+    /// Spawning or talking to the tmux process failed.
+    #[error("tmux i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// One pane as `list-panes -a` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaneInfo {
+    /// Pane id, e.g. `%3`. Unique for the server's lifetime.
+    pub pane_id: String,
+    /// Window id, e.g. `@2`.
+    pub window_id: String,
+    /// Window name.
+    pub window_name: String,
+    /// pid of the pane's first process.
+    pub pid: u32,
+    /// `#{pane_dead}`: the process exited (panes are kept with remain-on-exit).
+    pub dead: bool,
+    /// `#{pane_dead_status}` once dead, when tmux knows it.
+    pub dead_status: Option<i32>,
+    /// Pane size in cells.
+    pub width: u16,
+    /// Pane size in cells.
+    pub height: u16,
+    /// `#{window_activity}`: unix seconds of the window's last output.
+    pub window_activity: i64,
+    /// `@shoal_agent` pane option, when shoal started the pane.
+    pub agent: Option<String>,
+    /// `@shoal_attempt` pane option.
+    pub attempt: Option<u32>,
+}
+
+/// How to start one agent in a new window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowSpec {
+    /// Window name (the agent name).
+    pub name: String,
+    /// Command line, run by the pane's shell exactly as written by the user.
+    pub cmd: String,
+    /// Start directory.
+    pub cwd: Option<PathBuf>,
+    /// Extra environment for the pane.
+    pub env: Vec<(String, String)>,
+    /// Agent name stored in the `@shoal_agent` pane option.
+    pub agent: String,
+    /// Attempt number stored in the `@shoal_attempt` pane option.
+    pub attempt: u32,
+}
+
+/// The operations the supervisor needs from one tmux server. Implemented by the
+/// control-mode client (hot path), the one-shot client (CLI without a supervisor) and
+/// by scripted fakes in tests.
+pub trait TmuxBackend {
+    /// Socket name of the server.
+    fn socket(&self) -> &str;
+    /// Every pane on the server.
+    fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError>;
+    /// The visible screen of each pane, with ANSI escapes, in one round trip.
+    /// `None` for a pane that vanished meanwhile.
+    fn capture_panes(&mut self, panes: &[String]) -> Result<Vec<Option<String>>, TmuxError>;
+    /// Send tmux key names (`Enter`, `Escape`, `C-c`, `y`).
+    fn send_keys(&mut self, pane: &str, keys: &[String]) -> Result<(), TmuxError>;
+    /// Type text literally (no key-name lookup).
+    fn send_text(&mut self, pane: &str, text: &str) -> Result<(), TmuxError>;
+    /// Kill the window that holds this pane.
+    fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError>;
+    /// Start an agent in a new window of the shoal session; returns its pane id.
+    fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError>;
+}
