@@ -55,3 +55,12 @@ impl Command {
         }
     }
 }
+
+/// What became of a command: a short line for the console footer or the CLI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommandOutcome {
+    /// The command as it was asked.
+    pub command: Command,
+    /// `Ok(what was done)` or `Err(why not, and what to do)`.
+    pub result: Result<String, String>,
+}

@@ -2,4 +2,4 @@
 
 pub mod command;
 
-pub use command::Command;
+pub use command::{Command, CommandOutcome};
