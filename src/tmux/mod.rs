@@ -19,7 +19,9 @@ pub const ATTEMPT_OPTION: &str = "@shoal_attempt";
 #[derive(Debug, Error)]
 pub enum TmuxError {
     /// The tmux binary is not installed or not on PATH.
-    #[error("tmux is not installed or not on PATH ({0}); install tmux (e.g. `apt-get install tmux`)")]
+    #[error(
+        "tmux is not installed or not on PATH ({0}); install tmux (e.g. `apt-get install tmux`)"
+    )]
     NotInstalled(String),
     /// No server listens on the socket.
     #[error("the tmux server `{socket}` is not running; start the fleet with `shoal up`")]

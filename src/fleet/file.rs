@@ -1,0 +1,447 @@
+//! The fleet file (`shoal.toml`): parsing and validation. Every error names the file,
+//! the line and column, the bad value and what to write instead, and is raised before
+//! any agent starts.
+
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+use toml::Spanned;
+
+/// Default stall timeout when the fleet file sets none.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default poll interval.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// Default grace period between a cancel's interrupt and the kill.
+pub const DEFAULT_CANCEL_GRACE: Duration = Duration::from_secs(10);
+/// Default number of agent windows per tmux server before another server is used.
+pub const DEFAULT_AGENTS_PER_SERVER: usize = 100;
+/// Default text typed into a stalled agent's pane.
+pub const DEFAULT_NUDGE: &str = "You seem stalled. Report your status, then continue.";
+
+/// A validated fleet declaration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fleet {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Fleet name; names the tmux socket `shoal-<name>` and the store file.
+    pub name: String,
+    /// Default stall timeout.
+    pub stall_timeout: Duration,
+    /// How often the supervisor ticks.
+    pub poll_interval: Duration,
+    /// Text typed (then Enter) at the nudge tier.
+    pub nudge_message: String,
+    /// Wait between a cancel's interrupt and the kill.
+    pub cancel_grace: Duration,
+    /// Agents per tmux server before the next server is used.
+    pub agents_per_server: usize,
+    /// Type the profile's continue message once a shown rate-limit reset time has passed.
+    pub resume_after_reset: bool,
+    /// Agents in declaration order.
+    pub agents: Vec<AgentSpec>,
+}
+
+/// One declared agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentSpec {
+    /// Unique name: letters, digits, `-` and `_`.
+    pub name: String,
+    /// Command line, run by the pane's shell as written.
+    pub cmd: String,
+    /// Start directory (with `~` expanded).
+    pub cwd: Option<PathBuf>,
+    /// Detection profile; guessed from `cmd` when absent.
+    pub kind: Option<String>,
+    /// First message, typed once the agent is ready.
+    pub task: Option<String>,
+    /// Parent agent's name.
+    pub parent: Option<String>,
+    /// Stall timeout for this agent.
+    pub stall_timeout: Duration,
+    /// Extra environment.
+    pub env: BTreeMap<String, String>,
+}
+
+/// A fleet file problem, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetFileError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: usize,
+    /// 1-based column, when known.
+    pub column: usize,
+    /// What is wrong, quoting the value.
+    pub message: String,
+    /// What to write instead.
+    pub hint: String,
+}
+
+impl fmt::Display for FleetFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
+        if !self.hint.is_empty() {
+            write!(f, "\n  hint: {}", self.hint)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FleetFileError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    fleet: Option<Spanned<RawFleet>>,
+    #[serde(default)]
+    agent: Vec<Spanned<RawAgent>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFleet {
+    name: Spanned<String>,
+    stall_timeout: Option<Spanned<String>>,
+    poll_interval: Option<Spanned<String>>,
+    nudge_message: Option<String>,
+    cancel_grace: Option<Spanned<String>>,
+    agents_per_server: Option<Spanned<i64>>,
+    #[serde(default)]
+    resume_after_reset: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAgent {
+    name: Spanned<String>,
+    cmd: Spanned<String>,
+    cwd: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    task: Option<String>,
+    parent: Option<Spanned<String>>,
+    stall_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    env: BTreeMap<Spanned<String>, String>,
+}
+
+fn name_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$").expect("static regex"))
+}
+
+/// Check a fleet or agent name: letters, digits, `-`, `_`, at most 64, not starting
+/// with `-`, and not the name shoal reserves for its keeper window.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name == crate::tmux::KEEPER_WINDOW {
+        return Err(format!("the name {name:?} is reserved by shoal"));
+    }
+    if name_re().is_match(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the name {name:?} cannot be used: names are 1-64 letters, digits, '-' or '_', not starting with '-'"
+        ))
+    }
+}
+
+/// Parse a duration such as `500ms`, `3s`, `5m`, `1h` or `1h 30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d.is_zero() => Err(format!("duration {text:?} must be more than zero")),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("bad duration {text:?} ({e})")),
+    }
+}
+
+const DURATION_HINT: &str = "write a duration like \"500ms\", \"3s\", \"5m\" or \"1h\"";
+
+/// Expand a leading `~` to the home directory.
+pub fn expand_home(path: &str) -> PathBuf {
+    if let Some(rest) = path
+        .strip_prefix("~/")
+        .or(if path == "~" { Some("") } else { None })
+    {
+        if let Some(home) = std::env::var_os("HOME") {
+            return PathBuf::from(home).join(rest);
+        }
+    }
+    PathBuf::from(path)
+}
+
+struct Locator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, span: Range<usize>, message: String, hint: &str) -> FleetFileError {
+        let start = span.start.min(self.text.len());
+        let before = &self.text[..start];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        FleetFileError {
+            path: self.path.to_path_buf(),
+            line,
+            column,
+            message,
+            hint: hint.to_string(),
+        }
+    }
+
+    fn duration(&self, value: &Spanned<String>, field: &str) -> Result<Duration, FleetFileError> {
+        parse_duration(value.get_ref())
+            .map_err(|e| self.at(value.span(), format!("{field}: {e}"), DURATION_HINT))
+    }
+}
+
+/// Read and validate a fleet file.
+pub fn load(path: &Path) -> Result<Fleet, FleetFileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FleetFileError {
+        path: path.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!("cannot read the fleet file: {e}"),
+        hint: "pass an existing file with -f FILE, or create ./shoal.toml".into(),
+    })?;
+    parse(path, &text)
+}
+
+/// Parse and validate fleet file text; `path` is used in messages and to resolve nothing else.
+pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
+    let loc = Locator { path, text };
+    let raw: RawFile = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        loc.at(
+            span,
+            e.message().trim().to_string(),
+            "see the fleet file reference in the README",
+        )
+    })?;
+    let Some(fleet) = raw.fleet else {
+        return Err(loc.at(
+            0..0,
+            "the [fleet] table is missing".into(),
+            "start the file with [fleet] and name = \"my-fleet\"",
+        ));
+    };
+    let rf = fleet.into_inner();
+    check_name(rf.name.get_ref()).map_err(|e| {
+        loc.at(
+            rf.name.span(),
+            format!("fleet name: {e}"),
+            "e.g. name = \"demo\"",
+        )
+    })?;
+    let stall_timeout = match &rf.stall_timeout {
+        Some(v) => loc.duration(v, "stall_timeout")?,
+        None => DEFAULT_STALL_TIMEOUT,
+    };
+    let poll_interval = match &rf.poll_interval {
+        Some(v) => loc.duration(v, "poll_interval")?,
+        None => DEFAULT_POLL_INTERVAL,
+    };
+    let cancel_grace = match &rf.cancel_grace {
+        Some(v) => loc.duration(v, "cancel_grace")?,
+        None => DEFAULT_CANCEL_GRACE,
+    };
+    let agents_per_server = match &rf.agents_per_server {
+        Some(v) if (1..=1000).contains(v.get_ref()) => *v.get_ref() as usize,
+        Some(v) => {
+            return Err(loc.at(
+                v.span(),
+                format!("agents_per_server = {} is out of range", v.get_ref()),
+                "use a number from 1 to 1000 (about 100 keeps each tmux server cheap)",
+            ))
+        }
+        None => DEFAULT_AGENTS_PER_SERVER,
+    };
+
+    let mut agents = Vec::with_capacity(raw.agent.len());
+    let mut seen: HashMap<String, Range<usize>> = HashMap::new();
+    let mut parent_spans: HashMap<String, Range<usize>> = HashMap::new();
+    for spanned in raw.agent {
+        let a = spanned.into_inner();
+        let name = a.name.get_ref().clone();
+        check_name(&name).map_err(|e| {
+            loc.at(
+                a.name.span(),
+                format!("agent name: {e}"),
+                "e.g. name = \"worker-1\"",
+            )
+        })?;
+        if let Some(first) = seen.get(&name) {
+            let first_line = loc.at(first.clone(), String::new(), "").line;
+            return Err(loc.at(
+                a.name.span(),
+                format!("duplicate agent name {name:?} (first declared on line {first_line})"),
+                "give every agent a unique name",
+            ));
+        }
+        seen.insert(name.clone(), a.name.span());
+        if a.cmd.get_ref().trim().is_empty() {
+            return Err(loc.at(
+                a.cmd.span(),
+                format!("agent {name:?}: cmd is empty"),
+                "write the command line that starts the agent, e.g. cmd = \"claude\"",
+            ));
+        }
+        let cwd = match &a.cwd {
+            Some(c) => {
+                let p = expand_home(c.get_ref());
+                if !p.is_dir() {
+                    return Err(loc.at(
+                        c.span(),
+                        format!("agent {name:?}: cwd {:?} is not a directory", c.get_ref()),
+                        "create the directory or fix the path (~ means your home directory)",
+                    ));
+                }
+                Some(p)
+            }
+            None => None,
+        };
+        if let Some(k) = &a.kind {
+            check_name(k.get_ref()).map_err(|e| {
+                loc.at(
+                    k.span(),
+                    format!("agent {name:?}: kind: {e}"),
+                    "use a profile name such as claude, codex, aider, gemini or shell",
+                )
+            })?;
+        }
+        let stall = match &a.stall_timeout {
+            Some(v) => loc.duration(v, &format!("agent {name:?}: stall_timeout"))?,
+            None => stall_timeout,
+        };
+        let mut env = BTreeMap::new();
+        for (k, v) in a.env {
+            let key_ok = !k.get_ref().is_empty()
+                && !k.get_ref().starts_with(|c: char| c.is_ascii_digit())
+                && k.get_ref()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !key_ok {
+                return Err(loc.at(
+                    k.span(),
+                    format!(
+                        "agent {name:?}: environment variable name {:?} is not valid",
+                        k.get_ref()
+                    ),
+                    "use letters, digits and '_', not starting with a digit",
+                ));
+            }
+            env.insert(k.into_inner(), v);
+        }
+        if let Some(p) = &a.parent {
+            parent_spans.insert(name.clone(), p.span());
+        }
+        agents.push(AgentSpec {
+            name,
+            cmd: a.cmd.into_inner(),
+            cwd,
+            kind: a.kind.map(Spanned::into_inner),
+            task: a.task,
+            parent: a.parent.map(Spanned::into_inner),
+            stall_timeout: stall,
+            env,
+        });
+    }
+    check_parents(&loc, &agents, &parent_spans)?;
+    Ok(Fleet {
+        path: path.to_path_buf(),
+        name: rf.name.into_inner(),
+        stall_timeout,
+        poll_interval,
+        nudge_message: rf
+            .nudge_message
+            .unwrap_or_else(|| DEFAULT_NUDGE.to_string()),
+        cancel_grace,
+        agents_per_server,
+        resume_after_reset: rf.resume_after_reset,
+        agents,
+    })
+}
+
+fn check_parents(
+    loc: &Locator<'_>,
+    agents: &[AgentSpec],
+    spans: &HashMap<String, Range<usize>>,
+) -> Result<(), FleetFileError> {
+    let parent_of: HashMap<&str, &str> = agents
+        .iter()
+        .filter_map(|a| a.parent.as_deref().map(|p| (a.name.as_str(), p)))
+        .collect();
+    for a in agents {
+        let Some(parent) = a.parent.as_deref() else {
+            continue;
+        };
+        let span = spans.get(&a.name).cloned().unwrap_or(0..0);
+        if !agents.iter().any(|b| b.name == parent) {
+            let names: Vec<&str> = agents.iter().map(|b| b.name.as_str()).collect();
+            return Err(loc.at(
+                span,
+                format!("agent {:?}: parent {parent:?} names no agent", a.name),
+                &format!(
+                    "use one of: {}, or remove the parent line",
+                    names.join(", ")
+                ),
+            ));
+        }
+        // Walk up from this agent; coming back to it means a cycle. A cycle that does not
+        // pass through this agent is reported when its own members are checked.
+        let mut chain = vec![a.name.as_str()];
+        let mut cur = parent;
+        loop {
+            chain.push(cur);
+            if cur == a.name {
+                return Err(loc.at(
+                    span,
+                    format!(
+                        "agent {:?}: parent makes a cycle: {}",
+                        a.name,
+                        chain.join(" → ")
+                    ),
+                    "an agent cannot be its own ancestor; remove one parent line",
+                ));
+            }
+            match parent_of.get(cur) {
+                Some(next) if chain.len() <= agents.len() => cur = next,
+                _ => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Fleet {
+    /// tmux socket name of the fleet's `n`th server (0-based): `shoal-<name>`, then
+    /// `shoal-<name>-2`, …
+    pub fn socket(&self, n: usize) -> String {
+        socket_name(&self.name, n)
+    }
+
+    /// The agent with this name.
+    pub fn agent(&self, name: &str) -> Option<&AgentSpec> {
+        self.agents.iter().find(|a| a.name == name)
+    }
+}
+
+/// tmux socket name of a fleet's `n`th server (0-based).
+pub fn socket_name(fleet: &str, n: usize) -> String {
+    if n == 0 {
+        format!("shoal-{fleet}")
+    } else {
+        format!("shoal-{fleet}-{}", n + 1)
+    }
+}

@@ -1,0 +1,101 @@
+//! Fleet file parsing: every valid fixture loads; every invalid fixture fails with the
+//! message and the position written in its `# expect:` and `# at:` header lines.
+
+use shoal::fleet::file;
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn dir(kind: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fleet")
+        .join(kind)
+}
+
+fn files(kind: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir(kind))
+        .expect("fixture folder")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_invalid_fixture_names_the_place_and_the_fix() {
+    let mut failures = Vec::new();
+    let invalid = files("invalid");
+    assert!(invalid.len() >= 15, "fixtures missing: {invalid:?}");
+    for path in invalid {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expect = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# expect: "))
+            .expect("fixture has # expect:");
+        let at = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# at: "))
+            .expect("fixture has # at:");
+        match file::load(&path) {
+            Ok(_) => failures.push(format!("{}: loaded, expected an error", path.display())),
+            Err(e) => {
+                let shown = e.to_string();
+                let want_pos = format!("{}:{at}: ", path.display());
+                if !shown.contains(expect) || !shown.starts_with(&want_pos) {
+                    failures.push(format!(
+                        "{}:\n  got:  {shown}\n  want: {want_pos}…{expect}…",
+                        path.display()
+                    ));
+                }
+                if e.hint.is_empty() {
+                    failures.push(format!("{}: no hint on what to write", path.display()));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn valid_fixtures_load_with_defaults_and_overrides() {
+    for path in files("valid") {
+        file::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let f = file::load(&dir("valid").join("full.toml")).unwrap();
+    assert_eq!(f.name, "demo");
+    assert_eq!(f.socket(0), "shoal-demo");
+    assert_eq!(f.socket(1), "shoal-demo-2");
+    assert_eq!(f.poll_interval, Duration::from_millis(500));
+    assert_eq!(f.cancel_grace, Duration::from_secs(3));
+    assert_eq!(f.agents_per_server, 50);
+    assert_eq!(f.nudge_message, "Status?");
+    let names: Vec<_> = f.agents.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["lead", "helper_1", "grand-child"]);
+    let lead = f.agent("lead").unwrap();
+    assert_eq!(lead.stall_timeout, Duration::from_secs(300));
+    assert_eq!(lead.env.get("RUST_LOG").map(String::as_str), Some("info"));
+    assert_eq!(
+        lead.cwd.as_deref(),
+        Some(std::path::Path::new(&std::env::var("HOME").unwrap()))
+    );
+    let helper = f.agent("helper_1").unwrap();
+    assert_eq!(helper.stall_timeout, Duration::from_secs(600));
+    assert_eq!(helper.parent.as_deref(), Some("lead"));
+    assert_eq!(helper.kind.as_deref(), Some("aider"));
+    assert_eq!(
+        f.agent("grand-child").unwrap().parent.as_deref(),
+        Some("helper_1")
+    );
+
+    let m = file::load(&dir("valid").join("minimal.toml")).unwrap();
+    assert!(m.agents.is_empty());
+    assert_eq!(m.stall_timeout, file::DEFAULT_STALL_TIMEOUT);
+    assert_eq!(m.nudge_message, file::DEFAULT_NUDGE);
+}
+
+#[test]
+fn missing_file_says_how_to_fix() {
+    let e = file::load(&dir("valid").join("nope.toml")).unwrap_err();
+    assert!(e.message.contains("cannot read the fleet file"), "{e}");
+    assert!(e.hint.contains("-f FILE"), "{e}");
+}
