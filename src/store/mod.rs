@@ -1,1 +1,488 @@
-//! (module under construction)
+//! The fleet's durable memory: one SQLite file (WAL) per fleet holding agents, attempts,
+//! events, captures, queued operator commands and the supervisor lease.
+//!
+//! SQL uses named parameters only; the schema moves forward through ordered migrations.
+
+mod records;
+mod schema;
+
+pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
+
+use crate::fleet::{EventView, Tier};
+use crate::supervisor::Command;
+use rusqlite::{named_params, Connection, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use thiserror::Error;
+
+/// What went wrong with the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The file could not be opened or created.
+    #[error("cannot open the store {path}: {source}; check that the directory exists and is writable (SHOAL_HOME moves it)")]
+    Open {
+        /// The store file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// Another process holds a write lock for too long.
+    #[error(
+        "the store {path} is locked by another process; wait, or stop the other shoal process"
+    )]
+    Locked {
+        /// The store file.
+        path: PathBuf,
+    },
+    /// The file is not a shoal store, or is damaged.
+    #[error("the store {path} is damaged or not a shoal store ({detail}); move it aside to start afresh")]
+    Corrupt {
+        /// The store file.
+        path: PathBuf,
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The file was written by a newer shoal.
+    #[error("the store {path} has schema version {found}, newer than this shoal understands ({known}); upgrade shoal")]
+    TooNew {
+        /// The store file.
+        path: PathBuf,
+        /// Version in the file.
+        found: i64,
+        /// Newest version known here.
+        known: i64,
+    },
+    /// Any other SQLite failure.
+    #[error("store {path}: {source}")]
+    Sql {
+        /// The store file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+}
+
+/// An open fleet store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Open (creating if needed) the store at `path` and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|e| store.classify(e))?;
+        store
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| store.classify(e))?;
+        store
+            .conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| store.classify(e))?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn classify(&self, e: rusqlite::Error) -> StoreError {
+        use rusqlite::ErrorCode;
+        let path = self.path.clone();
+        match e.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+                StoreError::Locked { path }
+            }
+            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
+                StoreError::Corrupt {
+                    path,
+                    detail: e.to_string(),
+                }
+            }
+            Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) => {
+                StoreError::Open { path, source: e }
+            }
+            _ => StoreError::Sql { path, source: e },
+        }
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| self.classify(e))?;
+        let known = schema::MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self
+                .conn
+                .unchecked_transaction()
+                .map_err(|e| self.classify(e))?;
+            tx.execute_batch(sql).map_err(|e| self.classify(e))?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(|e| self.classify(e))?;
+            tx.commit().map_err(|e| self.classify(e))?;
+        }
+        Ok(())
+    }
+
+    /// Run `f` in one write transaction: everything or nothing is committed.
+    pub fn write<T>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.classify(e))?;
+        match f(self) {
+            Ok(v) => {
+                self.conn
+                    .execute_batch("COMMIT")
+                    .map_err(|e| self.classify(e))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Insert an agent, or refresh its declaration (command, kind, …) if it exists.
+    /// Returns true when the agent is new.
+    pub fn upsert_agent(&self, a: &AgentRecord) -> Result<bool, StoreError> {
+        let exists = self.agent(&a.name)?.is_some();
+        self.conn
+            .execute(
+                "INSERT INTO agents (name, parent, kind, cmd, cwd, task, env, stall_timeout_ms, paused, seq, created_ms)
+                 VALUES (:name, :parent, :kind, :cmd, :cwd, :task, :env, :stall, :paused, :seq, :created)
+                 ON CONFLICT(name) DO UPDATE SET parent = :parent, kind = :kind, cmd = :cmd, cwd = :cwd,
+                   task = :task, env = :env, stall_timeout_ms = :stall, seq = :seq",
+                named_params! {
+                    ":name": a.name, ":parent": a.parent, ":kind": a.kind, ":cmd": a.cmd,
+                    ":cwd": a.cwd, ":task": a.task, ":env": a.env_json(), ":stall": a.stall_timeout_ms as i64,
+                    ":paused": a.paused, ":seq": a.seq, ":created": a.created_ms,
+                },
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(!exists)
+    }
+
+    /// One agent's declaration.
+    pub fn agent(&self, name: &str) -> Result<Option<AgentRecord>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("{} WHERE name = :name", AgentRecord::SELECT),
+                named_params! {":name": name},
+                AgentRecord::from_row,
+            )
+            .optional()
+            .map_err(|e| self.classify(e))
+    }
+
+    /// Every agent, in declaration order.
+    pub fn agents(&self) -> Result<Vec<AgentRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{} ORDER BY seq, name", AgentRecord::SELECT))
+            .map_err(|e| self.classify(e))?;
+        let rows = stmt
+            .query_map([], AgentRecord::from_row)
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.classify(e))?;
+        Ok(rows)
+    }
+
+    /// Hold or release an agent's stall ladder.
+    pub fn set_paused(&self, name: &str, paused: bool) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE agents SET paused = :paused WHERE name = :name",
+                named_params! {":paused": paused, ":name": name},
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    /// Write an attempt's full row (insert or replace).
+    pub fn save_attempt(&self, a: &AttemptRecord) -> Result<(), StoreError> {
+        a.save(&self.conn).map_err(|e| self.classify(e))
+    }
+
+    /// The newest attempt of every agent.
+    pub fn current_attempts(&self) -> Result<Vec<AttemptRecord>, StoreError> {
+        let sql = format!(
+            "{} WHERE attempt = (SELECT MAX(attempt) FROM attempts b WHERE b.agent = attempts.agent)",
+            AttemptRecord::SELECT
+        );
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| self.classify(e))?;
+        let rows = stmt
+            .query_map([], AttemptRecord::from_row)
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.classify(e))?;
+        Ok(rows)
+    }
+
+    /// Every attempt of one agent, oldest first.
+    pub fn attempts(&self, agent: &str) -> Result<Vec<AttemptRecord>, StoreError> {
+        let sql = format!(
+            "{} WHERE agent = :agent ORDER BY attempt",
+            AttemptRecord::SELECT
+        );
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .map_err(|e| self.classify(e))?;
+        let rows = stmt
+            .query_map(named_params! {":agent": agent}, AttemptRecord::from_row)
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.classify(e))?;
+        Ok(rows)
+    }
+
+    /// Keep a capture (death snapshot, the screen behind an event); returns its id.
+    pub fn insert_capture(
+        &self,
+        ts_ms: i64,
+        agent: &str,
+        attempt: u32,
+        reason: &str,
+        text: &str,
+    ) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO captures (ts_ms, agent, attempt, reason, text)
+                 VALUES (:ts, :agent, :attempt, :reason, :text)",
+                named_params! {":ts": ts_ms, ":agent": agent, ":attempt": attempt, ":reason": reason, ":text": text},
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// A stored capture's text.
+    pub fn capture(&self, id: i64) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT text FROM captures WHERE id = :id",
+                named_params! {":id": id},
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.classify(e))
+    }
+
+    /// Append an event; returns its id.
+    pub fn insert_event(&self, e: &NewEvent) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO events (ts_ms, agent, attempt, kind, tier, detail, rule, capture_id)
+                 VALUES (:ts, :agent, :attempt, :kind, :tier, :detail, :rule, :capture)",
+                named_params! {
+                    ":ts": e.ts_ms, ":agent": e.agent, ":attempt": e.attempt, ":kind": e.kind,
+                    ":tier": e.tier.map(Tier::as_str), ":detail": e.detail, ":rule": e.rule,
+                    ":capture": e.capture_id,
+                },
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Events oldest first, optionally for one agent, with id greater than `after_id`.
+    pub fn events(
+        &self,
+        agent: Option<&str>,
+        after_id: i64,
+        limit: usize,
+    ) -> Result<Vec<EventView>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, ts_ms, agent, attempt, kind, tier, detail, rule, capture_id FROM events
+                 WHERE id > :after AND (:agent IS NULL OR agent = :agent)
+                 ORDER BY id LIMIT :limit",
+            )
+            .map_err(|e| self.classify(e))?;
+        let rows = stmt
+            .query_map(
+                named_params! {":after": after_id, ":agent": agent, ":limit": limit as i64},
+                records::event_from_row,
+            )
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.classify(e))?;
+        Ok(rows)
+    }
+
+    /// The capture linked to an event, if any.
+    pub fn event_capture_id(&self, event_id: i64) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT capture_id FROM events WHERE id = :id",
+                named_params! {":id": event_id},
+                |r| r.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
+            .map_err(|e| self.classify(e))
+    }
+
+    /// Queue an operator command for the running supervisor; returns its id.
+    pub fn enqueue_command(&self, cmd: &Command, now_ms: i64) -> Result<i64, StoreError> {
+        let body = serde_json::to_string(cmd).expect("commands serialize");
+        self.conn
+            .execute(
+                "INSERT INTO commands (ts_ms, agent, body) VALUES (:ts, :agent, :body)",
+                named_params! {":ts": now_ms, ":agent": cmd.agent(), ":body": body},
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Take every pending command, marking it running in the same transaction so each
+    /// is executed exactly once even if two readers race.
+    pub fn claim_commands(&self) -> Result<Vec<(i64, Result<Command, String>)>, StoreError> {
+        self.write(|s| {
+            let mut stmt = s
+                .conn
+                .prepare_cached(
+                    "UPDATE commands SET status = 'running' WHERE status = 'pending' RETURNING id, body",
+                )
+                .map_err(|e| s.classify(e))?;
+            let mut rows = stmt
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| s.classify(e))?;
+            rows.sort_by_key(|(id, _)| *id);
+            Ok(rows
+                .into_iter()
+                .map(|(id, body)| {
+                    let cmd = serde_json::from_str(&body)
+                        .map_err(|e| format!("unreadable command {body:?}: {e}"));
+                    (id, cmd)
+                })
+                .collect())
+        })
+    }
+
+    /// Record a command's outcome.
+    pub fn finish_command(
+        &self,
+        id: i64,
+        result: &Result<String, String>,
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
+        let (status, text) = match result {
+            Ok(t) => ("done", t),
+            Err(t) => ("failed", t),
+        };
+        self.conn
+            .execute(
+                "UPDATE commands SET status = :status, result = :result, done_ms = :now WHERE id = :id",
+                named_params! {":status": status, ":result": text, ":now": now_ms, ":id": id},
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    /// A command's status (`pending`, `running`, `done`, `failed`) and result text.
+    pub fn command_status(&self, id: i64) -> Result<Option<(String, Option<String>)>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT status, result FROM commands WHERE id = :id",
+                named_params! {":id": id},
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.classify(e))
+    }
+
+    /// Take the supervisor lease unless a live holder (heartbeat within `stale_ms`, process
+    /// alive) has it. Returns the holder when refused.
+    pub fn try_lease(
+        &self,
+        pid: u32,
+        now_ms: i64,
+        stale_ms: i64,
+    ) -> Result<Result<(), LeaseHolder>, StoreError> {
+        self.write(|s| {
+            if let Some(h) = s.lease()? {
+                if h.pid != pid && h.is_live(now_ms, stale_ms) {
+                    return Ok(Err(h));
+                }
+            }
+            s.conn
+                .execute(
+                    "INSERT INTO lease (id, pid, started_ms, heartbeat_ms) VALUES (1, :pid, :now, :now)
+                     ON CONFLICT(id) DO UPDATE SET pid = :pid, started_ms = :now, heartbeat_ms = :now",
+                    named_params! {":pid": pid, ":now": now_ms},
+                )
+                .map_err(|e| s.classify(e))?;
+            Ok(Ok(()))
+        })
+    }
+
+    /// Refresh the lease's heartbeat.
+    pub fn heartbeat(&self, pid: u32, now_ms: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE lease SET heartbeat_ms = :now WHERE pid = :pid",
+                named_params! {":now": now_ms, ":pid": pid},
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    /// Give the lease up.
+    pub fn release_lease(&self, pid: u32) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "DELETE FROM lease WHERE pid = :pid",
+                named_params! {":pid": pid},
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    /// Who holds the lease, if anyone ever took it.
+    pub fn lease(&self) -> Result<Option<LeaseHolder>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT pid, started_ms, heartbeat_ms FROM lease WHERE id = 1",
+                [],
+                |r| {
+                    Ok(LeaseHolder {
+                        pid: r.get(0)?,
+                        started_ms: r.get(1)?,
+                        heartbeat_ms: r.get(2)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.classify(e))
+    }
+}
+
+#[cfg(test)]
+mod tests;

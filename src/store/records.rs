@@ -1,0 +1,220 @@
+//! Rows of the store as Rust values.
+
+use crate::fleet::{Activity, ErrorKind, EventView, LifeState, Tier};
+use rusqlite::{named_params, Connection, Row};
+use std::collections::BTreeMap;
+
+/// An agent's declaration as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRecord {
+    /// Unique name.
+    pub name: String,
+    /// Parent's name.
+    pub parent: Option<String>,
+    /// Profile name.
+    pub kind: String,
+    /// Command line.
+    pub cmd: String,
+    /// Start directory.
+    pub cwd: Option<String>,
+    /// First message.
+    pub task: Option<String>,
+    /// Extra environment.
+    pub env: BTreeMap<String, String>,
+    /// Stall timeout.
+    pub stall_timeout_ms: u64,
+    /// Ladder held by the operator.
+    pub paused: bool,
+    /// Declaration order.
+    pub seq: i64,
+    /// When first recorded.
+    pub created_ms: i64,
+}
+
+impl AgentRecord {
+    pub(crate) const SELECT: &'static str =
+        "SELECT name, parent, kind, cmd, cwd, task, env, stall_timeout_ms, paused, seq, created_ms FROM agents";
+
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        let env: String = r.get(6)?;
+        Ok(AgentRecord {
+            name: r.get(0)?,
+            parent: r.get(1)?,
+            kind: r.get(2)?,
+            cmd: r.get(3)?,
+            cwd: r.get(4)?,
+            task: r.get(5)?,
+            env: serde_json::from_str(&env).unwrap_or_default(),
+            stall_timeout_ms: r.get::<_, i64>(7)?.max(1) as u64,
+            paused: r.get(8)?,
+            seq: r.get(9)?,
+            created_ms: r.get(10)?,
+        })
+    }
+
+    pub(crate) fn env_json(&self) -> String {
+        serde_json::to_string(&self.env).expect("string map serializes")
+    }
+}
+
+/// One attempt of an agent, with the supervisor's running state for it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttemptRecord {
+    /// Agent name.
+    pub agent: String,
+    /// Attempt number, from 1.
+    pub attempt: u32,
+    /// tmux socket name.
+    pub server: Option<String>,
+    /// tmux pane id.
+    pub pane: Option<String>,
+    /// Lifecycle state.
+    pub state: LifeState,
+    /// When the pane was created.
+    pub started_ms: Option<i64>,
+    /// When the attempt ended.
+    pub ended_ms: Option<i64>,
+    /// Exit status of a dead pane.
+    pub exit_status: Option<i32>,
+    /// Last observed activity.
+    pub activity: Activity,
+    /// Error shown on screen.
+    pub error: Option<ErrorKind>,
+    /// Rule that decided the activity.
+    pub reason: Option<String>,
+    /// When the shown error resets.
+    pub reset_at_ms: Option<i64>,
+    /// Stall tier reached in the current stall.
+    pub tier: Tier,
+    /// When that tier was entered.
+    pub tier_since_ms: i64,
+    /// Last proof of life.
+    pub last_progress_ms: i64,
+    /// Digest of the normalized capture.
+    pub proof_hash: Option<String>,
+    /// Digest of the raw capture.
+    pub screen_hash: Option<String>,
+    /// The task has been typed.
+    pub task_sent: bool,
+    /// A cancel is under way; kill at this time.
+    pub cancel_deadline_ms: Option<i64>,
+    /// The final capture kept when the attempt ended.
+    pub death_capture: Option<i64>,
+}
+
+impl AttemptRecord {
+    pub(crate) const SELECT: &'static str = "SELECT agent, attempt, server, pane, state, started_ms, ended_ms, exit_status,
+        activity, error, reason, reset_at_ms, tier, tier_since_ms, last_progress_ms, proof_hash, screen_hash,
+        task_sent, cancel_deadline_ms, death_capture FROM attempts";
+
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        fn parse<T: std::str::FromStr + Default>(s: Option<String>) -> T {
+            s.and_then(|s| s.parse().ok()).unwrap_or_default()
+        }
+        Ok(AttemptRecord {
+            agent: r.get(0)?,
+            attempt: r.get(1)?,
+            server: r.get(2)?,
+            pane: r.get(3)?,
+            state: parse(r.get(4)?),
+            started_ms: r.get(5)?,
+            ended_ms: r.get(6)?,
+            exit_status: r.get(7)?,
+            activity: parse(r.get(8)?),
+            error: r.get::<_, Option<String>>(9)?.and_then(|s| s.parse().ok()),
+            reason: r.get(10)?,
+            reset_at_ms: r.get(11)?,
+            tier: parse(r.get(12)?),
+            tier_since_ms: r.get(13)?,
+            last_progress_ms: r.get(14)?,
+            proof_hash: r.get(15)?,
+            screen_hash: r.get(16)?,
+            task_sent: r.get(17)?,
+            cancel_deadline_ms: r.get(18)?,
+            death_capture: r.get(19)?,
+        })
+    }
+
+    pub(crate) fn save(&self, conn: &Connection) -> rusqlite::Result<()> {
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO attempts (agent, attempt, server, pane, state, started_ms, ended_ms,
+               exit_status, activity, error, reason, reset_at_ms, tier, tier_since_ms, last_progress_ms,
+               proof_hash, screen_hash, task_sent, cancel_deadline_ms, death_capture)
+             VALUES (:agent, :attempt, :server, :pane, :state, :started, :ended, :exit, :activity, :error,
+               :reason, :reset, :tier, :tier_since, :progress, :proof, :screen, :task_sent, :cancel, :death)",
+        )?
+        .execute(named_params! {
+            ":agent": self.agent, ":attempt": self.attempt, ":server": self.server, ":pane": self.pane,
+            ":state": self.state.as_str(), ":started": self.started_ms, ":ended": self.ended_ms,
+            ":exit": self.exit_status, ":activity": self.activity.as_str(),
+            ":error": self.error.map(ErrorKind::as_str), ":reason": self.reason, ":reset": self.reset_at_ms,
+            ":tier": self.tier.as_str(), ":tier_since": self.tier_since_ms, ":progress": self.last_progress_ms,
+            ":proof": self.proof_hash, ":screen": self.screen_hash, ":task_sent": self.task_sent,
+            ":cancel": self.cancel_deadline_ms, ":death": self.death_capture,
+        })?;
+        Ok(())
+    }
+}
+
+/// An event to append.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewEvent {
+    /// When.
+    pub ts_ms: i64,
+    /// About which agent.
+    pub agent: Option<String>,
+    /// Which attempt.
+    pub attempt: Option<u32>,
+    /// What kind of event.
+    pub kind: String,
+    /// Tier at the time.
+    pub tier: Option<Tier>,
+    /// Human-readable detail.
+    pub detail: String,
+    /// Detection rule behind it.
+    pub rule: Option<String>,
+    /// Capture behind it.
+    pub capture_id: Option<i64>,
+}
+
+pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventView> {
+    Ok(EventView {
+        id: r.get(0)?,
+        ts_ms: r.get(1)?,
+        agent: r.get(2)?,
+        attempt: r.get(3)?,
+        kind: r.get(4)?,
+        tier: r.get::<_, Option<String>>(5)?.and_then(|s| s.parse().ok()),
+        detail: r.get(6)?,
+        rule: r.get(7)?,
+        has_capture: r.get::<_, Option<i64>>(8)?.is_some(),
+    })
+}
+
+/// The process holding the supervisor lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseHolder {
+    /// Its pid.
+    pub pid: u32,
+    /// When it took the lease.
+    pub started_ms: i64,
+    /// Its last heartbeat.
+    pub heartbeat_ms: i64,
+}
+
+impl LeaseHolder {
+    /// A holder is live while it beats and its process exists.
+    pub fn is_live(&self, now_ms: i64, stale_ms: i64) -> bool {
+        now_ms - self.heartbeat_ms <= stale_ms && process_exists(self.pid)
+    }
+}
+
+/// Whether a process with this pid exists (signal 0 probes without delivering).
+pub fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 only checks that the pid exists and may be signalled.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}

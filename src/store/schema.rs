@@ -1,0 +1,80 @@
+//! Ordered schema migrations, applied under `PRAGMA user_version`.
+
+/// Migration `i` moves the schema from version `i` to `i + 1`. Append only.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: agents, attempts, events, captures, commands, the supervisor lease.
+    r#"
+    CREATE TABLE agents (
+        name             TEXT PRIMARY KEY,
+        parent           TEXT,
+        kind             TEXT NOT NULL,
+        cmd              TEXT NOT NULL,
+        cwd              TEXT,
+        task             TEXT,
+        env              TEXT NOT NULL DEFAULT '{}',
+        stall_timeout_ms INTEGER NOT NULL,
+        paused           INTEGER NOT NULL DEFAULT 0,
+        seq              INTEGER NOT NULL,
+        created_ms       INTEGER NOT NULL
+    );
+    CREATE TABLE attempts (
+        agent              TEXT NOT NULL REFERENCES agents(name),
+        attempt            INTEGER NOT NULL,
+        server             TEXT,
+        pane               TEXT,
+        state              TEXT NOT NULL,
+        started_ms         INTEGER,
+        ended_ms           INTEGER,
+        exit_status        INTEGER,
+        activity           TEXT NOT NULL DEFAULT 'unknown',
+        error              TEXT,
+        reason             TEXT,
+        reset_at_ms        INTEGER,
+        tier               TEXT NOT NULL DEFAULT 'ok',
+        tier_since_ms      INTEGER NOT NULL DEFAULT 0,
+        last_progress_ms   INTEGER NOT NULL DEFAULT 0,
+        proof_hash         TEXT,
+        screen_hash        TEXT,
+        task_sent          INTEGER NOT NULL DEFAULT 0,
+        cancel_deadline_ms INTEGER,
+        death_capture      INTEGER,
+        PRIMARY KEY (agent, attempt)
+    );
+    CREATE TABLE captures (
+        id      INTEGER PRIMARY KEY,
+        ts_ms   INTEGER NOT NULL,
+        agent   TEXT,
+        attempt INTEGER,
+        reason  TEXT NOT NULL,
+        text    TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        id         INTEGER PRIMARY KEY,
+        ts_ms      INTEGER NOT NULL,
+        agent      TEXT,
+        attempt    INTEGER,
+        kind       TEXT NOT NULL,
+        tier       TEXT,
+        detail     TEXT NOT NULL,
+        rule       TEXT,
+        capture_id INTEGER REFERENCES captures(id)
+    );
+    CREATE INDEX events_agent ON events(agent, id);
+    CREATE TABLE commands (
+        id      INTEGER PRIMARY KEY,
+        ts_ms   INTEGER NOT NULL,
+        agent   TEXT NOT NULL,
+        body    TEXT NOT NULL,
+        status  TEXT NOT NULL DEFAULT 'pending',
+        result  TEXT,
+        done_ms INTEGER
+    );
+    CREATE INDEX commands_pending ON commands(status, id);
+    CREATE TABLE lease (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        pid          INTEGER NOT NULL,
+        started_ms   INTEGER NOT NULL,
+        heartbeat_ms INTEGER NOT NULL
+    );
+    "#,
+];

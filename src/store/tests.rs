@@ -1,0 +1,165 @@
+use super::*;
+use crate::fleet::{Activity, LifeState};
+use std::collections::BTreeMap;
+
+fn agent(name: &str, seq: i64) -> AgentRecord {
+    AgentRecord {
+        name: name.into(),
+        parent: None,
+        kind: "shell".into(),
+        cmd: "bash".into(),
+        cwd: None,
+        task: Some("do it".into()),
+        env: BTreeMap::from([("K".to_string(), "V".to_string())]),
+        stall_timeout_ms: 5000,
+        paused: false,
+        seq,
+        created_ms: 1,
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("f.sqlite")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn agents_and_attempts_survive_reopen() {
+    let (dir, store) = open();
+    assert!(store.upsert_agent(&agent("b", 1)).unwrap());
+    assert!(store.upsert_agent(&agent("a", 0)).unwrap());
+    let mut changed = agent("a", 0);
+    changed.cmd = "zsh".into();
+    assert!(
+        !store.upsert_agent(&changed).unwrap(),
+        "second upsert is an update"
+    );
+    let att = AttemptRecord {
+        agent: "a".into(),
+        attempt: 1,
+        pane: Some("%3".into()),
+        state: LifeState::Running,
+        activity: Activity::NeedsInput,
+        tier: Tier::Warn,
+        last_progress_ms: 42,
+        ..Default::default()
+    };
+    store.save_attempt(&att).unwrap();
+    store
+        .save_attempt(&AttemptRecord {
+            attempt: 2,
+            state: LifeState::Starting,
+            ..att.clone()
+        })
+        .unwrap();
+    drop(store);
+
+    let store = Store::open(&dir.path().join("f.sqlite")).unwrap();
+    let names: Vec<_> = store
+        .agents()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, ["a", "b"], "declaration order");
+    let a = store.agent("a").unwrap().unwrap();
+    assert_eq!(a.cmd, "zsh");
+    assert_eq!(a.env.get("K").map(String::as_str), Some("V"));
+    let current = store.current_attempts().unwrap();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0].attempt, 2);
+    assert_eq!(current[0].state, LifeState::Starting);
+    let all = store.attempts("a").unwrap();
+    assert_eq!(all[0], att, "every field round-trips");
+}
+
+#[test]
+fn events_filter_by_agent_and_keep_their_capture() {
+    let (_dir, store) = open();
+    let cap = store
+        .insert_capture(5, "a", 1, "death", "final screen")
+        .unwrap();
+    for (agent, kind) in [("a", "nudge"), ("b", "warn"), ("a", "kill")] {
+        store
+            .insert_event(&NewEvent {
+                ts_ms: 10,
+                agent: Some(agent.into()),
+                attempt: Some(1),
+                kind: kind.into(),
+                tier: Some(Tier::Nudge),
+                detail: format!("{kind} {agent}"),
+                capture_id: (kind == "kill").then_some(cap),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let a: Vec<_> = store.events(Some("a"), 0, 100).unwrap();
+    assert_eq!(
+        a.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["nudge", "kill"]
+    );
+    assert!(a[1].has_capture && !a[0].has_capture);
+    assert_eq!(store.event_capture_id(a[1].id).unwrap(), Some(cap));
+    assert_eq!(store.capture(cap).unwrap().as_deref(), Some("final screen"));
+    let after = store.events(None, a[0].id, 100).unwrap();
+    assert_eq!(after.len(), 2);
+}
+
+#[test]
+fn commands_are_claimed_exactly_once() {
+    let (dir, store) = open();
+    let other = Store::open(&dir.path().join("f.sqlite")).unwrap();
+    let id = store
+        .enqueue_command(&Command::Nudge { agent: "a".into() }, 1)
+        .unwrap();
+    let first = store.claim_commands().unwrap();
+    let second = other.claim_commands().unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        second.is_empty(),
+        "a claimed command is not handed out again"
+    );
+    assert_eq!(first[0].1, Ok(Command::Nudge { agent: "a".into() }));
+    store.finish_command(id, &Ok("nudged a".into()), 2).unwrap();
+    assert_eq!(
+        other.command_status(id).unwrap(),
+        Some(("done".to_string(), Some("nudged a".to_string())))
+    );
+}
+
+#[test]
+fn lease_refuses_a_live_holder_and_takes_a_stale_one() {
+    let (_dir, store) = open();
+    let me = std::process::id();
+    assert!(store.try_lease(me, 1000, 5000).unwrap().is_ok());
+    // Another pid asks while we beat: refused, and told who holds it.
+    let holder = store.try_lease(me + 1, 2000, 5000).unwrap().unwrap_err();
+    assert_eq!(holder.pid, me);
+    // Heartbeat went stale: the lease can be taken over.
+    assert!(store.try_lease(me + 1, 10_000, 5000).unwrap().is_ok());
+    assert_eq!(store.lease().unwrap().unwrap().pid, me + 1);
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_reported_as_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.sqlite");
+    std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+    let err = Store::open(&path).err().expect("junk must not open");
+    let text = err.to_string();
+    assert!(text.contains("damaged or not a shoal store"), "{text}");
+    assert!(text.contains("junk.sqlite"), "{text}");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.sqlite");
+    drop(Store::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Store::open(&path).err().expect("newer schema refused");
+    assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+}
