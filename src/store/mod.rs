@@ -146,6 +146,13 @@ impl Store {
         Ok(())
     }
 
+    /// Changes whenever another connection commits; cheap to poll every tick.
+    pub fn data_version(&self) -> Result<i64, StoreError> {
+        self.conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(|e| self.classify(e))
+    }
+
     /// Run `f` in one write transaction: everything or nothing is committed.
     pub fn write<T>(
         &self,

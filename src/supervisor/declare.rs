@@ -1,0 +1,41 @@
+//! Recording a fleet file's declarations in the store.
+
+use super::detector::Detector;
+use crate::fleet::Fleet;
+use crate::store::{AgentRecord, Store, StoreError};
+
+/// Upsert every agent of the fleet file into the store, guessing kinds that are not
+/// given. Returns the names that were new.
+pub fn declare(
+    store: &Store,
+    fleet: &Fleet,
+    detector: &dyn Detector,
+    now_ms: i64,
+) -> Result<Vec<String>, StoreError> {
+    store.write(|s| {
+        let mut new = Vec::new();
+        for (seq, a) in fleet.agents.iter().enumerate() {
+            let paused = s.agent(&a.name)?.is_some_and(|r| r.paused);
+            let rec = AgentRecord {
+                name: a.name.clone(),
+                parent: a.parent.clone(),
+                kind: a
+                    .kind
+                    .clone()
+                    .unwrap_or_else(|| detector.guess_kind(&a.cmd)),
+                cmd: a.cmd.clone(),
+                cwd: a.cwd.as_ref().map(|p| p.display().to_string()),
+                task: a.task.clone(),
+                env: a.env.clone(),
+                stall_timeout_ms: a.stall_timeout.as_millis().max(1) as u64,
+                paused,
+                seq: seq as i64,
+                created_ms: now_ms,
+            };
+            if s.upsert_agent(&rec)? {
+                new.push(a.name.clone());
+            }
+        }
+        Ok(new)
+    })
+}
