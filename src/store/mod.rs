@@ -62,6 +62,9 @@ pub enum StoreError {
     },
 }
 
+/// A command taken from the queue: its id, and the command or why it could not be read.
+pub type ClaimedCommand = (i64, Result<Command, String>);
+
 /// An open fleet store.
 pub struct Store {
     conn: Connection,
@@ -369,7 +372,7 @@ impl Store {
 
     /// Take every pending command, marking it running in the same transaction so each
     /// is executed exactly once even if two readers race.
-    pub fn claim_commands(&self) -> Result<Vec<(i64, Result<Command, String>)>, StoreError> {
+    pub fn claim_commands(&self) -> Result<Vec<ClaimedCommand>, StoreError> {
         self.write(|s| {
             let mut stmt = s
                 .conn
