@@ -73,7 +73,7 @@ impl Supervisor {
             attempt,
         };
         let socket = self.servers[idx].socket.clone();
-        let pane = self.backend(idx)?.new_window(&spec)?;
+        let pane = self.connect(idx, true)?.new_window(&spec)?;
         let rt = &mut self.agents[i];
         rt.att = AttemptRecord {
             agent: rec.name.clone(),

@@ -9,8 +9,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Opens a connection to the tmux server with this socket name, starting it if needed.
-pub type Connector = Box<dyn FnMut(&str) -> Result<Box<dyn TmuxBackend + Send>, TmuxError> + Send>;
+/// Opens a connection to the tmux server with this socket name; with `start` true it
+/// starts the server first if it is not running. Polling connects without starting, so a
+/// server that died is reported, not silently replaced by an empty one.
+pub type Connector =
+    Box<dyn FnMut(&str, bool) -> Result<Box<dyn TmuxBackend + Send>, TmuxError> + Send>;
 
 /// Fleet-wide settings the supervisor acts on.
 #[derive(Debug, Clone)]
@@ -96,6 +99,7 @@ pub struct Supervisor {
     pub(crate) agents: Vec<AgentRt>,
     pub(crate) pending: Vec<NewEvent>,
     pub(crate) published: Vec<crate::fleet::EventView>,
+    pub(crate) outcomes: Vec<super::CommandOutcome>,
     pub(crate) ticks: u64,
     pub(crate) rr_cursor: usize,
     pub(crate) stats: TickStats,
@@ -119,6 +123,7 @@ impl Supervisor {
             agents: Vec::new(),
             pending: Vec::new(),
             published: Vec::new(),
+            outcomes: Vec::new(),
             ticks: 0,
             rr_cursor: 0,
             stats: TickStats::default(),
@@ -190,13 +195,22 @@ impl Supervisor {
         self.servers.len() - 1
     }
 
-    /// A connected backend for the slot, connecting (and starting the server) if needed.
+    /// A connected backend for the slot, connecting if needed.
     pub(crate) fn backend(
         &mut self,
         idx: usize,
     ) -> Result<&mut (dyn TmuxBackend + Send), TmuxError> {
+        self.connect(idx, false)
+    }
+
+    /// A connected backend for the slot; `start` starts the server if it is down.
+    pub(crate) fn connect(
+        &mut self,
+        idx: usize,
+        start: bool,
+    ) -> Result<&mut (dyn TmuxBackend + Send), TmuxError> {
         if self.servers[idx].conn.is_none() {
-            let conn = (self.connector)(&self.servers[idx].socket)?;
+            let conn = (self.connector)(&self.servers[idx].socket, start)?;
             self.servers[idx].conn = Some(conn);
         }
         Ok(self.servers[idx]
@@ -262,6 +276,11 @@ impl Supervisor {
             });
         }
         Ok(())
+    }
+
+    /// Outcomes of store-queued commands run since the last call.
+    pub fn take_outcomes(&mut self) -> Vec<super::CommandOutcome> {
+        std::mem::take(&mut self.outcomes)
     }
 
     /// Events written since the last call, oldest first.

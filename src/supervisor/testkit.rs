@@ -36,7 +36,7 @@ pub struct FakeTmux {
 impl FakeTmux {
     pub fn connector(&self) -> super::Connector {
         let me = self.clone();
-        Box::new(move |socket: &str| {
+        Box::new(move |socket: &str, _start: bool| {
             me.servers
                 .lock()
                 .unwrap()

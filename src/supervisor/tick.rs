@@ -20,6 +20,22 @@ impl Supervisor {
             self.stats.error = Some(e.to_string());
         }
         self.start_queued(now_ms);
+        self.observe_all(now_ms);
+        for i in 0..self.agents.len() {
+            self.deliver_task(i, now_ms);
+            self.walk_ladder(i, now_ms);
+            self.finish_cancel(i, now_ms);
+        }
+        self.drain_store_commands(now_ms);
+        if let Err(e) = self.persist() {
+            self.stats.error = Some(e.to_string());
+        }
+        self.stats.duration_us = started.elapsed().as_micros() as u64;
+    }
+
+    /// Look at every live pane (list, capture what changed, classify, record deaths)
+    /// without acting on anything: what `shoal status` does when no supervisor runs.
+    pub fn observe_all(&mut self, now_ms: i64) {
         let mut panes_total = 0;
         let mut captured = 0;
         let mut up = 0;
@@ -43,19 +59,40 @@ impl Supervisor {
                 }
             }
         }
-        for i in 0..self.agents.len() {
-            self.deliver_task(i, now_ms);
-            self.walk_ladder(i, now_ms);
-            self.finish_cancel(i, now_ms);
-        }
-        if let Err(e) = self.persist() {
-            self.stats.error = Some(e.to_string());
-        }
         self.stats.servers = self.servers.len();
         self.stats.servers_up = up;
         self.stats.panes = panes_total;
         self.stats.captured = captured;
-        self.stats.duration_us = started.elapsed().as_micros() as u64;
+        if let Err(e) = self.persist() {
+            self.stats.error = Some(e.to_string());
+        }
+    }
+
+    /// Carry out the commands other processes queued in the store, each exactly once.
+    pub fn drain_store_commands(&mut self, now_ms: i64) {
+        let claimed = match self.store.claim_commands() {
+            Ok(c) => c,
+            Err(e) => {
+                self.stats.error = Some(e.to_string());
+                return;
+            }
+        };
+        for (id, cmd) in claimed {
+            let result = match cmd {
+                Ok(cmd) => {
+                    let r = self.execute(&cmd, now_ms);
+                    self.outcomes.push(super::CommandOutcome {
+                        command: cmd,
+                        result: r.clone(),
+                    });
+                    r
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = self.store.finish_command(id, &result, now_ms) {
+                self.stats.error = Some(e.to_string());
+            }
+        }
     }
 
     fn refresh_if_changed(&mut self) -> Result<(), crate::store::StoreError> {
