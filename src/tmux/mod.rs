@@ -6,6 +6,21 @@
 use std::path::PathBuf;
 use thiserror::Error;
 
+mod attach;
+mod commands;
+mod control;
+pub mod format;
+mod oneshot;
+pub mod protocol;
+pub mod quote;
+mod server;
+
+pub use attach::{attach_argv, attach_command, inside_tmux};
+pub use control::{ControlClient, DEFAULT_TIMEOUT};
+pub use oneshot::OneShot;
+pub use protocol::Reply;
+pub use server::{Server, HISTORY_LIMIT};
+
 /// Session that holds every agent window on a fleet's tmux server.
 pub const SESSION: &str = "shoal";
 /// Name of the placeholder window that keeps the session alive when no agent runs.
@@ -19,7 +34,9 @@ pub const ATTEMPT_OPTION: &str = "@shoal_attempt";
 #[derive(Debug, Error)]
 pub enum TmuxError {
     /// The tmux binary is not installed or not on PATH.
-    #[error("tmux is not installed or not on PATH ({0}); install tmux (e.g. `apt-get install tmux`)")]
+    #[error(
+        "tmux is not installed or not on PATH ({0}); install tmux (e.g. `apt-get install tmux`)"
+    )]
     NotInstalled(String),
     /// No server listens on the socket.
     #[error("the tmux server `{socket}` is not running; start the fleet with `shoal up`")]
