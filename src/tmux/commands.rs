@@ -7,7 +7,8 @@ use super::quote::{argv_arg, format_literal};
 use super::{TmuxError, WindowSpec, AGENT_OPTION, ATTEMPT_OPTION, SESSION};
 use std::borrow::Cow;
 use tmux_interface::{
-    CapturePane, DisplayMessage, KillWindow, ListPanes, NewWindow, SendKeys, SetOption, TmuxCommand,
+    CapturePane, DisplayMessage, KillWindow, ListPanes, NewWindow, RunShell, SendKeys, SetOption,
+    TmuxCommand,
 };
 
 /// How the command will reach tmux, which decides how free text is protected.
@@ -160,6 +161,13 @@ pub fn list_panes(format: &'static str) -> TmuxCommand<'static> {
 /// `kill-window -t PANE`: the window holding the pane, so no empty window is left.
 pub fn kill_window(pane: &str, mode: Mode) -> TmuxCommand<'static> {
     KillWindow::new().target_window(mode.arg(pane)).build()
+}
+
+/// `run-shell true`: a child of the server that exits at once, so the server's SIGCHLD
+/// handler runs and reaps any pane it missed (see [`super::format::unreaped`]). tmux
+/// answers after the job is reaped, so a `list-panes` behind it sees the status.
+pub fn reap() -> TmuxCommand<'static> {
+    RunShell::new().shell_command("true").build()
 }
 
 /// `display-message -p TEXT`; tmux runs strftime on TEXT, so it must not contain `%`.

@@ -396,8 +396,17 @@ impl TmuxBackend for ControlClient {
 
     fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError> {
         let reply = self.one(commands::list_panes(PANE_FORMAT))?;
-        format::parse_panes(&reply.output)
-            .map_err(|m| self.protocol(format!("list-panes output: {m}")))
+        let panes = format::parse_panes(&reply.output)
+            .map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
+        if !format::unreaped(&panes) {
+            return Ok(panes);
+        }
+        let replies = self.all(vec![commands::reap(), commands::list_panes(PANE_FORMAT)])?;
+        let output = replies
+            .last()
+            .map(|r| r.output.as_slice())
+            .unwrap_or_default();
+        format::parse_panes(output).map_err(|m| self.protocol(format!("list-panes output: {m}")))
     }
 
     /// All captures in one write and one read pass; any pane tmux cannot capture (it

@@ -11,11 +11,11 @@ use super::PaneInfo;
 /// `list-panes -a -F` format producing one [`PaneInfo`] record per pane.
 pub const PANE_FORMAT: &str = concat!(
     "#{pane_id}\t#{window_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t",
-    "#{pane_width}\t#{pane_height}\t#{window_activity}\t",
+    "#{pane_dead_signal}\t#{pane_width}\t#{pane_height}\t#{window_activity}\t",
     "#{n:window_name}\t#{n:@shoal_agent}\t#{n:@shoal_attempt}\t",
     "#{window_name}#{@shoal_agent}#{@shoal_attempt}"
 );
-const PANE_FIXED: usize = 8;
+const PANE_FIXED: usize = 9;
 const PANE_SIZED: usize = 3;
 
 /// `list-panes -a -F` format giving each pane's id and current foreground command.
@@ -83,9 +83,11 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
     if !pane_id.starts_with('%') {
         return Err(format!("pane id {pane_id:?} does not start with %"));
     }
-    let dead_status = match f(4) {
-        "" => None,
-        s => s.parse().ok(),
+    // A pane killed by a signal has no exit status; report it the way a shell does.
+    let dead_status = match (f(4), f(5)) {
+        ("", "") => None,
+        ("", signal) => signal.parse::<i32>().ok().map(|n| 128 + n),
+        (status, _) => status.parse().ok(),
     };
     let text = |i: usize| String::from_utf8_lossy(r.sized[i]).into_owned();
     let agent = Some(text(1)).filter(|a| !a.is_empty());
@@ -96,13 +98,20 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
         pid: u32::try_from(number(2, "pid")?).map_err(|e| format!("pane {pane_id}: pid {e}"))?,
         dead: f(3) == "1",
         dead_status,
-        width: u16::try_from(number(5, "width")?).map_err(|e| format!("width: {e}"))?,
-        height: u16::try_from(number(6, "height")?).map_err(|e| format!("height: {e}"))?,
-        window_activity: number(7, "window_activity")?,
+        width: u16::try_from(number(6, "width")?).map_err(|e| format!("width: {e}"))?,
+        height: u16::try_from(number(7, "height")?).map_err(|e| format!("height: {e}"))?,
+        window_activity: number(8, "window_activity")?,
         agent,
         // A foreign or hand-edited value is not shoal's attempt number.
         attempt: text(2).parse().ok(),
     })
+}
+
+/// Whether some pane is dead with neither an exit status nor a signal: tmux 3.3a
+/// sometimes misses the SIGCHLD of a pane that exits at once and leaves it a zombie
+/// until another child of the server exits, so the status stays unknown meanwhile.
+pub fn unreaped(panes: &[PaneInfo]) -> bool {
+    panes.iter().any(|p| p.dead && p.dead_status.is_none())
 }
 
 /// Parse `list-panes -a -F COMMAND_FORMAT` output into (pane id, current command).
@@ -144,11 +153,11 @@ mod tests {
     #[test]
     fn parses_a_live_shoal_pane_and_a_bare_pane() {
         let out = pane_line(
-            "%3\t@2\t4242\t0\t\t200\t50\t1700000000",
+            "%3\t@2\t4242\t0\t\t\t200\t50\t1700000000",
             "coder",
             "coder",
             "2",
-        ) + &pane_line("%0\t@0\t17\t0\t\t200\t50\t1699999999", "_shoal", "", "");
+        ) + &pane_line("%0\t@0\t17\t0\t\t\t200\t50\t1699999999", "_shoal", "", "");
         let panes = parse_panes(out.as_bytes()).unwrap();
         assert_eq!(
             panes[0],
@@ -173,18 +182,37 @@ mod tests {
 
     #[test]
     fn parses_a_dead_pane_with_its_status() {
-        let out = pane_line("%5\t@4\t99\t1\t3\t80\t24\t1700000001", "w", "a", "1");
+        let out = pane_line("%5\t@4\t99\t1\t3\t\t80\t24\t1700000001", "w", "a", "1");
         let pane = &parse_panes(out.as_bytes()).unwrap()[0];
         assert!(pane.dead);
         assert_eq!(pane.dead_status, Some(3));
+        assert!(!unreaped(&[pane.clone()]));
+    }
+
+    #[test]
+    fn a_pane_killed_by_a_signal_reports_128_plus_it() {
+        let out = pane_line("%5\t@4\t99\t1\t\t9\t80\t24\t1", "w", "a", "1");
+        let panes = parse_panes(out.as_bytes()).unwrap();
+        assert_eq!(panes[0].dead_status, Some(137));
+        assert!(!unreaped(&panes));
+    }
+
+    #[test]
+    fn a_dead_pane_without_status_is_unreaped() {
+        let out = pane_line("%5\t@4\t99\t1\t\t\t80\t24\t1", "w", "a", "1")
+            + &pane_line("%6\t@5\t98\t0\t\t\t80\t24\t1", "v", "b", "1");
+        let panes = parse_panes(out.as_bytes()).unwrap();
+        assert_eq!(panes[0].dead_status, None);
+        assert!(unreaped(&panes));
+        assert!(!unreaped(&panes[1..]));
     }
 
     #[test]
     fn free_text_may_hold_tabs_newlines_and_utf8() {
         let name = "a\tb\nc\u{1f} é";
         let agent = "x\ty\n%9\t@1";
-        let out = pane_line("%6\t@5\t1\t0\t\t10\t5\t1", name, agent, "7")
-            + &pane_line("%7\t@6\t2\t0\t\t10\t5\t1", "next", "", "");
+        let out = pane_line("%6\t@5\t1\t0\t\t\t10\t5\t1", name, agent, "7")
+            + &pane_line("%7\t@6\t2\t0\t\t\t10\t5\t1", "next", "", "");
         let panes = parse_panes(out.as_bytes()).unwrap();
         assert_eq!(panes.len(), 2);
         assert_eq!(panes[0].window_name, name);
@@ -195,7 +223,7 @@ mod tests {
 
     #[test]
     fn a_foreign_attempt_value_is_not_an_attempt() {
-        let out = pane_line("%1\t@1\t1\t0\t\t10\t5\t1", "w", "a", "two");
+        let out = pane_line("%1\t@1\t1\t0\t\t\t10\t5\t1", "w", "a", "two");
         assert_eq!(parse_panes(out.as_bytes()).unwrap()[0].attempt, None);
     }
 
@@ -206,10 +234,10 @@ mod tests {
 
     #[test]
     fn truncated_or_garbled_output_is_an_error_naming_it() {
-        let full = pane_line("%1\t@1\t1\t0\t\t10\t5\t1", "name", "", "");
+        let full = pane_line("%1\t@1\t1\t0\t\t\t10\t5\t1", "name", "", "");
         let cut = &full.as_bytes()[..full.len() - 3];
         assert!(parse_panes(cut).unwrap_err().contains("runs past"));
-        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t10\t5\t1\t0\t0\t0\t\n").unwrap_err();
+        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t\n").unwrap_err();
         assert!(err.contains("notapid"), "{err}");
         let err = parse_panes(b"garbage\n").unwrap_err();
         assert!(err.contains("garbage"), "{err}");

@@ -36,6 +36,16 @@ impl TmuxBackend for OneShot {
 
     fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError> {
         let out = run(&self.socket, vec![commands::list_panes(PANE_FORMAT)])?;
+        let panes = format::parse_panes(&out)
+            .map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
+        if !format::unreaped(&panes) {
+            return Ok(panes);
+        }
+        // `run-shell true` prints nothing, so stdout is the second listing alone.
+        let out = run(
+            &self.socket,
+            vec![commands::reap(), commands::list_panes(PANE_FORMAT)],
+        )?;
         format::parse_panes(&out).map_err(|m| self.protocol(format!("list-panes output: {m}")))
     }
 
