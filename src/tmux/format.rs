@@ -186,7 +186,7 @@ mod tests {
         let pane = &parse_panes(out.as_bytes()).unwrap()[0];
         assert!(pane.dead);
         assert_eq!(pane.dead_status, Some(3));
-        assert!(!unreaped(&[pane.clone()]));
+        assert!(!unreaped(std::slice::from_ref(pane)));
     }
 
     #[test]
