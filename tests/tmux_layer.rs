@@ -175,16 +175,23 @@ fn new_window_passes_env_and_cwd() {
         // A directory name tmux would otherwise expand or split.
         let dir = root.path().join(format!("{kind} #{{x}} ; 'q' $HOME"));
         std::fs::create_dir(&dir).unwrap();
-        let mut s = spec("envcwd", "printf 'X=%s\\n' \"$SHOAL_X\"; pwd; sleep 100");
+        let mut s = spec(
+            "envcwd",
+            "printf 'X=%s OTHER=%s\\n' \"$SHOAL_X\" \"$OTHER\"; pwd; echo end; sleep 100",
+        );
         s.cwd = Some(dir.clone());
         s.env = vec![
             ("SHOAL_X".into(), "1".into()),
             ("OTHER".into(), "b;".into()),
         ];
         let id = tmux.new_window(&s).unwrap();
-        let screen = wait_for_text(tmux.as_mut(), &id, "X=1");
+        let screen = wait_for_text(tmux.as_mut(), &id, "end");
         assert!(
-            screen.contains(dir.to_str().unwrap()),
+            screen.contains("X=1 OTHER=b;"),
+            "{kind}: env missing:\n{screen}"
+        );
+        assert!(
+            screen.contains(&format!("{}\n", dir.display())),
             "{kind}: pane does not run in {dir:?}:\n{screen}"
         );
     }
@@ -360,7 +367,8 @@ fn control_quoting_round_trips_option_values() {
     let guard = Guard::started();
     let mut tmux = ControlClient::connect(&guard.socket).unwrap();
     let id = tmux.new_window(&spec("opts", "sleep 100")).unwrap();
-    for value in HOSTILE.iter().chain(&["", "\ttab\r", "-x"]) {
+    let extra = ["", "\ttab\r", "-x", "two\nlines\n", "\n'\n\"\n"];
+    for value in HOSTILE.iter().chain(&extra) {
         let set: Vec<String> = ["set-option", "-p", "-t", &id, "--", "@v", value]
             .map(String::from)
             .to_vec();
@@ -372,9 +380,9 @@ fn control_quoting_round_trips_option_values() {
         assert_eq!(replies[1].text(), format!("{value}\n"));
     }
     let err = tmux
-        .run_batch(&[vec!["display-message".into(), "-p".into(), "a\nb".into()]])
+        .run_batch(&[vec!["display-message".into(), "-p".into(), "a\0b".into()]])
         .unwrap_err();
-    assert!(err.to_string().contains("newline"), "{err}");
+    assert!(err.to_string().contains("NUL"), "{err}");
     assert!(
         tmux.is_alive(),
         "a refused command must not break the client"
@@ -465,6 +473,41 @@ fn dead_server_gives_server_down() {
     assert!(matches!(err, TmuxError::ServerDown { .. }), "{err:?}");
     assert!(!tmux.is_alive());
     assert!(err.to_string().contains(&guard.socket), "{err}");
+}
+
+#[test]
+fn a_wedged_or_killed_client_fails_and_a_new_one_works() {
+    let guard = Guard::started();
+    let mut tmux = ControlClient::connect(&guard.socket).unwrap();
+    tmux.set_timeout(Duration::from_millis(300));
+    // `wait-for` holds this client's queue until the channel is signalled: the next
+    // command gets no reply.
+    let wedge = vec!["wait-for".to_string(), "shoal-never".to_string()];
+    let next = vec![
+        "display-message".to_string(),
+        "-p".to_string(),
+        "x".to_string(),
+    ];
+    let err = tmux.run_batch(&[wedge, next]).unwrap_err();
+    assert!(matches!(err, TmuxError::Protocol { .. }), "{err:?}");
+    assert!(err.to_string().contains("reconnect"), "{err}");
+    assert!(!tmux.is_alive());
+    // Late replies must not be taken for the next batch's.
+    let err = tmux.list_panes().unwrap_err();
+    assert!(matches!(err, TmuxError::Protocol { .. }), "{err:?}");
+    drop(tmux);
+
+    let mut tmux = ControlClient::connect(&guard.socket).unwrap();
+    let killed = Command::new("kill")
+        .args(["-9", &tmux.pid().to_string()])
+        .status();
+    assert!(killed.unwrap().success());
+    let err = tmux.list_panes().unwrap_err();
+    assert!(matches!(err, TmuxError::Protocol { .. }), "{err:?}");
+    assert!(!tmux.is_alive());
+
+    let mut tmux = ControlClient::connect(&guard.socket).unwrap();
+    assert_eq!(tmux.list_panes().unwrap().len(), 1);
 }
 
 #[test]

@@ -57,6 +57,21 @@ pub fn new_window(spec: &WindowSpec, mode: Mode) -> Result<TmuxCommand<'static>,
             "the window name is empty; give the agent a name".into(),
         ));
     }
+    for (what, text) in [("window name", &spec.name), ("agent name", &spec.agent)] {
+        if text.chars().any(char::is_control) {
+            return Err(invalid(
+                "new-window",
+                format!("{what} {text:?} contains control characters; use printable ones"),
+            ));
+        }
+    }
+    let texts = std::iter::once(&spec.cmd).chain(spec.env.iter().flat_map(|(k, v)| [k, v]));
+    if let Some(text) = texts.into_iter().find(|t| t.contains('\0')) {
+        return Err(invalid(
+            "new-window",
+            format!("{text:?} contains a NUL byte, which tmux cannot take; remove it"),
+        ));
+    }
     let mut builder = NewWindow::new()
         .detached()
         .print()
@@ -224,6 +239,14 @@ mod tests {
         let mut empty = spec();
         empty.name.clear();
         assert!(new_window(&empty, Mode::Argv).is_err());
+        let mut tab = spec();
+        tab.agent = "a\tb".into();
+        let err = new_window(&tab, Mode::Control).unwrap_err().to_string();
+        assert!(err.contains("agent name \"a\\tb\""), "{err}");
+        let mut nul = spec();
+        nul.cmd = "x\0y".into();
+        let err = new_window(&nul, Mode::Argv).unwrap_err().to_string();
+        assert!(err.contains("NUL"), "{err}");
     }
 
     #[test]

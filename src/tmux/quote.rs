@@ -10,33 +10,29 @@
 use std::borrow::Cow;
 use thiserror::Error;
 
-/// An argument that no quoting can carry on a control-mode command line.
+/// An argument that no quoting can carry to tmux.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum QuoteError {
-    /// Control mode reads one command per line, so a newline cannot be inside one.
-    #[error("argument {0:?} contains a newline, which a tmux command line cannot carry; split it")]
-    Newline(String),
     /// tmux is written in C: a NUL byte would silently cut the argument short.
-    #[error("argument {0:?} contains a NUL byte, which tmux cannot take")]
+    #[error("argument {0:?} contains a NUL byte, which tmux cannot take; remove it")]
     Nul(String),
 }
 
 /// Quote one argument for tmux's command parser: single quotes, inside which tmux
-/// interprets nothing; an embedded `'` closes the quote, adds `\'`, and reopens it.
+/// interprets nothing. An embedded `'` closes the quote, adds `\'`, and reopens it; a
+/// newline (which would end the control-mode line) becomes a double-quoted `"\n"`,
+/// which tmux's parser turns back into a newline. Adjacent pieces form one argument.
 pub fn quote_arg(arg: &str) -> Result<String, QuoteError> {
-    if arg.contains('\n') {
-        return Err(QuoteError::Newline(arg.to_string()));
-    }
     if arg.contains('\0') {
         return Err(QuoteError::Nul(arg.to_string()));
     }
     let mut out = String::with_capacity(arg.len() + 2);
     out.push('\'');
     for c in arg.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
+        match c {
+            '\'' => out.push_str("'\\''"),
+            '\n' => out.push_str("'\"\\n\"'"),
+            c => out.push(c),
         }
     }
     out.push('\'');
@@ -100,17 +96,20 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_a_command_line_cannot_carry() {
-        assert_eq!(
-            quote_arg("two\nlines"),
-            Err(QuoteError::Newline("two\nlines".into()))
-        );
+    fn newlines_leave_the_line_as_escapes() {
+        assert_eq!(quote_arg("two\nlines").unwrap(), r#"'two'"\n"'lines'"#);
+        assert_eq!(quote_arg("\n").unwrap(), r#"''"\n"''"#);
+        assert!(!command_line(&["a\nb", "\n\n"]).unwrap().contains('\n'));
+    }
+
+    #[test]
+    fn refuses_nul_bytes() {
         assert_eq!(
             quote_arg("nul\0byte"),
             Err(QuoteError::Nul("nul\0byte".into()))
         );
-        let err = command_line(&["send-keys", "-l", "a\nb"]).unwrap_err();
-        assert!(err.to_string().contains("newline"), "{err}");
+        let err = command_line(&["send-keys", "-l", "a\0b"]).unwrap_err();
+        assert!(err.to_string().contains("NUL"), "{err}");
     }
 
     #[test]
