@@ -5,7 +5,8 @@ use shoal::tmux::{
     attach_argv, ControlClient, OneShot, PaneInfo, Server, TmuxBackend, TmuxError, WindowSpec,
     KEEPER_WINDOW,
 };
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -57,7 +58,16 @@ impl Drop for Guard {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        // tmux 3.3a leaves its socket file behind; it is this test's alone.
+        let _ = std::fs::remove_file(socket_path(&self.socket));
     }
+}
+
+/// Where `tmux -L name` puts its socket: `$TMUX_TMPDIR/tmux-UID/name`.
+fn socket_path(name: &str) -> PathBuf {
+    let uid = std::fs::metadata("/proc/self").map_or(0, |m| m.uid());
+    let dir = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
+    Path::new(&dir).join(format!("tmux-{uid}")).join(name)
 }
 
 /// Both backends on the same server; the control client is dropped before the guard.

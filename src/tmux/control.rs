@@ -107,7 +107,14 @@ impl ControlClient {
             });
         };
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        let lines = spawn_readers(socket, stdout, stderr_pipe, Arc::clone(&stderr))?;
+        let lines = match spawn_readers(socket, stdout, stderr_pipe, Arc::clone(&stderr)) {
+            Ok(lines) => lines,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
         let mut client = ControlClient {
             socket: socket.to_string(),
             child,
@@ -452,5 +459,18 @@ impl TmuxBackend for ControlClient {
         }
         self.all(commands::mark_pane(&pane, spec, Mode::Control).into())
             .map(|_| pane)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    /// The supervisor owns the client on its own thread.
+    #[test]
+    fn control_client_can_move_to_another_thread() {
+        assert_send::<ControlClient>();
     }
 }

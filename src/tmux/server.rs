@@ -226,4 +226,14 @@ mod tests {
             "tmux send-keys failed: can't find pane: %9"
         );
     }
+
+    #[test]
+    fn a_missing_binary_is_not_installed() {
+        let e = Command::new("/nonexistent/shoal-no-tmux")
+            .output()
+            .unwrap_err();
+        let err = spawn_error(e);
+        assert!(matches!(err, TmuxError::NotInstalled(_)), "{err:?}");
+        assert!(err.to_string().contains("install tmux"), "{err}");
+    }
 }
