@@ -544,7 +544,9 @@ fn control_client_child_is_gone_after_close_and_drop() {
     let tmux = ControlClient::connect(&guard.socket).unwrap();
     let pid = tmux.pid();
     assert!(proc_exists(pid));
+    let started = Instant::now();
     tmux.close();
+    println!("close took {:?}", started.elapsed());
     assert!(!proc_exists(pid), "tmux -C child {pid} survived close");
 
     let tmux = ControlClient::connect(&guard.socket).unwrap();
