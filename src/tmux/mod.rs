@@ -2,9 +2,26 @@
 //! and a control-mode client for the polling hot path (one round trip per tick).
 //!
 //! Everything reaches tmux as an argument vector; shoal never builds a shell string.
+//! The control client sends that vector as one command line with every element quoted
+//! for tmux's own parser (see [`quote`]).
 
 use std::path::PathBuf;
 use thiserror::Error;
+
+mod attach;
+mod commands;
+mod control;
+pub mod format;
+mod oneshot;
+pub mod protocol;
+pub mod quote;
+mod server;
+
+pub use attach::{attach_argv, attach_command, inside_tmux};
+pub use control::{ControlClient, DEFAULT_TIMEOUT};
+pub use oneshot::OneShot;
+pub use protocol::Reply;
+pub use server::{Server, HISTORY_LIMIT};
 
 /// Session that holds every agent window on a fleet's tmux server.
 pub const SESSION: &str = "shoal";
@@ -50,7 +67,8 @@ pub struct PaneInfo {
     pub pid: u32,
     /// `#{pane_dead}`: the process exited (panes are kept with remain-on-exit).
     pub dead: bool,
-    /// `#{pane_dead_status}` once dead, when tmux knows it.
+    /// `#{pane_dead_status}` once dead, when tmux knows it; a pane killed by signal N
+    /// reports `128 + N`, as a shell would.
     pub dead_status: Option<i32>,
     /// Pane size in cells.
     pub width: u16,

@@ -1,0 +1,476 @@
+//! The polling hot path: one persistent `tmux -C` client per fleet server. Commands are
+//! written as quoted lines, all of a batch at once, and their replies read back in
+//! order, so one tick costs the server one client instead of one per pane.
+
+use super::commands::{self, argv_of, name_of, Mode};
+use super::format::{self, COMMAND_FORMAT, PANE_FORMAT};
+use super::protocol::{Event, Reply, ReplyParser};
+use super::quote::command_line;
+use super::server::{classify, isolate, spawn_error, tmux, Server};
+use super::{PaneInfo, TmuxBackend, TmuxError, WindowSpec, SESSION};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+use tmux_interface::{AttachSession, ClientFlags, StdIO, TmuxCommand};
+
+/// How long a reply may stay silent before the client is declared wedged.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the ready token may take after the attach before the client is respawned.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a detaching client gets to exit on its own before it is killed.
+const DETACH_GRACE: Duration = Duration::from_millis(250);
+/// How much of the client's stderr is kept for error messages.
+const STDERR_CAP: usize = 4096;
+
+static TOKENS: AtomicU64 = AtomicU64::new(0);
+
+/// A control-mode client attached to a fleet server's `shoal` session with
+/// `no-output,ignore-size`: it receives no pane output and never resizes a window.
+pub struct ControlClient {
+    socket: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Vec<u8>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    parser: ReplyParser,
+    alive: bool,
+    timeout: Duration,
+}
+
+/// Why reading the next line failed.
+enum ReadError {
+    Timeout,
+    Eof,
+}
+
+impl ControlClient {
+    /// Attach to the `shoal` session on `tmux -L socket`, and prove the connection with
+    /// a round trip. A client whose first round trip is lost is replaced once.
+    pub fn connect(socket: &str) -> Result<ControlClient, TmuxError> {
+        // `attach-session` would start a server on a dead socket; probe first.
+        if !Server::new(socket).is_running() {
+            return Err(TmuxError::ServerDown {
+                socket: socket.to_string(),
+            });
+        }
+        let mut client = Self::attach(socket)?;
+        if client.handshake()? {
+            return Ok(client);
+        }
+        client.shutdown();
+        let mut client = Self::attach(socket)?;
+        if client.handshake()? {
+            return Ok(client);
+        }
+        client.shutdown();
+        Err(TmuxError::Protocol {
+            socket: socket.to_string(),
+            message: format!(
+                "no answer to a test command within {HANDSHAKE_TIMEOUT:?}, twice; \
+                 check the server with `tmux -L {socket} ls`"
+            ),
+        })
+    }
+
+    /// Spawn the client and wait for the attach's own reply block.
+    fn attach(socket: &str) -> Result<Self, TmuxError> {
+        let flags = ClientFlags {
+            no_output: Some(true),
+            ignore_size: Some(true),
+            ..Default::default()
+        };
+        let attach = AttachSession::new()
+            .target_session(SESSION)
+            .flags(flags)
+            .build();
+        let mut cmd = tmux(socket)
+            .control_mode()
+            .command(attach)
+            .stdin(Some(StdIO::Piped))
+            .stdout(Some(StdIO::Piped))
+            .stderr(Some(StdIO::Piped))
+            .into_command();
+        isolate(&mut cmd);
+        let mut child = cmd.spawn().map_err(spawn_error)?;
+        let (stdin, stdout, stderr) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (Some(stdin), Some(stdout), Some(stderr_pipe)) = (stdin, stdout, stderr) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(TmuxError::Protocol {
+                socket: socket.to_string(),
+                message: "the control client's pipes were not created".into(),
+            });
+        };
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let lines = match spawn_readers(socket, stdout, stderr_pipe, Arc::clone(&stderr)) {
+            Ok(lines) => lines,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e);
+            }
+        };
+        let mut client = ControlClient {
+            socket: socket.to_string(),
+            child,
+            stdin: Some(stdin),
+            lines,
+            stderr,
+            parser: ReplyParser::new(),
+            alive: true,
+            timeout: DEFAULT_TIMEOUT,
+        };
+        loop {
+            match client.next_event(DEFAULT_TIMEOUT) {
+                Ok(Event::Reply { ours: false, reply }) if reply.ok => return Ok(client),
+                Ok(Event::Reply { ours: false, reply }) => {
+                    let message = reply.message();
+                    client.shutdown();
+                    return Err(if message.contains("no sessions") {
+                        TmuxError::ServerDown {
+                            socket: socket.to_string(),
+                        }
+                    } else {
+                        TmuxError::Command {
+                            command: "attach-session".into(),
+                            message: format!("{message}; start the fleet session with `shoal up`"),
+                        }
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let err = client.failure(e, "while attaching");
+                    client.shutdown();
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Round-trip `display-message -p TOKEN`; false when it does not come back in time.
+    fn handshake(&mut self) -> Result<bool, TmuxError> {
+        // No `%` in the token: display-message runs strftime on it.
+        let token = format!(
+            "shoal-ready-{}-{}",
+            std::process::id(),
+            TOKENS.fetch_add(1, Ordering::Relaxed)
+        );
+        let saved = std::mem::replace(&mut self.timeout, HANDSHAKE_TIMEOUT);
+        let result = self.run_batch(&[argv_of(&commands::display(&token, Mode::Control))]);
+        self.timeout = saved;
+        match result {
+            Ok(replies) => Ok(replies.first().map(Reply::text) == Some(format!("{token}\n"))),
+            Err(TmuxError::Protocol { .. }) if self.server_up() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Process id of the `tmux -C` child.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// False once the connection broke (EOF, timeout, detach); reconnect then.
+    pub fn is_alive(&self) -> bool {
+        self.alive
+    }
+
+    /// How long a reply may stay silent before the batch fails (default 5 s).
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
+    }
+
+    /// Write every command, then read one reply per command, in order. A command that
+    /// fails gives a reply with `ok == false` and does not disturb the others.
+    pub fn run_batch(&mut self, cmds: &[Vec<String>]) -> Result<Vec<Reply>, TmuxError> {
+        if !self.alive {
+            return Err(self.protocol("the connection is closed; reconnect".into()));
+        }
+        let mut payload = String::new();
+        for argv in cmds {
+            let name = argv.first().cloned().unwrap_or_default();
+            if name.is_empty() {
+                // An empty line would detach the client.
+                return Err(TmuxError::Command {
+                    command: "(empty)".into(),
+                    message: "a command needs a name; nothing was sent".into(),
+                });
+            }
+            let line = command_line(argv).map_err(|e| TmuxError::Command {
+                command: name,
+                message: format!("{e}; nothing was sent"),
+            })?;
+            payload.push_str(&line);
+            payload.push('\n');
+        }
+        if cmds.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(payload.as_bytes())?;
+        let mut replies = Vec::with_capacity(cmds.len());
+        while replies.len() < cmds.len() {
+            match self.next_event(self.timeout) {
+                Ok(Event::Reply { ours: true, reply }) => replies.push(reply),
+                Ok(Event::Exit(reason)) => {
+                    self.alive = false;
+                    return Err(self.lost(format!("tmux detached the client ({reason})")));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let what = format!("after {} of {} replies", replies.len(), cmds.len());
+                    return Err(self.failure(e, &what));
+                }
+            }
+        }
+        Ok(replies)
+    }
+
+    /// Each pane's id and `#{pane_current_command}` (a /proc read per pane in tmux;
+    /// meant for adopting panes, not for every tick).
+    pub fn pane_commands(&mut self) -> Result<Vec<(String, String)>, TmuxError> {
+        let reply = self.one(commands::list_panes(COMMAND_FORMAT))?;
+        format::parse_commands(&reply.output)
+            .map_err(|m| self.protocol(format!("list-panes output: {m}")))
+    }
+
+    /// Detach politely, then make sure the child is gone and reaped.
+    pub fn close(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.alive = false;
+        if let Some(mut stdin) = self.stdin.take() {
+            // An empty line detaches; dropping stdin closes it.
+            let _ = stdin.write_all(b"\n").and_then(|()| stdin.flush());
+        }
+        let deadline = Instant::now() + DETACH_GRACE;
+        while Instant::now() < deadline {
+            match self.child.try_wait() {
+                Ok(Some(_)) => return,
+                Ok(None) => thread::sleep(Duration::from_millis(10)),
+                Err(_) => break,
+            }
+        }
+        // A no-output client may ignore the detach and then block kill-server.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Run one command and demand success.
+    fn one(&mut self, cmd: TmuxCommand<'static>) -> Result<Reply, TmuxError> {
+        let name = name_of(&cmd);
+        let mut replies = self.run_batch(&[argv_of(&cmd)])?;
+        let reply = replies
+            .pop()
+            .ok_or_else(|| self.protocol(format!("no reply to {name}")))?;
+        if reply.ok {
+            Ok(reply)
+        } else {
+            Err(classify(&self.socket, &name, reply.message()))
+        }
+    }
+
+    /// Run commands as one batch and demand that all succeed.
+    fn all(&mut self, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<Reply>, TmuxError> {
+        let names: Vec<String> = cmds.iter().map(name_of).collect();
+        let argv: Vec<Vec<String>> = cmds.iter().map(argv_of).collect();
+        let replies = self.run_batch(&argv)?;
+        match replies.iter().zip(&names).find(|(r, _)| !r.ok) {
+            Some((reply, name)) => Err(classify(&self.socket, name, reply.message())),
+            None => Ok(replies),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), TmuxError> {
+        let result = match self.stdin.as_mut() {
+            Some(stdin) => stdin.write_all(bytes).and_then(|()| stdin.flush()),
+            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        result.map_err(|e| {
+            self.alive = false;
+            self.lost(format!("writing commands failed: {e}"))
+        })
+    }
+
+    fn next_event(&mut self, timeout: Duration) -> Result<Event, ReadError> {
+        match self.lines.recv_timeout(timeout) {
+            Ok(line) => Ok(self.parser.feed(&line)),
+            Err(RecvTimeoutError::Timeout) => Err(ReadError::Timeout),
+            Err(RecvTimeoutError::Disconnected) => Err(ReadError::Eof),
+        }
+    }
+
+    /// The connection is unusable after a read failure: late replies would be
+    /// mistaken for the next batch's.
+    fn failure(&mut self, e: ReadError, when: &str) -> TmuxError {
+        self.alive = false;
+        match e {
+            ReadError::Timeout => self.protocol(format!(
+                "tmux sent nothing for {:?} {when}; reconnect",
+                self.timeout
+            )),
+            ReadError::Eof => self.lost(format!("the client exited {when}")),
+        }
+    }
+
+    /// A lost connection: the server is gone, or the client alone broke.
+    fn lost(&self, message: String) -> TmuxError {
+        if !self.server_up() {
+            return TmuxError::ServerDown {
+                socket: self.socket.clone(),
+            };
+        }
+        let stderr = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&stderr).trim().replace('\n', "; ");
+        if stderr.is_empty() {
+            self.protocol(format!("{message}; reconnect"))
+        } else {
+            self.protocol(format!("{message} ({stderr}); reconnect"))
+        }
+    }
+
+    fn server_up(&self) -> bool {
+        Server::new(self.socket.clone()).is_running()
+    }
+
+    fn protocol(&self, message: String) -> TmuxError {
+        TmuxError::Protocol {
+            socket: self.socket.clone(),
+            message,
+        }
+    }
+}
+
+/// Read stdout line by line into a channel (so reads can time out), and keep the start
+/// of stderr for error messages. Both threads end when the child's pipes close.
+fn spawn_readers(
+    socket: &str,
+    stdout: ChildStdout,
+    stderr: impl Read + Send + 'static,
+    keep: Arc<Mutex<Vec<u8>>>,
+) -> Result<Receiver<Vec<u8>>, TmuxError> {
+    let (tx, rx) = mpsc::channel();
+    thread::Builder::new()
+        .name(format!("tmux-control-{socket}"))
+        .spawn(move || {
+            let mut reader = BufReader::with_capacity(64 * 1024, stdout);
+            loop {
+                let mut line = Vec::new();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if line.last() == Some(&b'\n') {
+                            line.pop();
+                        }
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        })?;
+    thread::Builder::new()
+        .name(format!("tmux-control-err-{socket}"))
+        .spawn(move || {
+            let mut buf = [0u8; 1024];
+            let mut stderr = stderr;
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                if let Ok(mut kept) = keep.lock() {
+                    let room = STDERR_CAP.saturating_sub(kept.len());
+                    kept.extend_from_slice(&buf[..n.min(room)]);
+                }
+            }
+        })?;
+    Ok(rx)
+}
+
+impl Drop for ControlClient {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl TmuxBackend for ControlClient {
+    fn socket(&self) -> &str {
+        &self.socket
+    }
+
+    fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError> {
+        let reply = self.one(commands::list_panes(PANE_FORMAT))?;
+        let panes = format::parse_panes(&reply.output)
+            .map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
+        if !format::unreaped(&panes) {
+            return Ok(panes);
+        }
+        let replies = self.all(vec![commands::reap(), commands::list_panes(PANE_FORMAT)])?;
+        let output = replies
+            .last()
+            .map(|r| r.output.as_slice())
+            .unwrap_or_default();
+        format::parse_panes(output).map_err(|m| self.protocol(format!("list-panes output: {m}")))
+    }
+
+    /// All captures in one write and one read pass; any pane tmux cannot capture (it
+    /// vanished since the last listing) is `None` and the others are unaffected.
+    fn capture_panes(&mut self, panes: &[String]) -> Result<Vec<Option<String>>, TmuxError> {
+        let argv: Vec<Vec<String>> = panes
+            .iter()
+            .map(|p| argv_of(&commands::capture(p, Mode::Control)))
+            .collect();
+        Ok(self
+            .run_batch(&argv)?
+            .into_iter()
+            .map(|r| r.ok.then(|| r.text()))
+            .collect())
+    }
+
+    fn send_keys(&mut self, pane: &str, keys: &[String]) -> Result<(), TmuxError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.one(commands::send_keys(pane, keys, Mode::Control))
+            .map(drop)
+    }
+
+    fn send_text(&mut self, pane: &str, text: &str) -> Result<(), TmuxError> {
+        self.all(commands::send_text(pane, text, Mode::Control))
+            .map(drop)
+    }
+
+    /// A pane that is already gone counts as killed.
+    fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError> {
+        match self.one(commands::kill_window(pane, Mode::Control)) {
+            Err(TmuxError::Command { message, .. }) if message.contains("can't find") => Ok(()),
+            other => other.map(drop),
+        }
+    }
+
+    fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
+        let reply = self.one(commands::new_window(spec, Mode::Control)?)?;
+        let pane = reply.text().trim().to_string();
+        if !pane.starts_with('%') {
+            return Err(self.protocol(format!("new-window printed {pane:?}, not a pane id")));
+        }
+        self.all(commands::mark_pane(&pane, spec, Mode::Control).into())
+            .map(|_| pane)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    /// The supervisor owns the client on its own thread.
+    #[test]
+    fn control_client_can_move_to_another_thread() {
+        assert_send::<ControlClient>();
+    }
+}

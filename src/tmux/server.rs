@@ -1,0 +1,239 @@
+//! A fleet's tmux server: start it with the shoal session, probe it, kill it, and run
+//! one-shot tmux commands against it with tmux's messages kept off the terminal.
+
+use super::{TmuxError, KEEPER_WINDOW, SESSION};
+use std::process::{Command, Output};
+use tmux_interface::{
+    HasSession, KillServer, ListSessions, NewSession, SetOption, StdIO, Tmux, TmuxCommand,
+};
+
+/// Scrollback kept per pane: enough to read back an agent's recent work, small enough
+/// for hundreds of panes on one server.
+pub const HISTORY_LIMIT: u32 = 10_000;
+
+/// Runs in the keeper window so the session outlives its agents; `tail` takes the same
+/// syntax in every shell tmux may use (sh, bash, zsh, fish).
+const KEEPER_COMMAND: &str = "tail -f /dev/null";
+
+/// A fleet's tmux server, addressed by its socket name (`tmux -L SOCKET`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    socket: String,
+}
+
+impl Server {
+    /// A handle on the server at `tmux -L socket`; nothing is started yet.
+    pub fn new(socket: impl Into<String>) -> Self {
+        Self {
+            socket: socket.into(),
+        }
+    }
+
+    /// The socket name.
+    pub fn socket(&self) -> &str {
+        &self.socket
+    }
+
+    /// Whether a server answers on the socket. Never starts one.
+    pub fn is_running(&self) -> bool {
+        run(
+            &self.socket,
+            vec![ListSessions::new().format("#{session_name}").build()],
+        )
+        .is_ok()
+    }
+
+    /// Start the server and the `shoal` session if missing; safe to call again.
+    ///
+    /// The session holds a keeper window so it outlives every agent. Global options:
+    /// `remain-on-exit on` (a dead agent's pane stays, with its exit status),
+    /// `default-size WIDTHxHEIGHT` (panes are sized with no client attached) and a
+    /// [`HISTORY_LIMIT`] scrollback. `window-size manual` is never set: tmux 3.3a crashes
+    /// on `new-window -d` with it. Options are applied on every call.
+    pub fn ensure_started(&self, width: u16, height: u16) -> Result<(), TmuxError> {
+        if width == 0 || height == 0 {
+            return Err(TmuxError::Command {
+                command: "new-session".into(),
+                message: format!("pane size {width}x{height} is empty; use e.g. 200x50"),
+            });
+        }
+        let global = |option: &'static str, value: String| {
+            SetOption::new()
+                .global()
+                .option(option)
+                .value(value)
+                .build()
+        };
+        let mut new_session = NewSession::new()
+            .detached()
+            .session_name(SESSION)
+            .window_name(KEEPER_WINDOW)
+            .width(width.into())
+            .height(height.into())
+            .build();
+        new_session.push_param("--");
+        new_session.push_param(KEEPER_COMMAND);
+        // Options first: one list, so the server started by new-session never runs a
+        // pane without them; a second caller's new-session fails last, harmlessly.
+        let cmds = vec![
+            global("remain-on-exit", "on".into()),
+            global("default-size", format!("{width}x{height}")),
+            global("history-limit", HISTORY_LIMIT.to_string()),
+            new_session,
+        ];
+        match run(&self.socket, cmds) {
+            Ok(_) => Ok(()),
+            Err(TmuxError::Command { message, .. }) if message.contains("duplicate session") => {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }?;
+        // Another process may have created the server without the session meanwhile.
+        run(
+            &self.socket,
+            vec![HasSession::new().target_session(SESSION).build()],
+        )
+        .map(drop)
+    }
+
+    /// Kill the server and every agent on it; a server already gone is fine.
+    pub fn kill(&self) -> Result<(), TmuxError> {
+        match run(&self.socket, vec![KillServer::new().build()]) {
+            Ok(_) | Err(TmuxError::ServerDown { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The installed tmux version (e.g. `3.3a`), or `NotInstalled`.
+    pub fn check_installed() -> Result<String, TmuxError> {
+        let mut cmd = Tmux::new()
+            .version()
+            .stdin(Some(StdIO::Null))
+            .stdout(Some(StdIO::Piped))
+            .stderr(Some(StdIO::Piped))
+            .into_command();
+        let out = cmd.output().map_err(spawn_error)?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        match text.strip_prefix("tmux ") {
+            Some(version) if out.status.success() => Ok(version.to_string()),
+            _ => Err(TmuxError::NotInstalled(format!(
+                "`tmux -V` answered {text:?} (status {}); install tmux 3.3a or newer",
+                out.status
+            ))),
+        }
+    }
+}
+
+/// The base `tmux -L SOCKET -f /dev/null -u` invocation. `-f /dev/null` keeps the
+/// user's config from changing behaviour; `-u` keeps UTF-8 whatever the locale says.
+pub(crate) fn tmux(socket: &str) -> Tmux<'static> {
+    Tmux::new()
+        .socket_name(socket.to_string())
+        .file("/dev/null")
+        .force_utf8()
+}
+
+/// Detach the process from any tmux the caller runs inside: every shoal command names
+/// its socket and targets, and an inherited `$TMUX` must not leak into a fleet server.
+pub(crate) fn isolate(cmd: &mut Command) {
+    cmd.env_remove("TMUX").env_remove("TMUX_PANE");
+}
+
+/// Run commands in one tmux process (joined with `;`) and return its stdout.
+pub(crate) fn run(socket: &str, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<u8>, TmuxError> {
+    let name = cmds
+        .first()
+        .map(super::commands::name_of)
+        .unwrap_or_default();
+    let mut tmux = tmux(socket);
+    for cmd in cmds {
+        tmux = tmux.add_command(cmd);
+    }
+    let mut cmd = tmux
+        .stdin(Some(StdIO::Null))
+        .stdout(Some(StdIO::Piped))
+        .stderr(Some(StdIO::Piped))
+        .into_command();
+    isolate(&mut cmd);
+    let out = cmd.output().map_err(spawn_error)?;
+    check(socket, &name, out)
+}
+
+fn check(socket: &str, command: &str, out: Output) -> Result<Vec<u8>, TmuxError> {
+    if out.status.success() {
+        return Ok(out.stdout);
+    }
+    let message = String::from_utf8_lossy(&out.stderr)
+        .trim()
+        .replace('\n', "; ");
+    Err(classify(socket, command, message))
+}
+
+/// Turn tmux's error text into the error an operator can act on.
+pub(crate) fn classify(socket: &str, command: &str, message: String) -> TmuxError {
+    if server_gone(&message) {
+        TmuxError::ServerDown {
+            socket: socket.to_string(),
+        }
+    } else {
+        TmuxError::Command {
+            command: command.to_string(),
+            message: if message.is_empty() {
+                "tmux exited with an error and no message".into()
+            } else {
+                message
+            },
+        }
+    }
+}
+
+/// tmux's wording when nothing listens on the socket (or the socket file is stale).
+pub(crate) fn server_gone(message: &str) -> bool {
+    message.contains("no server running on")
+        || message.contains("error connecting to")
+        || message.contains("server exited unexpectedly")
+}
+
+pub(crate) fn spawn_error(e: std::io::Error) -> TmuxError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        TmuxError::NotInstalled(e.to_string())
+    } else {
+        TmuxError::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_tmux_messages() {
+        let down = classify(
+            "s",
+            "list-panes",
+            "no server running on /tmp/tmux-0/s".into(),
+        );
+        assert!(matches!(down, TmuxError::ServerDown { socket } if socket == "s"));
+        let refused = classify(
+            "s",
+            "list-panes",
+            "error connecting to /tmp/tmux-0/s (Connection refused)".into(),
+        );
+        assert!(matches!(refused, TmuxError::ServerDown { .. }));
+        let other = classify("s", "send-keys", "can't find pane: %9".into());
+        assert_eq!(
+            other.to_string(),
+            "tmux send-keys failed: can't find pane: %9"
+        );
+    }
+
+    #[test]
+    fn a_missing_binary_is_not_installed() {
+        let e = Command::new("/nonexistent/shoal-no-tmux")
+            .output()
+            .unwrap_err();
+        let err = spawn_error(e);
+        assert!(matches!(err, TmuxError::NotInstalled(_)), "{err:?}");
+        assert!(err.to_string().contains("install tmux"), "{err}");
+    }
+}
