@@ -1,5 +1,6 @@
 //! shoal: a terminal console that supervises a fleet of AI coding agents in tmux panes.
 
+pub mod cli;
 pub mod fleet;
 pub mod profile;
 pub mod sim;

@@ -10,6 +10,8 @@ pub mod ladder;
 mod testkit;
 #[cfg(test)]
 mod tests;
+pub mod runner;
+mod profiles;
 mod tick;
 
 pub use command::{Command, CommandOutcome};

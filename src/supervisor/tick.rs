@@ -68,6 +68,29 @@ impl Supervisor {
         }
     }
 
+    /// Type pending tasks and finish cancels whose grace ran out, without walking the
+    /// stall ladder: what a CLI command does while it waits when no supervisor runs.
+    pub fn settle(&mut self, now_ms: i64) {
+        for i in 0..self.agents.len() {
+            self.deliver_task(i, now_ms);
+            self.finish_cancel(i, now_ms);
+        }
+        if let Err(e) = self.persist() {
+            self.stats.error = Some(e.to_string());
+        }
+    }
+
+    /// Names of agents still starting (task not yet typed) or being cancelled.
+    pub fn unsettled(&self) -> Vec<String> {
+        self.agents
+            .iter()
+            .filter(|a| {
+                a.att.state == LifeState::Starting || (a.is_live() && a.att.cancel_deadline_ms.is_some())
+            })
+            .map(|a| a.rec.name.clone())
+            .collect()
+    }
+
     /// Carry out the commands other processes queued in the store, each exactly once.
     pub fn drain_store_commands(&mut self, now_ms: i64) {
         let claimed = match self.store.claim_commands() {

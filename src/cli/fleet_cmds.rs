@@ -1,0 +1,222 @@
+//! Commands that act on a fleet: up, supervise, status, events, the agent actions, down.
+
+use super::ctx::Ctx;
+use super::output;
+use crate::fleet::LifeState;
+use crate::supervisor::runner::{self, now_ms};
+use crate::supervisor::Command;
+use crate::tmux::Server;
+use anyhow::{bail, Result};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// How long `up` waits for started agents to look ready and get their task.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub fn up(fleet: &Path, no_console: bool) -> Result<i32> {
+    if !no_console {
+        bail!("the console is not built into this version yet; run `shoal up --no-console`, then `shoal supervise`");
+    }
+    crate::tmux::Server::check_installed()?;
+    let ctx = Ctx::open(fleet)?;
+    if let Some(h) = ctx.live_supervisor()? {
+        println!(
+            "fleet {}: the running supervisor (pid {}) starts the declared agents",
+            ctx.fleet.name, h.pid
+        );
+        return Ok(0);
+    }
+    let mut sup = ctx.supervisor(false)?;
+    let started = sup.start_queued(now_ms());
+    let mut failed = 0;
+    for (name, r) in &started {
+        match r {
+            Ok(what) => println!("{name}: {what}"),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{name}: could not start: {e}");
+            }
+        }
+    }
+    // Deliver tasks to the agents just started, as they become ready.
+    let t0 = Instant::now();
+    while !sup.unsettled().is_empty() && t0.elapsed() < SETTLE_TIMEOUT {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = now_ms();
+        sup.observe_all(now);
+        sup.settle(now);
+    }
+    for name in sup.unsettled() {
+        println!("{name}: still starting; its task is typed once a supervisor runs (`shoal supervise`)");
+    }
+    for a in sup.snapshot(now_ms()).agents {
+        if a.state.is_ended() && !started.iter().any(|(n, _)| n == &a.name) {
+            println!(
+                "{}: {} (attempt {}); `shoal retry {}` starts it again",
+                a.name, a.state, a.attempt, a.name
+            );
+        }
+    }
+    if started.is_empty() {
+        println!("fleet {}: nothing to start", ctx.fleet.name);
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+pub fn supervise(fleet: &Path) -> Result<i32> {
+    crate::tmux::Server::check_installed()?;
+    let ctx = Ctx::open(fleet)?;
+    let sup = ctx.supervisor(true)?;
+    let handle = runner::spawn(sup).map_err(anyhow::Error::msg)?;
+    let stop = handle.stop_flag();
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone())?;
+    }
+    eprintln!(
+        "shoal: supervising fleet {} (pid {}); Ctrl-C stops the supervisor, agents keep running",
+        ctx.fleet.name,
+        std::process::id()
+    );
+    while !stop.load(Ordering::SeqCst) {
+        match handle.events.recv_timeout(Duration::from_millis(200)) {
+            Ok(e) => println!("{}", output::event_line(&e)),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    handle.stop();
+    eprintln!("shoal: supervisor stopped");
+    Ok(0)
+}
+
+pub fn status(fleet: &Path, json: bool) -> Result<i32> {
+    let ctx = Ctx::open(fleet)?;
+    let mut sup = ctx.supervisor(false)?;
+    // With no supervisor running, look at the panes now so the answer is current.
+    let live = ctx.live_supervisor()?;
+    let now = now_ms();
+    if live.is_none() {
+        sup.observe_all(now);
+    }
+    let snap = sup.snapshot(now);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&output::status_json(&snap, now))?);
+    } else {
+        print!("{}", output::status_table(&snap, now));
+        if live.is_none() {
+            println!("(no supervisor running: no escalation happens; start one with `shoal supervise`)");
+        }
+    }
+    Ok(0)
+}
+
+pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
+    let ctx = Ctx::open(fleet)?;
+    if let Some(a) = agent {
+        if ctx.store.agent(a)?.is_none() {
+            let names: Vec<String> = ctx.store.agents()?.into_iter().map(|r| r.name).collect();
+            bail!("no agent named {a:?} in fleet {}; agents: {}", ctx.fleet.name, names.join(", "));
+        }
+    }
+    let events = ctx.store.events(agent, 0, i64::MAX as usize)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&events)?);
+    } else {
+        for e in &events {
+            println!("{}", output::event_line(e));
+        }
+    }
+    Ok(0)
+}
+
+/// Carry out one agent command: through the running supervisor when there is one
+/// (queued in the store and done exactly once), otherwise here and now.
+pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
+    let ctx = Ctx::open(fleet)?;
+    if let Some(holder) = ctx.live_supervisor()? {
+        let id = ctx.store.enqueue_command(&cmd, now_ms())?;
+        let wait = (ctx.fleet.poll_interval * 10).max(Duration::from_secs(10));
+        let t0 = Instant::now();
+        while t0.elapsed() < wait {
+            std::thread::sleep(Duration::from_millis(50));
+            match ctx.store.command_status(id)? {
+                Some((status, Some(result))) if status == "done" => {
+                    println!("{result}");
+                    return Ok(0);
+                }
+                Some((status, Some(result))) if status == "failed" => {
+                    eprintln!("shoal: {result}");
+                    return Ok(1);
+                }
+                _ => {}
+            }
+        }
+        bail!(
+            "the supervisor (pid {}) did not carry out `{}` within {}s; it stays queued and runs when the supervisor catches up",
+            holder.pid,
+            cmd.verb(),
+            wait.as_secs()
+        );
+    }
+    let mut sup = ctx.supervisor(false)?;
+    sup.observe_all(now_ms());
+    let result = sup.execute(&cmd, now_ms());
+    match result {
+        Ok(what) => {
+            println!("{what}");
+            if matches!(cmd, Command::Cancel { .. }) {
+                // Nobody else will finish the cancel: wait out the grace period here.
+                while !sup.unsettled().is_empty() {
+                    std::thread::sleep(Duration::from_millis(250));
+                    let now = now_ms();
+                    sup.observe_all(now);
+                    sup.settle(now);
+                }
+                if let Some(a) = sup.snapshot(now_ms()).agent(cmd.agent()) {
+                    println!("{}: {}", a.name, a.state);
+                }
+            }
+            Ok(0)
+        }
+        Err(why) => {
+            eprintln!("shoal: {why}");
+            Ok(1)
+        }
+    }
+}
+
+pub fn down(fleet: &Path) -> Result<i32> {
+    let ctx = Ctx::open(fleet)?;
+    if let Some(h) = ctx.live_supervisor()? {
+        eprintln!("shoal: stopping the supervisor (pid {})", h.pid);
+        // SAFETY: sending SIGTERM to a pid read from the lease; it is ours by contract.
+        unsafe { libc::kill(h.pid as i32, libc::SIGTERM) };
+        let t0 = Instant::now();
+        while ctx.live_supervisor()?.is_some() && t0.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let mut sup = ctx.supervisor(false)?;
+    let now = now_ms();
+    sup.observe_all(now);
+    let snap = sup.snapshot(now);
+    for a in snap.agents.iter().filter(|a| matches!(a.state, LifeState::Starting | LifeState::Running)) {
+        match sup.execute(&Command::Kill { agent: a.name.clone() }, now) {
+            Ok(_) => println!("{}: killed (final screen kept)", a.name),
+            Err(e) => eprintln!("{}: {e}", a.name),
+        }
+    }
+    let mut sockets: Vec<String> = snap.agents.iter().filter_map(|a| a.server.clone()).collect();
+    sockets.push(ctx.fleet.socket(0));
+    sockets.sort();
+    sockets.dedup();
+    for s in sockets {
+        let server = Server::new(&s);
+        if server.is_running() {
+            server.kill()?;
+            println!("tmux server {s}: stopped");
+        }
+    }
+    Ok(0)
+}

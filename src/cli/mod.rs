@@ -1,0 +1,139 @@
+//! The command line: every operator action has a form here.
+
+pub mod ctx;
+mod fleet_cmds;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// shoal: supervise a fleet of AI coding agents running in tmux panes.
+#[derive(Debug, Parser)]
+#[command(name = "shoal", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The fleet file.
+    #[arg(short = 'f', long = "fleet", global = true, default_value = "shoal.toml")]
+    pub fleet: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Start every declared agent that is not running yet.
+    Up {
+        /// Return once the agents are started instead of opening the console.
+        #[arg(long)]
+        no_console: bool,
+    },
+    /// Run the supervisor in the foreground until SIGINT or SIGTERM.
+    Supervise,
+    /// Show the fleet: one line per agent, or JSON.
+    Status {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the event history, oldest first.
+    Events {
+        /// Only this agent's events.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Type the nudge message into an agent's pane now.
+    Nudge {
+        /// The agent.
+        name: String,
+    },
+    /// Kill an agent's pane now (its final screen is kept).
+    Kill {
+        /// The agent.
+        name: String,
+    },
+    /// Start an ended agent again as a new attempt (same command, dir, env, task).
+    Retry {
+        /// The agent.
+        name: String,
+    },
+    /// Interrupt an agent, wait the grace period, then kill it.
+    Cancel {
+        /// The agent.
+        name: String,
+    },
+    /// Answer yes to an agent's live dialog.
+    Approve {
+        /// The agent.
+        name: String,
+    },
+    /// Answer no to an agent's live dialog.
+    Deny {
+        /// The agent.
+        name: String,
+    },
+    /// Type a line of text into an agent's pane, then Enter.
+    Send {
+        /// The agent.
+        name: String,
+        /// The text, typed literally.
+        text: String,
+    },
+    /// Hold an agent's stall ladder (no nudge, warn or kill).
+    Pause {
+        /// The agent.
+        name: String,
+    },
+    /// Release an agent's stall ladder.
+    Resume {
+        /// The agent.
+        name: String,
+    },
+    /// Stop every agent of the fleet and its tmux servers.
+    Down,
+    /// Classify saved screen captures and explain which rule matched where.
+    Detect {
+        /// Use this profile instead of guessing.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Capture files (plain text or with ANSI escapes).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// A simulated agent for tests and the demo.
+    #[command(hide = true)]
+    SimAgent(crate::sim::SimArgs),
+}
+
+/// Run the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    use crate::supervisor::Command as C;
+    let f = &cli.fleet;
+    match cli.command {
+        None => anyhow::bail!(
+            "the console is not built into this version yet; use `shoal status`, `shoal events` and `shoal supervise`"
+        ),
+        Some(Cmd::Up { no_console }) => fleet_cmds::up(f, no_console),
+        Some(Cmd::Supervise) => fleet_cmds::supervise(f),
+        Some(Cmd::Status { json }) => fleet_cmds::status(f, json),
+        Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
+        Some(Cmd::Nudge { name }) => fleet_cmds::act(f, C::Nudge { agent: name }),
+        Some(Cmd::Kill { name }) => fleet_cmds::act(f, C::Kill { agent: name }),
+        Some(Cmd::Retry { name }) => fleet_cmds::act(f, C::Retry { agent: name }),
+        Some(Cmd::Cancel { name }) => fleet_cmds::act(f, C::Cancel { agent: name }),
+        Some(Cmd::Approve { name }) => fleet_cmds::act(f, C::Approve { agent: name }),
+        Some(Cmd::Deny { name }) => fleet_cmds::act(f, C::Deny { agent: name }),
+        Some(Cmd::Send { name, text }) => fleet_cmds::act(f, C::Send { agent: name, text }),
+        Some(Cmd::Pause { name }) => fleet_cmds::act(f, C::Pause { agent: name, paused: true }),
+        Some(Cmd::Resume { name }) => fleet_cmds::act(f, C::Pause { agent: name, paused: false }),
+        Some(Cmd::Down) => fleet_cmds::down(f),
+        Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
+        Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
+    }
+}

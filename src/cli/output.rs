@@ -1,0 +1,126 @@
+//! Text and JSON the CLI prints.
+
+use crate::fleet::{EventView, FleetSnapshot};
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// A local wall-clock rendering of unix ms.
+pub fn clock(ms: i64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_millis_opt(ms) {
+        chrono::LocalResult::Single(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        _ => ms.to_string(),
+    }
+}
+
+/// One event as a log line.
+pub fn event_line(e: &EventView) -> String {
+    let agent = e.agent.as_deref().unwrap_or("-");
+    let attempt = e.attempt.map_or(String::new(), |a| format!("#{a}"));
+    let rule = e.rule.as_deref().map_or(String::new(), |r| format!("  [{r}]"));
+    format!("{}  {agent}{attempt}  {:<9} {}{rule}", clock(e.ts_ms), e.kind, e.detail)
+}
+
+/// Seconds since last progress, for an agent that has started.
+fn since_progress_s(last: i64, now: i64) -> Option<i64> {
+    (last > 0).then(|| ((now - last) / 1000).max(0))
+}
+
+/// `shoal status --json`: one object per agent.
+pub fn status_json(s: &FleetSnapshot, now: i64) -> Value {
+    Value::Array(
+        s.agents
+            .iter()
+            .map(|a| {
+                json!({
+                    "name": a.name,
+                    "parent": a.parent,
+                    "kind": a.kind,
+                    "state": a.state,
+                    "activity": a.activity,
+                    "error": a.error,
+                    "tier": a.tier,
+                    "since_progress_s": since_progress_s(a.last_progress_ms, now),
+                    "next_action_in_s": a.next_action_at_ms.map(|t| ((t - now) / 1000).max(0)),
+                    "attempt": a.attempt,
+                    "pane": a.pane,
+                    "server": a.server,
+                    "exit_status": a.exit_status,
+                    "paused": a.paused,
+                    "reset_at_ms": a.reset_at_ms,
+                    "reason": a.reason,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// `shoal status`: an aligned table.
+pub fn status_table(s: &FleetSnapshot, now: i64) -> String {
+    let header = ["NAME", "PARENT", "KIND", "STATE", "ACTIVITY", "TIER", "PROGRESS", "ATTEMPT", "PANE", "EXIT"];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for a in &s.agents {
+        let mut activity = a.activity.to_string();
+        if let Some(e) = a.error {
+            activity.push_str(&format!(" ({e})"));
+        }
+        let mut tier = a.tier.to_string();
+        if a.paused {
+            tier.push_str(" (paused)");
+        }
+        rows.push(vec![
+            a.name.clone(),
+            a.parent.clone().unwrap_or_else(|| "-".into()),
+            a.kind.clone(),
+            a.state.to_string(),
+            activity,
+            tier,
+            since_progress_s(a.last_progress_ms, now).map_or("-".into(), |s| format!("{s}s ago")),
+            a.attempt.to_string(),
+            a.pane.clone().unwrap_or_else(|| "-".into()),
+            a.exit_status.map_or("-".into(), |s| s.to_string()),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    if s.agents.is_empty() {
+        let _ = writeln!(out, "(no agents declared in fleet {})", s.fleet);
+    }
+    out
+}
+
+/// `shoal detect`: classify saved captures.
+pub fn detect(kind: Option<&str>, json: bool, files: &[PathBuf]) -> Result<i32> {
+    let registry = super::ctx::registry();
+    if let Some(k) = kind {
+        if registry.get(k).is_none() {
+            anyhow::bail!("unknown kind {k:?}; known kinds: {}", registry.names().join(", "));
+        }
+    }
+    let mut reports = Vec::new();
+    for f in files {
+        let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let name = f.display().to_string();
+        reports.push(crate::profile::detect_report(&registry, kind, &name, &bytes));
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        for r in &reports {
+            print!("{}", r.to_text());
+        }
+    }
+    Ok(0)
+}

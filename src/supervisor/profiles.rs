@@ -1,0 +1,53 @@
+//! The profile registry as the supervisor's detector.
+
+use super::detector::{Detector, Keys, Observation};
+use crate::profile::Registry;
+
+/// The local UTC offset now, for clock-time reset hints ("resets 4:20pm").
+fn local_offset_secs() -> i32 {
+    chrono::Local::now().offset().local_minus_utc()
+}
+
+impl Detector for Registry {
+    fn normalize(&self, kind: &str, raw: &str) -> String {
+        match self.get(kind) {
+            Some(p) => p.normalize(raw),
+            None => crate::profile::normalize(raw, &[]),
+        }
+    }
+
+    fn classify(&self, kind: &str, raw: &str, now_ms: i64) -> Observation {
+        let Some(p) = self.get(kind).or_else(|| self.get("shell")) else {
+            return Observation::default();
+        };
+        let d = p.classify(raw);
+        Observation {
+            activity: d.activity,
+            error: d.error,
+            reason: d.matched.as_ref().map(|_| d.explain()),
+            reset_at_ms: d.reset.map(|r| r.resolve(now_ms, local_offset_secs())),
+        }
+    }
+
+    fn keys(&self, kind: &str, which: Keys) -> Vec<String> {
+        let Some(p) = self.get(kind) else {
+            return match which {
+                Keys::Interrupt => vec!["C-c".into()],
+                _ => Vec::new(),
+            };
+        };
+        match which {
+            Keys::Approve => p.approve_keys().to_vec(),
+            Keys::Deny => p.deny_keys().to_vec(),
+            Keys::Interrupt => p.interrupt_keys().to_vec(),
+        }
+    }
+
+    fn continue_message(&self, kind: &str) -> Option<String> {
+        self.get(kind)?.continue_message().map(str::to_string)
+    }
+
+    fn guess_kind(&self, cmd: &str) -> String {
+        Registry::guess_kind(self, cmd)
+    }
+}

@@ -1,0 +1,174 @@
+//! The supervisor on its own named thread: tick every poll interval, carry out commands
+//! as they arrive, publish the latest snapshot and every event, and hold the lease that
+//! makes it the only supervisor acting on the fleet.
+
+use super::command::{Command, CommandOutcome};
+use super::core::Supervisor;
+use crate::fleet::{EventView, FleetSnapshot};
+use crate::store::LeaseHolder;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A lease whose heartbeat is older than this many poll intervals (and at least
+/// [`MIN_STALE_MS`]) belongs to a supervisor that is gone.
+pub const STALE_INTERVALS: i64 = 5;
+/// Lower bound on lease staleness.
+pub const MIN_STALE_MS: i64 = 5000;
+
+/// Wall-clock time in unix milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// How stale a lease must be before another supervisor may take it.
+pub fn stale_after_ms(poll: Duration) -> i64 {
+    (poll.as_millis() as i64 * STALE_INTERVALS).max(MIN_STALE_MS)
+}
+
+/// The running supervisor, as its owner sees it.
+pub struct Handle {
+    /// Commands to carry out now.
+    pub commands: Sender<Command>,
+    /// The latest snapshot (latest wins).
+    pub snapshots: tokio::sync::watch::Receiver<Arc<FleetSnapshot>>,
+    /// Every event, none lost.
+    pub events: Receiver<EventView>,
+    /// What became of each command.
+    pub outcomes: Receiver<CommandOutcome>,
+    stop: Arc<AtomicBool>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Handle {
+    /// Ask the thread to stop and wait for it; agents keep running in tmux.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        // The thread sleeps at most a quarter second between looks at the flag.
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+
+    /// A flag that stops the thread when set (for signal handlers).
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+
+    /// Wait until the thread ends by itself (its stop flag was set elsewhere).
+    pub fn join(mut self) {
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Take the lease and start the supervisor thread. Refused, with the holder, when
+/// another live supervisor acts on this fleet.
+pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
+    let pid = std::process::id();
+    let poll = sup.settings.poll_interval;
+    let stale = stale_after_ms(poll);
+    match sup.store.try_lease(pid, now_ms(), stale) {
+        Ok(Ok(())) => {}
+        Ok(Err(LeaseHolder { pid: other, .. })) => {
+            return Err(format!(
+                "another shoal supervisor (pid {other}) already watches fleet {}; stop it first, or use the CLI, which goes through it",
+                sup.settings.fleet
+            ))
+        }
+        Err(e) => return Err(e.to_string()),
+    }
+    let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
+    let (ev_tx, ev_rx) = mpsc::channel();
+    let (out_tx, out_rx) = mpsc::channel();
+    let first = Arc::new(sup.snapshot(now_ms()));
+    let (snap_tx, snap_rx) = tokio::sync::watch::channel(first);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let join = std::thread::Builder::new()
+        .name("shoal-supervisor".into())
+        .spawn(move || {
+            run(&mut sup, &cmd_rx, &snap_tx, &ev_tx, &out_tx, &stop2);
+            let _ = sup.store.release_lease(pid);
+        })
+        .map_err(|e| format!("cannot start the supervisor thread: {e}"))?;
+    Ok(Handle {
+        commands: cmd_tx,
+        snapshots: snap_rx,
+        events: ev_rx,
+        outcomes: out_rx,
+        stop,
+        join: Some(join),
+    })
+}
+
+fn run(
+    sup: &mut Supervisor,
+    commands: &Receiver<Command>,
+    snapshots: &tokio::sync::watch::Sender<Arc<FleetSnapshot>>,
+    events: &Sender<EventView>,
+    outcomes: &Sender<CommandOutcome>,
+    stop: &AtomicBool,
+) {
+    let pid = std::process::id();
+    let poll = sup.settings.poll_interval.as_millis().max(10) as i64;
+    let mut next_tick = now_ms();
+    while !stop.load(Ordering::SeqCst) {
+        let now = now_ms();
+        if now >= next_tick {
+            sup.tick(now);
+            if let Err(e) = sup.store.heartbeat(pid, now) {
+                sup.stats.error = Some(e.to_string());
+            }
+            for o in sup.take_outcomes() {
+                let _ = outcomes.send(o);
+            }
+            publish(sup, snapshots, events, now);
+            next_tick = now + poll;
+        }
+        // Sleep until the next tick, but wake at once for a command or a stop.
+        let wait = Duration::from_millis((next_tick - now_ms()).clamp(1, 250) as u64);
+        match commands.recv_timeout(wait) {
+            Ok(cmd) => {
+                let now = now_ms();
+                let result = sup.execute(&cmd, now);
+                let _ = outcomes.send(CommandOutcome {
+                    command: cmd,
+                    result,
+                });
+                publish(sup, snapshots, events, now);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            // Nobody can send commands any more; keep ticking at the poll interval.
+            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+        }
+    }
+}
+
+fn publish(
+    sup: &mut Supervisor,
+    snapshots: &tokio::sync::watch::Sender<Arc<FleetSnapshot>>,
+    events: &Sender<EventView>,
+    now: i64,
+) {
+    for e in sup.take_events() {
+        let _ = events.send(e);
+    }
+    snapshots.send_replace(Arc::new(sup.snapshot(now)));
+}
