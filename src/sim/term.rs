@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 
 /// Longest sleep between checks of signals and (without a TTY) the terminal size.
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// Big enough for a full repaint of a large pane with colours.
+const FRAME_BUFFER: usize = 256 * 1024;
 /// Used when the terminal size cannot be read (output is not a terminal).
 const FALLBACK_SIZE: (u16, u16) = (80, 24);
 
@@ -108,7 +110,9 @@ pub(crate) fn run(sim: &mut Sim) -> anyhow::Result<i32> {
 
     let (mut width, mut height) = size();
     let area = Rect::new(0, 0, width, height);
-    let backend = CrosstermBackend::new(io::stdout());
+    // Stdout flushes every 1 KiB; one buffered write per frame keeps a capture-pane
+    // from catching half a frame.
+    let backend = CrosstermBackend::new(io::BufWriter::with_capacity(FRAME_BUFFER, io::stdout()));
     let mut term = Terminal::with_options(
         backend,
         TerminalOptions {
