@@ -1,8 +1,10 @@
 //! shoal: a terminal console that supervises a fleet of AI coding agents in tmux panes.
 
+pub mod app;
 pub mod fleet;
 pub mod profile;
 pub mod sim;
 pub mod store;
 pub mod supervisor;
+pub mod theme;
 pub mod tmux;
