@@ -25,8 +25,9 @@ impl App {
             Mode::Filter => self.filter_key(key),
             Mode::Input { agent, text } => return self.input_key(key, agent, text),
             Mode::Confirm { command } => return self.confirm_key(key, command),
-            // Any key closes an overlay; the overlay's own toggle must not reopen it.
-            Mode::Help | Mode::Explain { .. } => {}
+            Mode::Help => self.help_key(key),
+            // Any key closes the explanation; its own key must not reopen it.
+            Mode::Explain { .. } => {}
         }
         vec![Effect::Redraw]
     }
@@ -114,7 +115,10 @@ impl App {
             Action::JumpToNeedy => self.jump_to_needy(),
             Action::ScrollUp => self.scroll_by(self.page() as isize),
             Action::ScrollDown => self.scroll_by(-(self.page() as isize)),
-            Action::ToggleHelp => self.mode = Mode::Help,
+            Action::ToggleHelp => {
+                self.help_scroll = 0;
+                self.mode = Mode::Help;
+            }
             Action::Quit => effects.push(Effect::Quit),
             Action::Attach
             | Action::Approve
@@ -227,6 +231,21 @@ impl App {
         }
     }
 
+    /// Movement keys scroll a help text taller than the screen; any other key closes it.
+    fn help_key(&mut self, key: KeyEvent) {
+        let page = self.page();
+        let longest = super::Action::ALL.len();
+        let step = match self.keymap.action_for(&key) {
+            Some(Action::MoveDown) => 1,
+            Some(Action::MoveUp) => -1,
+            Some(Action::ScrollDown) => page as isize,
+            Some(Action::ScrollUp) => -(page as isize),
+            _ => return,
+        };
+        self.help_scroll = self.help_scroll.saturating_add_signed(step).min(longest);
+        self.mode = Mode::Help;
+    }
+
     fn confirm_key(&mut self, key: KeyEvent, command: Command) -> Vec<Effect> {
         let name = command.agent().to_string();
         match key.code {
@@ -252,6 +271,7 @@ impl App {
 
     fn input_key(&mut self, key: KeyEvent, agent: String, mut text: String) -> Vec<Effect> {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let full = text.chars().count() >= MAX_INPUT;
         match key.code {
             KeyCode::Enter => {
                 if self.snapshot.agent(&agent).is_none() {
@@ -279,12 +299,10 @@ impl App {
             KeyCode::Backspace => {
                 text.pop();
             }
-            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) => {
-                if text.chars().count() < MAX_INPUT {
-                    text.push(c);
-                }
+            KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) && !full => {
+                text.push(c)
             }
-            KeyCode::Tab if text.chars().count() < MAX_INPUT => text.push('\t'),
+            KeyCode::Tab if !full => text.push('\t'),
             _ => {}
         }
         self.mode = Mode::Input { agent, text };

@@ -125,6 +125,7 @@ pub struct App {
     mode: Mode,
     footer: Option<Footer>,
     scroll: usize,
+    help_scroll: usize,
     tree_offset: usize,
     regions: Regions,
     seen_snapshot: bool,
@@ -156,6 +157,7 @@ impl App {
             mode: Mode::Normal,
             footer: None,
             scroll: 0,
+            help_scroll: 0,
             tree_offset: 0,
             regions: Regions::default(),
             seen_snapshot: false,
@@ -323,6 +325,11 @@ impl App {
     /// Lines scrolled back from the live tail of the pane view (0 = following the tail).
     pub fn scroll(&self) -> usize {
         self.scroll
+    }
+
+    /// Lines the help overlay is scrolled down by.
+    pub fn help_scroll(&self) -> usize {
+        self.help_scroll
     }
 
     /// Whether the supervisor has stopped publishing snapshots.

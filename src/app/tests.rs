@@ -391,6 +391,8 @@ fn overlays_close_on_any_key() {
     let mut app = app_with(family());
     press(&mut app, "?");
     assert_eq!(app.mode(), &Mode::Help);
+    press(&mut app, "jjk"); // movement scrolls a long help instead of closing it
+    assert_eq!((app.mode(), app.help_scroll()), (&Mode::Help, 1));
     press(&mut app, "?");
     assert_eq!(app.mode(), &Mode::Normal);
     press(&mut app, "e");
