@@ -8,3 +8,4 @@ pub mod store;
 pub mod supervisor;
 pub mod theme;
 pub mod tmux;
+pub mod ui;
