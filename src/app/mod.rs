@@ -169,17 +169,24 @@ impl App {
     /// Take a new fleet picture. The selection follows the agent's name; if that agent
     /// left, the row that took its place is selected.
     pub fn on_snapshot(&mut self, s: Arc<FleetSnapshot>) {
+        let old_tiers: HashMap<&str, Tier> = self
+            .snapshot
+            .agents
+            .iter()
+            .map(|a| (a.name.as_str(), a.tier))
+            .collect();
         let warned: Vec<&str> = s
             .agents
             .iter()
             .filter(|a| a.tier == Tier::Warn)
             .filter(|a| {
-                self.snapshot
-                    .agent(&a.name)
-                    .map_or(true, |old| old.tier < Tier::Warn)
+                old_tiers
+                    .get(a.name.as_str())
+                    .map_or(true, |t| *t < Tier::Warn)
             })
             .map(|a| a.name.as_str())
             .collect();
+        let left = self.selected.clone().filter(|n| s.agent(n).is_none());
         if self.seen_snapshot && !warned.is_empty() {
             self.bell = true;
             let more = match warned.len() {
@@ -196,6 +203,11 @@ impl App {
         self.snapshot = s;
         self.forest = Forest::build(&self.snapshot.agents);
         self.refresh_rows(old_pos);
+        if let Some(name) = left {
+            if !self.footer.as_ref().is_some_and(|f| f.is_error) {
+                self.set_info(format!("{name} left the fleet"));
+            }
+        }
     }
 
     /// Record an event for the event strip; events already seen (same or older id for

@@ -291,6 +291,7 @@ fn a_vanished_selection_falls_to_the_row_in_its_place() {
             .collect(),
     ));
     assert_eq!(app.selected(), Some("reviewer"));
+    assert_eq!(app.footer().unwrap().text, "tester left the fleet");
 }
 
 #[test]

@@ -59,11 +59,11 @@ impl Theme {
             tier_kill: fg(Color::LightRed).add_modifier(Modifier::BOLD),
             muted: fg(Color::DarkGray),
             selection: Style::new()
-                .bg(Color::Rgb(45, 50, 70))
+                .bg(Color::Indexed(237))
                 .add_modifier(Modifier::BOLD),
             border: fg(Color::DarkGray),
             title: fg(Color::White).add_modifier(Modifier::BOLD),
-            header: Style::new().fg(Color::White).bg(Color::Rgb(30, 34, 48)),
+            header: Style::new().fg(Color::White).bg(Color::Indexed(235)),
             footer: fg(Color::Gray),
             error: fg(Color::LightRed).add_modifier(Modifier::BOLD),
         }
