@@ -1,9 +1,12 @@
 //! shoal: a terminal console that supervises a fleet of AI coding agents in tmux panes.
 
+pub mod app;
 pub mod cli;
 pub mod fleet;
 pub mod profile;
 pub mod sim;
 pub mod store;
 pub mod supervisor;
+pub mod theme;
 pub mod tmux;
+pub mod ui;

@@ -1,0 +1,158 @@
+//! Cost of one console frame for a 1000-agent fleet: nested three deep, every activity
+//! and tier present, a 200×50 ANSI capture in the pane view, drawn into a 200×60
+//! TestBackend. Prints median and p95 over 200 frames, plus the per-snapshot tree rebuild.
+//!
+//! Run with `cargo bench --bench draw`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use shoal::app::App;
+use shoal::fleet::{Activity, AgentView, FleetSnapshot, LifeState, TickStats, Tier};
+use shoal::theme::Theme;
+use shoal::ui;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const NOW: i64 = 1_704_067_200_000;
+const FRAMES: usize = 200;
+
+/// A 200-column, 50-line screen with colours, bold and 256-colour runs on every line.
+fn capture() -> Arc<str> {
+    let mut s = String::new();
+    for line in 0..50 {
+        s.push_str(&format!(
+            "\x1b[1;34m{line:>3}\x1b[0m \x1b[38;5;{}m",
+            16 + line % 200
+        ));
+        s.push_str(&"lorem ipsum dolor sit amet ".repeat(7)[..180]);
+        s.push_str("\x1b[0m \x1b[32m✓\x1b[0m\n");
+    }
+    s.into()
+}
+
+fn fleet() -> FleetSnapshot {
+    let activities = [
+        Activity::Working,
+        Activity::Working,
+        Activity::Idle,
+        Activity::NeedsInput,
+        Activity::Errored,
+        Activity::Exited,
+        Activity::Unknown,
+    ];
+    let tiers = [
+        Tier::Ok,
+        Tier::Ok,
+        Tier::Ok,
+        Tier::Nudge,
+        Tier::Warn,
+        Tier::Kill,
+    ];
+    let screen = capture();
+    let mut agents = Vec::with_capacity(1000);
+    let mut push = |name: String, parent: Option<String>, i: usize| {
+        agents.push(AgentView {
+            name,
+            parent,
+            kind: ["claude", "codex", "aider", "shell"][i % 4].into(),
+            state: if i % 11 == 0 {
+                LifeState::Failed
+            } else {
+                LifeState::Running
+            },
+            activity: activities[i % activities.len()],
+            error: None,
+            reset_at_ms: None,
+            reason: Some("bench".into()),
+            tier: tiers[i % tiers.len()],
+            tier_since_ms: NOW - (i as i64 % 600) * 1000,
+            next_action_at_ms: Some(NOW + (i as i64 % 300) * 1000),
+            last_progress_ms: NOW - (i as i64 % 900) * 1000,
+            stall_timeout_ms: 120_000,
+            attempt: 1 + (i % 3) as u32,
+            pane: Some(format!("%{i}")),
+            server: Some("shoal".into()),
+            exit_status: None,
+            paused: i % 17 == 0,
+            capture: Arc::clone(&screen),
+        });
+    };
+    let mut i = 0;
+    for lead in 0..10 {
+        let lead_name = format!("lead-{lead}");
+        push(lead_name.clone(), None, i);
+        i += 1;
+        for child in 0..9 {
+            let child_name = format!("lead-{lead}/worker-{child}");
+            push(child_name.clone(), Some(lead_name.clone()), i);
+            i += 1;
+            for leaf in 0..10 {
+                push(
+                    format!("lead-{lead}/worker-{child}/task-{leaf}"),
+                    Some(child_name.clone()),
+                    i,
+                );
+                i += 1;
+            }
+        }
+    }
+    FleetSnapshot {
+        fleet: "bench".into(),
+        taken_at_ms: NOW,
+        tick: 1,
+        stats: TickStats {
+            duration_us: 9000,
+            panes: 1000,
+            captured: 40,
+            servers_up: 10,
+            servers: 10,
+            error: None,
+        },
+        agents,
+    }
+}
+
+fn report(what: &str, mut times: Vec<Duration>) {
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{what}: median {:.3} ms, p95 {:.3} ms, max {:.3} ms over {} runs",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.95).as_secs_f64() * 1e3,
+        at(1.0).as_secs_f64() * 1e3,
+        times.len()
+    );
+}
+
+fn main() {
+    let snap = Arc::new(fleet());
+    assert_eq!(snap.agents.len(), 1000);
+    let mut app = App::default();
+
+    let mut rebuilds = Vec::new();
+    for _ in 0..50 {
+        let fresh = Arc::new((*snap).clone());
+        let t = Instant::now();
+        app.on_snapshot(fresh);
+        rebuilds.push(t.elapsed());
+    }
+
+    let theme = Theme::dark();
+    let mut terminal = Terminal::new(TestBackend::new(200, 60)).expect("test backend");
+    app.set_regions(ui::regions(ratatui::layout::Rect::new(0, 0, 200, 60)));
+    // Select an agent deep in the tree so the pane view converts the full capture.
+    for _ in 0..500 {
+        app.handle_key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE), NOW);
+    }
+    let mut frames = Vec::with_capacity(FRAMES);
+    for f in 0..FRAMES {
+        let t = Instant::now();
+        terminal
+            .draw(|frame| ui::draw(frame, &app, &theme, NOW + f as i64 * 16))
+            .expect("draw");
+        frames.push(t.elapsed());
+    }
+    report("frame 200x60, 1000 agents", frames);
+    report("snapshot -> tree rows, 1000 agents", rebuilds);
+}

@@ -1,0 +1,82 @@
+//! Everything a key can do, as one serde enum that keymaps name directly.
+
+use serde::{Deserialize, Serialize};
+
+// One table gives each action its doc sentence (also shown in the help overlay) and its
+// short footer label, so the two never drift apart.
+macro_rules! actions {
+    ($($variant:ident => $label:literal, $doc:literal;)+) => {
+        /// An operator intent, independent of the key that triggers it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        pub enum Action {
+            $(#[doc = $doc] $variant,)+
+        }
+
+        impl Action {
+            /// Every action, in the order the help overlay lists them.
+            pub const ALL: &'static [Action] = &[$(Action::$variant),+];
+
+            /// The one-sentence description shown in the help overlay.
+            pub fn describe(self) -> &'static str {
+                match self { $(Action::$variant => $doc),+ }
+            }
+
+            /// The short word shown next to the key in the footer.
+            pub fn label(self) -> &'static str {
+                match self { $(Action::$variant => $label),+ }
+            }
+        }
+    };
+}
+
+actions! {
+    MoveDown => "down", "Move the selection to the next row.";
+    MoveUp => "up", "Move the selection to the previous row.";
+    MoveToTop => "top", "Move the selection to the first row.";
+    MoveToBottom => "bottom", "Move the selection to the last row.";
+    CollapseNode => "fold", "Collapse the selected agent's children, or go to its parent.";
+    ExpandNode => "unfold", "Expand the selected agent's children, or go to its first child.";
+    Attach => "attach", "Attach to the selected agent's tmux pane (detach to come back).";
+    Approve => "approve", "Approve the prompt of an agent that needs input.";
+    Deny => "deny", "Deny the prompt of an agent that needs input.";
+    Retry => "retry", "Start the selected agent again as a new attempt.";
+    Cancel => "cancel", "Interrupt the selected agent, then end it after a grace period (asks first).";
+    Kill => "kill", "Kill the selected agent's pane now (asks first).";
+    Nudge => "nudge", "Type the nudge message into the selected agent now.";
+    TypeLine => "type", "Type a line of text into the selected agent, followed by Enter.";
+    TogglePause => "pause", "Pause or resume stall supervision of the selected agent.";
+    OpenFilter => "filter", "Filter the tree by name or by state:, kind:, activity:, tier: predicates.";
+    ClearFilter => "clear", "Clear the filter and the footer message.";
+    JumpToNeedy => "next-needy", "Select the next agent that needs the operator, cycling.";
+    ScrollUp => "scroll up", "Scroll the pane view back by a page.";
+    ScrollDown => "scroll down", "Scroll the pane view forward by a page, back to the live tail.";
+    ShowExplanation => "why", "Explain why the selected agent was classified as it is.";
+    ToggleHelp => "help", "Show or hide this help.";
+    Quit => "quit", "Leave the console; the agents keep running.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_names_are_kebab_case_and_round_trip() {
+        for &a in Action::ALL {
+            let json = serde_json::to_string(&a).unwrap();
+            assert_eq!(serde_json::from_str::<Action>(&json).unwrap(), a);
+        }
+        assert_eq!(
+            serde_json::to_string(&Action::JumpToNeedy).unwrap(),
+            "\"jump-to-needy\""
+        );
+    }
+
+    #[test]
+    fn every_action_is_described() {
+        for &a in Action::ALL {
+            assert!(a.describe().ends_with('.'), "{a:?} lacks a sentence");
+            assert!(!a.label().is_empty());
+        }
+    }
+}

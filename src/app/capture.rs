@@ -1,0 +1,84 @@
+//! Bounding a pane capture before it is shown: a capture can be huge or full of binary
+//! noise, and the console must stay fast and never panic on it.
+
+/// Lines kept from the end of a capture; scrollback beyond this is not shown.
+pub const MAX_LINES: usize = 1000;
+/// Bytes kept from the end of a capture, whatever its line count.
+pub const MAX_BYTES: usize = 256 * 1024;
+
+/// The tail of a capture that the pane view shows: at most `MAX_LINES` lines and
+/// `MAX_BYTES` bytes, without the blank lines tmux pads a screen with at the bottom.
+pub fn tail(capture: &str) -> &str {
+    let mut s = capture;
+    if s.len() > MAX_BYTES {
+        let mut cut = s.len() - MAX_BYTES;
+        while !s.is_char_boundary(cut) {
+            cut += 1;
+        }
+        s = &s[cut..];
+    }
+    // Trailing padding: lines that are empty or whitespace, possibly with a colour reset.
+    let mut end = s.len();
+    loop {
+        let body = s[..end].trim_end_matches(['\n', '\r']);
+        let start = body.rfind('\n').map_or(0, |i| i + 1);
+        let last = &body[start..];
+        let blank =
+            last.trim().is_empty() || last.trim() == "\u{1b}[0m" || last.trim() == "\u{1b}[m";
+        if blank && !body.is_empty() {
+            end = start;
+        } else {
+            end = body.len();
+            break;
+        }
+    }
+    let s = &s[..end];
+    match s
+        .char_indices()
+        .rev()
+        .filter(|&(_, c)| c == '\n')
+        .nth(MAX_LINES - 1)
+    {
+        Some((i, _)) => &s[i + 1..],
+        None => s,
+    }
+}
+
+/// How many lines `tail(capture)` has.
+pub fn line_count(capture: &str) -> usize {
+    let t = tail(capture);
+    if t.is_empty() {
+        0
+    } else {
+        t.lines().count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_last_lines_and_drops_padding() {
+        assert_eq!(tail("a\nb\n\n  \n\n"), "a\nb");
+        assert_eq!(tail("a\n\x1b[0m\n"), "a");
+        assert_eq!(tail(""), "");
+        assert_eq!(tail("\n\n\n"), "");
+        let big: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        let t = tail(&big);
+        assert_eq!(t.lines().count(), MAX_LINES);
+        assert!(
+            t.starts_with("line 4000\n") && t.ends_with("line 4999"),
+            "{}",
+            &t[..20]
+        );
+        assert_eq!(line_count(&big), MAX_LINES);
+    }
+
+    #[test]
+    fn huge_lines_are_cut_on_a_char_boundary() {
+        let s = "é".repeat(MAX_BYTES); // two bytes each
+        let t = tail(&s);
+        assert!(t.len() <= MAX_BYTES && t.chars().all(|c| c == 'é'));
+    }
+}

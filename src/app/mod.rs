@@ -1,0 +1,416 @@
+//! Console state: what is selected, folded, filtered and typed, and what the operator's
+//! keys turn into. No drawing and no I/O here; time is passed in, so every behaviour is
+//! testable with hand-built snapshots.
+
+pub mod action;
+pub mod capture;
+pub mod filter;
+pub mod format;
+pub mod keymap;
+mod keys;
+pub mod tree;
+
+#[cfg(test)]
+pub(crate) mod testkit;
+#[cfg(test)]
+mod tests;
+
+pub use action::Action;
+pub use filter::{Filter, FilterError};
+pub use keymap::{KeyBinding, Keymap};
+pub use tree::{needs_operator, urgency, TreeRow, Urgency};
+
+use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
+use crate::supervisor::{Command, CommandOutcome};
+use ratatui::layout::Rect;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use tree::Forest;
+
+/// Events kept per agent for the event strip.
+pub const EVENTS_PER_AGENT: usize = 200;
+
+/// What the host must do after the console handled an input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Hand this command to the supervisor.
+    Send(Command),
+    /// Suspend the console and attach the terminal to this pane.
+    Attach {
+        /// tmux socket name.
+        server: String,
+        /// tmux pane id.
+        pane: String,
+        /// The agent, for messages.
+        agent: String,
+    },
+    /// Leave the console.
+    Quit,
+    /// The screen is out of date.
+    Redraw,
+}
+
+/// What the keyboard is talking to right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Keys go through the keymap.
+    Normal,
+    /// Keys edit the filter text.
+    Filter,
+    /// Keys edit a line that Enter types into `agent`.
+    Input {
+        /// The agent the line is for.
+        agent: String,
+        /// The line so far.
+        text: String,
+    },
+    /// `y` sends the command, anything else drops it.
+    Confirm {
+        /// The command waiting for a yes.
+        command: Command,
+    },
+    /// The key help overlay.
+    Help,
+    /// The detection explanation of `agent`.
+    Explain {
+        /// The agent being explained.
+        agent: String,
+    },
+}
+
+/// A one-line message in the footer, replacing the key hints until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Footer {
+    /// The message.
+    pub text: String,
+    /// Shown in the error style.
+    pub is_error: bool,
+}
+
+/// Where the tree and the pane view sit on screen, for mouse hits and page sizes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Regions {
+    /// The fleet tree panel, borders included.
+    pub tree: Rect,
+    /// The pane view panel, borders included.
+    pub pane: Rect,
+}
+
+impl Regions {
+    /// Agent rows the tree panel can show (inside the borders, under the column titles).
+    pub fn tree_rows(&self) -> usize {
+        usize::from(self.tree.height.saturating_sub(3))
+    }
+
+    /// Capture lines the pane panel can show.
+    pub fn pane_rows(&self) -> usize {
+        usize::from(self.pane.height.saturating_sub(2))
+    }
+}
+
+/// The console's state between frames.
+#[derive(Debug)]
+pub struct App {
+    snapshot: Arc<FleetSnapshot>,
+    forest: Forest,
+    rows: Vec<TreeRow>,
+    keymap: Keymap,
+    events: HashMap<String, VecDeque<EventView>>,
+    fleet_events: VecDeque<EventView>,
+    selected: Option<String>,
+    collapsed: HashSet<String>,
+    filter_text: String,
+    filter: Filter,
+    filter_error: Option<String>,
+    mode: Mode,
+    footer: Option<Footer>,
+    scroll: usize,
+    help_scroll: usize,
+    tree_offset: usize,
+    regions: Regions,
+    seen_snapshot: bool,
+    bell: bool,
+    supervisor_gone: bool,
+}
+
+impl Default for App {
+    fn default() -> Self {
+        App::new(Keymap::default())
+    }
+}
+
+impl App {
+    /// An empty console using this keymap; the first snapshot fills it.
+    pub fn new(keymap: Keymap) -> App {
+        App {
+            snapshot: Arc::new(FleetSnapshot::default()),
+            forest: Forest::default(),
+            rows: Vec::new(),
+            keymap,
+            events: HashMap::new(),
+            fleet_events: VecDeque::new(),
+            selected: None,
+            collapsed: HashSet::new(),
+            filter_text: String::new(),
+            filter: Filter::default(),
+            filter_error: None,
+            mode: Mode::Normal,
+            footer: None,
+            scroll: 0,
+            help_scroll: 0,
+            tree_offset: 0,
+            regions: Regions::default(),
+            seen_snapshot: false,
+            bell: false,
+            supervisor_gone: false,
+        }
+    }
+
+    /// Take a new fleet picture. The selection follows the agent's name; if that agent
+    /// left, the row that took its place is selected.
+    pub fn on_snapshot(&mut self, s: Arc<FleetSnapshot>) {
+        let old_tiers: HashMap<&str, Tier> = self
+            .snapshot
+            .agents
+            .iter()
+            .map(|a| (a.name.as_str(), a.tier))
+            .collect();
+        let warned: Vec<&str> = s
+            .agents
+            .iter()
+            .filter(|a| a.tier == Tier::Warn)
+            .filter(|a| {
+                old_tiers
+                    .get(a.name.as_str())
+                    .map_or(true, |t| *t < Tier::Warn)
+            })
+            .map(|a| a.name.as_str())
+            .collect();
+        let left = self.selected.clone().filter(|n| s.agent(n).is_none());
+        if self.seen_snapshot && !warned.is_empty() {
+            self.bell = true;
+            let more = match warned.len() {
+                1 => String::new(),
+                n => format!(" (and {} more)", n - 1),
+            };
+            self.set_error(format!(
+                "{} stalled to the warn tier{more}; Tab jumps to it",
+                warned[0]
+            ));
+        }
+        self.seen_snapshot = true;
+        let old_pos = self.selected_row();
+        self.snapshot = s;
+        self.forest = Forest::build(&self.snapshot.agents);
+        self.refresh_rows(old_pos);
+        if let Some(name) = left {
+            if !self.footer.as_ref().is_some_and(|f| f.is_error) {
+                self.set_info(format!("{name} left the fleet"));
+            }
+        }
+    }
+
+    /// Record an event for the event strip; events already seen (same or older id for
+    /// that agent) are skipped so history and the live stream can overlap.
+    pub fn on_event(&mut self, e: EventView) {
+        let ring = match &e.agent {
+            Some(name) => self.events.entry(name.clone()).or_default(),
+            None => &mut self.fleet_events,
+        };
+        if ring.back().is_some_and(|last| last.id >= e.id) {
+            return;
+        }
+        if ring.len() == EVENTS_PER_AGENT {
+            ring.pop_front();
+        }
+        ring.push_back(e);
+    }
+
+    /// Show what became of a command.
+    pub fn on_outcome(&mut self, o: CommandOutcome) {
+        let who = o.command.agent();
+        let verb = o.command.verb();
+        match o.result {
+            Ok(done) => self.set_info(format!("{verb} {who}: {done}")),
+            Err(why) => self.set_error(format!("{verb} {who} failed: {why}")),
+        }
+    }
+
+    /// Show a message in the footer (from the host: attach results, channel failures).
+    pub fn set_message(&mut self, text: String, is_error: bool) {
+        self.footer = Some(Footer { text, is_error });
+    }
+
+    /// The supervisor stopped publishing; the view is frozen at the last snapshot.
+    pub fn on_supervisor_gone(&mut self) {
+        self.supervisor_gone = true;
+    }
+
+    /// Tell the console where its panels are (after a resize).
+    pub fn set_regions(&mut self, regions: Regions) {
+        self.regions = regions;
+        self.keep_selection_visible();
+    }
+
+    /// True once, after a snapshot showed an agent newly at the warn tier.
+    pub fn take_bell(&mut self) -> bool {
+        std::mem::take(&mut self.bell)
+    }
+
+    /// The fleet as last published.
+    pub fn snapshot(&self) -> &FleetSnapshot {
+        &self.snapshot
+    }
+
+    /// The tree rows to draw, top to bottom.
+    pub fn rows(&self) -> &[TreeRow] {
+        &self.rows
+    }
+
+    /// The selected agent's name, if any row is selected.
+    pub fn selected(&self) -> Option<&str> {
+        self.selected.as_deref()
+    }
+
+    /// The selected agent, if it is in the snapshot.
+    pub fn selected_agent(&self) -> Option<&AgentView> {
+        self.selected
+            .as_deref()
+            .and_then(|n| self.snapshot.agent(n))
+    }
+
+    /// Position of the selected agent among the rows.
+    pub fn selected_row(&self) -> Option<usize> {
+        let name = self.selected.as_deref()?;
+        self.rows
+            .iter()
+            .position(|r| self.snapshot.agents[r.index].name == name)
+    }
+
+    /// The first row to draw in a tree panel of `height` agent rows, keeping the
+    /// selection in view.
+    pub fn tree_offset(&self, height: usize) -> usize {
+        let height = height.max(1);
+        let max = self.rows.len().saturating_sub(height);
+        let mut off = self.tree_offset.min(max);
+        if let Some(sel) = self.selected_row() {
+            off = off.clamp(sel.saturating_sub(height - 1), sel);
+        }
+        off
+    }
+
+    /// The current input mode.
+    pub fn mode(&self) -> &Mode {
+        &self.mode
+    }
+
+    /// The footer message, if one replaces the key hints.
+    pub fn footer(&self) -> Option<&Footer> {
+        self.footer.as_ref()
+    }
+
+    /// The key table.
+    pub fn keymap(&self) -> &Keymap {
+        &self.keymap
+    }
+
+    /// The filter as typed.
+    pub fn filter_text(&self) -> &str {
+        &self.filter_text
+    }
+
+    /// Why the typed filter is not applied, if it is invalid.
+    pub fn filter_error(&self) -> Option<&str> {
+        self.filter_error.as_deref()
+    }
+
+    /// Recent events of one agent, oldest first.
+    pub fn events_for(&self, agent: &str) -> impl DoubleEndedIterator<Item = &EventView> {
+        self.events.get(agent).into_iter().flatten()
+    }
+
+    /// Recent events not about any one agent, oldest first.
+    pub fn fleet_events(&self) -> &VecDeque<EventView> {
+        &self.fleet_events
+    }
+
+    /// Lines scrolled back from the live tail of the pane view (0 = following the tail).
+    pub fn scroll(&self) -> usize {
+        self.scroll
+    }
+
+    /// Lines the help overlay is scrolled down by.
+    pub fn help_scroll(&self) -> usize {
+        self.help_scroll
+    }
+
+    /// Whether the supervisor has stopped publishing snapshots.
+    pub fn supervisor_gone(&self) -> bool {
+        self.supervisor_gone
+    }
+
+    fn set_info(&mut self, text: String) {
+        self.footer = Some(Footer {
+            text,
+            is_error: false,
+        });
+    }
+
+    fn set_error(&mut self, text: String) {
+        self.footer = Some(Footer {
+            text,
+            is_error: true,
+        });
+    }
+
+    fn select(&mut self, name: Option<String>) {
+        if self.selected != name {
+            self.scroll = 0;
+        }
+        self.selected = name;
+        self.keep_selection_visible();
+    }
+
+    fn select_row(&mut self, pos: usize) {
+        let name = self
+            .rows
+            .get(pos)
+            .map(|r| self.snapshot.agents[r.index].name.clone());
+        if name.is_some() {
+            self.select(name);
+        }
+    }
+
+    /// Rebuild the rows after a snapshot, fold or filter change, keeping the selection on
+    /// the same agent, else its nearest visible ancestor, else the row at `old_pos`.
+    fn refresh_rows(&mut self, old_pos: Option<usize>) {
+        self.rows = self
+            .forest
+            .rows(&self.snapshot.agents, &self.collapsed, &self.filter);
+        if self.selected_row().is_some() {
+            self.keep_selection_visible();
+            return;
+        }
+        let agents = &self.snapshot.agents;
+        let mut up = self
+            .selected
+            .as_deref()
+            .and_then(|n| agents.iter().position(|a| a.name == n));
+        while let Some(i) = up {
+            if self.rows.iter().any(|r| r.index == i) {
+                let name = agents[i].name.clone();
+                self.select(Some(name));
+                return;
+            }
+            up = self.forest.parent(i);
+        }
+        let pos = old_pos.unwrap_or(0).min(self.rows.len().saturating_sub(1));
+        let name = self.rows.get(pos).map(|r| agents[r.index].name.clone());
+        self.select(name);
+    }
+
+    fn keep_selection_visible(&mut self) {
+        let height = self.regions.tree_rows().max(1);
+        self.tree_offset = self.tree_offset(height);
+    }
+}

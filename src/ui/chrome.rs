@@ -1,0 +1,218 @@
+//! The header (fleet, counts, supervisor health) and the footer (key hints or the last
+//! message), plus the glyphs and styles every panel shares.
+
+use crate::app::{Action, App, Mode};
+use crate::fleet::Activity;
+use crate::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+/// A snapshot older than this is called out in the header: the supervisor may be stuck.
+const STALE_MS: i64 = 10_000;
+
+/// Activities in the order the header counts them.
+const ACTIVITIES: [Activity; 6] = [
+    Activity::NeedsInput,
+    Activity::Errored,
+    Activity::Working,
+    Activity::Idle,
+    Activity::Exited,
+    Activity::Unknown,
+];
+
+/// The one-character status mark of an activity, distinct without colour.
+pub(super) fn glyph(a: Activity) -> &'static str {
+    match a {
+        Activity::Working => "●",
+        Activity::NeedsInput => "?",
+        Activity::Idle => "○",
+        Activity::Errored => "✗",
+        Activity::Exited => "■",
+        Activity::Unknown => "·",
+    }
+}
+
+/// The theme style of an activity.
+pub(super) fn activity_style(a: Activity, theme: &Theme) -> Style {
+    match a {
+        Activity::Working => theme.working,
+        Activity::NeedsInput => theme.needs_input,
+        Activity::Idle => theme.idle,
+        Activity::Errored => theme.errored,
+        Activity::Exited => theme.exited,
+        Activity::Unknown => theme.unknown,
+    }
+}
+
+pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
+    let snap = app.snapshot();
+    let fleet = if snap.fleet.is_empty() {
+        "fleet"
+    } else {
+        snap.fleet.as_str()
+    };
+    let mut left = vec![Span::styled(format!(" shoal · {fleet} "), theme.title)];
+    left.push(Span::raw(format!(" {} agents ", snap.agents.len())));
+    for act in ACTIVITIES {
+        let n = snap.agents.iter().filter(|a| a.activity == act).count();
+        if n > 0 {
+            left.push(Span::styled(
+                format!(" {} {n} {act}", glyph(act)),
+                activity_style(act, theme),
+            ));
+        }
+    }
+
+    let stats = &snap.stats;
+    let mut right: Vec<Span> = Vec::new();
+    if app.supervisor_gone() {
+        right.push(Span::styled("supervisor stopped: view frozen", theme.error));
+    } else if snap.taken_at_ms == 0 {
+        right.push(Span::styled("waiting for the supervisor…", theme.muted));
+    } else {
+        let age = now_ms - snap.taken_at_ms;
+        if age > STALE_MS {
+            right.push(Span::styled(
+                format!("snapshot {} old · ", crate::app::format::elapsed(age)),
+                theme.tier_warn,
+            ));
+        }
+        let servers_style = if stats.servers_up < stats.servers {
+            theme.error
+        } else {
+            theme.muted
+        };
+        right.push(Span::styled(
+            format!("tick {}ms · ", stats.duration_us / 1000),
+            theme.muted,
+        ));
+        right.push(Span::styled(
+            format!("servers {}/{}", stats.servers_up, stats.servers),
+            servers_style,
+        ));
+        if let Some(err) = &stats.error {
+            right.push(Span::styled(format!(" · ✗ {err}"), theme.error));
+        }
+    }
+    right.insert(0, Span::raw("  "));
+    right.push(Span::raw(" "));
+
+    let right_line = Line::from(right);
+    // The counts keep at least half the line; health takes the rest it needs.
+    let left_line = Line::from(left);
+    let left_keep = (left_line.width() as u16).min(area.width / 2);
+    let right_w = (right_line.width() as u16).min(area.width.saturating_sub(left_keep));
+    let left_area = Rect {
+        width: area.width.saturating_sub(right_w),
+        ..area
+    };
+    let right_area = Rect {
+        x: area.x + left_area.width,
+        width: right_w,
+        ..area
+    };
+    frame.render_widget(Paragraph::new(left_line).style(theme.header), left_area);
+    frame.render_widget(
+        Paragraph::new(right_line.right_aligned()).style(theme.header),
+        right_area,
+    );
+}
+
+/// Key hints for Normal mode: (actions whose first keys are shown, label). Keys come from
+/// the keymap, so a remap shows here at once.
+const HINTS: &[(&[Action], &str)] = &[
+    (&[Action::ToggleHelp], "help"),
+    (&[Action::MoveDown, Action::MoveUp], "move"),
+    (&[Action::CollapseNode, Action::ExpandNode], "fold"),
+    (&[Action::Attach], "attach"),
+    (&[Action::Approve], "approve"),
+    (&[Action::Deny], "deny"),
+    (&[Action::TypeLine], "type"),
+    (&[Action::Nudge], "nudge"),
+    (&[Action::Retry], "retry"),
+    (&[Action::Cancel], "cancel"),
+    (&[Action::Kill], "kill"),
+    (&[Action::TogglePause], "pause"),
+    (&[Action::JumpToNeedy], "next needy"),
+    (&[Action::OpenFilter], "filter"),
+    (&[Action::ShowExplanation], "why"),
+    (&[Action::Quit], "quit"),
+];
+
+/// The hint pairs (keys, label) shown in the footer for the current mode.
+pub(super) fn hints(app: &App) -> Vec<(String, String)> {
+    let fixed = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, l)| (k.to_string(), l.to_string()))
+            .collect()
+    };
+    match app.mode() {
+        Mode::Normal => HINTS
+            .iter()
+            .filter_map(|(actions, label)| {
+                let keys: Vec<String> = actions
+                    .iter()
+                    .filter_map(|a| app.keymap().keys_for(*a).first().map(|k| k.to_string()))
+                    .collect();
+                (!keys.is_empty()).then(|| (keys.join("/"), label.to_string()))
+            })
+            .collect(),
+        Mode::Filter => fixed(&[("enter", "keep"), ("esc", "clear"), ("ctrl-u", "erase")]),
+        Mode::Input { .. } => fixed(&[("enter", "send"), ("esc", "abort"), ("ctrl-u", "erase")]),
+        Mode::Confirm { .. } => fixed(&[("y", "yes"), ("n/esc", "no")]),
+        Mode::Help => fixed(&[("j/k", "scroll"), ("any other key", "close")]),
+        Mode::Explain { .. } => fixed(&[("any key", "close")]),
+    }
+}
+
+pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = match (app.mode(), app.footer()) {
+        (Mode::Filter, _) => {
+            let mut spans = vec![
+                Span::styled("/", theme.title),
+                Span::raw(app.filter_text().to_string()),
+                Span::styled("█", theme.muted),
+            ];
+            match app.filter_error() {
+                Some(err) => spans.push(Span::styled(format!("  {err}"), theme.error)),
+                None => {
+                    let used = Line::from(spans.clone()).width();
+                    let room = usize::from(area.width).saturating_sub(used);
+                    spans.extend(hint_spans(app, theme, "  ", room));
+                }
+            }
+            Line::from(spans)
+        }
+        (Mode::Normal, Some(msg)) => {
+            let style = if msg.is_error {
+                theme.error
+            } else {
+                theme.footer
+            };
+            Line::styled(format!(" {}", msg.text), style)
+        }
+        _ => Line::from(hint_spans(app, theme, " ", usize::from(area.width))),
+    };
+    frame.render_widget(Paragraph::new(line).style(theme.footer), area);
+}
+
+/// Hints that fit in `room` columns, whole: a hint cut in half reads as a wrong key.
+fn hint_spans<'a>(app: &App, theme: &Theme, lead: &'a str, room: usize) -> Vec<Span<'a>> {
+    let mut used = lead.len();
+    let mut spans = vec![Span::raw(lead)];
+    for (keys, label) in hints(app) {
+        let label = format!(" {label}  ");
+        let w = Span::raw(keys.as_str()).width() + Span::raw(label.as_str()).width();
+        if used + w > room + 2 {
+            break;
+        }
+        used += w;
+        spans.push(Span::styled(keys, theme.title));
+        spans.push(Span::styled(label, theme.footer));
+    }
+    spans
+}

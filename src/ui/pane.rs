@@ -1,0 +1,141 @@
+//! The pane view (the selected agent's screen, following its tail) and the event strip.
+
+use super::tree::clip;
+use crate::app::{capture, App};
+use crate::fleet::EventView;
+use crate::theme::Theme;
+use ansi_to_tui::IntoText;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+use std::borrow::Cow;
+
+pub(super) fn pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let Some(a) = app.selected_agent() else {
+        let block = Block::bordered().border_style(theme.border).title(" pane ");
+        let msg = Line::styled(" no agent selected", theme.muted);
+        frame.render_widget(Paragraph::new(msg).block(block), area);
+        return;
+    };
+    let title = format!(
+        " {} · {} #{} · {} · {} ",
+        a.name, a.kind, a.attempt, a.state, a.activity
+    );
+    let mut block = Block::bordered()
+        .border_style(theme.border)
+        .title(Span::styled(
+            clip(&title, usize::from(area.width.saturating_sub(2))),
+            theme.title,
+        ));
+    let inner = block.inner(area);
+    let height = usize::from(inner.height);
+    let mut text = capture_text(&a.capture);
+    let total = text.lines.len();
+    let scroll = app.scroll().min(total.saturating_sub(height));
+    if scroll > 0 {
+        block = block.title_bottom(
+            Line::styled(
+                format!(" ↑ {scroll} lines back · pgdn returns "),
+                theme.tier_nudge,
+            )
+            .right_aligned(),
+        );
+    }
+    if total == 0 {
+        let msg = Line::styled(" (nothing captured yet)", theme.muted);
+        frame.render_widget(Paragraph::new(msg).block(block), area);
+        return;
+    }
+    let end = total - scroll;
+    let start = end.saturating_sub(height);
+    text.lines.truncate(end);
+    text.lines.drain(..start);
+    frame.render_widget(Paragraph::new(text).block(block), area);
+}
+
+/// Convert a capture's tail to styled text; a capture the ANSI parser rejects is shown
+/// as plain text rather than not at all.
+pub(super) fn capture_text(raw: &str) -> Text<'static> {
+    let tail = capture::tail(raw);
+    let mut text = match tail.into_text() {
+        Ok(t) => t,
+        Err(_) => Text::raw(String::from_utf8_lossy(&strip_ansi_escapes::strip(tail)).into_owned()),
+    };
+    for line in &mut text.lines {
+        for span in &mut line.spans {
+            if span.content.contains(|c: char| c.is_control()) {
+                span.content = Cow::Owned(printable(&span.content));
+            }
+        }
+    }
+    text
+}
+
+/// Tabs become a space and other control characters a visible `�`, so stray bytes never
+/// shift the columns of what follows.
+fn printable(s: &str) -> String {
+    s.chars()
+        .filter(|&c| c != '\r' && c != '\n')
+        .map(|c| match c {
+            '\t' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+pub(super) fn events(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let who = app.selected().unwrap_or("fleet");
+    let block = Block::bordered()
+        .border_style(theme.border)
+        .title(Span::styled(format!(" events · {who} "), theme.title));
+    let inner = block.inner(area);
+    let height = usize::from(inner.height);
+    let width = usize::from(inner.width);
+    // Newest last: take the newest that fit, then put them back in time order.
+    let mut shown: Vec<&EventView> = match app.selected() {
+        Some(name) => app.events_for(name).rev().take(height).collect(),
+        None => app.fleet_events().iter().rev().take(height).collect(),
+    };
+    shown.reverse();
+    let lines: Vec<Line> = if shown.is_empty() {
+        vec![Line::styled(" no events yet", theme.muted)]
+    } else {
+        shown
+            .into_iter()
+            .map(|e| event_line(e, theme, width))
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn event_line(e: &EventView, theme: &Theme, width: usize) -> Line<'static> {
+    let style = match e.kind.as_str() {
+        "kill" | "exit" | "error" => theme.errored,
+        "warn" => theme.tier_warn,
+        "nudge" => theme.tier_nudge,
+        _ => Style::new(),
+    };
+    let mut detail = printable(&e.detail);
+    if let Some(rule) = &e.rule {
+        detail.push_str(&format!(" [{rule}]"));
+    }
+    let time = clock(e.ts_ms);
+    let room = width.saturating_sub(time.len() + 11);
+    Line::from(vec![
+        Span::styled(format!("{time} "), theme.muted),
+        Span::styled(format!("{:<9} ", clip(&e.kind, 9)), style),
+        Span::raw(clip(&detail, room)),
+    ])
+}
+
+/// Local wall-clock time of an event, `HH:MM:SS`.
+fn clock(ts_ms: i64) -> String {
+    use chrono::{Local, TimeZone};
+    match Local.timestamp_millis_opt(ts_ms).single() {
+        Some(t) => t.format("%H:%M:%S").to_string(),
+        None => "--:--:--".to_string(),
+    }
+}

@@ -1,0 +1,235 @@
+//! Overlays drawn over the panels: help, detection explanation, confirmation, input box.
+
+use super::tree::{clip, pad, width};
+use crate::app::format::{elapsed, remaining, tier_text};
+use crate::app::{Action, App, Mode};
+use crate::supervisor::Command;
+use crate::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
+    match app.mode() {
+        Mode::Normal | Mode::Filter => {}
+        Mode::Help => help(frame, area, app, theme),
+        Mode::Explain { agent } => explain(frame, area, app, agent, theme, now_ms),
+        Mode::Confirm { command } => confirm(frame, area, command, theme),
+        Mode::Input { agent, text } => input(frame, area, agent, text, theme),
+    }
+}
+
+/// A centred rectangle of at most `w`×`h` inside `area`.
+fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn popup(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line>, theme: &Theme) {
+    let block = Block::bordered()
+        .border_style(theme.title)
+        .title(Span::styled(title, theme.title));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+/// The help overlay, generated from the keymap: every action, its keys and its sentence.
+fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let rows: Vec<(String, &str)> = Action::ALL
+        .iter()
+        .map(|&a| {
+            let keys: Vec<String> = app
+                .keymap()
+                .keys_for(a)
+                .iter()
+                .map(|k| k.to_string())
+                .collect();
+            (keys.join(", "), a.describe())
+        })
+        .filter(|(keys, _)| !keys.is_empty())
+        .collect();
+    let key_w = rows.iter().map(|(k, _)| width(k)).max().unwrap_or(0);
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {} ", pad(&keys, key_w)), theme.title),
+                Span::raw(what),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        " filter: words match names; state:running kind:claude activity:needs tier:warn narrow further",
+        theme.muted,
+    ));
+    lines.push(Line::styled(
+        " a folded row (▸) shows the most urgent state below it; ! marks agents that need you",
+        theme.muted,
+    ));
+    let rect = centred(
+        area,
+        area.width.saturating_sub(4).min(110),
+        lines.len() as u16 + 2,
+    );
+    let visible = usize::from(rect.height.saturating_sub(2));
+    let skip = app.help_scroll().min(lines.len().saturating_sub(visible));
+    let more = lines.len() > skip + visible;
+    let title = if more || skip > 0 {
+        " keys · j/k scroll · any other key closes "
+    } else {
+        " keys · any key closes "
+    };
+    let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
+    popup(frame, rect, title.to_string(), lines, theme);
+}
+
+fn explain(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme, now_ms: i64) {
+    let rect = centred(area, area.width.saturating_sub(8).min(90), 3);
+    let Some(a) = app.snapshot().agent(name) else {
+        let lines = vec![Line::styled(
+            format!(" {name} is no longer in the fleet"),
+            theme.error,
+        )];
+        return popup(frame, rect, format!(" {name} "), lines, theme);
+    };
+    let field = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!(" {k:<10} "), theme.muted),
+            Span::raw(v),
+        ])
+    };
+    let mut lines = vec![field(
+        "why",
+        a.reason
+            .clone()
+            .unwrap_or_else(|| "no detection rule matched yet".to_string()),
+    )];
+    lines.push(field("activity", a.activity.to_string()));
+    if let Some(err) = a.error {
+        let reset = match a.reset_at_ms {
+            Some(t) if t > now_ms => format!(", resets in {}", remaining(t - now_ms)),
+            Some(t) => format!(", reset time passed {} ago", elapsed(now_ms - t)),
+            None => String::new(),
+        };
+        lines.push(field("error", format!("{err}{reset}")));
+    }
+    let state = match a.exit_status {
+        Some(code) => format!("{} (exit status {code})", a.state),
+        None => a.state.to_string(),
+    };
+    lines.push(field("state", format!("{state}, attempt {}", a.attempt)));
+    let ladder = tier_text(a, now_ms);
+    lines.push(field(
+        "ladder",
+        format!(
+            "{} · stall timeout {}{}",
+            if ladder.is_empty() {
+                a.tier.to_string()
+            } else {
+                ladder
+            },
+            elapsed(a.stall_timeout_ms as i64),
+            if a.paused {
+                " · supervision paused"
+            } else {
+                ""
+            }
+        ),
+    ));
+    lines.push(field(
+        "progress",
+        format!(
+            "last proof of life {} ago",
+            elapsed(now_ms - a.last_progress_ms)
+        ),
+    ));
+    let pane = match (&a.server, &a.pane) {
+        (Some(s), Some(p)) => format!("{p} on tmux -L {s}"),
+        _ => "none".to_string(),
+    };
+    lines.push(field("pane", pane));
+    lines.push(field("kind", a.kind.clone()));
+    let rect = centred(area, rect.width, lines.len() as u16 + 2);
+    popup(
+        frame,
+        rect,
+        format!(" why {} is {} ", a.name, a.activity),
+        lines,
+        theme,
+    );
+}
+
+fn confirm(frame: &mut Frame, area: Rect, command: &Command, theme: &Theme) {
+    let who = command.agent();
+    let question = match command {
+        Command::Kill { .. } => format!("Kill {who} now? Its pane is destroyed at once."),
+        Command::Cancel { .. } => {
+            format!("Cancel {who}? It is interrupted, then killed after the grace period.")
+        }
+        other => format!("{} {who}?", other.verb()),
+    };
+    let lines = vec![
+        Line::raw(format!(" {question}")),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled(" y", theme.title),
+            Span::raw(" yes   "),
+            Span::styled("n", theme.title),
+            Span::raw(" no"),
+        ]),
+    ];
+    let w = (width(&question) as u16 + 6)
+        .max(30)
+        .min(area.width.saturating_sub(4));
+    let rect = centred(area, w, 6);
+    popup(frame, rect, format!(" {} ", command.verb()), lines, theme);
+}
+
+fn input(frame: &mut Frame, area: Rect, agent: &str, text: &str, theme: &Theme) {
+    let w = area.width.saturating_sub(8).min(100);
+    let room = usize::from(w.saturating_sub(5));
+    // Keep the end of a long line in view, where the cursor is.
+    let shown: String = {
+        let chars: Vec<char> = text.chars().collect();
+        let mut start = chars.len();
+        let mut used = 0;
+        let mut buf = [0u8; 4];
+        while start > 0 {
+            let cw = width(chars[start - 1].encode_utf8(&mut buf));
+            if used + cw > room {
+                break;
+            }
+            used += cw;
+            start -= 1;
+        }
+        chars[start..]
+            .iter()
+            .map(|&c| if c == '\t' { '→' } else { c })
+            .collect()
+    };
+    let lines = vec![
+        Line::from(vec![
+            Span::raw(format!(" {shown}")),
+            Span::styled("█", theme.muted),
+        ]),
+        Line::styled(
+            clip(" enter types the line and Enter · esc aborts", room + 2),
+            theme.muted,
+        ),
+    ];
+    let rect = centred(area, w, 4);
+    popup(frame, rect, format!(" type into {agent} "), lines, theme);
+}

@@ -1,0 +1,361 @@
+//! The console's terminal loop: read keys, take snapshots, events and outcomes from the
+//! supervisor, send commands back, and redraw only when something changed.
+
+use crate::app::{App, Effect};
+use crate::fleet::{EventView, FleetSnapshot};
+use crate::supervisor::{Command, CommandOutcome};
+use crate::theme::Theme;
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Everything the console exchanges with the rest of shoal.
+pub struct ConsoleIo {
+    /// The latest fleet picture; only the newest matters.
+    pub snapshots: tokio::sync::watch::Receiver<Arc<FleetSnapshot>>,
+    /// Events as they are stored; none lost, newest appended.
+    pub events: mpsc::Receiver<EventView>,
+    /// Events from before the console opened, oldest first.
+    pub history: Vec<EventView>,
+    /// What became of the commands sent.
+    pub outcomes: mpsc::Receiver<CommandOutcome>,
+    /// Operator commands for the supervisor.
+    pub commands: mpsc::Sender<Command>,
+    /// Called with the terminal restored to normal (raw mode off, main screen); returns when the operator detaches.
+    #[allow(clippy::type_complexity)]
+    pub attach: Box<dyn FnMut(&str, &str) -> anyhow::Result<()>>,
+    /// Ring the terminal bell when a snapshot shows an agent newly at the warn tier.
+    pub bell: bool,
+}
+
+/// Where input comes from: the terminal, or a script in tests.
+pub(crate) trait Input {
+    /// The next terminal event, or `None` when `timeout` passes first.
+    fn next(&mut self, timeout: Duration) -> io::Result<Option<Event>>;
+}
+
+/// What the loop does to the terminal besides drawing.
+pub(crate) trait Screen {
+    /// Give the terminal back (raw mode off, main screen) for an attach.
+    fn suspend(&mut self) -> io::Result<()>;
+    /// Take the terminal again after an attach.
+    fn resume(&mut self) -> io::Result<()>;
+    /// Ring the bell.
+    fn bell(&mut self) -> io::Result<()>;
+}
+
+/// How often the loop may draw and how long it sleeps between channel checks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pacing {
+    /// Minimum time between two frames (~60 frames/s).
+    pub frame: Duration,
+    /// Longest wait for a key before looking at the channels again.
+    pub poll: Duration,
+}
+
+const PACING: Pacing = Pacing {
+    frame: Duration::from_millis(16),
+    poll: Duration::from_millis(33),
+};
+
+/// Open the console on this terminal and run it until the operator quits. Agents keep
+/// running; the terminal is restored on every exit path, panics included.
+pub fn run_console(io: ConsoleIo) -> anyhow::Result<()> {
+    let theme = Theme::from_no_color(std::env::var("NO_COLOR").ok().as_deref());
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut signals = Vec::new();
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
+        signals.push(signal_hook::flag::register(sig, Arc::clone(&stop))?);
+    }
+
+    // Installed before raw mode so a panic anywhere after it leaves a usable terminal.
+    let previous = Arc::new(std::panic::take_hook());
+    let chained = Arc::clone(&previous);
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = leave_terminal();
+        chained(info);
+    }));
+
+    let result = (|| {
+        let mut guard = TerminalGuard::enter()?;
+        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        terminal.clear()?;
+        drive(
+            &mut terminal,
+            io,
+            &mut CrosstermInput,
+            &mut guard,
+            &mut wall_ms,
+            &theme,
+            PACING,
+            &stop,
+        )
+    })();
+
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    for id in signals {
+        signal_hook::low_level::unregister(id);
+    }
+    result.map(|_stats| ())
+}
+
+/// The loop itself, over any backend, input and screen so tests can drive it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn drive<B: Backend>(
+    terminal: &mut Terminal<B>,
+    io: ConsoleIo,
+    input: &mut dyn Input,
+    screen: &mut dyn Screen,
+    clock: &mut dyn FnMut() -> i64,
+    theme: &Theme,
+    pacing: Pacing,
+    stop: &AtomicBool,
+) -> anyhow::Result<LoopStats> {
+    let ConsoleIo {
+        mut snapshots,
+        events,
+        history,
+        outcomes,
+        commands,
+        mut attach,
+        bell,
+    } = io;
+    let mut app = App::default();
+    for e in history {
+        app.on_event(e);
+    }
+    let mut shown = Arc::clone(&snapshots.borrow_and_update());
+    app.on_snapshot(Arc::clone(&shown));
+    let size = terminal.size()?;
+    app.set_regions(super::regions(Rect::new(0, 0, size.width, size.height)));
+
+    let mut stats = LoopStats::default();
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    let mut last_second = clock().div_euclid(1000);
+    let mut closed = false;
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(stats);
+        }
+        if !closed {
+            let changed = match snapshots.has_changed() {
+                Ok(changed) => changed,
+                Err(_) => {
+                    // The supervisor is gone; its last picture may still be unseen.
+                    closed = true;
+                    app.on_supervisor_gone();
+                    dirty = true;
+                    !Arc::ptr_eq(&snapshots.borrow(), &shown)
+                }
+            };
+            if changed {
+                shown = Arc::clone(&snapshots.borrow_and_update());
+                app.on_snapshot(Arc::clone(&shown));
+                dirty = true;
+                if app.take_bell() && bell {
+                    screen.bell()?;
+                    stats.bells += 1;
+                }
+            }
+        }
+        while let Ok(e) = events.try_recv() {
+            app.on_event(e);
+            dirty = true;
+        }
+        while let Ok(o) = outcomes.try_recv() {
+            app.on_outcome(o);
+            dirty = true;
+        }
+        let now = clock();
+        if now.div_euclid(1000) != last_second {
+            // Countdowns and "ago" columns move once a second.
+            last_second = now.div_euclid(1000);
+            dirty = true;
+        }
+        let since_draw = last_draw.map_or(pacing.frame, |t| t.elapsed());
+        if dirty && since_draw >= pacing.frame {
+            terminal.draw(|f| super::draw(f, &app, theme, now))?;
+            stats.frames += 1;
+            dirty = false;
+            last_draw = Some(Instant::now());
+        }
+        let to_next_second = Duration::from_millis((1000 - now.rem_euclid(1000)) as u64);
+        let timeout = if dirty {
+            pacing.frame.saturating_sub(since_draw)
+        } else {
+            pacing.poll.min(to_next_second)
+        };
+
+        let Some(first) = input.next(timeout)? else {
+            continue;
+        };
+        let mut effects = handle(&mut app, first, now);
+        // Take a burst of keys (a paste, key repeat) in one go: one frame for all of them.
+        for _ in 0..256 {
+            if effects
+                .iter()
+                .any(|e| matches!(e, Effect::Quit | Effect::Attach { .. }))
+            {
+                break;
+            }
+            match input.next(Duration::ZERO)? {
+                Some(ev) => effects.extend(handle(&mut app, ev, now)),
+                None => break,
+            }
+        }
+        for effect in effects {
+            match effect {
+                Effect::Redraw => dirty = true,
+                Effect::Quit => return Ok(stats),
+                Effect::Send(command) => {
+                    stats.sent += 1;
+                    if let Err(mpsc::SendError(command)) = commands.send(command) {
+                        app.on_outcome(CommandOutcome {
+                            command,
+                            result: Err("the supervisor is not running; nothing was sent".into()),
+                        });
+                    }
+                    dirty = true;
+                }
+                Effect::Attach {
+                    server,
+                    pane,
+                    agent,
+                } => {
+                    screen.suspend()?;
+                    let result = attach(&server, &pane);
+                    screen.resume()?;
+                    // The attached program drew over everything: repaint the whole screen.
+                    terminal.clear()?;
+                    match result {
+                        Ok(()) => app.set_message(format!("back from {agent}"), false),
+                        Err(e) => app.set_message(
+                            format!(
+                                "could not attach to {agent} ({pane} on tmux -L {server}): {e:#}"
+                            ),
+                            true,
+                        ),
+                    }
+                    let size = terminal.size()?;
+                    app.set_regions(super::regions(Rect::new(0, 0, size.width, size.height)));
+                    dirty = true;
+                }
+            }
+        }
+    }
+}
+
+fn handle(app: &mut App, ev: Event, now: i64) -> Vec<Effect> {
+    match ev {
+        Event::Key(key) => app.handle_key(key, now),
+        Event::Mouse(m) => app.handle_mouse(m),
+        Event::Paste(text) => app.handle_paste(&text),
+        Event::Resize(w, h) => {
+            app.set_regions(super::regions(Rect::new(0, 0, w, h)));
+            vec![Effect::Redraw]
+        }
+        Event::FocusGained | Event::FocusLost => Vec::new(),
+    }
+}
+
+/// What the loop did, for tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LoopStats {
+    /// Frames drawn.
+    pub frames: u64,
+    /// Bells rung.
+    pub bells: u64,
+    /// Commands handed to the channel.
+    pub sent: u64,
+}
+
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+struct CrosstermInput;
+
+impl Input for CrosstermInput {
+    fn next(&mut self, timeout: Duration) -> io::Result<Option<Event>> {
+        if crossterm::event::poll(timeout)? {
+            crossterm::event::read().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// Owns the terminal's raw/alternate mode; dropping it always gives the terminal back.
+struct TerminalGuard {
+    active: bool,
+}
+
+impl TerminalGuard {
+    fn enter() -> io::Result<TerminalGuard> {
+        let mut guard = TerminalGuard { active: false };
+        guard.resume()?;
+        Ok(guard)
+    }
+}
+
+impl Screen for TerminalGuard {
+    fn suspend(&mut self) -> io::Result<()> {
+        self.active = false;
+        leave_terminal()
+    }
+
+    fn resume(&mut self) -> io::Result<()> {
+        // Marked active first: if entering fails half-way, Drop still undoes what was done.
+        self.active = true;
+        terminal::enable_raw_mode()?;
+        crossterm::execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            EnableBracketedPaste
+        )
+    }
+
+    fn bell(&mut self) -> io::Result<()> {
+        let mut out = io::stdout();
+        out.write_all(b"\x07")?;
+        out.flush()
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        if self.active {
+            let _ = leave_terminal();
+        }
+    }
+}
+
+/// Raw mode off first (so nothing is left half-configured if the rest fails), then mouse
+/// and paste capture off, then back to the main screen with a visible cursor.
+fn leave_terminal() -> io::Result<()> {
+    let raw = terminal::disable_raw_mode();
+    let screen = crossterm::execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    raw.and(screen)
+}
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;

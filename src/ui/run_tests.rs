@@ -1,0 +1,391 @@
+//! The console loop driven by a script: TestBackend, fake input, fake screen, fake clock.
+
+use super::*;
+use crate::app::testkit::{agent, family, snapshot, NOW};
+use crate::fleet::{Activity, Tier};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+enum Step {
+    /// A terminal event.
+    Ev(Event),
+    /// Nothing happens before the poll times out.
+    Idle,
+    /// Something happens elsewhere (a snapshot, a clock tick), then the poll times out.
+    Do(Box<dyn FnOnce()>),
+}
+
+struct Script(VecDeque<Step>);
+
+impl Input for Script {
+    fn next(&mut self, _timeout: Duration) -> io::Result<Option<Event>> {
+        match self.0.pop_front() {
+            Some(Step::Ev(e)) => Ok(Some(e)),
+            Some(Step::Idle) => Ok(None),
+            Some(Step::Do(f)) => {
+                f();
+                Ok(None)
+            }
+            None => Err(io::Error::other("script ran out before the console quit")),
+        }
+    }
+}
+
+#[derive(Default)]
+struct FakeScreen {
+    log: Rc<RefCell<Vec<&'static str>>>,
+}
+
+impl Screen for FakeScreen {
+    fn suspend(&mut self) -> io::Result<()> {
+        self.log.borrow_mut().push("suspend");
+        Ok(())
+    }
+    fn resume(&mut self) -> io::Result<()> {
+        self.log.borrow_mut().push("resume");
+        Ok(())
+    }
+    fn bell(&mut self) -> io::Result<()> {
+        self.log.borrow_mut().push("bell");
+        Ok(())
+    }
+}
+
+fn key(c: char) -> Step {
+    Step::Ev(Event::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
+}
+
+fn code(c: KeyCode) -> Step {
+    Step::Ev(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))
+}
+
+/// The other ends of a `ConsoleIo`, kept by the test.
+struct Ends {
+    snapshots: tokio::sync::watch::Sender<Arc<FleetSnapshot>>,
+    events: mpsc::Sender<EventView>,
+    outcomes: mpsc::Sender<CommandOutcome>,
+    commands: mpsc::Receiver<Command>,
+    attached: Rc<RefCell<Vec<(String, String)>>>,
+}
+
+fn io_pair(attach_result: fn() -> anyhow::Result<()>) -> (ConsoleIo, Ends) {
+    let (snap_tx, snap_rx) = tokio::sync::watch::channel(snapshot(family()));
+    let (ev_tx, ev_rx) = mpsc::channel();
+    let (out_tx, out_rx) = mpsc::channel();
+    let (cmd_tx, cmd_rx) = mpsc::channel();
+    let attached = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::clone(&attached);
+    let io = ConsoleIo {
+        snapshots: snap_rx,
+        events: ev_rx,
+        history: Vec::new(),
+        outcomes: out_rx,
+        commands: cmd_tx,
+        attach: Box::new(move |server, pane| {
+            log.borrow_mut()
+                .push((server.to_string(), pane.to_string()));
+            attach_result()
+        }),
+        bell: true,
+    };
+    let ends = Ends {
+        snapshots: snap_tx,
+        events: ev_tx,
+        outcomes: out_tx,
+        commands: cmd_rx,
+        attached,
+    };
+    (io, ends)
+}
+
+const FAST: Pacing = Pacing {
+    frame: Duration::ZERO,
+    poll: Duration::ZERO,
+};
+
+struct Run {
+    stats: LoopStats,
+    screen: Vec<String>,
+    log: Vec<&'static str>,
+}
+
+fn run(io: ConsoleIo, steps: Vec<Step>, clock: Rc<Cell<i64>>) -> Run {
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    let mut screen = FakeScreen::default();
+    let log = Rc::clone(&screen.log);
+    let mut now = move || clock.get();
+    let stop = AtomicBool::new(false);
+    let stats = drive(
+        &mut terminal,
+        io,
+        &mut Script(steps.into()),
+        &mut screen,
+        &mut now,
+        &Theme::plain(),
+        FAST,
+        &stop,
+    )
+    .unwrap();
+    let buf = terminal.backend().buffer();
+    let screen = (0..buf.area.height)
+        .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
+        .collect();
+    let log = log.borrow().clone();
+    Run { stats, screen, log }
+}
+
+fn shows(run: &Run, needle: &str) -> bool {
+    run.screen.iter().any(|l| l.contains(needle))
+}
+
+#[test]
+fn draws_only_when_something_changed() {
+    let (io, _ends) = io_pair(|| Ok(()));
+    let clock = Rc::new(Cell::new(NOW + 100));
+    let tick = Rc::clone(&clock);
+    let steps = vec![
+        Step::Idle,
+        Step::Idle,
+        Step::Idle, // nothing new: still the first frame
+        key('j'),   // a key: one more
+        Step::Idle,
+        Step::Do(Box::new(move || tick.set(NOW + 1_100))), // the clock crossed a second
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, clock);
+    assert_eq!(r.stats.frames, 3, "initial + key + clock tick");
+}
+
+#[test]
+fn a_burst_of_keys_costs_one_frame() {
+    let (io, _ends) = io_pair(|| Ok(()));
+    let steps = vec![key('j'), key('j'), key('j'), key('k'), Step::Idle, key('q')];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert_eq!(r.stats.frames, 2);
+    assert!(shows(&r, "tester · claude"), "{}", r.screen.join("\n"));
+}
+
+#[test]
+fn snapshots_events_and_outcomes_reach_the_screen() {
+    let (mut io, ends) = io_pair(|| Ok(()));
+    io.history = vec![EventView {
+        id: 1,
+        ts_ms: NOW - 60_000,
+        agent: Some("lead".into()),
+        attempt: Some(1),
+        kind: "state".into(),
+        tier: None,
+        detail: "started from history".into(),
+        rule: None,
+        has_capture: false,
+    }];
+    let Ends {
+        snapshots,
+        events,
+        outcomes,
+        ..
+    } = ends;
+    let steps = vec![
+        Step::Do(Box::new(move || {
+            let mut agents = family();
+            agents.push(agent("latecomer", None, Activity::Working));
+            snapshots.send_replace(snapshot(agents));
+            let mut e = io_event(2, "a live event arrived");
+            e.agent = Some("lead".into());
+            events.send(e).unwrap();
+            outcomes
+                .send(CommandOutcome {
+                    command: Command::Nudge {
+                        agent: "lead".into(),
+                    },
+                    result: Ok("typed the nudge message".into()),
+                })
+                .unwrap();
+        })),
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert!(shows(&r, "latecomer"));
+    assert!(shows(&r, "started from history"));
+    assert!(shows(&r, "a live event arrived"));
+    assert!(shows(&r, "nudge lead: typed the nudge message"));
+}
+
+fn io_event(id: i64, detail: &str) -> EventView {
+    EventView {
+        id,
+        ts_ms: NOW,
+        agent: None,
+        attempt: None,
+        kind: "activity".into(),
+        tier: None,
+        detail: detail.into(),
+        rule: None,
+        has_capture: false,
+    }
+}
+
+#[test]
+fn commands_go_to_the_supervisor() {
+    let (io, ends) = io_pair(|| Ok(()));
+    // tester (needs input) is the third row.
+    let steps = vec![key('j'), key('j'), key('a'), key('n'), key('q')];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    let got: Vec<Command> = ends.commands.try_iter().collect();
+    assert_eq!(
+        got,
+        [
+            Command::Approve {
+                agent: "tester".into()
+            },
+            Command::Nudge {
+                agent: "tester".into()
+            }
+        ]
+    );
+    assert_eq!(r.stats.sent, 2);
+}
+
+#[test]
+fn a_dead_supervisor_is_reported_not_fatal() {
+    let (io, ends) = io_pair(|| Ok(()));
+    let Ends {
+        snapshots,
+        commands,
+        ..
+    } = ends;
+    drop(commands);
+    let steps = vec![
+        key('n'),
+        Step::Do(Box::new(move || drop(snapshots))),
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert!(
+        shows(&r, "nudge lead failed: the supervisor is not running"),
+        "{}",
+        r.screen.join("\n")
+    );
+    assert!(shows(&r, "supervisor stopped"));
+}
+
+#[test]
+fn the_last_snapshot_before_the_supervisor_left_is_shown() {
+    let (io, ends) = io_pair(|| Ok(()));
+    let Ends { snapshots, .. } = ends;
+    let steps = vec![
+        Step::Do(Box::new(move || {
+            snapshots.send_replace(snapshot(vec![agent("final-word", None, Activity::Idle)]));
+            drop(snapshots);
+        })),
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert!(shows(&r, "final-word"));
+}
+
+#[test]
+fn attach_gives_the_terminal_back_and_takes_it_again() {
+    let (io, ends) = io_pair(|| Ok(()));
+    let steps = vec![key('j'), code(KeyCode::Enter), Step::Idle, key('q')];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert_eq!(
+        *ends.attached.borrow(),
+        [("shoal-test".to_string(), "%7".to_string())]
+    );
+    assert_eq!(r.log, ["suspend", "resume"]);
+    assert!(shows(&r, "back from builder"));
+    assert!(shows(&r, "builder"), "state intact after attach");
+}
+
+#[test]
+fn a_failed_attach_says_why() {
+    let (io, _ends) = io_pair(|| Err(anyhow::anyhow!("can't find pane: %7")));
+    let steps = vec![key('j'), code(KeyCode::Enter), Step::Idle, key('q')];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert_eq!(r.log, ["suspend", "resume"]);
+    assert!(shows(
+        &r,
+        "could not attach to builder (%7 on tmux -L shoal-test): can't find pane: %7"
+    ));
+}
+
+#[test]
+fn the_bell_rings_when_an_agent_reaches_warn() {
+    let (io, ends) = io_pair(|| Ok(()));
+    let Ends { snapshots, .. } = ends;
+    let snapshots = Rc::new(snapshots);
+    let mut warned = family();
+    warned[3].tier = Tier::Warn;
+    let mut later = warned.clone();
+    later.push(agent("newcomer", None, Activity::Working));
+    let (tx1, tx2, tx3) = (
+        Rc::clone(&snapshots),
+        Rc::clone(&snapshots),
+        Rc::clone(&snapshots),
+    );
+    let (w1, w2) = (warned.clone(), warned);
+    let steps = vec![
+        Step::Do(Box::new(move || drop(tx1.send_replace(snapshot(w1))))),
+        Step::Idle,
+        // Still at warn, and other news: neither rings again.
+        Step::Do(Box::new(move || drop(tx2.send_replace(snapshot(w2))))),
+        Step::Idle,
+        Step::Do(Box::new(move || drop(tx3.send_replace(snapshot(later))))),
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert_eq!(r.log, ["bell"]);
+    assert_eq!(r.stats.bells, 1);
+}
+
+#[test]
+fn a_stop_signal_ends_the_loop() {
+    let (io, _ends) = io_pair(|| Ok(()));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let stop = AtomicBool::new(true);
+    let stats = drive(
+        &mut terminal,
+        io,
+        &mut Script(VecDeque::new()),
+        &mut FakeScreen::default(),
+        &mut || NOW,
+        &Theme::plain(),
+        FAST,
+        &stop,
+    )
+    .unwrap();
+    assert_eq!(stats.frames, 0);
+}
+
+#[test]
+fn resize_moves_the_mouse_targets() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let (io, _ends) = io_pair(|| Ok(()));
+    // After a resize to 200 columns, the tree's 4th row (reviewer) is at y = 1 + 2 + 3.
+    let click = Step::Ev(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: 3,
+        row: 6,
+        modifiers: KeyModifiers::NONE,
+    }));
+    let steps = vec![
+        Step::Ev(Event::Resize(200, 50)),
+        click,
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    assert!(shows(&r, "reviewer · claude"), "{}", r.screen.join("\n"));
+}

@@ -1,0 +1,325 @@
+//! The fleet tree panel: one row per agent with its status, ladder and progress columns.
+
+use super::chrome::{activity_style, glyph};
+use crate::app::format::{elapsed, remaining, since_progress, tier_text};
+use crate::app::{needs_operator, App, TreeRow};
+use crate::fleet::{AgentView, LifeState, Tier};
+use crate::theme::Theme;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+/// The status columns after the name, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Activity,
+    Ladder,
+    State,
+    Quiet,
+    Kind,
+}
+
+impl Col {
+    const ALL: [Col; 5] = [
+        Col::Activity,
+        Col::Ladder,
+        Col::State,
+        Col::Quiet,
+        Col::Kind,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            Col::Activity => "activity",
+            Col::Ladder => "ladder",
+            Col::State => "state",
+            Col::Quiet => "quiet",
+            Col::Kind => "kind",
+        }
+    }
+
+    /// Widest a column may grow, so one odd value cannot push the others off screen.
+    fn cap(self) -> usize {
+        match self {
+            Col::Ladder => 26,
+            Col::Kind => 10,
+            _ => 12,
+        }
+    }
+}
+
+/// Pick the columns that fit in `room`, most important first, and return them in display
+/// order. The first pick may be cut rather than dropped, so a narrow tree keeps its ladder.
+fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)> {
+    const PRIORITY: [Col; 5] = [
+        Col::Ladder,
+        Col::Activity,
+        Col::State,
+        Col::Quiet,
+        Col::Kind,
+    ];
+    /// Narrowest a cut first column may be and still say something.
+    const MIN_CUT: usize = 8;
+    let mut left = room;
+    let mut picked: Vec<(Col, usize)> = Vec::new();
+    for c in PRIORITY {
+        let widest = all
+            .iter()
+            .map(|cell| width(cell.get(c, theme).0))
+            .max()
+            .unwrap_or(0);
+        let w = widest.min(c.cap()).max(width(c.title()));
+        if w < left {
+            picked.push((c, w));
+            left -= 1 + w;
+        } else if picked.is_empty() && left > MIN_CUT {
+            picked.push((c, left - 1));
+            left = 0;
+        }
+    }
+    picked.sort_by_key(|(c, _)| Col::ALL.iter().position(|x| x == c));
+    picked
+}
+
+/// Names are cut to this many columns so the status columns stay on screen.
+const MAX_NAME: usize = 32;
+
+/// The text and style of one row's status columns.
+struct Cells<'a> {
+    activity: (&'static str, Style),
+    ladder: (String, Style),
+    state: (&'static str, Style),
+    quiet: String,
+    kind: &'a str,
+}
+
+impl Cells<'_> {
+    fn get(&self, c: Col, theme: &Theme) -> (&str, Style) {
+        match c {
+            Col::Activity => self.activity,
+            Col::Ladder => (&self.ladder.0, self.ladder.1),
+            Col::State => self.state,
+            Col::Quiet => (&self.quiet, theme.muted),
+            Col::Kind => (self.kind, theme.muted),
+        }
+    }
+}
+
+fn cells<'a>(row: &TreeRow, agents: &'a [AgentView], theme: &Theme, now_ms: i64) -> Cells<'a> {
+    let a = &agents[row.index];
+    // A folded parent speaks for its hidden subtree: it wears the worst state below it.
+    let shown = if row.collapsed { &agents[row.worst] } else { a };
+    Cells {
+        activity: (
+            shown.activity.as_str(),
+            activity_style(shown.activity, theme),
+        ),
+        ladder: ladder(a, theme, now_ms),
+        state: (a.state.as_str(), state_style(a.state, theme)),
+        quiet: since_progress(a, now_ms),
+        kind: &a.kind,
+    }
+}
+
+pub(super) fn tree(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
+    let total = app.snapshot().agents.len();
+    let shown = app.rows().iter().filter(|r| r.matched).count();
+    let title = match app.filter_text().trim() {
+        _ if total == 0 => " fleet · no agents yet ".to_string(),
+        "" => format!(" fleet · {total} agents "),
+        f => format!(" fleet · {shown}/{total} match /{f} "),
+    };
+    let block = Block::bordered()
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let room = usize::from(inner.width);
+    let agents = &app.snapshot().agents;
+    let rows = app.rows();
+    // Column widths come from every row, not just the visible ones, so they hold still
+    // while scrolling.
+    let all: Vec<Cells> = rows
+        .iter()
+        .map(|r| cells(r, agents, theme, now_ms))
+        .collect();
+    let name_w = rows
+        .iter()
+        .map(|r| lead_width(r, &agents[r.index]))
+        .max()
+        .unwrap_or(4)
+        .min(room * 45 / 100)
+        .max(4);
+    let cols = choose_columns(&all, room.saturating_sub(1 + name_w), theme);
+    let mut lines = Vec::with_capacity(usize::from(inner.height));
+    let mut head = vec![
+        Span::raw(" "),
+        Span::styled(pad("agent", name_w), theme.muted),
+    ];
+    for (c, w) in &cols {
+        head.push(Span::styled(
+            format!(" {}", pad(c.title(), *w)),
+            theme.muted,
+        ));
+    }
+    lines.push(Line::from(head));
+
+    let height = usize::from(inner.height) - 1;
+    let offset = app.tree_offset(height);
+    let selected = app.selected_row();
+    for (pos, row) in rows.iter().enumerate().skip(offset).take(height) {
+        let mut line = row_line(row, agents, &all[pos], theme, name_w, &cols);
+        if Some(pos) == selected {
+            let fill = room.saturating_sub(line.width());
+            line.spans.push(Span::raw(" ".repeat(fill)));
+            line = line.patch_style(theme.selection);
+        }
+        lines.push(line);
+    }
+    if rows.is_empty() && total > 0 {
+        lines.push(Line::styled(
+            " no agent matches the filter; esc clears it",
+            theme.muted,
+        ));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Width of everything before the status columns: guides, fold, glyph, name, suffixes.
+fn lead_width(row: &TreeRow, a: &AgentView) -> usize {
+    let fold_and_glyph = 4;
+    width(&row.guide) + fold_and_glyph + width(&a.name).min(MAX_NAME) + width(&suffix(row, a))
+}
+
+fn suffix(row: &TreeRow, a: &AgentView) -> String {
+    let mut s = String::new();
+    if a.attempt > 1 {
+        s.push_str(&format!(" #{}", a.attempt));
+    }
+    if row.collapsed {
+        s.push_str(&format!(" +{}", row.hidden));
+    }
+    s
+}
+
+fn row_line<'a>(
+    row: &TreeRow,
+    agents: &[AgentView],
+    cells: &Cells,
+    theme: &Theme,
+    name_w: usize,
+    cols: &[(Col, usize)],
+) -> Line<'a> {
+    let a = &agents[row.index];
+    let shown = if row.collapsed { &agents[row.worst] } else { a };
+    let alert = needs_operator(shown);
+    let fold = match (row.has_children, row.collapsed, row.depth) {
+        (true, true, _) => "▸ ",
+        (true, false, _) => "▾ ",
+        (false, _, 0) => "  ",
+        (false, _, _) => "─ ",
+    };
+    let name_style = match () {
+        _ if !row.matched => theme.muted,
+        _ if alert => alert_style(shown, theme),
+        _ => Style::new(),
+    };
+    let name_room = name_w.saturating_sub(width(&row.guide) + 4);
+    let label = clip(&format!("{}{}", a.name, suffix(row, a)), name_room);
+    let mut spans = vec![
+        Span::styled(if alert { "!" } else { " " }, alert_style(shown, theme)),
+        Span::styled(row.guide.clone(), theme.muted),
+        Span::styled(fold, theme.muted),
+        Span::styled(
+            format!("{} ", glyph(shown.activity)),
+            activity_style(shown.activity, theme),
+        ),
+        Span::styled(pad(&label, name_room), name_style),
+    ];
+    for &(c, w) in cols {
+        let (text, style) = cells.get(c, theme);
+        spans.push(Span::raw(" "));
+        spans.push(Span::styled(pad(&clip(text, w), w), style));
+    }
+    Line::from(spans)
+}
+
+/// The ladder column: tier and countdown, or the error and its reset time when the
+/// agent shows one and the ladder is quiet.
+fn ladder(a: &AgentView, theme: &Theme, now_ms: i64) -> (String, Style) {
+    let text = tier_text(a, now_ms);
+    if text.is_empty() {
+        if let Some(err) = a.error {
+            let reset = a.reset_at_ms.map(|t| match t - now_ms {
+                left if left > 0 => format!(" · resets in {}", remaining(left)),
+                late => format!(" · reset {} ago", elapsed(-late)),
+            });
+            return (format!("{err}{}", reset.unwrap_or_default()), theme.errored);
+        }
+    }
+    let style = match a.tier {
+        Tier::Ok if a.paused => theme.tier_nudge,
+        Tier::Ok => theme.muted,
+        Tier::Nudge => theme.tier_nudge,
+        Tier::Warn => theme.tier_warn,
+        Tier::Kill => theme.tier_kill,
+    };
+    (text, style)
+}
+
+fn alert_style(a: &AgentView, theme: &Theme) -> Style {
+    match a.activity {
+        crate::fleet::Activity::NeedsInput => theme.needs_input,
+        crate::fleet::Activity::Errored => theme.errored,
+        _ if a.tier >= Tier::Kill => theme.tier_kill,
+        _ if a.tier >= Tier::Warn => theme.tier_warn,
+        _ => Style::new(),
+    }
+}
+
+fn state_style(s: LifeState, theme: &Theme) -> Style {
+    match s {
+        LifeState::Failed | LifeState::Killed => theme.errored,
+        LifeState::Done | LifeState::Cancelled => theme.exited,
+        LifeState::Queued | LifeState::Starting => theme.muted,
+        LifeState::Running => Style::new(),
+    }
+}
+
+/// Cut text to `w` display columns, marking the cut with `…`.
+pub(super) fn clip(s: &str, w: usize) -> String {
+    if width(s) <= w {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let cw = width(c.encode_utf8(&mut buf));
+        if used + cw + 1 > w {
+            break;
+        }
+        used += cw;
+        out.push(c);
+    }
+    if w > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// Left-align text in `w` display columns.
+pub(super) fn pad(s: &str, w: usize) -> String {
+    let fill = w.saturating_sub(width(s));
+    format!("{s}{}", " ".repeat(fill))
+}
+
+/// Display width of text in terminal columns.
+pub(super) fn width(s: &str) -> usize {
+    Span::raw(s).width()
+}
