@@ -5,8 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Activities a rule may produce (`unknown` is only the fallback).
-const RULE_ACTIVITIES: &[&str] =
-    &["working", "needs-input", "idle", "errored", "exited"];
+const RULE_ACTIVITIES: &[&str] = &["working", "needs-input", "idle", "errored", "exited"];
 
 /// Why a profile file was rejected, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

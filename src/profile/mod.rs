@@ -21,7 +21,7 @@ pub use region::REGION_NAMES;
 pub use registry::Registry;
 pub use report::{detect_report, DetectReport, MAX_DETECT_LINES};
 pub use reset::ResetHint;
-pub use rules::{Detection, RuleMatch};
+pub use rules::{Detection, RuleMatch, RuleSummary};
 
 use regex::Regex;
 use rules::Rule;
@@ -94,6 +94,11 @@ impl Profile {
             &self.reset,
             &screen,
         )
+    }
+
+    /// The profile's rules, highest priority first (the implicit `pane-dead` included).
+    pub fn rules(&self) -> Vec<RuleSummary> {
+        self.rules.iter().map(RuleSummary::from).collect()
     }
 
     /// The proof-of-life text: default masks plus this profile's `masks`.

@@ -45,6 +45,33 @@ impl Rule {
     }
 }
 
+/// A rule as an operator sees it in a listing: what it is called and what it decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleSummary {
+    /// The rule's name within its profile.
+    pub name: String,
+    /// The region it looks at.
+    pub region: String,
+    /// Higher wins.
+    pub priority: i64,
+    /// The activity it gives.
+    pub activity: Activity,
+    /// The error it gives, if any.
+    pub error: Option<ErrorKind>,
+}
+
+impl From<&Rule> for RuleSummary {
+    fn from(r: &Rule) -> RuleSummary {
+        RuleSummary {
+            name: r.name.clone(),
+            region: r.region.name().to_string(),
+            priority: r.priority,
+            activity: r.activity,
+            error: r.error,
+        }
+    }
+}
+
 /// Which rule decided a [`Detection`], where on the screen, and on what text.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RuleMatch {
