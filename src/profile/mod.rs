@@ -1,1 +1,166 @@
-//! (module under construction)
+//! Agent profiles: how shoal reads each agent CLI's screen and answers it.
+//!
+//! A profile is data (TOML, see `assets/profiles/`): regex rules over named screen
+//! regions, the keys that approve / deny / interrupt, extra proof-of-life masks and
+//! reset-time patterns. [`Profile::classify`] turns a capture into a [`Detection`]
+//! (working, needs-input, idle, errored, exited, or `unknown` when no rule matches) that
+//! says which rule decided, in which region, on which lines.
+
+mod error;
+mod normalize;
+mod region;
+mod registry;
+mod report;
+mod reset;
+mod rules;
+mod spec;
+
+pub use error::{Problem, ProfileError};
+pub use normalize::{digest, normalize, strip_ansi};
+pub use region::REGION_NAMES;
+pub use registry::Registry;
+pub use report::{detect_report, DetectReport, MAX_DETECT_LINES};
+pub use reset::ResetHint;
+pub use rules::{Detection, RuleMatch, RuleSummary};
+
+use regex::Regex;
+use rules::Rule;
+use std::path::{Path, PathBuf};
+
+/// How a profile recognises its CLI from a command line or a screen.
+#[derive(Debug, Clone, Default)]
+struct Recognize {
+    /// Program names matched against whole words of a command line (basename).
+    commands: Vec<String>,
+    /// Regexes over the full command line (`node …/claude-code/cli.js`).
+    command_patterns: Vec<Regex>,
+    /// Regexes over a screen, used to guess the kind of a saved capture.
+    banner: Vec<Regex>,
+}
+
+/// tmux key names for answering and interrupting the agent.
+#[derive(Debug, Clone, Default)]
+struct Keys {
+    approve: Vec<String>,
+    deny: Vec<String>,
+    interrupt: Vec<String>,
+    continue_message: Option<String>,
+}
+
+/// Detection rules and keys for one agent CLI.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    name: String,
+    description: String,
+    recognize: Recognize,
+    turn_start: Option<Regex>,
+    masks: Vec<Regex>,
+    reset: Vec<Regex>,
+    keys: Keys,
+    /// Highest priority first.
+    rules: Vec<Rule>,
+    source: PathBuf,
+}
+
+impl Profile {
+    /// Reads a profile from TOML text; `file` names the source in errors.
+    pub fn from_toml(file: &Path, source: &str) -> Result<Profile, ProfileError> {
+        spec::parse(file, source)
+    }
+
+    /// The profile's kind name (`claude`, `aider`, …).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A one-line description of the CLI this profile is for.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Where the profile came from: `built-in:NAME` or the file path.
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+
+    /// What the screen shows. `screen` may contain ANSI escapes; they are stripped first.
+    pub fn classify(&self, screen: &str) -> Detection {
+        let text = strip_ansi(screen);
+        let screen = region::Screen::new(&text);
+        rules::apply(
+            &self.name,
+            &self.rules,
+            self.turn_start.as_ref(),
+            &self.reset,
+            &screen,
+        )
+    }
+
+    /// The profile's rules, highest priority first (the implicit `pane-dead` included).
+    pub fn rules(&self) -> Vec<RuleSummary> {
+        self.rules.iter().map(RuleSummary::from).collect()
+    }
+
+    /// The proof-of-life text: default masks plus this profile's `masks`.
+    pub fn normalize(&self, raw: &str) -> String {
+        normalize::normalize(raw, &self.masks)
+    }
+
+    /// Keys that answer "yes" to a live prompt.
+    pub fn approve_keys(&self) -> &[String] {
+        &self.keys.approve
+    }
+
+    /// Keys that answer "no" to a live prompt.
+    pub fn deny_keys(&self) -> &[String] {
+        &self.keys.deny
+    }
+
+    /// Keys that interrupt the agent's current work (`["C-c"]` unless the profile says).
+    pub fn interrupt_keys(&self) -> &[String] {
+        &self.keys.interrupt
+    }
+
+    /// Text to type to resume the agent after an error's reset time.
+    pub fn continue_message(&self) -> Option<&str> {
+        self.keys.continue_message.as_deref()
+    }
+
+    /// Position of the earliest match of this profile's command names or patterns in
+    /// `cmd`, if any.
+    fn command_match(&self, cmd: &str) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut keep = |at: usize| best = Some(best.map_or(at, |b| b.min(at)));
+        for (at, word) in words(cmd) {
+            let word = word.trim_matches(|c| c == '"' || c == '\'');
+            let base = word.rsplit('/').next().unwrap_or(word);
+            if self.recognize.commands.iter().any(|c| c == base) {
+                keep(at);
+            }
+        }
+        for re in &self.recognize.command_patterns {
+            if let Some(m) = re.find(cmd) {
+                keep(m.start());
+            }
+        }
+        best
+    }
+
+    /// How many of this profile's banner patterns the screen matches, and the first one.
+    fn banner_score(&self, screen: &str) -> (usize, Option<&str>) {
+        let hits: Vec<&Regex> = self
+            .recognize
+            .banner
+            .iter()
+            .filter(|re| re.is_match(screen))
+            .collect();
+        (hits.len(), hits.first().map(|r| r.as_str()))
+    }
+}
+
+/// Whitespace-separated words of `s` with their byte offsets.
+fn words(s: &str) -> impl Iterator<Item = (usize, &str)> {
+    let base = s.as_ptr() as usize;
+    s.split_whitespace()
+        .map(move |w| (w.as_ptr() as usize - base, w))
+}

@@ -1,0 +1,343 @@
+//! The profile TOML format, and turning a file into a checked [`Profile`].
+//!
+//! Every string that becomes a regex or a name is read with its span, so a mistake is
+//! reported with the file, line and column where the operator has to fix it.
+
+use super::error::{Problem, ProfileError};
+use super::region::Region;
+use super::rules::Rule;
+use super::{Keys, Profile, Recognize};
+use crate::fleet::{Activity, ErrorKind};
+use regex::Regex;
+use serde::Deserialize;
+use std::path::Path;
+use toml::Spanned;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: Spanned<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    turn_start: Option<Spanned<String>>,
+    #[serde(default)]
+    masks: Vec<Spanned<String>>,
+    #[serde(default)]
+    reset: Vec<Spanned<String>>,
+    #[serde(default)]
+    recognize: RecognizeFile,
+    #[serde(default)]
+    keys: KeysFile,
+    rules: Vec<RuleFile>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RecognizeFile {
+    #[serde(default)]
+    commands: Vec<String>,
+    #[serde(default)]
+    command_patterns: Vec<Spanned<String>>,
+    #[serde(default)]
+    banner: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KeysFile {
+    #[serde(default)]
+    approve: Vec<Spanned<String>>,
+    #[serde(default)]
+    deny: Vec<Spanned<String>>,
+    #[serde(default)]
+    interrupt: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    continue_message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    name: String,
+    region: Spanned<String>,
+    #[serde(default)]
+    lines: Option<usize>,
+    regex: Spanned<String>,
+    #[serde(default)]
+    unless: Option<Spanned<String>>,
+    priority: i64,
+    activity: Spanned<String>,
+    #[serde(default)]
+    error: Option<Spanned<String>>,
+}
+
+/// Reads a profile from TOML text; `file` is only used to name the source in errors.
+pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
+    let at = |span: Option<std::ops::Range<usize>>, problem: Problem| {
+        let (line, column) = span.map_or((None, None), |s| {
+            let (l, c) = line_col(source, s.start);
+            (Some(l), Some(c))
+        });
+        ProfileError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            problem,
+        }
+    };
+    let spec: ProfileFile = toml::from_str(source).map_err(|e| {
+        let msg = e.message().trim().to_string();
+        let problem = match missing_field(&msg) {
+            Some(f) => Problem::MissingField(f),
+            None => Problem::Syntax(msg),
+        };
+        at(e.span(), problem)
+    })?;
+    let regex = |field: &'static str, s: &Spanned<String>| {
+        Regex::new(s.get_ref()).map_err(|e| {
+            let problem = Problem::BadRegex {
+                field,
+                pattern: s.get_ref().clone(),
+                error: e.to_string(),
+            };
+            at(Some(s.span()), problem)
+        })
+    };
+    let regexes = |field: &'static str, list: &[Spanned<String>]| {
+        list.iter()
+            .map(|s| regex(field, s))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let keys = |list: &[Spanned<String>]| {
+        list.iter()
+            .map(|k| {
+                let v = k.get_ref();
+                if v.is_empty() || v.chars().any(char::is_whitespace) {
+                    Err(at(Some(k.span()), Problem::BadKey(v.clone())))
+                } else {
+                    Ok(v.clone())
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+
+    let turn_start = spec
+        .turn_start
+        .as_ref()
+        .map(|s| regex("turn_start", s))
+        .transpose()?;
+    let reset = regexes("reset", &spec.reset)?;
+    for (re, s) in reset.iter().zip(&spec.reset) {
+        let names: Vec<_> = re.capture_names().flatten().collect();
+        if !names.contains(&"clock") && !names.contains(&"duration") {
+            return Err(at(
+                Some(s.span()),
+                Problem::ResetWithoutGroup(s.get_ref().clone()),
+            ));
+        }
+    }
+
+    let mut rules = Vec::with_capacity(spec.rules.len() + 1);
+    for r in &spec.rules {
+        let region = Region::parse(r.region.get_ref(), r.lines).ok_or_else(|| {
+            at(
+                Some(r.region.span()),
+                Problem::UnknownRegion(r.region.get_ref().clone()),
+            )
+        })?;
+        if region == Region::LastTurn && turn_start.is_none() {
+            return Err(at(
+                Some(r.region.span()),
+                Problem::LastTurnWithoutTurnStart(r.name.clone()),
+            ));
+        }
+        let activity = r
+            .activity
+            .get_ref()
+            .parse::<Activity>()
+            .ok()
+            .filter(|a| *a != Activity::Unknown)
+            .ok_or_else(|| {
+                at(
+                    Some(r.activity.span()),
+                    Problem::UnknownActivity(r.activity.get_ref().clone()),
+                )
+            })?;
+        let error = match &r.error {
+            None => None,
+            Some(e) => Some(
+                e.get_ref()
+                    .parse::<ErrorKind>()
+                    .map_err(|_| at(Some(e.span()), Problem::UnknownError(e.get_ref().clone())))?,
+            ),
+        };
+        rules.push(Rule {
+            name: r.name.clone(),
+            region,
+            regex: regex("regex", &r.regex)?,
+            unless: r.unless.as_ref().map(|u| regex("unless", u)).transpose()?,
+            priority: r.priority,
+            activity,
+            error,
+        });
+    }
+    if !rules.iter().any(|r| r.name == "pane-dead") {
+        rules.push(Rule::pane_dead());
+    }
+    // Stable: rules of equal priority keep the order they were written in.
+    rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
+
+    let approve = keys(&spec.keys.approve)?;
+    let deny = keys(&spec.keys.deny)?;
+    if rules.iter().any(|r| r.activity == Activity::NeedsInput)
+        && (approve.is_empty() || deny.is_empty())
+    {
+        return Err(at(Some(spec.name.span()), Problem::NoAnswerKeys));
+    }
+    let interrupt = match &spec.keys.interrupt {
+        Some(list) => keys(list)?,
+        None => vec!["C-c".to_string()],
+    };
+
+    Ok(Profile {
+        name: spec.name.get_ref().clone(),
+        description: spec.description,
+        recognize: Recognize {
+            commands: spec.recognize.commands,
+            command_patterns: regexes(
+                "recognize.command_patterns",
+                &spec.recognize.command_patterns,
+            )?,
+            banner: regexes("recognize.banner", &spec.recognize.banner)?,
+        },
+        turn_start,
+        masks: regexes("masks", &spec.masks)?,
+        reset,
+        keys: Keys {
+            approve,
+            deny,
+            interrupt,
+            continue_message: spec.keys.continue_message,
+        },
+        rules,
+        source: file.to_path_buf(),
+    })
+}
+
+/// toml reports an absent key as "missing field `name`".
+fn missing_field(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_string())
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `source`.
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(source.len());
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = r#"
+name = "t"
+[keys]
+approve = ["y", "Enter"]
+deny = ["n", "Enter"]
+
+[[rules]]
+name = "ask"
+region = "last-lines"
+lines = 1
+regex = '\[y/N\]\s*$'
+priority = 10
+activity = "needs-input"
+"#;
+
+    fn err(src: &str) -> ProfileError {
+        match parse(Path::new("t.toml"), src) {
+            Ok(_) => panic!("expected an error for:\n{src}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_good_profile_parses_with_defaults() {
+        let p = parse(Path::new("t.toml"), OK).unwrap();
+        assert_eq!(p.name(), "t");
+        assert_eq!(p.interrupt_keys(), ["C-c"]);
+        assert_eq!(p.approve_keys(), ["y", "Enter"]);
+        // The implicit pane-dead rule is first (highest priority).
+        assert_eq!(p.rules[0].name, "pane-dead");
+    }
+
+    #[test]
+    fn bad_regex_names_line_column_and_pattern() {
+        let e = err(&OK.replace(r"'\[y/N\]\s*$'", "'([y/N]'"));
+        assert_eq!((e.line, e.column), (Some(11), Some(9)));
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("t.toml:11:9: bad regex in `regex`: \"([y/N]\""),
+            "{msg}"
+        );
+        assert!(msg.contains("unclosed"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_region_lists_the_valid_ones() {
+        let e = err(&OK.replace("\"last-lines\"", "\"bottom\""));
+        assert_eq!(e.problem, Problem::UnknownRegion("bottom".into()));
+        assert_eq!(e.line, Some(9));
+        assert!(e.to_string().contains("below-rule, last-box"));
+    }
+
+    #[test]
+    fn missing_and_unknown_fields() {
+        let e = err(&OK.replace("priority = 10\n", ""));
+        assert_eq!(e.problem, Problem::MissingField("priority".into()));
+        assert!(e.line.is_some());
+        let e = err(&OK.replace("lines = 1", "line = 1"));
+        assert!(
+            matches!(e.problem, Problem::Syntax(ref m) if m.contains("line")),
+            "{e}"
+        );
+        assert_eq!(e.line, Some(10));
+    }
+
+    #[test]
+    fn unknown_activity_and_error() {
+        let e = err(&OK.replace("\"needs-input\"", "\"busy\""));
+        assert_eq!(e.problem, Problem::UnknownActivity("busy".into()));
+        assert!(e.to_string().contains("working, needs-input"));
+        let e = err(&OK.replace("activity = \"needs-input\"", "activity = \"unknown\""));
+        assert_eq!(e.problem, Problem::UnknownActivity("unknown".into()));
+        let e = err(&format!("{OK}error = \"quota\"\n"));
+        assert_eq!(e.problem, Problem::UnknownError("quota".into()));
+    }
+
+    #[test]
+    fn consistency_checks() {
+        let e = err(&OK.replace("approve = [\"y\", \"Enter\"]\n", ""));
+        assert_eq!(e.problem, Problem::NoAnswerKeys);
+        let e = err(&OK.replace("\"last-lines\"", "\"last-turn\""));
+        assert_eq!(e.problem, Problem::LastTurnWithoutTurnStart("ask".into()));
+        let e = err(&OK.replace("name = \"t\"", "name = \"t\"\nreset = ['in (\\d+)s']"));
+        assert!(matches!(e.problem, Problem::ResetWithoutGroup(_)));
+        let e = err(&OK.replace("\"y\", \"Enter\"", "\"y Enter\""));
+        assert_eq!(e.problem, Problem::BadKey("y Enter".into()));
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\n❯❯x", 9), (2, 3));
+        assert_eq!(line_col("ab", 99), (1, 3));
+    }
+}
