@@ -37,7 +37,10 @@ fn kinds_contain(kinds: &[String], want: &[&str]) -> bool {
 
 #[test]
 fn stalls_walk_the_ladder_while_a_working_agent_stays_ok() {
-    let mut rig = Rig::new("stall_timeout = \"2s\"\npoll_interval = \"250ms\"", LADDER_AGENTS);
+    let mut rig = Rig::new(
+        "stall_timeout = \"2s\"\npoll_interval = \"250ms\"",
+        LADDER_AGENTS,
+    );
     rig.supervise();
 
     // The crash is seen within a tick of the pane dying: failed, status 3, final screen kept.
@@ -47,24 +50,44 @@ fn stalls_walk_the_ladder_while_a_working_agent_stays_ok() {
     });
     assert_eq!(crasher["exit_status"], 3);
     assert_eq!(crasher["activity"], "exited");
-    let exit = rig.events("crasher").into_iter().find(|e| e["kind"] == "exit").expect("exit event");
+    let exit = rig
+        .events("crasher")
+        .into_iter()
+        .find(|e| e["kind"] == "exit")
+        .expect("exit event");
     assert_eq!(exit["has_capture"], true, "{exit}");
-    assert!(exit["detail"].as_str().unwrap().contains("status 3"), "{exit}");
+    assert!(
+        exit["detail"].as_str().unwrap().contains("status 3"),
+        "{exit}"
+    );
 
     // The silent agent walks nudge → warn → kill; so does the one whose spinner animates
     // over a hung stream.
     for name in ["mute", "spinner"] {
-        rig.wait_for(Duration::from_secs(25), &format!("{name} to be killed"), || {
-            (rig.agent(name)["state"] == "killed").then_some(())
-        });
+        rig.wait_for(
+            Duration::from_secs(25),
+            &format!("{name} to be killed"),
+            || (rig.agent(name)["state"] == "killed").then_some(()),
+        );
         let kinds = rig.event_kinds(name);
-        assert!(kinds_contain(&kinds, &["start", "nudge", "warn", "kill"]), "{name}: {kinds:?}");
-        assert_eq!(kinds.iter().filter(|k| *k == "nudge").count(), 1, "{name}: {kinds:?}");
+        assert!(
+            kinds_contain(&kinds, &["start", "nudge", "warn", "kill"]),
+            "{name}: {kinds:?}"
+        );
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "nudge").count(),
+            1,
+            "{name}: {kinds:?}"
+        );
         assert_eq!(rig.agent(name)["tier"], "kill");
     }
     // The nudge typed the fleet's nudge message into the silent pane (checked in its
     // death snapshot via the kill event having a capture).
-    let kill = rig.events("mute").into_iter().find(|e| e["kind"] == "kill").unwrap();
+    let kill = rig
+        .events("mute")
+        .into_iter()
+        .find(|e| e["kind"] == "kill")
+        .unwrap();
     assert_eq!(kill["has_capture"], true);
 
     // Meanwhile the steady worker never left ok.
@@ -101,7 +124,10 @@ kind = "claude"
     let mut rig = Rig::new("stall_timeout = \"3s\"\npoll_interval = \"250ms\"", agents);
     let pid = rig.supervise();
     rig.wait_for(Duration::from_secs(15), "the nudge", || {
-        rig.event_kinds("mute").iter().any(|k| k == "nudge").then_some(())
+        rig.event_kinds("mute")
+            .iter()
+            .any(|k| k == "nudge")
+            .then_some(())
     });
     let before = rig.agent("mute");
     let panes_before = rig.pane_ids();
@@ -110,15 +136,26 @@ kind = "claude"
     rig.supervise();
     // The warn comes at 2× the stall timeout from the recorded progress, not from restart.
     rig.wait_for(Duration::from_secs(15), "the warn after restart", || {
-        rig.event_kinds("mute").iter().any(|k| k == "warn").then_some(())
+        rig.event_kinds("mute")
+            .iter()
+            .any(|k| k == "warn")
+            .then_some(())
     });
     let after = rig.agent("mute");
     assert_eq!(after["attempt"], before["attempt"], "no relaunch");
     assert_eq!(after["pane"], before["pane"], "same pane");
     assert_eq!(rig.pane_ids(), panes_before, "no new pane");
     let kinds = rig.event_kinds("mute");
-    assert_eq!(kinds.iter().filter(|k| *k == "nudge").count(), 1, "no repeat nudge: {kinds:?}");
-    assert_eq!(kinds.iter().filter(|k| *k == "start").count(), 1, "{kinds:?}");
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "nudge").count(),
+        1,
+        "no repeat nudge: {kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "start").count(),
+        1,
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -138,34 +175,51 @@ kind = "claude"
     let out = rig.ok(&["up", "--no-console"]);
     assert!(out.contains("one: started attempt 1"), "{out}");
     let again = rig.ok(&["up", "--no-console"]);
-    assert!(again.contains("nothing to start"), "up is idempotent: {again}");
+    assert!(
+        again.contains("nothing to start"),
+        "up is idempotent: {again}"
+    );
     assert_eq!(rig.pane_ids().len(), 3, "keeper window + two agents");
 
-    let two = rig.agent("two");
-    assert_eq!(two["state"], "running");
-    let pane = two["pane"].as_str().unwrap().to_string();
-    let out = rig.ok(&["send", "two", "hello; $HOME 'quoted' #not-a-comment"]);
-    assert!(out.contains("typed a line into two"), "{out}");
+    assert_eq!(rig.agent("two")["state"], "running");
+    // The working agent shows what is typed into it; shell-special text arrives literally.
+    let pane = rig.agent("one")["pane"].as_str().unwrap().to_string();
+    let out = rig.ok(&["send", "one", "hello; $HOME 'quoted' #not-a-comment"]);
+    assert!(out.contains("typed a line into one"), "{out}");
     rig.wait_for(Duration::from_secs(5), "the typed text", || {
-        rig.capture(&pane).contains("hello; $HOME 'quoted' #not-a-comment").then_some(())
+        rig.capture(&pane)
+            .contains("hello; $HOME 'quoted' #not-a-comment")
+            .then_some(())
     });
     let e = rig.shoal(&["nudge", "nobody"]);
     assert!(!e.status.success());
     let err = String::from_utf8_lossy(&e.stderr);
-    assert!(err.contains("no agent named \"nobody\"") && err.contains("one, two"), "{err}");
+    assert!(
+        err.contains("no agent named \"nobody\"") && err.contains("one, two"),
+        "{err}"
+    );
 
     let out = rig.ok(&["down"]);
-    assert!(out.contains("one: killed") && out.contains("two: killed"), "{out}");
+    assert!(
+        out.contains("one: killed") && out.contains("two: killed"),
+        "{out}"
+    );
     assert!(rig.pane_ids().is_empty(), "server gone");
     assert_eq!(rig.agent("one")["state"], "killed");
 }
 
 #[test]
 fn a_bad_fleet_file_is_reported_before_anything_starts() {
-    let rig = Rig::new("", "[[agent]]\nname = \"a\"\ncmd = \"true\"\nparent = \"ghost\"\n");
+    let rig = Rig::new(
+        "",
+        "[[agent]]\nname = \"a\"\ncmd = \"true\"\nparent = \"ghost\"\n",
+    );
     let out = rig.shoal(&["up", "--no-console"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("shoal.toml:7:10") && err.contains("parent \"ghost\" names no agent"), "{err}");
+    assert!(
+        err.contains("shoal.toml:8:10") && err.contains("parent \"ghost\" names no agent"),
+        "{err}"
+    );
     assert!(rig.pane_ids().is_empty(), "no tmux server was started");
 }

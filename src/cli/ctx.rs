@@ -75,7 +75,9 @@ impl Ctx {
 pub fn registry() -> Registry {
     let dir = std::env::var_os("SHOAL_CONFIG")
         .map(PathBuf::from)
-        .or_else(|| directories::ProjectDirs::from("", "", "shoal").map(|d| d.config_dir().to_path_buf()))
+        .or_else(|| {
+            directories::ProjectDirs::from("", "", "shoal").map(|d| d.config_dir().to_path_buf())
+        })
         .map(|d| d.join("profiles"));
     let (registry, problems) = Registry::load(dir.as_deref().filter(|d| d.is_dir()));
     for p in problems {

@@ -48,7 +48,9 @@ pub fn up(fleet: &Path, no_console: bool) -> Result<i32> {
         sup.settle(now);
     }
     for name in sup.unsettled() {
-        println!("{name}: still starting; its task is typed once a supervisor runs (`shoal supervise`)");
+        println!(
+            "{name}: still starting; its task is typed once a supervisor runs (`shoal supervise`)"
+        );
     }
     for a in sup.snapshot(now_ms()).agents {
         if a.state.is_ended() && !started.iter().any(|(n, _)| n == &a.name) {
@@ -101,11 +103,16 @@ pub fn status(fleet: &Path, json: bool) -> Result<i32> {
     }
     let snap = sup.snapshot(now);
     if json {
-        println!("{}", serde_json::to_string_pretty(&output::status_json(&snap, now))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&output::status_json(&snap, now))?
+        );
     } else {
         print!("{}", output::status_table(&snap, now));
         if live.is_none() {
-            println!("(no supervisor running: no escalation happens; start one with `shoal supervise`)");
+            println!(
+                "(no supervisor running: no escalation happens; start one with `shoal supervise`)"
+            );
         }
     }
     Ok(0)
@@ -116,7 +123,11 @@ pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
     if let Some(a) = agent {
         if ctx.store.agent(a)?.is_none() {
             let names: Vec<String> = ctx.store.agents()?.into_iter().map(|r| r.name).collect();
-            bail!("no agent named {a:?} in fleet {}; agents: {}", ctx.fleet.name, names.join(", "));
+            bail!(
+                "no agent named {a:?} in fleet {}; agents: {}",
+                ctx.fleet.name,
+                names.join(", ")
+            );
         }
     }
     let events = ctx.store.events(agent, 0, i64::MAX as usize)?;
@@ -201,13 +212,26 @@ pub fn down(fleet: &Path) -> Result<i32> {
     let now = now_ms();
     sup.observe_all(now);
     let snap = sup.snapshot(now);
-    for a in snap.agents.iter().filter(|a| matches!(a.state, LifeState::Starting | LifeState::Running)) {
-        match sup.execute(&Command::Kill { agent: a.name.clone() }, now) {
+    for a in snap
+        .agents
+        .iter()
+        .filter(|a| matches!(a.state, LifeState::Starting | LifeState::Running))
+    {
+        match sup.execute(
+            &Command::Kill {
+                agent: a.name.clone(),
+            },
+            now,
+        ) {
             Ok(_) => println!("{}: killed (final screen kept)", a.name),
             Err(e) => eprintln!("{}: {e}", a.name),
         }
     }
-    let mut sockets: Vec<String> = snap.agents.iter().filter_map(|a| a.server.clone()).collect();
+    let mut sockets: Vec<String> = snap
+        .agents
+        .iter()
+        .filter_map(|a| a.server.clone())
+        .collect();
     sockets.push(ctx.fleet.socket(0));
     sockets.sort();
     sockets.dedup();

@@ -12,7 +12,12 @@ use std::path::PathBuf;
 #[command(name = "shoal", version, about, propagate_version = true)]
 pub struct Cli {
     /// The fleet file.
-    #[arg(short = 'f', long = "fleet", global = true, default_value = "shoal.toml")]
+    #[arg(
+        short = 'f',
+        long = "fleet",
+        global = true,
+        default_value = "shoal.toml"
+    )]
     pub fleet: PathBuf,
     /// What to do.
     #[command(subcommand)]

@@ -19,8 +19,16 @@ pub fn clock(ms: i64) -> String {
 pub fn event_line(e: &EventView) -> String {
     let agent = e.agent.as_deref().unwrap_or("-");
     let attempt = e.attempt.map_or(String::new(), |a| format!("#{a}"));
-    let rule = e.rule.as_deref().map_or(String::new(), |r| format!("  [{r}]"));
-    format!("{}  {agent}{attempt}  {:<9} {}{rule}", clock(e.ts_ms), e.kind, e.detail)
+    let rule = e
+        .rule
+        .as_deref()
+        .map_or(String::new(), |r| format!("  [{r}]"));
+    format!(
+        "{}  {agent}{attempt}  {:<9} {}{rule}",
+        clock(e.ts_ms),
+        e.kind,
+        e.detail
+    )
 }
 
 /// Seconds since last progress, for an agent that has started.
@@ -59,7 +67,10 @@ pub fn status_json(s: &FleetSnapshot, now: i64) -> Value {
 
 /// `shoal status`: an aligned table.
 pub fn status_table(s: &FleetSnapshot, now: i64) -> String {
-    let header = ["NAME", "PARENT", "KIND", "STATE", "ACTIVITY", "TIER", "PROGRESS", "ATTEMPT", "PANE", "EXIT"];
+    let header = [
+        "NAME", "PARENT", "KIND", "STATE", "ACTIVITY", "TIER", "PROGRESS", "ATTEMPT", "PANE",
+        "EXIT",
+    ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
     for a in &s.agents {
         let mut activity = a.activity.to_string();
@@ -106,14 +117,19 @@ pub fn detect(kind: Option<&str>, json: bool, files: &[PathBuf]) -> Result<i32> 
     let registry = super::ctx::registry();
     if let Some(k) = kind {
         if registry.get(k).is_none() {
-            anyhow::bail!("unknown kind {k:?}; known kinds: {}", registry.names().join(", "));
+            anyhow::bail!(
+                "unknown kind {k:?}; known kinds: {}",
+                registry.names().join(", ")
+            );
         }
     }
     let mut reports = Vec::new();
     for f in files {
         let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
         let name = f.display().to_string();
-        reports.push(crate::profile::detect_report(&registry, kind, &name, &bytes));
+        reports.push(crate::profile::detect_report(
+            &registry, kind, &name, &bytes,
+        ));
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);

@@ -6,12 +6,12 @@ mod core;
 mod declare;
 pub mod detector;
 pub mod ladder;
+mod profiles;
+pub mod runner;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;
-pub mod runner;
-mod profiles;
 mod tick;
 
 pub use command::{Command, CommandOutcome};

@@ -85,7 +85,8 @@ impl Supervisor {
         self.agents
             .iter()
             .filter(|a| {
-                a.att.state == LifeState::Starting || (a.is_live() && a.att.cancel_deadline_ms.is_some())
+                a.att.state == LifeState::Starting
+                    || (a.is_live() && a.att.cancel_deadline_ms.is_some())
             })
             .map(|a| a.rec.name.clone())
             .collect()

@@ -34,7 +34,12 @@ impl Rig {
             agents.replace("{sim}", &sim)
         );
         std::fs::write(&fleet, text).expect("write fleet file");
-        Rig { dir, name, fleet, children: Vec::new() }
+        Rig {
+            dir,
+            name,
+            fleet,
+            children: Vec::new(),
+        }
     }
 
     pub fn home(&self) -> PathBuf {
@@ -48,7 +53,8 @@ impl Rig {
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(SHOAL);
         c.arg("-f").arg(&self.fleet).args(args);
-        c.env("SHOAL_HOME", self.home()).env("SHOAL_CONFIG", self.dir.path().join("config"));
+        c.env("SHOAL_HOME", self.home())
+            .env("SHOAL_CONFIG", self.dir.path().join("config"));
         c.env_remove("TMUX");
         c.stdin(Stdio::null());
         c
@@ -112,16 +118,28 @@ impl Rig {
 
     /// Event kinds of one agent, oldest first.
     pub fn event_kinds(&self, agent: &str) -> Vec<String> {
-        self.events(agent).iter().map(|e| e["kind"].as_str().unwrap_or("").to_string()).collect()
+        self.events(agent)
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap_or("").to_string())
+            .collect()
     }
 
     pub fn events(&self, agent: &str) -> Vec<Value> {
         let out = self.ok(&["events", "--agent", agent, "--json"]);
-        serde_json::from_str::<Value>(&out).expect("json").as_array().cloned().expect("array")
+        serde_json::from_str::<Value>(&out)
+            .expect("json")
+            .as_array()
+            .cloned()
+            .expect("array")
     }
 
     /// Poll `f` until it returns Some, or fail with `what` after `timeout`.
-    pub fn wait_for<T>(&self, timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    pub fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        what: &str,
+        mut f: impl FnMut() -> Option<T>,
+    ) -> T {
         let t0 = Instant::now();
         loop {
             if let Some(v) = f() {
@@ -141,7 +159,16 @@ impl Rig {
     /// The pane's screen, via tmux directly.
     pub fn capture(&self, pane: &str) -> String {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket(), "-f", "/dev/null", "capture-pane", "-p", "-t", pane])
+            .args([
+                "-L",
+                &self.socket(),
+                "-f",
+                "/dev/null",
+                "capture-pane",
+                "-p",
+                "-t",
+                pane,
+            ])
             .output()
             .expect("tmux capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -150,10 +177,22 @@ impl Rig {
     /// Panes on the fleet's first server.
     pub fn pane_ids(&self) -> Vec<String> {
         let out = Command::new("tmux")
-            .args(["-L", &self.socket(), "-f", "/dev/null", "list-panes", "-a", "-F", "#{pane_id}"])
+            .args([
+                "-L",
+                &self.socket(),
+                "-f",
+                "/dev/null",
+                "list-panes",
+                "-a",
+                "-F",
+                "#{pane_id}",
+            ])
             .output()
             .expect("tmux list-panes");
-        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     pub fn fleet_path(&self) -> &Path {
@@ -168,7 +207,11 @@ impl Drop for Rig {
             let _ = c.wait();
         }
         for n in 0..4 {
-            let socket = if n == 0 { self.socket() } else { format!("{}-{}", self.socket(), n + 1) };
+            let socket = if n == 0 {
+                self.socket()
+            } else {
+                format!("{}-{}", self.socket(), n + 1)
+            };
             let _ = Command::new("tmux")
                 .args(["-L", &socket, "-f", "/dev/null", "kill-server"])
                 .stdout(Stdio::null())
