@@ -64,6 +64,8 @@ pub enum Problem {
     NoAnswerKeys,
     /// A key name is empty or contains whitespace.
     BadKey(String),
+    /// The profile name is empty or has characters a kind name cannot have.
+    BadName(String),
 }
 
 impl fmt::Display for Problem {
@@ -101,6 +103,10 @@ impl fmt::Display for Problem {
             Problem::NoAnswerKeys => write!(
                 f,
                 "a rule gives needs-input, so [keys] needs `approve` and `deny`"
+            ),
+            Problem::BadName(n) => write!(
+                f,
+                "bad profile name {n:?}; use letters, digits, '-', '_' or '.' (e.g. \"claude\")"
             ),
             Problem::BadKey(k) => write!(
                 f,

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use std::path::Path;
 use toml::Spanned;
 
+/// A profile file as written; unknown keys are refused so a typo is reported, not ignored.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ProfileFile {
@@ -32,6 +33,7 @@ struct ProfileFile {
     rules: Vec<RuleFile>,
 }
 
+/// `[recognize]`: how to tell this CLI from a command line or a saved screen.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RecognizeFile {
@@ -43,6 +45,7 @@ struct RecognizeFile {
     banner: Vec<Spanned<String>>,
 }
 
+/// `[keys]`: tmux key names.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct KeysFile {
@@ -56,6 +59,7 @@ struct KeysFile {
     continue_message: Option<String>,
 }
 
+/// One `[[rules]]` entry.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
@@ -94,6 +98,14 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
         };
         at(e.span(), problem)
     })?;
+    let name = spec.name.get_ref();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(at(Some(spec.name.span()), Problem::BadName(name.clone())));
+    }
     let regex = |field: &'static str, s: &Spanned<String>| {
         Regex::new(s.get_ref()).map_err(|e| {
             let problem = Problem::BadRegex {
@@ -331,6 +343,9 @@ activity = "needs-input"
         assert_eq!(e.problem, Problem::LastTurnWithoutTurnStart("ask".into()));
         let e = err(&OK.replace("name = \"t\"", "name = \"t\"\nreset = ['in (\\d+)s']"));
         assert!(matches!(e.problem, Problem::ResetWithoutGroup(_)));
+        let e = err(&OK.replace("name = \"t\"", "name = \"my tool\""));
+        assert_eq!(e.problem, Problem::BadName("my tool".into()));
+        assert_eq!(e.line, Some(2));
         let e = err(&OK.replace("\"y\", \"Enter\"", "\"y Enter\""));
         assert_eq!(e.problem, Problem::BadKey("y Enter".into()));
     }
