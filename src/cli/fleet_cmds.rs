@@ -14,10 +14,9 @@ use std::time::{Duration, Instant};
 /// How long `up` waits for started agents to look ready and get their task.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);
 
-pub fn up(fleet: &Path, no_console: bool) -> Result<i32> {
-    if !no_console {
-        bail!("the console is not built into this version yet; run `shoal up --no-console`, then `shoal supervise`");
-    }
+/// Start the declared agents that never ran, type their tasks as they become ready,
+/// and return.
+pub fn up(fleet: &Path) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     if let Some(h) = ctx.live_supervisor()? {

@@ -1,6 +1,8 @@
 //! The command line: every operator action has a form here.
 
+mod console;
 pub mod ctx;
+mod demo;
 mod fleet_cmds;
 mod output;
 
@@ -27,7 +29,16 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
-    /// Start every declared agent that is not running yet.
+    /// Start a demo fleet of simulated agents and open the console.
+    Demo {
+        /// Start the demo fleet and return instead of opening the console.
+        #[arg(long)]
+        no_console: bool,
+        /// Fleet name of the demo (its tmux socket is `shoal-<name>`).
+        #[arg(long, default_value = "demo")]
+        name: String,
+    },
+    /// Start every declared agent that is not running yet, then open the console.
     Up {
         /// Return once the agents are started instead of opening the console.
         #[arg(long)]
@@ -121,10 +132,16 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     use crate::supervisor::Command as C;
     let f = &cli.fleet;
     match cli.command {
-        None => anyhow::bail!(
-            "the console is not built into this version yet; use `shoal status`, `shoal events` and `shoal supervise`"
-        ),
-        Some(Cmd::Up { no_console }) => fleet_cmds::up(f, no_console),
+        None => {
+            console::open(&ctx::Ctx::open(f)?)?;
+            Ok(0)
+        }
+        Some(Cmd::Demo { no_console, name }) => demo::run(&name, no_console),
+        Some(Cmd::Up { no_console: false }) => {
+            console::open(&ctx::Ctx::open(f)?)?;
+            Ok(0)
+        }
+        Some(Cmd::Up { no_console: true }) => fleet_cmds::up(f),
         Some(Cmd::Supervise) => fleet_cmds::supervise(f),
         Some(Cmd::Status { json }) => fleet_cmds::status(f, json),
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),

@@ -59,6 +59,14 @@ impl Handle {
         }
     }
 
+    /// Take the event and outcome streams, for a consumer that outlives borrowing the
+    /// handle (the console); the handle keeps empty ones.
+    pub fn take_streams(&mut self) -> (Receiver<EventView>, Receiver<CommandOutcome>) {
+        let events = std::mem::replace(&mut self.events, mpsc::channel().1);
+        let outcomes = std::mem::replace(&mut self.outcomes, mpsc::channel().1);
+        (events, outcomes)
+    }
+
     /// A flag that stops the thread when set (for signal handlers).
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()

@@ -1,0 +1,75 @@
+//! Opening the console: the supervisor runs embedded on its own thread, the console
+//! draws its snapshots, and attaching hands the terminal to tmux and back.
+
+use super::ctx::Ctx;
+use crate::supervisor::runner::{self};
+use crate::tmux::{attach_argv, attach_command, inside_tmux};
+use crate::ui::{run_console, ConsoleIo};
+use anyhow::{bail, Context, Result};
+use std::process::{Command, Stdio};
+
+/// How many past events the console starts with.
+const HISTORY: usize = 2000;
+
+/// Open the console on a fleet, with its supervisor embedded.
+pub fn open(ctx: &Ctx) -> Result<()> {
+    crate::tmux::Server::check_installed()?;
+    if let Some(h) = ctx.live_supervisor()? {
+        bail!(
+            "a supervisor (pid {}) already watches fleet {}; a console that only views a running supervisor is not built yet: stop it (kill -TERM {}) and run the console, which supervises by itself",
+            h.pid, ctx.fleet.name, h.pid
+        );
+    }
+    let sup = ctx.supervisor(true)?;
+    let mut handle = runner::spawn(sup).map_err(anyhow::Error::msg)?;
+    let mut history = ctx.store.events(None, 0, usize::MAX)?;
+    if history.len() > HISTORY {
+        history.drain(..history.len() - HISTORY);
+    }
+    let (events, outcomes) = handle.take_streams();
+    let io = ConsoleIo {
+        snapshots: handle.snapshots.clone(),
+        events,
+        history,
+        outcomes,
+        commands: handle.commands.clone(),
+        attach: Box::new(attach),
+        bell: true,
+    };
+    let result = run_console(io);
+    handle.stop();
+    result
+}
+
+/// Attach the operator's terminal to an agent's pane until they detach. Inside tmux,
+/// the pane opens in a popup of the operator's own tmux instead of nesting clients.
+fn attach(socket: &str, pane: &str) -> Result<()> {
+    let status = if inside_tmux() {
+        let argv = attach_argv(socket, pane);
+        let line = std::iter::once("env -u TMUX".to_string())
+            .chain(argv.iter().map(|a| sh_quote(a)))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Command::new("tmux")
+            .args(["display-popup", "-E", "-w", "95%", "-h", "95%", &line])
+            .stdin(Stdio::inherit())
+            .status()
+            .context("cannot run tmux display-popup")?
+    } else {
+        attach_command(socket, pane)
+            .stdin(Stdio::inherit())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .status()
+            .context("cannot run tmux attach")?
+    };
+    if !status.success() {
+        bail!("tmux attach to {pane} on {socket} ended with {status}");
+    }
+    Ok(())
+}
+
+/// Quote one word for `sh -c`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

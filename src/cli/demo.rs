@@ -1,0 +1,54 @@
+//! `shoal demo`: a built-in fleet of simulated agents on its own tmux server and store
+//! (`<name>.sqlite`; its fleet file in `<name>/shoal.toml` under the data directory), with
+//! short stall timeouts so the ladder is visible within a minute.
+
+use super::ctx::{home_dir, Ctx};
+use crate::tmux::Server;
+use anyhow::{Context, Result};
+use std::io::{BufRead, IsTerminal, Write};
+
+const DEMO: &str = include_str!("../../assets/demo.toml");
+
+/// Write the demo fleet file (fresh when the demo is not running) and open the console.
+pub fn run(name: &str, no_console: bool) -> Result<i32> {
+    Server::check_installed()?;
+    crate::fleet::file::check_name(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
+    let home = home_dir()?;
+    let dir = home.join(name);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let exe = std::env::current_exe().context("cannot find the shoal executable")?;
+    let sim = format!("'{}' sim-agent", exe.display().to_string().replace('\'', r"'\''"));
+    let fleet_path = dir.join("shoal.toml");
+    let running = Server::new(crate::fleet::file::socket_name(name, 0)).is_running();
+    if !running {
+        // A demo that is not running starts over: a fresh store, fresh agents.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(home.join(format!("{name}.sqlite{suffix}")));
+        }
+    }
+    let text = DEMO
+        .replace("{sim}", &sim)
+        .replace("name = \"demo\"", &format!("name = \"{name}\""));
+    std::fs::write(&fleet_path, text)
+        .with_context(|| format!("cannot write {}", fleet_path.display()))?;
+    let ctx = Ctx::open(&fleet_path)?;
+    if no_console {
+        return super::fleet_cmds::up(&fleet_path);
+    }
+    super::console::open(&ctx)?;
+    if std::io::stdin().is_terminal() {
+        print!("Stop the demo fleet (its agents keep running otherwise)? [y/N] ");
+        let _ = std::io::stdout().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        if answer.trim().eq_ignore_ascii_case("y") {
+            return super::fleet_cmds::down(&fleet_path);
+        }
+    }
+    println!(
+        "The demo fleet keeps running: `shoal -f {} status`, `shoal demo` reopens it, `shoal -f {} down` stops it.",
+        fleet_path.display(),
+        fleet_path.display()
+    );
+    Ok(0)
+}
