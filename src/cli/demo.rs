@@ -17,7 +17,10 @@ pub fn run(name: &str, no_console: bool) -> Result<i32> {
     let dir = home.join(name);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let exe = std::env::current_exe().context("cannot find the shoal executable")?;
-    let sim = format!("'{}' sim-agent", exe.display().to_string().replace('\'', r"'\''"));
+    let sim = format!(
+        "'{}' sim-agent",
+        exe.display().to_string().replace('\'', r"'\''")
+    );
     let fleet_path = dir.join("shoal.toml");
     let running = Server::new(crate::fleet::file::socket_name(name, 0)).is_running();
     if !running {

@@ -152,8 +152,20 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Approve { name }) => fleet_cmds::act(f, C::Approve { agent: name }),
         Some(Cmd::Deny { name }) => fleet_cmds::act(f, C::Deny { agent: name }),
         Some(Cmd::Send { name, text }) => fleet_cmds::act(f, C::Send { agent: name, text }),
-        Some(Cmd::Pause { name }) => fleet_cmds::act(f, C::Pause { agent: name, paused: true }),
-        Some(Cmd::Resume { name }) => fleet_cmds::act(f, C::Pause { agent: name, paused: false }),
+        Some(Cmd::Pause { name }) => fleet_cmds::act(
+            f,
+            C::Pause {
+                agent: name,
+                paused: true,
+            },
+        ),
+        Some(Cmd::Resume { name }) => fleet_cmds::act(
+            f,
+            C::Pause {
+                agent: name,
+                paused: false,
+            },
+        ),
         Some(Cmd::Down) => fleet_cmds::down(f),
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),

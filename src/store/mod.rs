@@ -124,29 +124,29 @@ impl Store {
     }
 
     fn migrate(&self) -> Result<(), StoreError> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(|e| self.classify(e))?;
-        let known = schema::MIGRATIONS.len() as i64;
-        if version > known {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found: version,
-                known,
-            });
-        }
-        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self
+        // Read the version inside a write transaction: two processes opening a new
+        // store at once must not both apply the same migration.
+        self.write(|s| {
+            let version: i64 = s
                 .conn
-                .unchecked_transaction()
-                .map_err(|e| self.classify(e))?;
-            tx.execute_batch(sql).map_err(|e| self.classify(e))?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)
-                .map_err(|e| self.classify(e))?;
-            tx.commit().map_err(|e| self.classify(e))?;
-        }
-        Ok(())
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(|e| s.classify(e))?;
+            let known = schema::MIGRATIONS.len() as i64;
+            if version > known {
+                return Err(StoreError::TooNew {
+                    path: s.path.clone(),
+                    found: version,
+                    known,
+                });
+            }
+            for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+                s.conn.execute_batch(sql).map_err(|e| s.classify(e))?;
+                s.conn
+                    .pragma_update(None, "user_version", (i + 1) as i64)
+                    .map_err(|e| s.classify(e))?;
+            }
+            Ok(())
+        })
     }
 
     /// Changes whenever another connection commits; cheap to poll every tick.

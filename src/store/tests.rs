@@ -163,3 +163,19 @@ fn a_newer_schema_is_refused() {
     let err = Store::open(&path).err().expect("newer schema refused");
     assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
 }
+
+#[test]
+fn processes_opening_a_new_store_at_once_do_not_trip_over_the_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("race.sqlite");
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let p = path.clone();
+            std::thread::spawn(move || Store::open(&p).map(|_| ()).map_err(|e| e.to_string()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().expect("every opener succeeds");
+    }
+    assert!(Store::open(&path).unwrap().agents().unwrap().is_empty());
+}
