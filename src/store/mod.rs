@@ -149,6 +149,21 @@ impl Store {
         })
     }
 
+    /// Every row of a query, mapped.
+    fn rows<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        map: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.classify(e))?;
+        let rows = stmt
+            .query_map(params, map)
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.classify(e))?;
+        Ok(rows)
+    }
+
     /// Changes whenever another connection commits; cheap to poll every tick.
     pub fn data_version(&self) -> Result<i64, StoreError> {
         self.conn
@@ -212,15 +227,8 @@ impl Store {
 
     /// Every agent, in declaration order.
     pub fn agents(&self) -> Result<Vec<AgentRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{} ORDER BY seq, name", AgentRecord::SELECT))
-            .map_err(|e| self.classify(e))?;
-        let rows = stmt
-            .query_map([], AgentRecord::from_row)
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.classify(e))?;
-        Ok(rows)
+        let sql = format!("{} ORDER BY seq, name", AgentRecord::SELECT);
+        self.rows(&sql, [], AgentRecord::from_row)
     }
 
     /// Hold or release an agent's stall ladder.
@@ -245,32 +253,13 @@ impl Store {
             "{} WHERE attempt = (SELECT MAX(attempt) FROM attempts b WHERE b.agent = attempts.agent)",
             AttemptRecord::SELECT
         );
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.classify(e))?;
-        let rows = stmt
-            .query_map([], AttemptRecord::from_row)
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.classify(e))?;
-        Ok(rows)
+        self.rows(&sql, [], AttemptRecord::from_row)
     }
 
     /// Every attempt of one agent, oldest first.
     pub fn attempts(&self, agent: &str) -> Result<Vec<AttemptRecord>, StoreError> {
-        let sql = format!(
-            "{} WHERE agent = :agent ORDER BY attempt",
-            AttemptRecord::SELECT
-        );
-        let mut stmt = self
-            .conn
-            .prepare_cached(&sql)
-            .map_err(|e| self.classify(e))?;
-        let rows = stmt
-            .query_map(named_params! {":agent": agent}, AttemptRecord::from_row)
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.classify(e))?;
-        Ok(rows)
+        let sql = format!("{} WHERE agent = :agent ORDER BY attempt", AttemptRecord::SELECT);
+        self.rows(&sql, named_params! {":agent": agent}, AttemptRecord::from_row)
     }
 
     /// Keep a capture (death snapshot, the screen behind an event); returns its id.
@@ -327,22 +316,13 @@ impl Store {
         after_id: i64,
         limit: usize,
     ) -> Result<Vec<EventView>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, ts_ms, agent, attempt, kind, tier, detail, rule, capture_id FROM events
-                 WHERE id > :after AND (:agent IS NULL OR agent = :agent)
-                 ORDER BY id LIMIT :limit",
-            )
-            .map_err(|e| self.classify(e))?;
-        let rows = stmt
-            .query_map(
-                named_params! {":after": after_id, ":agent": agent, ":limit": limit as i64},
-                records::event_from_row,
-            )
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| self.classify(e))?;
-        Ok(rows)
+        self.rows(
+            "SELECT id, ts_ms, agent, attempt, kind, tier, detail, rule, capture_id FROM events
+             WHERE id > :after AND (:agent IS NULL OR agent = :agent)
+             ORDER BY id LIMIT :limit",
+            named_params! {":after": after_id, ":agent": agent, ":limit": limit as i64},
+            records::event_from_row,
+        )
     }
 
     /// The capture linked to an event, if any.
