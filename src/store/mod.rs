@@ -156,7 +156,10 @@ impl Store {
         params: P,
         map: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     ) -> Result<Vec<T>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.classify(e))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| self.classify(e))?;
         let rows = stmt
             .query_map(params, map)
             .and_then(|r| r.collect::<Result<Vec<_>, _>>())
@@ -258,8 +261,15 @@ impl Store {
 
     /// Every attempt of one agent, oldest first.
     pub fn attempts(&self, agent: &str) -> Result<Vec<AttemptRecord>, StoreError> {
-        let sql = format!("{} WHERE agent = :agent ORDER BY attempt", AttemptRecord::SELECT);
-        self.rows(&sql, named_params! {":agent": agent}, AttemptRecord::from_row)
+        let sql = format!(
+            "{} WHERE agent = :agent ORDER BY attempt",
+            AttemptRecord::SELECT
+        );
+        self.rows(
+            &sql,
+            named_params! {":agent": agent},
+            AttemptRecord::from_row,
+        )
     }
 
     /// Keep a capture (death snapshot, the screen behind an event); returns its id.

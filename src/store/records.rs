@@ -175,6 +175,8 @@ pub struct NewEvent {
     pub rule: Option<String>,
     /// Capture behind it.
     pub capture_id: Option<i64>,
+    /// A capture to store with the event (its id becomes `capture_id`).
+    pub capture_text: Option<std::sync::Arc<str>>,
 }
 
 pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventView> {

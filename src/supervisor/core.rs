@@ -236,6 +236,7 @@ impl Supervisor {
             detail,
             rule: None,
             capture_id: None,
+            capture_text: None,
         });
     }
 
@@ -254,15 +255,28 @@ impl Supervisor {
             for &i in &dirty {
                 s.save_attempt(&agents[i].att)?;
             }
-            pending
-                .iter()
-                .map(|e| s.insert_event(e))
-                .collect::<Result<Vec<_>, _>>()
+            // An event's capture is written with it, in the same transaction.
+            let mut ids = Vec::with_capacity(pending.len());
+            for e in pending {
+                let capture_id = match (&e.capture_text, e.agent.as_deref(), e.attempt) {
+                    (Some(text), Some(agent), Some(attempt)) => {
+                        Some(s.insert_capture(e.ts_ms, agent, attempt, &e.kind, text)?)
+                    }
+                    _ => e.capture_id,
+                };
+                let id = s.insert_event(&NewEvent {
+                    capture_id,
+                    capture_text: None,
+                    ..e.clone()
+                })?;
+                ids.push((id, capture_id));
+            }
+            Ok(ids)
         })?;
         for i in dirty {
             self.agents[i].dirty = false;
         }
-        for (e, id) in self.pending.drain(..).zip(ids) {
+        for (e, (id, capture_id)) in self.pending.drain(..).zip(ids) {
             self.published.push(crate::fleet::EventView {
                 id,
                 ts_ms: e.ts_ms,
@@ -272,7 +286,7 @@ impl Supervisor {
                 tier: e.tier,
                 detail: e.detail,
                 rule: e.rule,
-                has_capture: e.capture_id.is_some(),
+                has_capture: capture_id.is_some(),
             });
         }
         Ok(())

@@ -246,19 +246,15 @@ impl Supervisor {
                     self.set_tier(i, Tier::Ok, now_ms);
                 }
             }
-            let rt = &self.agents[i];
             let mut detail = format!("{from} → {}", obs.activity);
             if let Some(e) = obs.error {
                 detail.push_str(&format!(" ({e})"));
             }
-            let capture_id = self
-                .store
-                .insert_capture(now_ms, &rt.rec.name, rt.att.attempt, "activity", &raw)
-                .ok();
+            let capture = self.agents[i].capture.clone();
             self.event(i, now_ms, "activity", detail);
             if let Some(e) = self.pending.last_mut() {
                 e.rule = obs.reason;
-                e.capture_id = capture_id;
+                e.capture_text = Some(capture);
             }
         }
     }
