@@ -2,8 +2,8 @@
 //! private socket and a guard kills that server (and only it) at the end, even on panic.
 
 use shoal::tmux::{
-    attach_argv, ControlClient, OneShot, PaneInfo, Server, TmuxBackend, TmuxError, WindowSpec,
-    KEEPER_WINDOW,
+    attach_argv, ControlClient, OneShot, PaneInfo, PaneState, Server, TmuxBackend, TmuxError,
+    WindowSpec, KEEPER_WINDOW,
 };
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -626,4 +626,33 @@ fn attach_command_shows_the_agent_pane() {
         screen.contains("attach-target-visible")
     });
     assert!(!screen.contains("other-window"), "{screen}");
+}
+
+#[test]
+fn the_poll_listing_agrees_with_the_full_listing() {
+    let guard = Guard::started();
+    for (kind, mut tmux) in backends(&guard) {
+        let live = tmux
+            .new_window(&spec(&format!("live-{kind}"), "sleep 100"))
+            .unwrap();
+        let dead = tmux
+            .new_window(&spec(&format!("dies-{kind}"), "sh -c 'exit 5'"))
+            .unwrap();
+        wait_until(&format!("{kind}: pane {dead} dead"), || {
+            tmux.poll_panes()
+                .unwrap()
+                .iter()
+                .any(|p| p.pane_id == dead && p.dead_status == Some(5))
+        });
+        let full: Vec<PaneState> = tmux
+            .list_panes()
+            .unwrap()
+            .into_iter()
+            .map(PaneState::from)
+            .collect();
+        let poll = tmux.poll_panes().unwrap();
+        assert_eq!(poll, full, "{kind}");
+        let l = poll.iter().find(|p| p.pane_id == live).unwrap();
+        assert!(!l.dead && l.window_activity > 0, "{kind}: {l:?}");
+    }
 }

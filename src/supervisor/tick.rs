@@ -5,7 +5,7 @@ use super::core::Supervisor;
 use super::detector::digest;
 use super::ladder;
 use crate::fleet::{Activity, LifeState, Tier};
-use crate::tmux::{PaneInfo, TmuxError};
+use crate::tmux::{PaneState, TmuxError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -134,9 +134,9 @@ impl Supervisor {
     /// List, pick, capture and observe the panes of one server. Returns (panes listed,
     /// panes captured).
     fn poll_server(&mut self, idx: usize, now_ms: i64) -> Result<(usize, usize), TmuxError> {
-        let panes = self.backend(idx)?.list_panes()?;
+        let panes = self.backend(idx)?.poll_panes()?;
         let listed = panes.len();
-        let by_id: HashMap<&str, &PaneInfo> =
+        let by_id: HashMap<&str, &PaneState> =
             panes.iter().map(|p| (p.pane_id.as_str(), p)).collect();
         let prev_sec = self.servers[idx].prev_list_sec;
         let now_sec = now_ms.div_euclid(1000);

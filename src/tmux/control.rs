@@ -3,11 +3,11 @@
 //! order, so one tick costs the server one client instead of one per pane.
 
 use super::commands::{self, argv_of, name_of, Mode};
-use super::format::{self, COMMAND_FORMAT, PANE_FORMAT};
+use super::format::{self, COMMAND_FORMAT, PANE_FORMAT, POLL_FORMAT};
 use super::protocol::{Event, Reply, ReplyParser};
 use super::quote::command_line;
 use super::server::{classify, isolate, spawn_error, tmux, Server};
-use super::{PaneInfo, TmuxBackend, TmuxError, WindowSpec, SESSION};
+use super::{PaneInfo, PaneState, TmuxBackend, TmuxError, WindowSpec, SESSION};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -414,6 +414,21 @@ impl TmuxBackend for ControlClient {
             .map(|r| r.output.as_slice())
             .unwrap_or_default();
         format::parse_panes(output).map_err(|m| self.protocol(format!("list-panes output: {m}")))
+    }
+
+    fn poll_panes(&mut self) -> Result<Vec<PaneState>, TmuxError> {
+        let reply = self.one(commands::list_panes(POLL_FORMAT))?;
+        let panes = format::parse_poll(&reply.output)
+            .map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
+        if !format::unreaped_states(&panes) {
+            return Ok(panes);
+        }
+        let replies = self.all(vec![commands::reap(), commands::list_panes(POLL_FORMAT)])?;
+        let output = replies
+            .last()
+            .map(|r| r.output.as_slice())
+            .unwrap_or_default();
+        format::parse_poll(output).map_err(|m| self.protocol(format!("list-panes output: {m}")))
     }
 
     /// All captures in one write and one read pass; any pane tmux cannot capture (it

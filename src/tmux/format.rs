@@ -6,7 +6,7 @@
 //! (`#{n:…}`), then the free-text fields back to back, then a newline. The parser takes
 //! exactly the announced number of bytes, whatever they contain.
 
-use super::PaneInfo;
+use super::{PaneInfo, PaneState};
 
 /// `list-panes -a -F` format producing one [`PaneInfo`] record per pane.
 pub const PANE_FORMAT: &str = concat!(
@@ -17,6 +17,12 @@ pub const PANE_FORMAT: &str = concat!(
 );
 const PANE_FIXED: usize = 9;
 const PANE_SIZED: usize = 3;
+
+/// `list-panes -a -F` format with only what a supervisor tick reads. Every field costs
+/// tmux about a microsecond per pane per listing, so the hot path asks for five.
+pub const POLL_FORMAT: &str =
+    "#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{window_activity}\t";
+const POLL_FIXED: usize = 5;
 
 /// `list-panes -a -F` format giving each pane's id and current foreground command.
 pub const COMMAND_FORMAT: &str = "#{pane_id}\t#{n:pane_current_command}\t#{pane_current_command}";
@@ -73,6 +79,37 @@ pub fn parse_panes(out: &[u8]) -> Result<Vec<PaneInfo>, String> {
         .collect()
 }
 
+/// Parse `list-panes -a -F POLL_FORMAT` output.
+pub fn parse_poll(out: &[u8]) -> Result<Vec<PaneState>, String> {
+    parse_records(out, POLL_FIXED, 0)?
+        .into_iter()
+        .map(|r| {
+            let f = |i: usize| field(r.fixed[i]);
+            let pane_id = f(0);
+            if !pane_id.starts_with('%') {
+                return Err(format!("pane id {pane_id:?} does not start with %"));
+            }
+            Ok(PaneState {
+                pane_id: pane_id.to_string(),
+                dead: f(1) == "1",
+                dead_status: dead_status(f(2), f(3)),
+                window_activity: f(4).parse().map_err(|_| {
+                    format!("pane {pane_id}: window_activity {:?} is not a number", f(4))
+                })?,
+            })
+        })
+        .collect()
+}
+
+/// A pane killed by a signal has no exit status; report it the way a shell does.
+fn dead_status(status: &str, signal: &str) -> Option<i32> {
+    match (status, signal) {
+        ("", "") => None,
+        ("", signal) => signal.parse::<i32>().ok().map(|n| 128 + n),
+        (status, _) => status.parse().ok(),
+    }
+}
+
 fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
     let f = |i: usize| field(r.fixed[i]);
     let number = |i: usize, what: &str| -> Result<i64, String> {
@@ -83,12 +120,7 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
     if !pane_id.starts_with('%') {
         return Err(format!("pane id {pane_id:?} does not start with %"));
     }
-    // A pane killed by a signal has no exit status; report it the way a shell does.
-    let dead_status = match (f(4), f(5)) {
-        ("", "") => None,
-        ("", signal) => signal.parse::<i32>().ok().map(|n| 128 + n),
-        (status, _) => status.parse().ok(),
-    };
+    let dead_status = dead_status(f(4), f(5));
     let text = |i: usize| String::from_utf8_lossy(r.sized[i]).into_owned();
     let agent = Some(text(1)).filter(|a| !a.is_empty());
     Ok(PaneInfo {
@@ -111,6 +143,11 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
 /// sometimes misses the SIGCHLD of a pane that exits at once and leaves it a zombie
 /// until another child of the server exits, so the status stays unknown meanwhile.
 pub fn unreaped(panes: &[PaneInfo]) -> bool {
+    panes.iter().any(|p| p.dead && p.dead_status.is_none())
+}
+
+/// [`unreaped`] for a poll listing.
+pub fn unreaped_states(panes: &[PaneState]) -> bool {
     panes.iter().any(|p| p.dead && p.dead_status.is_none())
 }
 

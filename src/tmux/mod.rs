@@ -17,6 +17,7 @@ pub mod protocol;
 pub mod quote;
 mod server;
 
+pub use self::format::POLL_FORMAT;
 pub use attach::{attach_argv, attach_command, inside_tmux};
 pub use control::{ControlClient, DEFAULT_TIMEOUT};
 pub use oneshot::OneShot;
@@ -82,6 +83,30 @@ pub struct PaneInfo {
     pub attempt: Option<u32>,
 }
 
+/// What a supervisor tick needs to know of a pane: the cheap subset of [`PaneInfo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaneState {
+    /// Pane id, e.g. `%3`.
+    pub pane_id: String,
+    /// The process exited.
+    pub dead: bool,
+    /// Exit status once dead (128 + signal for a signalled process), when known.
+    pub dead_status: Option<i32>,
+    /// Unix seconds of the window's last output.
+    pub window_activity: i64,
+}
+
+impl From<PaneInfo> for PaneState {
+    fn from(p: PaneInfo) -> Self {
+        PaneState {
+            pane_id: p.pane_id,
+            dead: p.dead,
+            dead_status: p.dead_status,
+            window_activity: p.window_activity,
+        }
+    }
+}
+
 /// How to start one agent in a new window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowSpec {
@@ -107,6 +132,15 @@ pub trait TmuxBackend {
     fn socket(&self) -> &str;
     /// Every pane on the server.
     fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError>;
+    /// Every pane on the server, with only what a supervisor tick reads. Backends on the
+    /// hot path answer this with a lighter listing than [`TmuxBackend::list_panes`].
+    fn poll_panes(&mut self) -> Result<Vec<PaneState>, TmuxError> {
+        Ok(self
+            .list_panes()?
+            .into_iter()
+            .map(PaneState::from)
+            .collect())
+    }
     /// The visible screen of each pane, with ANSI escapes, in one round trip.
     /// `None` for a pane that vanished meanwhile.
     fn capture_panes(&mut self, panes: &[String]) -> Result<Vec<Option<String>>, TmuxError>;
