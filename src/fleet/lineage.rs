@@ -222,6 +222,38 @@ impl Lineage {
     }
 }
 
+impl super::AgentView {
+    /// One line about the agent's place in the fleet: its queue position, where it came
+    /// from, its last signal and its subtree's outcomes, e.g.
+    /// `progress: 3 of 5 files [2 live · 1 done]`.
+    pub fn note(&self) -> String {
+        let l = &self.lineage;
+        let mut parts = Vec::new();
+        if let Some(pos) = l.queue_pos {
+            parts.push(format!("queued #{pos}"));
+        }
+        if l.removed {
+            parts.push("removed".to_string());
+        }
+        if l.adopted {
+            parts.push("adopted".to_string());
+        }
+        if let Some(s) = &l.signal {
+            let flag = if l.held { "⚑ " } else { "" };
+            let text: String = s
+                .message
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            parts.push(format!("{flag}{}: {}", s.kind, text.trim()));
+        }
+        if l.rollup.total() > 0 {
+            parts.push(format!("[{}]", l.rollup.summary()));
+        }
+        parts.join(" ")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,6 +272,50 @@ mod tests {
         assert_eq!(SignalKind::Done.ends_as(), Some(LifeState::Done));
         assert_eq!(SignalKind::Progress.ends_as(), None);
         assert!(SignalKind::NeedInput.holds() && !SignalKind::Progress.holds());
+    }
+
+    #[test]
+    fn the_note_says_queue_signal_and_rollup() {
+        let mut a = crate::fleet::AgentView {
+            name: "lead".into(),
+            parent: None,
+            kind: "claude".into(),
+            state: LifeState::Running,
+            activity: crate::fleet::Activity::Working,
+            error: None,
+            reset_at_ms: None,
+            reason: None,
+            tier: crate::fleet::Tier::Ok,
+            tier_since_ms: 0,
+            next_action_at_ms: None,
+            last_progress_ms: 0,
+            stall_timeout_ms: 1,
+            attempt: 1,
+            pane: None,
+            server: None,
+            exit_status: None,
+            paused: false,
+            capture: Arc::from(""),
+            lineage: Lineage::default(),
+        };
+        assert_eq!(a.note(), "");
+        a.lineage.signal = Some(SignalView {
+            id: 1,
+            ts_ms: 0,
+            agent: "lead".into(),
+            attempt: 1,
+            kind: SignalKind::NeedInput,
+            message: "which db?\n".into(),
+        });
+        a.lineage.held = true;
+        a.lineage.rollup.count(LifeState::Done, false);
+        assert_eq!(a.note(), "⚑ need-input: which db? [1 done]");
+        a.lineage = Lineage {
+            queue_pos: Some(3),
+            removed: true,
+            ..Lineage::default()
+        };
+        assert_eq!(a.note(), "queued #3 removed");
     }
 
     #[test]

@@ -281,4 +281,12 @@ impl Supervisor {
         self.agents[i].dirty = true;
         self.set_tier(i, Tier::Ok, now_ms);
     }
+
+    /// Whether the queue would start this agent at the next tick.
+    pub(crate) fn would_start(&self, name: &str) -> bool {
+        self.queue_plan()
+            .start
+            .iter()
+            .any(|&i| self.agents[i].rec.name == name)
+    }
 }

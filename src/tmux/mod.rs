@@ -11,6 +11,7 @@ use thiserror::Error;
 mod attach;
 mod commands;
 mod control;
+pub mod foreign;
 pub mod format;
 mod oneshot;
 pub mod protocol;
@@ -19,6 +20,7 @@ mod server;
 
 pub use attach::{attach_argv, attach_command, inside_tmux};
 pub use control::{ControlClient, DEFAULT_TIMEOUT};
+pub use foreign::{list_foreign_panes, mark_adopted, ForeignBackend, ForeignPane};
 pub use oneshot::OneShot;
 pub use protocol::Reply;
 pub use server::{Server, HISTORY_LIMIT};
