@@ -33,7 +33,6 @@ impl Supervisor {
             .into_iter()
             .map(|(s, answered)| ((s.agent.clone(), s.attempt), (s, answered)))
             .collect();
-        self.lineage.past.clear();
         for i in 0..self.agents.len() {
             let rt = &self.agents[i];
             if rt.capture.is_empty() && rt.att.state.is_ended() {
@@ -49,7 +48,8 @@ impl Supervisor {
     }
 
     /// Load the history of agents whose current attempt changed since it was last
-    /// loaded (a retry makes the previous attempt history).
+    /// loaded (a retry makes the previous attempt history). Ended attempts never change,
+    /// so an agent's history is read once per attempt number.
     pub(crate) fn sync_lineage(&mut self) {
         for i in 0..self.agents.len() {
             let name = self.agents[i].rec.name.clone();
