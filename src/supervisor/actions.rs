@@ -234,6 +234,11 @@ impl Supervisor {
                 need_live()?;
                 let activity = self.agents[i].att.activity;
                 let approve = matches!(cmd, Command::Approve { .. });
+                if activity != Activity::NeedsInput && self.held_by_signal(&self.agents[i]) {
+                    return Err(format!(
+                        "{name} signalled that it needs you, but shows no dialog to answer; type your answer with `shoal send {name} TEXT` (i in the console)"
+                    ));
+                }
                 if activity != Activity::NeedsInput {
                     return Err(format!(
                         "{name} is {activity}, not waiting for input; nothing to {}",

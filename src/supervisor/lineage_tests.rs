@@ -235,6 +235,21 @@ fn blocked_holds_the_ladder_until_the_operator_answers() {
         "never nudged"
     );
 
+    // There is no dialog to approve: the refusal says how to answer.
+    let e = r
+        .sup
+        .execute(
+            &Command::Approve {
+                agent: "kid".into(),
+            },
+            T0 + 4900,
+        )
+        .unwrap_err();
+    assert!(e.contains("shoal send kid TEXT"), "{e}");
+    assert!(
+        r.view("kid").lineage.held,
+        "a refused approve answers nothing"
+    );
     // Answering lifts the hold and restarts the stall clock from the answer.
     let answer = Command::Send {
         agent: "kid".into(),
