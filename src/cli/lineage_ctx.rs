@@ -57,14 +57,32 @@ pub fn open_from_env() -> Result<Ctx> {
 /// commands inside panes can work without the file; agents the file no longer
 /// declares become history.
 pub fn record_fleet(store: &Store, fleet: &Fleet, now_ms: i64) -> Result<()> {
-    store.save_fleet_settings(&FleetSettings::of(fleet))?;
-    store.write(|s| {
-        for a in &fleet.agents {
-            s.set_agent_meta(&a.name, Origin::File, a.max_children)?;
-        }
-        let declared: Vec<String> = fleet.agents.iter().map(|a| a.name.clone()).collect();
-        s.mark_removed(&declared, now_ms)
-    })?;
+    // Every command opens the fleet: write only what changed, so a running supervisor
+    // is not made to reload for nothing.
+    let settings = FleetSettings::of(fleet);
+    if store.fleet_settings()?.as_ref() != Some(&settings) {
+        store.save_fleet_settings(&settings)?;
+    }
+    let declared: Vec<String> = fleet.agents.iter().map(|a| a.name.clone()).collect();
+    let meta = store.agent_meta()?;
+    let stale_meta = fleet.agents.iter().any(|a| {
+        meta.get(&a.name).map_or(true, |m| {
+            m.origin != Origin::File || m.max_children != a.max_children
+        })
+    });
+    let stale_removal = meta.iter().any(|(name, m)| {
+        let listed = declared.contains(name);
+        (listed && m.removed_ms.is_some())
+            || (!listed && m.origin == Origin::File && m.removed_ms.is_none())
+    });
+    if stale_meta || stale_removal {
+        store.write(|s| {
+            for a in &fleet.agents {
+                s.set_agent_meta(&a.name, Origin::File, a.max_children)?;
+            }
+            s.mark_removed(&declared, now_ms)
+        })?;
+    }
     Ok(())
 }
 
