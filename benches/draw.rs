@@ -76,6 +76,7 @@ fn fleet() -> FleetSnapshot {
             exit_status: None,
             paused: i % 17 == 0,
             capture: Arc::clone(&screen),
+            lineage: Default::default(),
         });
     };
     let mut i = 0;

@@ -33,6 +33,7 @@ fn agent(name: &str, parent: Option<&str>, activity: Activity) -> AgentView {
         exit_status: None,
         paused: false,
         capture: format!("{name} screen line 1\n{name} screen line 2\n").into(),
+        lineage: Default::default(),
     }
 }
 

@@ -54,6 +54,7 @@ actions! {
     ShowExplanation => "why", "Explain why the selected agent was classified as it is.";
     ToggleHelp => "help", "Show or hide this help.";
     Quit => "quit", "Leave the console; the agents keep running.";
+    ToggleHistory => "history", "Show or hide history: ended attempts and removed agents, with final state, signal and screen.";
 }
 
 #[cfg(test)]

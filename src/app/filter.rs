@@ -117,6 +117,7 @@ mod tests {
             exit_status: None,
             paused: false,
             capture: "".into(),
+            lineage: Default::default(),
         }
     }
 

@@ -222,6 +222,7 @@ impl Default for Keymap {
                 },
                 Quit,
             ),
+            (key(Char('H')), ToggleHistory),
         ];
         Keymap {
             bindings: table.to_vec(),

@@ -120,6 +120,7 @@ impl App {
                 self.mode = Mode::Help;
             }
             Action::Quit => effects.push(Effect::Quit),
+            Action::ToggleHistory => self.toggle_history(),
             Action::Attach
             | Action::Approve
             | Action::Deny
@@ -215,6 +216,14 @@ impl App {
     /// The selected agent, or a footer saying why there is none.
     fn target(&mut self) -> Option<AgentView> {
         match (self.selected.clone(), self.selected_agent().cloned()) {
+            (_, Some(a)) if a.lineage.attempt_of.is_some() => {
+                let of = a.lineage.attempt_of.clone().unwrap_or_default();
+                self.set_error(format!(
+                    "{} is an ended attempt, kept as history; select {of} to act on the agent",
+                    a.name
+                ));
+                None
+            }
             (_, Some(a)) => Some(a),
             (Some(name), None) => {
                 self.set_error(format!("{name} is no longer in the fleet; nothing sent"));
@@ -392,7 +401,11 @@ impl App {
         let start = here.map_or(0, |p| p + 1);
         let found = (0..order.len())
             .map(|k| order[(start + k) % order.len()])
-            .find(|&i| needs_operator(&agents[i]) && self.filter.matches(&agents[i]));
+            .find(|&i| {
+                needs_operator(&agents[i])
+                    && self.filter.matches(&agents[i])
+                    && self.in_view(&agents[i])
+            });
         let Some(i) = found else {
             self.set_info("no agent needs you right now".to_string());
             return;

@@ -6,6 +6,7 @@ pub mod action;
 pub mod capture;
 pub mod filter;
 pub mod format;
+mod history;
 pub mod keymap;
 mod keys;
 pub mod tree;
@@ -131,6 +132,8 @@ pub struct App {
     seen_snapshot: bool,
     bell: bool,
     supervisor_gone: bool,
+    show_history: bool,
+    latest: Arc<FleetSnapshot>,
 }
 
 impl Default for App {
@@ -163,12 +166,16 @@ impl App {
             seen_snapshot: false,
             bell: false,
             supervisor_gone: false,
+            show_history: false,
+            latest: Arc::new(FleetSnapshot::default()),
         }
     }
 
     /// Take a new fleet picture. The selection follows the agent's name; if that agent
     /// left, the row that took its place is selected.
     pub fn on_snapshot(&mut self, s: Arc<FleetSnapshot>) {
+        self.latest = s.clone();
+        let s = self.history_view(s);
         let old_tiers: HashMap<&str, Tier> = self
             .snapshot
             .agents
@@ -384,9 +391,12 @@ impl App {
     /// Rebuild the rows after a snapshot, fold or filter change, keeping the selection on
     /// the same agent, else its nearest visible ancestor, else the row at `old_pos`.
     fn refresh_rows(&mut self, old_pos: Option<usize>) {
-        self.rows = self
-            .forest
-            .rows(&self.snapshot.agents, &self.collapsed, &self.filter);
+        self.rows = self.forest.rows_where(
+            &self.snapshot.agents,
+            &self.collapsed,
+            &self.filter,
+            &|a: &AgentView| self.in_view(a),
+        );
         if self.selected_row().is_some() {
             self.keep_selection_visible();
             return;

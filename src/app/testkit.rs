@@ -28,6 +28,7 @@ pub fn agent(name: &str, parent: Option<&str>, activity: Activity) -> AgentView 
         exit_status: None,
         paused: false,
         capture: format!("screen of {name}\n$ ").into(),
+        lineage: Default::default(),
     }
 }
 

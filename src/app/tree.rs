@@ -159,8 +159,23 @@ impl Forest {
         collapsed: &HashSet<String>,
         filter: &Filter,
     ) -> Vec<TreeRow> {
+        self.rows_where(agents, collapsed, filter, &|_| true)
+    }
+
+    /// [`Forest::rows`] for the agents that also pass `keep` (the live view keeps live
+    /// agents; an ended ancestor of one still shows, unmatched, so nobody is cut off).
+    pub fn rows_where(
+        &self,
+        agents: &[AgentView],
+        collapsed: &HashSet<String>,
+        filter: &Filter,
+        keep: &dyn Fn(&AgentView) -> bool,
+    ) -> Vec<TreeRow> {
         let n = agents.len();
-        let matched: Vec<bool> = agents.iter().map(|a| filter.matches(a)).collect();
+        let matched: Vec<bool> = agents
+            .iter()
+            .map(|a| keep(a) && filter.matches(a))
+            .collect();
         let mut visible = matched.clone();
         let mut below = vec![0usize; n];
         for &i in self.preorder.iter().rev() {

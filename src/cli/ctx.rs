@@ -34,8 +34,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Read the fleet file, open the store, and record the declared agents.
+    /// Read the fleet file, open the store, and record the declared agents. The empty
+    /// path (no `-f` inside an agent's pane) opens the pane's fleet from its store.
     pub fn open(fleet_path: &Path) -> Result<Ctx> {
+        if super::lineage_ctx::is_pane_fleet(fleet_path) {
+            return super::lineage_ctx::open_from_env();
+        }
         let fleet = file::load(fleet_path).map_err(anyhow::Error::new)?;
         let home = home_dir()?;
         std::fs::create_dir_all(&home)
@@ -43,6 +47,7 @@ impl Ctx {
         let store = Store::open(&home.join(format!("{}.sqlite", fleet.name)))?;
         let registry = registry();
         declare(&store, &fleet, &registry, now_ms())?;
+        super::lineage_ctx::record_fleet(&store, &fleet, now_ms())?;
         Ok(Ctx { fleet, home, store })
     }
 
@@ -65,7 +70,7 @@ impl Ctx {
             settings,
             store,
             Box::new(registry()),
-            connector(control),
+            super::lineage_ctx::connector_for(&self.fleet.name, control),
         )?)
     }
 }

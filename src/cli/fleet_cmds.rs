@@ -59,6 +59,14 @@ pub fn up(fleet: &Path) -> Result<i32> {
             );
         }
     }
+    for a in sup.snapshot(now_ms()).agents {
+        if let Some(pos) = a.lineage.queue_pos {
+            println!(
+                "{}: queued #{pos} (max_running or its parent's max_children); a supervisor starts it when a slot frees",
+                a.name
+            );
+        }
+    }
     if started.is_empty() {
         println!("fleet {}: nothing to start", ctx.fleet.name);
     }
@@ -91,7 +99,7 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
     Ok(0)
 }
 
-pub fn status(fleet: &Path, json: bool) -> Result<i32> {
+pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let mut sup = ctx.supervisor(false)?;
     // With no supervisor running, look at the panes now so the answer is current.
@@ -104,10 +112,10 @@ pub fn status(fleet: &Path, json: bool) -> Result<i32> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&output::status_json(&snap, now))?
+            serde_json::to_string_pretty(&super::status_out::status_json(&snap, now, all))?
         );
     } else {
-        print!("{}", output::status_table(&snap, now));
+        print!("{}", super::status_out::status_table(&snap, now, all));
         if live.is_none() {
             println!(
                 "(no supervisor running: no escalation happens; start one with `shoal supervise`)"
@@ -216,6 +224,16 @@ pub fn down(fleet: &Path) -> Result<i32> {
         .iter()
         .filter(|a| matches!(a.state, LifeState::Starting | LifeState::Running))
     {
+        if a.lineage.adopted {
+            // shoal did not start it, so it does not stop it: the pane is the user's.
+            println!(
+                "{}: adopted pane {} left running on tmux server {}",
+                a.name,
+                a.pane.as_deref().unwrap_or("-"),
+                a.server.as_deref().unwrap_or("-")
+            );
+            continue;
+        }
         match sup.execute(
             &Command::Kill {
                 agent: a.name.clone(),
@@ -230,6 +248,7 @@ pub fn down(fleet: &Path) -> Result<i32> {
         .agents
         .iter()
         .filter_map(|a| a.server.clone())
+        .filter(|s| super::lineage_ctx::is_fleet_socket(&ctx.fleet.name, s))
         .collect();
     sockets.push(ctx.fleet.socket(0));
     sockets.sort();

@@ -1,10 +1,14 @@
 //! The command line: every operator action has a form here.
 
+mod adopt;
 mod console;
 pub mod ctx;
 mod demo;
 mod fleet_cmds;
+mod lineage_cmds;
+pub mod lineage_ctx;
 mod output;
+mod status_out;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -13,14 +17,9 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "shoal", version, about, propagate_version = true)]
 pub struct Cli {
-    /// The fleet file.
-    #[arg(
-        short = 'f',
-        long = "fleet",
-        global = true,
-        default_value = "shoal.toml"
-    )]
-    pub fleet: PathBuf,
+    /// The fleet file [default: ./shoal.toml; inside an agent's pane, that agent's fleet].
+    #[arg(short = 'f', long = "fleet", global = true)]
+    pub fleet: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -51,6 +50,9 @@ pub enum Cmd {
         /// Print a JSON array.
         #[arg(long)]
         json: bool,
+        /// Include history: ended attempts and removed agents, with final screens in JSON.
+        #[arg(long)]
+        all: bool,
     },
     /// Show the event history, oldest first.
     Events {
@@ -125,12 +127,44 @@ pub enum Cmd {
     /// A simulated agent for tests and the demo.
     #[command(hide = true)]
     SimAgent(crate::sim::SimArgs),
+    /// Add an agent; inside an agent's pane it becomes that agent's child.
+    Spawn(lineage_cmds::SpawnArgs),
+    /// Report from inside an agent's pane: done, blocked, failed, progress, need-input.
+    Signal {
+        /// done | blocked | failed | progress | need-input
+        #[arg(value_parser = |s: &str| s.parse::<crate::fleet::SignalKind>())]
+        kind: crate::fleet::SignalKind,
+        /// What to tell the parent and the operator.
+        #[arg(required = true)]
+        message: Vec<String>,
+    },
+    /// Signals sent by your direct children since you last read them.
+    Inbox {
+        /// Block until a signal arrives, at most this long (e.g. 30s, 10m).
+        #[arg(long, value_name = "DURATION")]
+        wait: Option<String>,
+        /// Whose inbox (the operator only; inside a pane it is that agent's).
+        #[arg(long)]
+        agent: Option<String>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Type a line into a descendant's pane (the operator may steer anyone).
+    Steer {
+        /// The agent to steer.
+        child: String,
+        /// The text, typed literally, then Enter.
+        text: String,
+    },
+    /// Bring panes that run agent CLIs on a tmux server under supervision.
+    Adopt(adopt::AdoptArgs),
 }
 
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     use crate::supervisor::Command as C;
-    let f = &cli.fleet;
+    let f = &lineage_ctx::fleet_path(cli.fleet);
     match cli.command {
         None => {
             console::open(&ctx::Ctx::open(f)?)?;
@@ -143,7 +177,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Cmd::Up { no_console: true }) => fleet_cmds::up(f),
         Some(Cmd::Supervise) => fleet_cmds::supervise(f),
-        Some(Cmd::Status { json }) => fleet_cmds::status(f, json),
+        Some(Cmd::Status { json, all }) => fleet_cmds::status(f, json, all),
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
         Some(Cmd::Nudge { name }) => fleet_cmds::act(f, C::Nudge { agent: name }),
         Some(Cmd::Kill { name }) => fleet_cmds::act(f, C::Kill { agent: name }),
@@ -169,5 +203,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Down) => fleet_cmds::down(f),
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
+        Some(Cmd::Spawn(args)) => lineage_cmds::spawn(f, args),
+        Some(Cmd::Signal { kind, message }) => lineage_cmds::signal(f, kind, &message),
+        Some(Cmd::Inbox { wait, agent, json }) => {
+            lineage_cmds::inbox(f, agent.as_deref(), wait.as_deref(), json)
+        }
+        Some(Cmd::Steer { child, text }) => lineage_cmds::steer(f, &child, &text),
+        Some(Cmd::Adopt(args)) => adopt::adopt(f, args),
     }
 }

@@ -3,7 +3,6 @@
 use crate::fleet::{EventView, FleetSnapshot};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// A local wall-clock rendering of unix ms.
@@ -63,53 +62,6 @@ pub fn status_json(s: &FleetSnapshot, now: i64) -> Value {
             })
             .collect(),
     )
-}
-
-/// `shoal status`: an aligned table.
-pub fn status_table(s: &FleetSnapshot, now: i64) -> String {
-    let header = [
-        "NAME", "PARENT", "KIND", "STATE", "ACTIVITY", "TIER", "PROGRESS", "ATTEMPT", "PANE",
-        "EXIT",
-    ];
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    for a in &s.agents {
-        let mut activity = a.activity.to_string();
-        if let Some(e) = a.error {
-            activity.push_str(&format!(" ({e})"));
-        }
-        let mut tier = a.tier.to_string();
-        if a.paused {
-            tier.push_str(" (paused)");
-        }
-        rows.push(vec![
-            a.name.clone(),
-            a.parent.clone().unwrap_or_else(|| "-".into()),
-            a.kind.clone(),
-            a.state.to_string(),
-            activity,
-            tier,
-            since_progress_s(a.last_progress_ms, now).map_or("-".into(), |s| format!("{s}s ago")),
-            a.attempt.to_string(),
-            a.pane.clone().unwrap_or_else(|| "-".into()),
-            a.exit_status.map_or("-".into(), |s| s.to_string()),
-        ]);
-    }
-    let widths: Vec<usize> = (0..header.len())
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        let _ = writeln!(out, "{}", line.join("  ").trim_end());
-    }
-    if s.agents.is_empty() {
-        let _ = writeln!(out, "(no agents declared in fleet {})", s.fleet);
-    }
-    out
 }
 
 /// `shoal detect`: classify saved captures.

@@ -20,6 +20,8 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub const DEFAULT_CANCEL_GRACE: Duration = Duration::from_secs(10);
 /// Default number of agent windows per tmux server before another server is used.
 pub const DEFAULT_AGENTS_PER_SERVER: usize = 100;
+/// Largest accepted `max_running` / `max_children`.
+pub const MAX_CAP: usize = 100_000;
 /// Default text typed into a stalled agent's pane.
 pub const DEFAULT_NUDGE: &str = "You seem stalled. Report your status, then continue.";
 
@@ -42,6 +44,8 @@ pub struct Fleet {
     pub agents_per_server: usize,
     /// Type the profile's continue message once a shown rate-limit reset time has passed.
     pub resume_after_reset: bool,
+    /// Most agents running at once; the rest wait `queued` and start in FIFO order.
+    pub max_running: Option<usize>,
     /// Agents in declaration order.
     pub agents: Vec<AgentSpec>,
 }
@@ -65,6 +69,8 @@ pub struct AgentSpec {
     pub stall_timeout: Duration,
     /// Extra environment.
     pub env: BTreeMap<String, String>,
+    /// Most direct children of this agent running at once.
+    pub max_children: Option<usize>,
 }
 
 /// A fleet file problem, located in the file.
@@ -120,6 +126,7 @@ struct RawFleet {
     agents_per_server: Option<Spanned<i64>>,
     #[serde(default)]
     resume_after_reset: bool,
+    max_running: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +141,7 @@ struct RawAgent {
     stall_timeout: Option<Spanned<String>>,
     #[serde(default)]
     env: BTreeMap<Spanned<String>, String>,
+    max_children: Option<Spanned<i64>>,
 }
 
 fn name_re() -> &'static Regex {
@@ -197,6 +205,18 @@ impl Locator<'_> {
             column,
             message,
             hint: hint.to_string(),
+        }
+    }
+
+    /// A cap on running agents: a whole number of at least one.
+    fn cap(&self, value: &Spanned<i64>, field: &str) -> Result<usize, FleetFileError> {
+        match usize::try_from(*value.get_ref()) {
+            Ok(n) if (1..=MAX_CAP).contains(&n) => Ok(n),
+            _ => Err(self.at(
+                value.span(),
+                format!("{field} = {} is out of range", value.get_ref()),
+                &format!("use a number from 1 to {MAX_CAP}, or remove the line for no cap"),
+            )),
         }
     }
 
@@ -266,6 +286,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
             ))
         }
         None => DEFAULT_AGENTS_PER_SERVER,
+    };
+    let max_running = match &rf.max_running {
+        Some(v) => Some(loc.cap(v, "max_running")?),
+        None => None,
     };
 
     let mut agents = Vec::with_capacity(raw.agent.len());
@@ -346,6 +370,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
         if let Some(p) = &a.parent {
             parent_spans.insert(name.clone(), p.span());
         }
+        let max_children = match &a.max_children {
+            Some(v) => Some(loc.cap(v, &format!("agent {name:?}: max_children"))?),
+            None => None,
+        };
         agents.push(AgentSpec {
             name,
             cmd: a.cmd.into_inner(),
@@ -355,6 +383,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
             parent: a.parent.map(Spanned::into_inner),
             stall_timeout: stall,
             env,
+            max_children,
         });
     }
     check_parents(&loc, &agents, &parent_spans)?;
@@ -369,6 +398,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
         cancel_grace,
         agents_per_server,
         resume_after_reset: rf.resume_after_reset,
+        max_running,
         agents,
     })
 }

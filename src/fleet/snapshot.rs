@@ -48,6 +48,9 @@ pub struct AgentView {
     /// The latest capture of the pane, with ANSI escapes.
     #[serde(skip)]
     pub capture: Arc<str>,
+    /// Queue position, signals, subtree roll-up and history.
+    #[serde(default)]
+    pub lineage: super::lineage::Lineage,
 }
 
 /// Cost and health of the last supervisor tick.

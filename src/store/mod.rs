@@ -3,9 +3,11 @@
 //!
 //! SQL uses named parameters only; the schema moves forward through ordered migrations.
 
+mod lineage;
 mod records;
 mod schema;
 
+pub use lineage::{AgentMeta, FleetSettings, NewSignal, Origin};
 pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
 
 use crate::fleet::{EventView, Tier};

@@ -77,4 +77,32 @@ pub const MIGRATIONS: &[&str] = &[
         heartbeat_ms INTEGER NOT NULL
     );
     "#,
+    // 2: lineage: the fleet's settings (so commands inside a pane need no fleet file),
+    // where each agent came from and its cap on running children, removed agents,
+    // signals with the inbox each lands in, and each reader's inbox cursor.
+    r#"
+    CREATE TABLE fleet_settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    ALTER TABLE agents ADD COLUMN origin TEXT NOT NULL DEFAULT 'file';
+    ALTER TABLE agents ADD COLUMN max_children INTEGER;
+    ALTER TABLE agents ADD COLUMN removed_ms INTEGER;
+    CREATE TABLE signals (
+        id          INTEGER PRIMARY KEY,
+        ts_ms       INTEGER NOT NULL,
+        agent       TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        kind        TEXT NOT NULL,
+        message     TEXT NOT NULL,
+        parent      TEXT,
+        answered_ms INTEGER
+    );
+    CREATE INDEX signals_parent ON signals(parent, id);
+    CREATE INDEX signals_agent ON signals(agent, attempt, id);
+    CREATE TABLE inbox_cursors (
+        agent   TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL
+    );
+    "#,
 ];

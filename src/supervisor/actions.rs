@@ -16,11 +16,10 @@ use std::sync::Arc;
 const ECHO_WINDOW_MS: i64 = 1500;
 
 impl Supervisor {
-    /// Start every agent that has never run (state `queued`).
+    /// Start the agents that have never run (state `queued`), oldest first, as far as
+    /// `max_running` and each parent's `max_children` allow.
     pub fn start_queued(&mut self, now_ms: i64) -> Vec<(String, Result<String, String>)> {
-        let queued: Vec<usize> = (0..self.agents.len())
-            .filter(|&i| self.agents[i].att.state == LifeState::Queued)
-            .collect();
+        let queued = self.queue_plan().start;
         let mut out = Vec::new();
         for i in queued {
             let name = self.agents[i].rec.name.clone();
@@ -197,9 +196,13 @@ impl Supervisor {
         };
         let result = self.execute_on(i, cmd, now_ms);
         let kind = cmd.verb();
+        let who = cmd.requester();
         match &result {
-            Ok(what) => self.event(i, now_ms, kind, format!("operator: {what}")),
-            Err(why) => self.event(i, now_ms, "refused", format!("operator {kind}: {why}")),
+            Ok(what) => self.event(i, now_ms, kind, format!("{who}: {what}")),
+            Err(why) => self.event(i, now_ms, "refused", format!("{who} {kind}: {why}")),
+        }
+        if result.is_ok() && cmd.answers() {
+            self.answer_hold(i, now_ms);
         }
         if let Err(e) = self.persist() {
             return Err(format!(
@@ -207,6 +210,7 @@ impl Supervisor {
                 result.unwrap_or_else(|e| e)
             ));
         }
+        self.sync_lineage();
         result
     }
 
@@ -230,6 +234,11 @@ impl Supervisor {
                 need_live()?;
                 let activity = self.agents[i].att.activity;
                 let approve = matches!(cmd, Command::Approve { .. });
+                if activity != Activity::NeedsInput && self.held_by_signal(&self.agents[i]) {
+                    return Err(format!(
+                        "{name} signalled that it needs you, but shows no dialog to answer; type your answer with `shoal send {name} TEXT` (i in the console)"
+                    ));
+                }
                 if activity != Activity::NeedsInput {
                     return Err(format!(
                         "{name} is {activity}, not waiting for input; nothing to {}",
@@ -250,11 +259,12 @@ impl Supervisor {
                 self.type_line(i, &msg, now_ms).map_err(tmux)?;
                 Ok(format!("nudged {name}"))
             }
-            Command::Send { text, .. } => {
+            Command::Send { text, .. } | Command::Steer { text, .. } => {
                 need_live()?;
                 self.type_line(i, text, now_ms).map_err(tmux)?;
                 Ok(format!("typed a line into {name}"))
             }
+            Command::Signal { kind, message, .. } => self.signal(i, *kind, message, now_ms),
             Command::Kill { .. } => {
                 need_live()?;
                 self.end_by_kill(

@@ -23,6 +23,18 @@ pub enum Command {
     Send { agent: String, text: String },
     /// Hold (or release) the stall ladder for this agent.
     Pause { agent: String, paused: bool },
+    /// Record a signal the agent sent about itself (`shoal signal`).
+    Signal {
+        agent: String,
+        kind: crate::fleet::SignalKind,
+        message: String,
+    },
+    /// Type a line into an agent's pane on behalf of one of its ancestors (`shoal steer`).
+    Steer {
+        agent: String,
+        by: String,
+        text: String,
+    },
 }
 
 impl Command {
@@ -36,7 +48,9 @@ impl Command {
             | Command::Kill { agent }
             | Command::Nudge { agent }
             | Command::Send { agent, .. }
-            | Command::Pause { agent, .. } => agent,
+            | Command::Pause { agent, .. }
+            | Command::Signal { agent, .. }
+            | Command::Steer { agent, .. } => agent,
         }
     }
 
@@ -52,7 +66,29 @@ impl Command {
             Command::Send { .. } => "send",
             Command::Pause { paused: true, .. } => "pause",
             Command::Pause { paused: false, .. } => "resume",
+            Command::Signal { .. } => "signal",
+            Command::Steer { .. } => "steer",
         }
+    }
+
+    /// Who asks: the agent itself for a signal, the steering ancestor, else the operator.
+    pub fn requester(&self) -> &str {
+        match self {
+            Command::Signal { agent, .. } => agent,
+            Command::Steer { by, .. } => by,
+            _ => "operator",
+        }
+    }
+
+    /// Whether carrying it out answers an agent waiting after a blocked / need-input signal.
+    pub fn answers(&self) -> bool {
+        matches!(
+            self,
+            Command::Approve { .. }
+                | Command::Deny { .. }
+                | Command::Send { .. }
+                | Command::Steer { .. }
+        )
     }
 }
 

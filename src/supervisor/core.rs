@@ -36,6 +36,8 @@ pub struct Settings {
     pub task_ready_timeout: Duration,
     /// Every pane is recaptured at least once per this many ticks, active or not.
     pub recapture_ticks: u32,
+    /// Most agents running at once; the rest wait `queued`.
+    pub max_running: Option<usize>,
 }
 
 impl Settings {
@@ -51,6 +53,7 @@ impl Settings {
             resume_after_reset: fleet.resume_after_reset,
             task_ready_timeout: Duration::from_secs(10),
             recapture_ticks: 30,
+            max_running: fleet.max_running,
         }
     }
 }
@@ -104,6 +107,7 @@ pub struct Supervisor {
     pub(crate) rr_cursor: usize,
     pub(crate) stats: TickStats,
     pub(crate) store_version: i64,
+    pub(crate) lineage: super::lineage::LineageState,
 }
 
 impl Supervisor {
@@ -128,6 +132,7 @@ impl Supervisor {
             rr_cursor: 0,
             stats: TickStats::default(),
             store_version: 0,
+            lineage: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -178,6 +183,7 @@ impl Supervisor {
         for socket in sockets {
             self.slot_index(&socket);
         }
+        self.reload_lineage()?;
         self.store_version = self.store.data_version()?;
         Ok(())
     }
@@ -304,18 +310,20 @@ impl Supervisor {
 
     /// The fleet as it stands.
     pub fn snapshot(&self, now_ms: i64) -> FleetSnapshot {
+        let mut agents: Vec<AgentView> = self.agents.iter().map(|rt| self.view(rt)).collect();
+        self.decorate(&mut agents);
         FleetSnapshot {
             fleet: self.settings.fleet.clone(),
             taken_at_ms: now_ms,
             tick: self.ticks,
             stats: self.stats.clone(),
-            agents: self.agents.iter().map(|rt| self.view(rt)).collect(),
+            agents,
         }
     }
 
     fn view(&self, rt: &AgentRt) -> AgentView {
         let held = rt.rec.paused || !self.ladder_applies(rt);
-        AgentView {
+        let mut view = AgentView {
             name: rt.rec.name.clone(),
             parent: rt.rec.parent.clone(),
             kind: rt.rec.kind.clone(),
@@ -343,7 +351,10 @@ impl Supervisor {
             exit_status: rt.att.exit_status,
             paused: rt.rec.paused,
             capture: rt.capture.clone(),
-        }
+            lineage: Default::default(),
+        };
+        self.apply_lineage(rt, &mut view);
+        view
     }
 
     /// Whether the stall ladder runs for this agent now: running, not waiting for the
@@ -354,6 +365,7 @@ impl Supervisor {
             && rt.att.activity != Activity::NeedsInput
             && rt.att.cancel_deadline_ms.is_none()
             && !(rt.att.activity == Activity::Errored && rt.att.reset_at_ms.is_some())
+            && !self.held_by_signal(rt)
     }
 
     /// Set an agent's tier, recording when it changed.

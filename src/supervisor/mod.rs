@@ -6,7 +6,11 @@ mod core;
 mod declare;
 pub mod detector;
 pub mod ladder;
+mod lineage;
+#[cfg(test)]
+mod lineage_tests;
 mod profiles;
+pub mod queue;
 pub mod runner;
 #[cfg(test)]
 mod testkit;

@@ -30,6 +30,7 @@ impl Supervisor {
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
+        self.sync_lineage();
         self.stats.duration_us = started.elapsed().as_micros() as u64;
     }
 

@@ -28,13 +28,17 @@ const POLL_FIXED: usize = 5;
 pub const COMMAND_FORMAT: &str = "#{pane_id}\t#{n:pane_current_command}\t#{pane_current_command}";
 
 /// One parsed record: the tab-separated fields and the length-prefixed ones.
-struct Record<'a> {
-    fixed: Vec<&'a [u8]>,
-    sized: Vec<&'a [u8]>,
+pub(crate) struct Record<'a> {
+    pub(crate) fixed: Vec<&'a [u8]>,
+    pub(crate) sized: Vec<&'a [u8]>,
 }
 
 /// Split tmux output into records of `fixed` plain fields and `sized` free-text fields.
-fn parse_records(out: &[u8], fixed: usize, sized: usize) -> Result<Vec<Record<'_>>, String> {
+pub(crate) fn parse_records(
+    out: &[u8],
+    fixed: usize,
+    sized: usize,
+) -> Result<Vec<Record<'_>>, String> {
     let mut records = Vec::new();
     let mut rest = out;
     while !rest.is_empty() {
@@ -165,7 +169,7 @@ pub fn parse_commands(out: &[u8]) -> Result<Vec<(String, String)>, String> {
 }
 
 /// tmux-controlled fields are ASCII; anything else becomes empty and fails to parse.
-fn field(bytes: &[u8]) -> &str {
+pub(crate) fn field(bytes: &[u8]) -> &str {
     std::str::from_utf8(bytes).unwrap_or("")
 }
 

@@ -55,9 +55,18 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
         snap.fleet.as_str()
     };
     let mut left = vec![Span::styled(format!(" shoal · {fleet} "), theme.title)];
-    left.push(Span::raw(format!(" {} agents ", snap.agents.len())));
+    // Rows standing for earlier attempts are history, not agents.
+    let agents = || {
+        snap.agents
+            .iter()
+            .filter(|a| a.lineage.attempt_of.is_none())
+    };
+    left.push(Span::raw(format!(" {} agents ", agents().count())));
+    if app.show_history() {
+        left.push(Span::styled(" history ", theme.title));
+    }
     for act in ACTIVITIES {
-        let n = snap.agents.iter().filter(|a| a.activity == act).count();
+        let n = agents().filter(|a| a.activity == act).count();
         if n > 0 {
             left.push(Span::styled(
                 format!(" {} {n} {act}", glyph(act)),
@@ -140,6 +149,7 @@ const HINTS: &[(&[Action], &str)] = &[
     (&[Action::OpenFilter], "filter"),
     (&[Action::ShowExplanation], "why"),
     (&[Action::Quit], "quit"),
+    (&[Action::ToggleHistory], "history"),
 ];
 
 /// The hint pairs (keys, label) shown in the footer for the current mode.

@@ -19,15 +19,17 @@ enum Col {
     State,
     Quiet,
     Kind,
+    Note,
 }
 
 impl Col {
-    const ALL: [Col; 5] = [
+    const ALL: [Col; 6] = [
         Col::Activity,
         Col::Ladder,
         Col::State,
         Col::Quiet,
         Col::Kind,
+        Col::Note,
     ];
 
     fn title(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Col {
             Col::State => "state",
             Col::Quiet => "quiet",
             Col::Kind => "kind",
+            Col::Note => "note",
         }
     }
 
@@ -45,6 +48,7 @@ impl Col {
         match self {
             Col::Ladder => 26,
             Col::Kind => 10,
+            Col::Note => 40,
             _ => 12,
         }
     }
@@ -53,9 +57,10 @@ impl Col {
 /// Pick the columns that fit in `room`, most important first, and return them in display
 /// order. The first pick may be cut rather than dropped, so a narrow tree keeps its ladder.
 fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)> {
-    const PRIORITY: [Col; 5] = [
+    const PRIORITY: [Col; 6] = [
         Col::Ladder,
         Col::Activity,
+        Col::Note,
         Col::State,
         Col::Quiet,
         Col::Kind,
@@ -93,6 +98,7 @@ struct Cells<'a> {
     state: (&'static str, Style),
     quiet: String,
     kind: &'a str,
+    note: (String, Style),
 }
 
 impl Cells<'_> {
@@ -103,6 +109,7 @@ impl Cells<'_> {
             Col::State => self.state,
             Col::Quiet => (&self.quiet, theme.muted),
             Col::Kind => (self.kind, theme.muted),
+            Col::Note => (&self.note.0, self.note.1),
         }
     }
 }
@@ -120,11 +127,24 @@ fn cells<'a>(row: &TreeRow, agents: &'a [AgentView], theme: &Theme, now_ms: i64)
         state: (a.state.as_str(), state_style(a.state, theme)),
         quiet: since_progress(a, now_ms),
         kind: &a.kind,
+        note: (
+            a.note(),
+            if a.lineage.held {
+                theme.needs_input
+            } else {
+                theme.muted
+            },
+        ),
     }
 }
 
 pub(super) fn tree(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
-    let total = app.snapshot().agents.len();
+    let total = app
+        .snapshot()
+        .agents
+        .iter()
+        .filter(|a| a.lineage.attempt_of.is_none())
+        .count();
     let shown = app.rows().iter().filter(|r| r.matched).count();
     let title = match app.filter_text().trim() {
         _ if total == 0 => " fleet · no agents yet ".to_string(),
@@ -182,10 +202,12 @@ pub(super) fn tree(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_
         lines.push(line);
     }
     if rows.is_empty() && total > 0 {
-        lines.push(Line::styled(
-            " no agent matches the filter; esc clears it",
-            theme.muted,
-        ));
+        let text = if app.filter_text().trim().is_empty() && !app.show_history() {
+            " no live agents; H shows the history"
+        } else {
+            " no agent matches the filter; esc clears it"
+        };
+        lines.push(Line::styled(text, theme.muted));
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -198,8 +220,12 @@ fn lead_width(row: &TreeRow, a: &AgentView) -> usize {
 
 fn suffix(row: &TreeRow, a: &AgentView) -> String {
     let mut s = String::new();
-    if a.attempt > 1 {
+    // An ended attempt's row already carries its number in its name.
+    if a.attempt > 1 && a.lineage.attempt_of.is_none() {
         s.push_str(&format!(" #{}", a.attempt));
+    }
+    if a.lineage.removed {
+        s.push_str(" (removed)");
     }
     if row.collapsed {
         s.push_str(&format!(" +{}", row.hidden));
