@@ -121,7 +121,8 @@ name = "mute"
 cmd = "{sim} silent"
 kind = "claude"
 "#;
-    let mut rig = Rig::new("stall_timeout = \"3s\"\npoll_interval = \"250ms\"", agents);
+    // Kill comes a whole stall timeout after warn: time for the checks in between.
+    let mut rig = Rig::new("stall_timeout = \"5s\"\npoll_interval = \"250ms\"", agents);
     let pid = rig.supervise();
     rig.wait_for(Duration::from_secs(15), "the nudge", || {
         rig.event_kinds("mute")
@@ -135,7 +136,7 @@ kind = "claude"
 
     rig.supervise();
     // The warn comes at 2× the stall timeout from the recorded progress, not from restart.
-    rig.wait_for(Duration::from_secs(15), "the warn after restart", || {
+    rig.wait_for(Duration::from_secs(20), "the warn after restart", || {
         rig.event_kinds("mute")
             .iter()
             .any(|k| k == "warn")
