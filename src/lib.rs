@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod fleet;
 pub mod profile;
 pub mod sim;
