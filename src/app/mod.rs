@@ -4,9 +4,11 @@
 
 pub mod action;
 pub mod capture;
+mod cmdline;
 pub mod filter;
 pub mod format;
 pub mod keymap;
+pub mod keymap_config;
 mod keys;
 pub mod tree;
 
@@ -16,8 +18,15 @@ pub(crate) mod testkit;
 mod tests;
 
 pub use action::Action;
+pub use cmdline::{Completion, FleetChange, Notice};
 pub use filter::{Filter, FilterError};
+
+/// The command line's commands that are not actions: (name, arguments, what it does).
+pub fn cmdline_extras() -> &'static [(&'static str, &'static str, &'static str)] {
+    cmdline::EXTRA
+}
 pub use keymap::{KeyBinding, Keymap};
+pub use keymap_config::Keymaps;
 pub use tree::{needs_operator, urgency, TreeRow, Urgency};
 
 use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
@@ -48,6 +57,10 @@ pub enum Effect {
     Quit,
     /// The screen is out of date.
     Redraw,
+    /// Draw with the named theme from now on.
+    SetTheme(String),
+    /// Start these agents, added by a changed fleet file.
+    StartAgents(Vec<String>),
 }
 
 /// What the keyboard is talking to right now.
@@ -75,6 +88,11 @@ pub enum Mode {
     Explain {
         /// The agent being explained.
         agent: String,
+    },
+    /// Keys edit the `:` command line.
+    Command {
+        /// The line so far, without the colon.
+        text: String,
     },
 }
 
@@ -131,6 +149,12 @@ pub struct App {
     seen_snapshot: bool,
     bell: bool,
     supervisor_gone: bool,
+    help_keymap: Keymap,
+    completion: Option<Completion>,
+    theme_names: Vec<String>,
+    event_query: Option<String>,
+    problems: Vec<String>,
+    fleet_change: Option<FleetChange>,
 }
 
 impl Default for App {
@@ -163,7 +187,24 @@ impl App {
             seen_snapshot: false,
             bell: false,
             supervisor_gone: false,
+            help_keymap: Keymaps::default().help,
+            completion: None,
+            theme_names: Vec::new(),
+            event_query: None,
+            problems: Vec::new(),
+            fleet_change: None,
         }
+    }
+
+    /// Use these keys from now on (a reloaded config).
+    pub fn set_keymaps(&mut self, maps: Keymaps) {
+        self.keymap = maps.fleet;
+        self.help_keymap = maps.help;
+    }
+
+    /// The help view's keys.
+    pub fn help_keymap(&self) -> &Keymap {
+        &self.help_keymap
     }
 
     /// Take a new fleet picture. The selection follows the agent's name; if that agent

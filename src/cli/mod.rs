@@ -1,10 +1,12 @@
 //! The command line: every operator action has a form here.
 
+mod config_cmds;
 mod console;
 pub mod ctx;
 mod demo;
 mod fleet_cmds;
 mod output;
+pub mod reload;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -21,6 +23,12 @@ pub struct Cli {
         default_value = "shoal.toml"
     )]
     pub fleet: PathBuf,
+    /// The console's theme (wins over the config): dark, light, high-contrast, monochrome or a user theme.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// How often the supervisor looks at the panes (wins over the fleet file and the config), e.g. 500ms.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::fleet::file::parse_duration)]
+    pub poll_interval: Option<std::time::Duration>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -125,11 +133,33 @@ pub enum Cmd {
     /// A simulated agent for tests and the demo.
     #[command(hide = true)]
     SimAgent(crate::sim::SimArgs),
+    /// Show where shoal's config, themes, profiles and data are.
+    Paths,
+    /// Check the config (and its keys and themes), or print the default one.
+    Config {
+        /// Print the default config file, every key explained.
+        #[arg(long, conflicts_with = "actions")]
+        default: bool,
+        /// List the action names keymaps and the `:` command line use.
+        #[arg(long)]
+        actions: bool,
+    },
+    /// Print a shell completion script: `shoal completions bash > /etc/bash_completion.d/shoal`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `shoal man | man -l -`.
+    Man,
 }
 
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     use crate::supervisor::Command as C;
+    ctx::set_overrides(ctx::Overrides {
+        theme: cli.theme.clone(),
+        poll_interval: cli.poll_interval,
+    });
     let f = &cli.fleet;
     match cli.command {
         None => {
@@ -169,5 +199,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Down) => fleet_cmds::down(f),
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
+        Some(Cmd::Paths) => config_cmds::show_paths(),
+        Some(Cmd::Config { default: true, .. }) => config_cmds::print_default(),
+        Some(Cmd::Config { actions: true, .. }) => config_cmds::print_actions(),
+        Some(Cmd::Config { .. }) => config_cmds::check(),
+        Some(Cmd::Completions { shell }) => config_cmds::completions(shell),
+        Some(Cmd::Man) => config_cmds::man(),
     }
 }

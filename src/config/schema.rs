@@ -32,6 +32,8 @@ pub struct Config {
     pub log_retention: Option<Duration>,
     /// Theme name.
     pub theme: String,
+    /// Where the file names the theme, for an unknown theme's message.
+    pub theme_pos: Option<Pos>,
     /// Which stall tiers act.
     pub escalation: Escalation,
     /// What the console tells the operator about, and how.
@@ -134,6 +136,7 @@ impl Default for Config {
             cancel_grace: Duration::from_secs(10),
             log_retention: Some(Duration::from_secs(30 * 24 * 3600)),
             theme: "dark".to_string(),
+            theme_pos: None,
             escalation: Escalation::default(),
             notify: NotifyConfig::default(),
             keymap: Vec::new(),
@@ -260,6 +263,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         if v.get_ref().trim().is_empty() {
             return Err(loc.at(v.span(), "theme is empty".into(), "e.g. theme = \"dark\""));
         }
+        c.theme_pos = Some(loc.pos(v.span().start));
         c.theme = v.into_inner();
     }
     if let Some(e) = raw.escalation {

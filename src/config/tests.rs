@@ -8,7 +8,12 @@ use std::time::Duration;
 #[test]
 fn the_default_file_says_exactly_the_built_in_values() {
     let c = parse(Path::new("config.toml"), DEFAULT_FILE).unwrap();
-    assert_eq!(Config { path: None, ..c }, Config::default());
+    let c = Config {
+        path: None,
+        theme_pos: None,
+        ..c
+    };
+    assert_eq!(c, Config::default());
 }
 
 #[test]

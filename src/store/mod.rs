@@ -4,6 +4,7 @@
 //! SQL uses named parameters only; the schema moves forward through ordered migrations.
 
 mod records;
+mod retention;
 mod schema;
 
 pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};

@@ -16,7 +16,7 @@ pub type Connector =
     Box<dyn FnMut(&str, bool) -> Result<Box<dyn TmuxBackend + Send>, TmuxError> + Send>;
 
 /// Fleet-wide settings the supervisor acts on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Fleet name.
     pub fleet: String,
@@ -36,6 +36,10 @@ pub struct Settings {
     pub task_ready_timeout: Duration,
     /// Every pane is recaptured at least once per this many ticks, active or not.
     pub recapture_ticks: u32,
+    /// Which stall tiers act.
+    pub escalation: super::ladder::Escalation,
+    /// Events and captures older than this are deleted; `None` keeps everything.
+    pub log_retention: Option<Duration>,
 }
 
 impl Settings {
@@ -51,6 +55,8 @@ impl Settings {
             resume_after_reset: fleet.resume_after_reset,
             task_ready_timeout: Duration::from_secs(10),
             recapture_ticks: 30,
+            escalation: super::ladder::Escalation::default(),
+            log_retention: None,
         }
     }
 }
@@ -104,6 +110,7 @@ pub struct Supervisor {
     pub(crate) rr_cursor: usize,
     pub(crate) stats: TickStats,
     pub(crate) store_version: i64,
+    pub(crate) pruned_at_ms: i64,
 }
 
 impl Supervisor {
@@ -128,6 +135,7 @@ impl Supervisor {
             rr_cursor: 0,
             stats: TickStats::default(),
             store_version: 0,
+            pruned_at_ms: 0,
         };
         sup.reload()?;
         Ok(sup)
@@ -315,7 +323,7 @@ impl Supervisor {
             next_action_at_ms: if held {
                 None
             } else {
-                super::ladder::next_action_at(
+                self.settings.escalation.next_action_at(
                     rt.att.tier,
                     rt.att.last_progress_ms,
                     rt.rec.stall_timeout_ms,

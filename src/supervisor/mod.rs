@@ -7,14 +7,17 @@ mod declare;
 pub mod detector;
 pub mod ladder;
 mod profiles;
+mod retention;
 pub mod runner;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;
 mod tick;
+pub mod update;
 
 pub use command::{Command, CommandOutcome};
 pub use core::{Connector, Settings, Supervisor};
-pub use declare::declare;
+pub use declare::{declare, declare_only};
 pub use detector::{Detector, Keys, Observation};
+pub use update::Update;

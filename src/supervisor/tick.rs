@@ -3,7 +3,6 @@
 
 use super::core::Supervisor;
 use super::detector::digest;
-use super::ladder;
 use crate::fleet::{Activity, LifeState, Tier};
 use crate::tmux::{PaneInfo, TmuxError};
 use std::collections::HashMap;
@@ -30,6 +29,7 @@ impl Supervisor {
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
+        self.prune_old(now_ms);
         self.stats.duration_us = started.elapsed().as_micros() as u64;
     }
 
@@ -311,7 +311,7 @@ impl Supervisor {
         if !self.ladder_applies(rt) {
             return;
         }
-        let Some(tier) = ladder::due(
+        let Some(tier) = self.settings.escalation.due(
             rt.att.tier,
             rt.att.last_progress_ms,
             rt.rec.stall_timeout_ms,

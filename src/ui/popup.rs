@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
     match app.mode() {
-        Mode::Normal | Mode::Filter => {}
+        Mode::Normal | Mode::Filter | Mode::Command { .. } => {}
         Mode::Help => help(frame, area, app, theme),
         Mode::Explain { agent } => explain(frame, area, app, agent, theme, now_ms),
         Mode::Confirm { command } => confirm(frame, area, command, theme),
@@ -88,7 +88,7 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let skip = app.help_scroll().min(lines.len().saturating_sub(visible));
     let more = lines.len() > skip + visible;
     let title = if more || skip > 0 {
-        " keys · j/k scroll · any other key closes "
+        " keys · scroll with the help keys · any other key closes "
     } else {
         " keys · any key closes "
     };
