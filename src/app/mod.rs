@@ -13,6 +13,8 @@ mod keys;
 pub mod tree;
 
 #[cfg(test)]
+mod cmdline_tests;
+#[cfg(test)]
 pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
