@@ -430,7 +430,12 @@ impl Reload {
         let Some(io) = self.io.as_mut() else {
             return false;
         };
-        if !first && !io.live.has_changed().unwrap_or(false) {
+        let changed = match io.live.has_changed() {
+            Ok(changed) => changed,
+            // The watcher stopped; its last value may still be unseen.
+            Err(_) => !Arc::ptr_eq(&io.live.borrow(), &self.current),
+        };
+        if !first && !changed {
             return false;
         }
         let new = Arc::clone(&io.live.borrow_and_update());
@@ -504,6 +509,9 @@ impl Reload {
     }
 }
 
+#[cfg(test)]
+#[path = "live_tests.rs"]
+mod live_tests;
 #[cfg(test)]
 #[path = "run_tests.rs"]
 mod tests;
