@@ -13,7 +13,7 @@ pub fn show_paths() -> Result<i32> {
         let note = if exists { "" } else { "  (not there yet)" };
         println!("{what:<12} {}{note}", path.display());
     }
-    println!("{:<12} {}", "fleet file", "./shoal.toml unless -f FILE");
+    println!("fleet file   ./shoal.toml unless -f FILE");
     println!();
     println!("SHOAL_CONFIG moves the config dir, SHOAL_HOME the data dir.");
     Ok(0)

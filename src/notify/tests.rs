@@ -4,6 +4,8 @@ use super::*;
 use crate::app::testkit::{agent, snapshot, NOW};
 use crate::fleet::LifeState;
 
+type Change = Box<dyn Fn(&mut AgentView)>;
+
 fn pair(change: impl Fn(&mut AgentView)) -> (FleetSnapshot, FleetSnapshot) {
     let old = snapshot(vec![
         agent("a", None, Activity::Working),
@@ -16,7 +18,7 @@ fn pair(change: impl Fn(&mut AgentView)) -> (FleetSnapshot, FleetSnapshot) {
 
 #[test]
 fn each_kind_of_change_is_noticed_once() {
-    let cases: [(&str, Box<dyn Fn(&mut AgentView)>); 4] = [
+    let cases: [(&str, Change); 4] = [
         (
             "needs-input",
             Box::new(|a| a.activity = Activity::NeedsInput),

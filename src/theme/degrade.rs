@@ -86,7 +86,7 @@ fn distance(a: (u8, u8, u8), b: (u8, u8, u8)) -> u32 {
     let rmean = (u32::from(a.0) + u32::from(b.0)) / 2;
     let d = |x: u8, y: u8| (i32::from(x) - i32::from(y)).unsigned_abs();
     let (dr, dg, db) = (d(a.0, b.0), d(a.1, b.1), d(a.2, b.2));
-    ((512 + rmean) * dr * dr >> 8) + 4 * dg * dg + ((767 - rmean) * db * db >> 8)
+    (((512 + rmean) * dr * dr) >> 8) + 4 * dg * dg + (((767 - rmean) * db * db) >> 8)
 }
 
 /// The nearest palette index (16..=255) for an RGB colour.
@@ -220,11 +220,10 @@ mod tests {
                 for m in Theme::MEANINGS {
                     let s = t.get(m).unwrap();
                     for c in [s.fg, s.bg].into_iter().flatten() {
-                        let ok = match (depth, c) {
-                            (_, Color::Rgb(..)) => false,
-                            (ColorDepth::Ansi16, Color::Indexed(_)) => false,
-                            _ => true,
-                        };
+                        let ok = !matches!(
+                            (depth, c),
+                            (_, Color::Rgb(..)) | (ColorDepth::Ansi16, Color::Indexed(_))
+                        );
                         assert!(ok, "{name} at {depth:?}: {m} is {c:?}");
                     }
                     if s.fg.is_some() {

@@ -173,8 +173,10 @@ fn a_reload_changes_the_theme_and_keys_and_shows_problems_until_fixed() {
 fn a_bad_edit_is_shown_with_file_and_line() {
     let (io, ends) = io_with(Live::default());
     let live = ends.live;
-    let mut broken = Live::default();
-    broken.problems = vec!["/home/op/.config/shoal/config.toml:2:1: unknown key `pol_interval` in the config — did you mean `poll_interval`?".into()];
+    let broken = Live {
+        problems: vec!["/home/op/.config/shoal/config.toml:2:1: unknown key `pol_interval` in the config — did you mean `poll_interval`?".into()],
+        ..Live::default()
+    };
     let steps = vec![
         Step::Do(Box::new(move || drop(live.send_replace(Arc::new(broken))))),
         Step::Key(KeyCode::Char('j')),
