@@ -54,7 +54,7 @@ actions! {
     ShowExplanation => "why", "Explain why the selected agent was classified as it is.";
     ToggleHelp => "help", "Show or hide this help.";
     Quit => "quit", "Leave the console; the agents keep running.";
-    OpenCommand => "command", "Open the command line: an action's name and its arguments (:approve lead, :theme light), Tab completes.";
+    OpenCommand => "command", "Open the command line: an action and its arguments, e.g. :approve lead.";
     StartNewAgents => "start new", "Start the agents a changed fleet file added.";
 }
 

@@ -10,6 +10,7 @@ pub mod format;
 pub mod keymap;
 pub mod keymap_config;
 mod keys;
+mod notice;
 pub mod tree;
 
 #[cfg(test)]
@@ -20,8 +21,9 @@ pub(crate) mod testkit;
 mod tests;
 
 pub use action::Action;
-pub use cmdline::{Completion, FleetChange, Notice};
+pub use cmdline::Completion;
 pub use filter::{Filter, FilterError};
+pub use notice::{FleetChange, Notice};
 
 /// The command line's commands that are not actions: (name, arguments, what it does).
 pub fn cmdline_extras() -> &'static [(&'static str, &'static str, &'static str)] {
