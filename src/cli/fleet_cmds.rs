@@ -87,6 +87,7 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
         }
     };
     let mut reported: Vec<String> = Vec::new();
+    let mut announced: Vec<String> = ctx.fleet.agents.iter().map(|a| a.name.clone()).collect();
     let stop = handle.stop_flag();
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())?;
@@ -98,11 +99,26 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
     );
     while !stop.load(Ordering::SeqCst) {
         if let Some(rx) = live.as_mut().filter(|rx| rx.has_changed().unwrap_or(false)) {
-            let now = rx.borrow_and_update().problems.clone();
-            for p in now.iter().filter(|p| !reported.contains(p)) {
+            let l = std::sync::Arc::clone(&rx.borrow_and_update());
+            for p in l.problems.iter().filter(|p| !reported.contains(p)) {
                 eprintln!("shoal: {p} (old settings kept until it is fixed)");
             }
-            reported = now;
+            reported = l.problems.clone();
+            if let Some(f) = &l.fleet {
+                let new: Vec<&str> = f
+                    .agents
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .filter(|n| !announced.iter().any(|k| k == n))
+                    .collect();
+                if !new.is_empty() {
+                    eprintln!(
+                        "shoal: new in the fleet file: {}; `shoal up` starts them",
+                        new.join(", ")
+                    );
+                }
+                announced = f.agents.iter().map(|a| a.name.clone()).collect();
+            }
         }
         match handle.events.recv_timeout(Duration::from_millis(200)) {
             Ok(e) => println!("{}", output::event_line(&e)),
