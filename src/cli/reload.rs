@@ -51,6 +51,9 @@ impl Loader {
             None => (None, None),
         };
         Loader {
+            // The starting config may still be refused later (an unknown theme): its
+            // keys apply meanwhile if they are good.
+            keymaps: Keymaps::from_config(&config).unwrap_or_default(),
             profiles: Some(digest_dir(&paths.profiles_dir())),
             paths,
             fleet_path,
@@ -58,7 +61,6 @@ impl Loader {
             depth,
             updates,
             config,
-            keymaps: Keymaps::default(),
             theme: ("dark".into(), Theme::dark().for_depth(depth)),
             fleet,
             profile_problems: Vec::new(),
