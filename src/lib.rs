@@ -2,7 +2,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod config;
 pub mod fleet;
+pub mod notify;
 pub mod profile;
 pub mod sim;
 pub mod store;

@@ -47,7 +47,7 @@ actions! {
     TypeLine => "type", "Type a line of text into the selected agent, followed by Enter.";
     TogglePause => "pause", "Pause or resume stall supervision of the selected agent.";
     OpenFilter => "filter", "Filter the tree by name or by state:, kind:, activity:, tier: predicates.";
-    ClearFilter => "clear", "Clear the filter and the footer message.";
+    ClearFilter => "clear", "Clear the filter, the footer message and any notice.";
     JumpToNeedy => "next-needy", "Select the next agent that needs the operator, cycling.";
     ScrollUp => "scroll up", "Scroll the pane view back by a page.";
     ScrollDown => "scroll down", "Scroll the pane view forward by a page, back to the live tail.";
@@ -55,6 +55,23 @@ actions! {
     ToggleHelp => "help", "Show or hide this help.";
     Quit => "quit", "Leave the console; the agents keep running.";
     ToggleHistory => "history", "Show or hide history: ended attempts and removed agents, with final state, signal and screen.";
+    OpenCommand => "command", "Open the command line: an action and its arguments, e.g. :approve lead.";
+    StartNewAgents => "start new", "Start the agents a changed fleet file added.";
+}
+
+impl Action {
+    /// The name keymaps and the command line use (`jump-to-needy`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    /// The action with this name, if any.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +88,15 @@ mod tests {
             serde_json::to_string(&Action::JumpToNeedy).unwrap(),
             "\"jump-to-needy\""
         );
+    }
+
+    #[test]
+    fn names_find_their_action() {
+        for &a in Action::ALL {
+            assert_eq!(Action::from_name(&a.name()), Some(a));
+        }
+        assert_eq!(Action::from_name("open-command"), Some(Action::OpenCommand));
+        assert_eq!(Action::from_name("nope"), None);
     }
 
     #[test]

@@ -156,6 +156,11 @@ impl Keymap {
         self.bindings.push((key, action));
     }
 
+    /// Remove a key's binding, if it has one.
+    pub fn unbind(&mut self, key: KeyBinding) {
+        self.bindings.retain(|(k, _)| *k != key);
+    }
+
     /// The action bound to this key event, if any.
     pub fn action_for(&self, key: &KeyEvent) -> Option<Action> {
         let wanted = KeyBinding::from_event(key);
@@ -215,6 +220,8 @@ impl Default for Keymap {
             (key(Char('e')), ShowExplanation),
             (key(Char('?')), ToggleHelp),
             (key(Char('q')), Quit),
+            (key(Char(':')), OpenCommand),
+            (key(Char('S')), StartNewAgents),
             (
                 KeyBinding {
                     code: Char('c'),

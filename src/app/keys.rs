@@ -28,6 +28,7 @@ impl App {
             Mode::Help => self.help_key(key),
             // Any key closes the explanation; its own key must not reopen it.
             Mode::Explain { .. } => {}
+            Mode::Command { text } => return self.command_key(key, text),
         }
         vec![Effect::Redraw]
     }
@@ -47,6 +48,10 @@ impl App {
             Mode::Filter => {
                 let text = format!("{}{clean}", self.filter_text);
                 self.set_filter(text);
+            }
+            Mode::Command { text } => {
+                text.push_str(&clean);
+                self.completion = None;
             }
             _ => return Vec::new(),
         }
@@ -102,6 +107,11 @@ impl App {
             ));
             return vec![Effect::Redraw];
         };
+        self.run_action(action)
+    }
+
+    /// Do what an action means, on the selected agent where it needs one.
+    pub(super) fn run_action(&mut self, action: Action) -> Vec<Effect> {
         let mut effects = vec![Effect::Redraw];
         match action {
             Action::MoveDown => self.move_by(1),
@@ -111,7 +121,18 @@ impl App {
             Action::CollapseNode => self.collapse(),
             Action::ExpandNode => self.expand(),
             Action::OpenFilter => self.mode = Mode::Filter,
-            Action::ClearFilter => self.set_filter(String::new()),
+            Action::ClearFilter => {
+                self.set_filter(String::new());
+                self.event_query = None;
+                self.fleet_change = None;
+            }
+            Action::OpenCommand => {
+                self.completion = None;
+                self.mode = Mode::Command {
+                    text: String::new(),
+                };
+            }
+            Action::StartNewAgents => effects.extend(self.start_new_agents()),
             Action::JumpToNeedy => self.jump_to_needy(),
             Action::ScrollUp => self.scroll_by(self.page() as isize),
             Action::ScrollDown => self.scroll_by(-(self.page() as isize)),
@@ -141,7 +162,7 @@ impl App {
     }
 
     /// Actions on the selected agent; `agent` is a copy so the state can change freely.
-    fn agent_action(&mut self, action: Action, a: &AgentView) -> Option<Effect> {
+    pub(super) fn agent_action(&mut self, action: Action, a: &AgentView) -> Option<Effect> {
         let name = a.name.clone();
         let command = match action {
             Action::Attach => {
@@ -204,7 +225,7 @@ impl App {
         Some(self.send(command))
     }
 
-    fn send(&mut self, command: Command) -> Effect {
+    pub(super) fn send(&mut self, command: Command) -> Effect {
         self.set_info(format!(
             "asked the supervisor to {} {}…",
             command.verb(),
@@ -244,11 +265,13 @@ impl App {
     fn help_key(&mut self, key: KeyEvent) {
         let page = self.page();
         let longest = super::Action::ALL.len();
-        let step = match self.keymap.action_for(&key) {
+        let step = match self.help_keymap.action_for(&key) {
             Some(Action::MoveDown) => 1,
             Some(Action::MoveUp) => -1,
             Some(Action::ScrollDown) => page as isize,
             Some(Action::ScrollUp) => -(page as isize),
+            Some(Action::MoveToTop) => -(longest as isize),
+            Some(Action::MoveToBottom) => longest as isize,
             _ => return,
         };
         self.help_scroll = self.help_scroll.saturating_add_signed(step).min(longest);
@@ -337,7 +360,7 @@ impl App {
 
     /// Apply filter text as it is typed; an invalid filter keeps the last valid one and
     /// says why.
-    fn set_filter(&mut self, text: String) {
+    pub(super) fn set_filter(&mut self, text: String) {
         match Filter::parse(&text) {
             Ok(filter) => {
                 self.filter = filter;

@@ -4,21 +4,34 @@
 
 pub mod action;
 pub mod capture;
+mod cmdline;
 pub mod filter;
 pub mod format;
 mod history;
 pub mod keymap;
+pub mod keymap_config;
 mod keys;
+mod notice;
 pub mod tree;
 
+#[cfg(test)]
+mod cmdline_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 #[cfg(test)]
 mod tests;
 
 pub use action::Action;
+pub use cmdline::Completion;
 pub use filter::{Filter, FilterError};
+pub use notice::{FleetChange, Notice};
+
+/// The command line's commands that are not actions: (name, arguments, what it does).
+pub fn cmdline_extras() -> &'static [(&'static str, &'static str, &'static str)] {
+    cmdline::EXTRA
+}
 pub use keymap::{KeyBinding, Keymap};
+pub use keymap_config::Keymaps;
 pub use tree::{needs_operator, urgency, TreeRow, Urgency};
 
 use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
@@ -49,6 +62,10 @@ pub enum Effect {
     Quit,
     /// The screen is out of date.
     Redraw,
+    /// Draw with the named theme from now on.
+    SetTheme(String),
+    /// Start these agents, added by a changed fleet file.
+    StartAgents(Vec<String>),
 }
 
 /// What the keyboard is talking to right now.
@@ -76,6 +93,11 @@ pub enum Mode {
     Explain {
         /// The agent being explained.
         agent: String,
+    },
+    /// Keys edit the `:` command line.
+    Command {
+        /// The line so far, without the colon.
+        text: String,
     },
 }
 
@@ -134,6 +156,12 @@ pub struct App {
     supervisor_gone: bool,
     show_history: bool,
     latest: Arc<FleetSnapshot>,
+    help_keymap: Keymap,
+    completion: Option<Completion>,
+    theme_names: Vec<String>,
+    event_query: Option<String>,
+    problems: Vec<String>,
+    fleet_change: Option<FleetChange>,
 }
 
 impl Default for App {
@@ -168,7 +196,24 @@ impl App {
             supervisor_gone: false,
             show_history: false,
             latest: Arc::new(FleetSnapshot::default()),
+            help_keymap: Keymaps::default().help,
+            completion: None,
+            theme_names: Vec::new(),
+            event_query: None,
+            problems: Vec::new(),
+            fleet_change: None,
         }
+    }
+
+    /// Use these keys from now on (a reloaded config).
+    pub fn set_keymaps(&mut self, maps: Keymaps) {
+        self.keymap = maps.fleet;
+        self.help_keymap = maps.help;
+    }
+
+    /// The help view's keys.
+    pub fn help_keymap(&self) -> &Keymap {
+        &self.help_keymap
     }
 
     /// Take a new fleet picture. The selection follows the agent's name; if that agent

@@ -27,6 +27,22 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         history.drain(..history.len() - HISTORY);
     }
     let (events, outcomes) = handle.take_streams();
+    let loader = super::reload::Loader::new(
+        ctx.paths.clone(),
+        ctx.config.clone(),
+        Some((ctx.fleet.path.clone(), ctx.fleet.clone())),
+        ctx.home.clone(),
+        crate::theme::ColorDepth::from_env(),
+        Some(handle.updates.clone()),
+    );
+    // Without a watcher the console still runs, with the settings it started with.
+    let (_watch, live) = match super::reload::start(loader) {
+        Ok((w, rx)) => (Some(w), Some(rx)),
+        Err(e) => {
+            eprintln!("shoal: {e}");
+            (None, None)
+        }
+    };
     let io = ConsoleIo {
         snapshots: handle.snapshots.clone(),
         events,
@@ -35,6 +51,10 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         commands: handle.commands.clone(),
         attach: Box::new(attach),
         bell: true,
+        live: live.map(|live| crate::ui::LiveIo {
+            live,
+            updates: handle.updates.clone(),
+        }),
     };
     let result = run_console(io);
     handle.stop();

@@ -1,6 +1,7 @@
 //! What every command needs: the fleet file, the data directory, the store, and a
 //! supervisor wired to real tmux and the real profiles.
 
+use crate::config::{Config, Paths};
 use crate::fleet::{file, Fleet};
 use crate::profile::Registry;
 use crate::store::{LeaseHolder, Store};
@@ -9,18 +10,81 @@ use crate::supervisor::{declare, Connector, Settings, Supervisor};
 use crate::tmux::{ControlClient, OneShot, Server, TmuxBackend};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
 /// Pane size of agent windows on shoal's own servers.
 pub const PANE_SIZE: (u16, u16) = (200, 50);
 
+/// Settings given on the command line; they win over the fleet file and the config.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--theme`.
+    pub theme: Option<String>,
+    /// `--poll-interval`.
+    pub poll_interval: Option<Duration>,
+}
+
+impl Overrides {
+    /// Lay the flags over a config read from its file.
+    pub fn apply_config(&self, config: &mut Config) {
+        if let Some(t) = &self.theme {
+            config.theme = t.clone();
+            config.theme_pos = None;
+        }
+    }
+
+    /// Lay the flags over a fleet read from its file.
+    pub fn apply_fleet(&self, fleet: &mut Fleet) {
+        if let Some(p) = self.poll_interval {
+            fleet.poll_interval = p;
+        }
+    }
+}
+
+// Every command opens its fleet through `Ctx::open`; the flags are set once, before.
+static OVERRIDES: OnceLock<Overrides> = OnceLock::new();
+
+/// Record the command line's settings for every `Ctx::open` of this process.
+pub fn set_overrides(o: Overrides) {
+    let _ = OVERRIDES.set(o);
+}
+
+/// The command line's settings.
+pub fn overrides() -> Overrides {
+    OVERRIDES.get().cloned().unwrap_or_default()
+}
+
+/// Where shoal's files are: `SHOAL_CONFIG`, `SHOAL_HOME`, else the platform's dirs.
+pub fn paths() -> Result<Paths> {
+    Ok(Paths::from_env()?)
+}
+
 /// The data directory: `SHOAL_HOME`, else the platform's data dir for shoal.
 pub fn home_dir() -> Result<PathBuf> {
-    if let Some(h) = std::env::var_os("SHOAL_HOME").filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(h));
-    }
-    directories::ProjectDirs::from("", "", "shoal")
-        .map(|d| d.data_dir().to_path_buf())
-        .context("cannot find a data directory for shoal (no home directory?); set SHOAL_HOME")
+    Ok(paths()?.data_dir)
+}
+
+/// The user's config with the command line's settings laid over it.
+pub fn config() -> Result<Config> {
+    let mut c = crate::config::load(&paths()?.config_file()).map_err(anyhow::Error::new)?;
+    overrides().apply_config(&mut c);
+    Ok(c)
+}
+
+/// Read a fleet file with the config's defaults and the command line's settings.
+pub fn load_fleet(path: &Path, config: &Config) -> Result<Fleet, file::FleetFileError> {
+    let mut fleet = file::load_with(path, &config.fleet_defaults())?;
+    overrides().apply_fleet(&mut fleet);
+    Ok(fleet)
+}
+
+/// Supervisor settings from a fleet and the config.
+pub fn settings(fleet: &Fleet, config: &Config, home: PathBuf) -> Settings {
+    let mut s = Settings::from_fleet(fleet, home);
+    s.escalation = config.escalation;
+    s.log_retention = config.log_retention;
+    s
 }
 
 /// An opened fleet: its file, data directory and store.
@@ -31,6 +95,10 @@ pub struct Ctx {
     pub home: PathBuf,
     /// The fleet's store.
     pub store: Store,
+    /// The user's config, command-line settings laid over it.
+    pub config: Config,
+    /// Where shoal's files are.
+    pub paths: Paths,
 }
 
 impl Ctx {
@@ -40,15 +108,23 @@ impl Ctx {
         if super::lineage_ctx::is_pane_fleet(fleet_path) {
             return super::lineage_ctx::open_from_env();
         }
-        let fleet = file::load(fleet_path).map_err(anyhow::Error::new)?;
-        let home = home_dir()?;
+        let config = config()?;
+        let fleet = load_fleet(fleet_path, &config).map_err(anyhow::Error::new)?;
+        let paths = paths()?;
+        let home = paths.data_dir.clone();
         std::fs::create_dir_all(&home)
             .with_context(|| format!("cannot create the data directory {}", home.display()))?;
         let store = Store::open(&home.join(format!("{}.sqlite", fleet.name)))?;
         let registry = registry();
         declare(&store, &fleet, &registry, now_ms())?;
         super::lineage_ctx::record_fleet(&store, &fleet, now_ms())?;
-        Ok(Ctx { fleet, home, store })
+        Ok(Ctx {
+            fleet,
+            home,
+            store,
+            config,
+            paths,
+        })
     }
 
     /// The live supervisor holding the lease, if one runs.
@@ -64,7 +140,7 @@ impl Ctx {
     /// control-mode clients (the long-running supervisor); otherwise every tmux call is
     /// one process (a CLI command acting once).
     pub fn supervisor(&self, control: bool) -> Result<Supervisor> {
-        let settings = Settings::from_fleet(&self.fleet, self.home.clone());
+        let settings = settings(&self.fleet, &self.config, self.home.clone());
         let store = Store::open(self.store.path())?;
         Ok(Supervisor::new(
             settings,
@@ -78,12 +154,7 @@ impl Ctx {
 /// The profile registry: built-ins plus the user's profiles folder. Problems with user
 /// profiles are printed once and the built-ins stay in use.
 pub fn registry() -> Registry {
-    let dir = std::env::var_os("SHOAL_CONFIG")
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "shoal").map(|d| d.config_dir().to_path_buf())
-        })
-        .map(|d| d.join("profiles"));
+    let dir = Paths::from_env().ok().map(|p| p.profiles_dir());
     let (registry, problems) = Registry::load(dir.as_deref().filter(|d| d.is_dir()));
     for p in problems {
         eprintln!("shoal: profile ignored: {p}");

@@ -78,6 +78,24 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let sup = ctx.supervisor(true)?;
     let handle = runner::spawn(sup).map_err(anyhow::Error::msg)?;
+    // Config and fleet file changes apply while it runs; problems are printed once each.
+    let loader = super::reload::Loader::new(
+        ctx.paths.clone(),
+        ctx.config.clone(),
+        Some((ctx.fleet.path.clone(), ctx.fleet.clone())),
+        ctx.home.clone(),
+        crate::theme::ColorDepth::Mono,
+        Some(handle.updates.clone()),
+    );
+    let (_watch, mut live) = match super::reload::start(loader) {
+        Ok((w, rx)) => (Some(w), Some(rx)),
+        Err(e) => {
+            eprintln!("shoal: {e}");
+            (None, None)
+        }
+    };
+    let mut reported: Vec<String> = Vec::new();
+    let mut announced: Vec<String> = ctx.fleet.agents.iter().map(|a| a.name.clone()).collect();
     let stop = handle.stop_flag();
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())?;
@@ -88,6 +106,28 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
         std::process::id()
     );
     while !stop.load(Ordering::SeqCst) {
+        if let Some(rx) = live.as_mut().filter(|rx| rx.has_changed().unwrap_or(false)) {
+            let l = std::sync::Arc::clone(&rx.borrow_and_update());
+            for p in l.problems.iter().filter(|p| !reported.contains(p)) {
+                eprintln!("shoal: {p} (old settings kept until it is fixed)");
+            }
+            reported = l.problems.clone();
+            if let Some(f) = &l.fleet {
+                let new: Vec<&str> = f
+                    .agents
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .filter(|n| !announced.iter().any(|k| k == n))
+                    .collect();
+                if !new.is_empty() {
+                    eprintln!(
+                        "shoal: new in the fleet file: {}; `shoal up` starts them",
+                        new.join(", ")
+                    );
+                }
+                announced = f.agents.iter().map(|a| a.name.clone()).collect();
+            }
+        }
         match handle.events.recv_timeout(Duration::from_millis(200)) {
             Ok(e) => println!("{}", output::event_line(&e)),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}

@@ -50,6 +50,8 @@ pub fn open_from_env() -> Result<Ctx> {
         fleet: settings.to_fleet(),
         home,
         store,
+        config: super::ctx::config()?,
+        paths: super::ctx::paths()?,
     })
 }
 

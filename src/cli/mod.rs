@@ -1,6 +1,7 @@
 //! The command line: every operator action has a form here.
 
 mod adopt;
+mod config_cmds;
 mod console;
 pub mod ctx;
 mod demo;
@@ -9,6 +10,7 @@ mod lineage_cmds;
 pub mod lineage_ctx;
 mod output;
 mod status_out;
+pub mod reload;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -20,6 +22,12 @@ pub struct Cli {
     /// The fleet file [default: ./shoal.toml; inside an agent's pane, that agent's fleet].
     #[arg(short = 'f', long = "fleet", global = true)]
     pub fleet: Option<PathBuf>,
+    /// The console's theme (wins over the config): dark, light, high-contrast, monochrome or a user theme.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// How often the supervisor looks at the panes (wins over the fleet file and the config), e.g. 500ms.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::fleet::file::parse_duration)]
+    pub poll_interval: Option<std::time::Duration>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -159,11 +167,33 @@ pub enum Cmd {
     },
     /// Bring panes that run agent CLIs on a tmux server under supervision.
     Adopt(adopt::AdoptArgs),
+    /// Show where shoal's config, themes, profiles and data are.
+    Paths,
+    /// Check the config (and its keys and themes), or print the default one.
+    Config {
+        /// Print the default config file, every key explained.
+        #[arg(long, conflicts_with = "actions")]
+        default: bool,
+        /// List the action names keymaps and the `:` command line use.
+        #[arg(long)]
+        actions: bool,
+    },
+    /// Print a shell completion script: `shoal completions bash > /etc/bash_completion.d/shoal`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `shoal man | man -l -`.
+    Man,
 }
 
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     use crate::supervisor::Command as C;
+    ctx::set_overrides(ctx::Overrides {
+        theme: cli.theme.clone(),
+        poll_interval: cli.poll_interval,
+    });
     let f = &lineage_ctx::fleet_path(cli.fleet);
     match cli.command {
         None => {
@@ -210,5 +240,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Cmd::Steer { child, text }) => lineage_cmds::steer(f, &child, &text),
         Some(Cmd::Adopt(args)) => adopt::adopt(f, args),
+        Some(Cmd::Paths) => config_cmds::show_paths(),
+        Some(Cmd::Config { default: true, .. }) => config_cmds::print_default(),
+        Some(Cmd::Config { actions: true, .. }) => config_cmds::print_actions(),
+        Some(Cmd::Config { .. }) => config_cmds::check(),
+        Some(Cmd::Completions { shell }) => config_cmds::completions(shell),
+        Some(Cmd::Man) => config_cmds::man(),
     }
 }

@@ -25,6 +25,31 @@ pub const MAX_CAP: usize = 100_000;
 /// Default text typed into a stalled agent's pane.
 pub const DEFAULT_NUDGE: &str = "You seem stalled. Report your status, then continue.";
 
+/// What a fleet file falls back to for the settings it leaves out: shoal's built-in
+/// values, or the user's config (which falls back to them in turn).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defaults {
+    /// Stall timeout.
+    pub stall_timeout: Duration,
+    /// Poll interval.
+    pub poll_interval: Duration,
+    /// Nudge message.
+    pub nudge_message: String,
+    /// Cancel grace period.
+    pub cancel_grace: Duration,
+}
+
+impl Default for Defaults {
+    fn default() -> Self {
+        Defaults {
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+            poll_interval: DEFAULT_POLL_INTERVAL,
+            nudge_message: DEFAULT_NUDGE.to_string(),
+            cancel_grace: DEFAULT_CANCEL_GRACE,
+        }
+    }
+}
+
 /// A validated fleet declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fleet {
@@ -226,8 +251,13 @@ impl Locator<'_> {
     }
 }
 
-/// Read and validate a fleet file.
+/// Read and validate a fleet file, with shoal's built-in defaults.
 pub fn load(path: &Path) -> Result<Fleet, FleetFileError> {
+    load_with(path, &Defaults::default())
+}
+
+/// Read and validate a fleet file; settings it leaves out come from `defaults`.
+pub fn load_with(path: &Path, defaults: &Defaults) -> Result<Fleet, FleetFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| FleetFileError {
         path: path.to_path_buf(),
         line: 0,
@@ -235,11 +265,16 @@ pub fn load(path: &Path) -> Result<Fleet, FleetFileError> {
         message: format!("cannot read the fleet file: {e}"),
         hint: "pass an existing file with -f FILE, or create ./shoal.toml".into(),
     })?;
-    parse(path, &text)
+    parse_with(path, &text, defaults)
 }
 
 /// Parse and validate fleet file text; `path` is used in messages and to resolve nothing else.
 pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
+    parse_with(path, text, &Defaults::default())
+}
+
+/// [`parse`], with settings the text leaves out taken from `defaults`.
+pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet, FleetFileError> {
     let loc = Locator { path, text };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
@@ -266,15 +301,15 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
     })?;
     let stall_timeout = match &rf.stall_timeout {
         Some(v) => loc.duration(v, "stall_timeout")?,
-        None => DEFAULT_STALL_TIMEOUT,
+        None => defaults.stall_timeout,
     };
     let poll_interval = match &rf.poll_interval {
         Some(v) => loc.duration(v, "poll_interval")?,
-        None => DEFAULT_POLL_INTERVAL,
+        None => defaults.poll_interval,
     };
     let cancel_grace = match &rf.cancel_grace {
         Some(v) => loc.duration(v, "cancel_grace")?,
-        None => DEFAULT_CANCEL_GRACE,
+        None => defaults.cancel_grace,
     };
     let agents_per_server = match &rf.agents_per_server {
         Some(v) if (1..=1000).contains(v.get_ref()) => *v.get_ref() as usize,
@@ -394,7 +429,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
         poll_interval,
         nudge_message: rf
             .nudge_message
-            .unwrap_or_else(|| DEFAULT_NUDGE.to_string()),
+            .unwrap_or_else(|| defaults.nudge_message.clone()),
         cancel_grace,
         agents_per_server,
         resume_after_reset: rf.resume_after_reset,

@@ -5,6 +5,7 @@
 
 mod lineage;
 mod records;
+mod retention;
 mod schema;
 
 pub use lineage::{AgentMeta, FleetSettings, NewSignal, Origin};

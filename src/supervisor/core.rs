@@ -16,7 +16,7 @@ pub type Connector =
     Box<dyn FnMut(&str, bool) -> Result<Box<dyn TmuxBackend + Send>, TmuxError> + Send>;
 
 /// Fleet-wide settings the supervisor acts on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Fleet name.
     pub fleet: String,
@@ -38,6 +38,10 @@ pub struct Settings {
     pub recapture_ticks: u32,
     /// Most agents running at once; the rest wait `queued`.
     pub max_running: Option<usize>,
+    /// Which stall tiers act.
+    pub escalation: super::ladder::Escalation,
+    /// Events and captures older than this are deleted; `None` keeps everything.
+    pub log_retention: Option<Duration>,
 }
 
 impl Settings {
@@ -54,6 +58,8 @@ impl Settings {
             task_ready_timeout: Duration::from_secs(10),
             recapture_ticks: 30,
             max_running: fleet.max_running,
+            escalation: super::ladder::Escalation::default(),
+            log_retention: None,
         }
     }
 }
@@ -108,6 +114,7 @@ pub struct Supervisor {
     pub(crate) stats: TickStats,
     pub(crate) store_version: i64,
     pub(crate) lineage: super::lineage::LineageState,
+    pub(crate) pruned_at_ms: i64,
 }
 
 impl Supervisor {
@@ -133,6 +140,7 @@ impl Supervisor {
             stats: TickStats::default(),
             store_version: 0,
             lineage: Default::default(),
+            pruned_at_ms: 0,
         };
         sup.reload()?;
         Ok(sup)
@@ -337,7 +345,7 @@ impl Supervisor {
             next_action_at_ms: if held {
                 None
             } else {
-                super::ladder::next_action_at(
+                self.settings.escalation.next_action_at(
                     rt.att.tier,
                     rt.att.last_progress_ms,
                     rt.rec.stall_timeout_ms,

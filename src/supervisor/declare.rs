@@ -12,9 +12,25 @@ pub fn declare(
     detector: &dyn Detector,
     now_ms: i64,
 ) -> Result<Vec<String>, StoreError> {
+    declare_only(store, fleet, detector, now_ms, |_, _| true)
+}
+
+/// [`declare`], for the agents `keep` accepts (by name, with whether the store knows it
+/// already): a changed fleet file updates known agents, and adds new ones only when the
+/// operator says so.
+pub fn declare_only(
+    store: &Store,
+    fleet: &Fleet,
+    detector: &dyn Detector,
+    now_ms: i64,
+    keep: impl Fn(&str, bool) -> bool,
+) -> Result<Vec<String>, StoreError> {
     store.write(|s| {
         let mut new = Vec::new();
         for (seq, a) in fleet.agents.iter().enumerate() {
+            if !keep(&a.name, s.agent(&a.name)?.is_some()) {
+                continue;
+            }
             let paused = s.agent(&a.name)?.is_some_and(|r| r.paused);
             let rec = AgentRecord {
                 name: a.name.clone(),

@@ -23,6 +23,72 @@ pub fn next_action_at(tier: Tier, last_progress_ms: i64, timeout_ms: u64) -> Opt
         .map(|t| fire_at(t, last_progress_ms, timeout_ms))
 }
 
+/// Which stall tiers act. A switched-off tier is skipped: the ladder waits for the next
+/// tier that is on, at that tier's usual time; with kill off it ends at warn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escalation {
+    /// Type the nudge message at 1× the stall timeout.
+    pub nudge: bool,
+    /// Warn the operator at 2×.
+    pub warn: bool,
+    /// Kill the pane at 3×.
+    pub kill: bool,
+}
+
+impl Default for Escalation {
+    fn default() -> Self {
+        Escalation {
+            nudge: true,
+            warn: true,
+            kill: true,
+        }
+    }
+}
+
+impl Escalation {
+    /// Whether this tier acts.
+    pub fn enabled(&self, tier: Tier) -> bool {
+        match tier {
+            Tier::Ok => true,
+            Tier::Nudge => self.nudge,
+            Tier::Warn => self.warn,
+            Tier::Kill => self.kill,
+        }
+    }
+
+    /// The first tier after `tier` that is on.
+    pub fn next_after(&self, tier: Tier) -> Option<Tier> {
+        let mut t = tier.next()?;
+        while !self.enabled(t) {
+            t = t.next()?;
+        }
+        Some(t)
+    }
+
+    /// [`due`] over the tiers that are on.
+    pub fn due(
+        &self,
+        tier: Tier,
+        last_progress_ms: i64,
+        timeout_ms: u64,
+        now_ms: i64,
+    ) -> Option<Tier> {
+        let next = self.next_after(tier)?;
+        (now_ms >= fire_at(next, last_progress_ms, timeout_ms)).then_some(next)
+    }
+
+    /// [`next_action_at`] over the tiers that are on.
+    pub fn next_action_at(
+        &self,
+        tier: Tier,
+        last_progress_ms: i64,
+        timeout_ms: u64,
+    ) -> Option<i64> {
+        self.next_after(tier)
+            .map(|t| fire_at(t, last_progress_ms, timeout_ms))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +116,40 @@ mod tests {
                 "{tier} after {elapsed} ms"
             );
         }
+    }
+
+    #[test]
+    fn switched_off_tiers_are_skipped_at_their_own_time() {
+        let esc = |nudge, warn, kill| Escalation { nudge, warn, kill };
+        // (escalation, tier so far, ms since progress, expected) with a 1000 ms timeout.
+        let table = [
+            (esc(false, true, true), Tier::Ok, 1000, None),
+            (esc(false, true, true), Tier::Ok, 2000, Some(Tier::Warn)),
+            (esc(true, false, true), Tier::Nudge, 2500, None),
+            (esc(true, false, true), Tier::Nudge, 3000, Some(Tier::Kill)),
+            (esc(true, true, false), Tier::Warn, 99_000, None),
+            (esc(false, false, false), Tier::Ok, 99_000, None),
+            (Escalation::default(), Tier::Ok, 1000, Some(Tier::Nudge)),
+        ];
+        for (e, tier, elapsed, want) in table {
+            assert_eq!(
+                e.due(tier, 0, 1000, elapsed),
+                want,
+                "{e:?} {tier} {elapsed}"
+            );
+        }
+        assert_eq!(
+            esc(false, true, true).next_action_at(Tier::Ok, 0, 1000),
+            Some(2000)
+        );
+        assert_eq!(
+            esc(true, true, false).next_action_at(Tier::Nudge, 0, 1000),
+            Some(2000)
+        );
+        assert_eq!(
+            esc(true, true, false).next_action_at(Tier::Warn, 0, 1000),
+            None
+        );
     }
 
     #[test]

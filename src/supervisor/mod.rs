@@ -11,14 +11,17 @@ mod lineage;
 mod lineage_tests;
 mod profiles;
 pub mod queue;
+mod retention;
 pub mod runner;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
 mod tests;
 mod tick;
+pub mod update;
 
 pub use command::{Command, CommandOutcome};
 pub use core::{Connector, Settings, Supervisor};
-pub use declare::declare;
+pub use declare::{declare, declare_only};
 pub use detector::{Detector, Keys, Observation};
+pub use update::Update;

@@ -35,6 +35,8 @@ pub fn stale_after_ms(poll: Duration) -> i64 {
 pub struct Handle {
     /// Commands to carry out now.
     pub commands: Sender<Command>,
+    /// New settings, rules or fleet declarations to apply.
+    pub updates: Sender<super::Update>,
     /// The latest snapshot (latest wins).
     pub snapshots: tokio::sync::watch::Receiver<Arc<FleetSnapshot>>,
     /// Every event, none lost.
@@ -103,6 +105,7 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
         Err(e) => return Err(e.to_string()),
     }
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
+    let (up_tx, up_rx) = mpsc::channel::<super::Update>();
     let (ev_tx, ev_rx) = mpsc::channel();
     let (out_tx, out_rx) = mpsc::channel();
     let first = Arc::new(sup.snapshot(now_ms()));
@@ -112,12 +115,20 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
     let join = std::thread::Builder::new()
         .name("shoal-supervisor".into())
         .spawn(move || {
-            run(&mut sup, &cmd_rx, &snap_tx, &ev_tx, &out_tx, &stop2);
+            let chans = Channels {
+                commands: &cmd_rx,
+                updates: &up_rx,
+                snapshots: &snap_tx,
+                events: &ev_tx,
+                outcomes: &out_tx,
+            };
+            run(&mut sup, &chans, &stop2);
             let _ = sup.store.release_lease(pid);
         })
         .map_err(|e| format!("cannot start the supervisor thread: {e}"))?;
     Ok(Handle {
         commands: cmd_tx,
+        updates: up_tx,
         snapshots: snap_rx,
         events: ev_rx,
         outcomes: out_rx,
@@ -126,19 +137,36 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
     })
 }
 
-fn run(
-    sup: &mut Supervisor,
-    commands: &Receiver<Command>,
-    snapshots: &tokio::sync::watch::Sender<Arc<FleetSnapshot>>,
-    events: &Sender<EventView>,
-    outcomes: &Sender<CommandOutcome>,
-    stop: &AtomicBool,
-) {
+struct Channels<'a> {
+    commands: &'a Receiver<Command>,
+    updates: &'a Receiver<super::Update>,
+    snapshots: &'a tokio::sync::watch::Sender<Arc<FleetSnapshot>>,
+    events: &'a Sender<EventView>,
+    outcomes: &'a Sender<CommandOutcome>,
+}
+
+fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
+    let Channels {
+        commands,
+        updates,
+        snapshots,
+        events,
+        outcomes,
+    } = *chans;
     let pid = std::process::id();
-    let poll = sup.settings.poll_interval.as_millis().max(10) as i64;
     let mut next_tick = now_ms();
     while !stop.load(Ordering::SeqCst) {
         let now = now_ms();
+        let mut applied = false;
+        while let Ok(u) = updates.try_recv() {
+            sup.apply(u, now);
+            applied = true;
+        }
+        if applied {
+            publish(sup, snapshots, events, now);
+        }
+        // Read each time round: a reloaded config may change it.
+        let poll = sup.settings.poll_interval.as_millis().max(10) as i64;
         if now >= next_tick {
             sup.tick(now);
             if let Err(e) = sup.store.heartbeat(pid, now) {

@@ -528,3 +528,147 @@ fn only_active_panes_are_captured_between_round_robin_passes() {
     );
     assert!(r.agent("w3").last_progress_ms >= T0 + 11_000);
 }
+
+#[test]
+fn a_switched_off_tier_is_skipped_and_kill_off_stops_at_warn() {
+    let mut r = rig();
+    let mut s = r.sup.settings().clone();
+    s.escalation = ladder::Escalation {
+        nudge: false,
+        warn: true,
+        kill: false,
+    };
+    r.sup.apply(Update::Settings(s), T0);
+    r.tick(T0, &["b"]);
+    r.tick(T0 + STALL, &["b"]);
+    assert_eq!(r.agent("a").tier, Tier::Ok, "nudge is off: nothing at 1×");
+    assert!(
+        r.tmux.with_pane("a", |p| p.typed.is_empty()),
+        "nothing typed"
+    );
+    assert_eq!(
+        r.agent("a").next_action_at_ms,
+        Some(T0 + 2 * STALL),
+        "countdown to warn"
+    );
+    r.tick(T0 + 2 * STALL, &["b"]);
+    assert_eq!(r.agent("a").tier, Tier::Warn);
+    assert_eq!(
+        r.agent("a").next_action_at_ms,
+        None,
+        "kill is off: nothing after warn"
+    );
+    r.tick(T0 + 10 * STALL, &["b"]);
+    let a = r.agent("a");
+    assert_eq!(
+        (a.tier, a.state),
+        (Tier::Warn, LifeState::Running),
+        "never killed"
+    );
+    assert_eq!(r.events("a"), ["start", "activity", "warn"]);
+}
+
+#[test]
+fn reloaded_settings_apply_at_once_and_are_recorded() {
+    let mut r = rig();
+    r.tick(T0, &["b"]);
+    let mut s = r.sup.settings().clone();
+    s.nudge_message = "WAKE UP".into();
+    s.escalation.kill = false;
+    r.sup.apply(Update::Settings(s.clone()), T0 + 1);
+    r.tick(T0 + STALL, &["b"]);
+    assert_eq!(r.tmux.with_pane("a", |p| p.typed.clone()), ["WAKE UP"]);
+    let fleet_events = r.sup.store().events(None, 0, 100).unwrap();
+    let config = fleet_events.iter().find(|e| e.kind == "config").unwrap();
+    assert_eq!(config.agent, None);
+    assert!(
+        config.detail.contains("nudge_message changed")
+            && config.detail.contains("escalation kill off"),
+        "{}",
+        config.detail
+    );
+    // The same settings again change nothing and record nothing.
+    r.sup.apply(Update::Settings(s), T0 + STALL + 1);
+    let n = r
+        .sup
+        .store()
+        .events(None, 0, 100)
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "config")
+        .count();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn a_changed_fleet_file_updates_known_agents_and_starts_only_the_accepted_new_ones() {
+    let mut r = rig();
+    r.tick(T0, &["a", "b"]);
+    let text = fleet_text("").replace("name = \"b\"\ncmd = \"agent-b\"", "name = \"b\"\ncmd = \"agent-b\"\nstall_timeout = \"7s\"")
+        + "[[agent]]\nname = \"c\"\ncmd = \"agent-c\"\n[[agent]]\nname = \"d\"\ncmd = \"agent-d\"\n";
+    let fleet = file::parse(Path::new("t.toml"), &text).unwrap();
+    r.sup.apply(
+        Update::Fleet {
+            fleet: fleet.clone(),
+            start: Vec::new(),
+        },
+        T0 + 10,
+    );
+    r.tick(T0 + 100, &["a", "b"]);
+    assert_eq!(r.agent("b").stall_timeout_ms, 7000, "known agent updated");
+    assert!(
+        r.sup.snapshot(0).agent("c").is_none(),
+        "new agents wait for the operator"
+    );
+    r.sup.apply(
+        Update::Fleet {
+            fleet,
+            start: vec!["c".into()],
+        },
+        T0 + 200,
+    );
+    r.tick(T0 + 300, &["a", "b"]);
+    assert_eq!(r.agent("c").state, LifeState::Running);
+    assert!(r.tmux.has_pane("c"));
+    assert!(
+        r.sup.snapshot(0).agent("d").is_none(),
+        "only the accepted one"
+    );
+    let details: Vec<String> = r
+        .sup
+        .store()
+        .events(None, 0, 100)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.detail)
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d == "fleet file reloaded; starting c"),
+        "{details:?}"
+    );
+}
+
+#[test]
+fn old_history_is_deleted_past_the_retention_but_final_screens_stay() {
+    let mut r = rig();
+    let mut s = r.sup.settings().clone();
+    s.log_retention = Some(std::time::Duration::from_secs(3600));
+    r.sup.apply(Update::Settings(s), T0);
+    r.tick(T0, &["b"]);
+    r.tmux.with_pane("a", |p| {
+        p.dead = true;
+        p.status = Some(1);
+    });
+    r.tick(T0 + 100, &["b"]);
+    let death = r.sup.store().attempts("a").unwrap()[0]
+        .death_capture
+        .unwrap();
+    assert!(!r.events("a").is_empty());
+    // Two hours later the old events are gone; the final screen of attempt 1 is kept.
+    let later = T0 + 2 * 3600 * 1000;
+    r.tick(later, &["b"]);
+    assert!(r.events("a").is_empty(), "{:?}", r.events("a"));
+    assert!(r.sup.store().capture(death).unwrap().is_some());
+}

@@ -3,7 +3,6 @@
 
 use super::core::Supervisor;
 use super::detector::digest;
-use super::ladder;
 use crate::fleet::{Activity, LifeState, Tier};
 use crate::tmux::{PaneState, TmuxError};
 use std::collections::HashMap;
@@ -31,6 +30,7 @@ impl Supervisor {
             self.stats.error = Some(e.to_string());
         }
         self.sync_lineage();
+        self.prune_old(now_ms);
         self.stats.duration_us = started.elapsed().as_micros() as u64;
     }
 
@@ -308,7 +308,7 @@ impl Supervisor {
         if !self.ladder_applies(rt) {
             return;
         }
-        let Some(tier) = ladder::due(
+        let Some(tier) = self.settings.escalation.due(
             rt.att.tier,
             rt.att.last_progress_ms,
             rt.rec.stall_timeout_ms,

@@ -2,9 +2,19 @@
 //!
 //! The UI asks for `theme.needs_input`, never for "yellow": a theme can then change
 //! every colour without touching drawing code, and `Theme::plain()` keeps the console
-//! readable on terminals (and in tests) without colour.
+//! readable on terminals (and in tests) without colour. Themes are TOML files (the
+//! built-ins embedded from `themes/`, the user's in the themes folder).
 
-use ratatui::style::{Color, Modifier, Style};
+mod degrade;
+pub mod file;
+pub mod style;
+
+pub use degrade::ColorDepth;
+pub use file::{names, resolve, Asker, BUILTIN};
+
+use crate::config::ConfigError;
+use ratatui::style::Style;
+use std::path::Path;
 
 /// The styles the console draws with, keyed by meaning.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,53 +53,71 @@ pub struct Theme {
     pub error: Style,
 }
 
-impl Theme {
-    /// Colours for a dark terminal background.
-    pub fn dark() -> Theme {
-        let fg = |c: Color| Style::new().fg(c);
-        Theme {
-            working: fg(Color::Green),
-            needs_input: fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            idle: fg(Color::Blue),
-            errored: fg(Color::Red).add_modifier(Modifier::BOLD),
-            exited: fg(Color::DarkGray),
-            unknown: fg(Color::Gray),
-            tier_nudge: fg(Color::Cyan),
-            tier_warn: fg(Color::LightYellow).add_modifier(Modifier::BOLD),
-            tier_kill: fg(Color::LightRed).add_modifier(Modifier::BOLD),
-            muted: fg(Color::DarkGray),
-            selection: Style::new()
-                .bg(Color::Indexed(237))
-                .add_modifier(Modifier::BOLD),
-            border: fg(Color::DarkGray),
-            title: fg(Color::White).add_modifier(Modifier::BOLD),
-            header: Style::new().fg(Color::White).bg(Color::Indexed(235)),
-            footer: fg(Color::Gray),
-            error: fg(Color::LightRed).add_modifier(Modifier::BOLD),
+macro_rules! meanings {
+    ($($field:ident),+ $(,)?) => {
+        impl Theme {
+            /// Every meaning a theme file may set, as it spells them.
+            pub const MEANINGS: &'static [&'static str] = &[$(stringify!($field)),+];
+
+            /// The style of a meaning, by name.
+            pub fn get(&self, meaning: &str) -> Option<Style> {
+                match meaning {
+                    $(stringify!($field) => Some(self.$field),)+
+                    _ => None,
+                }
+            }
+
+            /// Set the style of a meaning, by name; unknown names are ignored.
+            pub fn set(&mut self, meaning: &str, style: Style) {
+                match meaning {
+                    $(stringify!($field) => self.$field = style,)+
+                    _ => {}
+                }
+            }
+
+            /// Every style the terminal's own colours.
+            fn blank() -> Theme {
+                Theme { $($field: Style::new()),+ }
+            }
         }
+    };
+}
+
+meanings!(
+    working,
+    needs_input,
+    idle,
+    errored,
+    exited,
+    unknown,
+    tier_nudge,
+    tier_warn,
+    tier_kill,
+    muted,
+    selection,
+    border,
+    title,
+    header,
+    footer,
+    error,
+);
+
+impl Theme {
+    /// A built-in theme by name. The embedded files are checked by the tests, so a
+    /// broken one can only be a build mistake.
+    fn builtin(name: &str) -> Theme {
+        file::resolve(name, None, None).unwrap_or_else(|_| Theme::blank())
     }
 
-    /// No colours at all: bold and reverse only, for `NO_COLOR` and for tests.
+    /// Colours for a dark terminal background (`themes/dark.toml`).
+    pub fn dark() -> Theme {
+        Theme::builtin("dark")
+    }
+
+    /// No colours at all: bold and reverse only, for `NO_COLOR` and for tests
+    /// (`themes/monochrome.toml`).
     pub fn plain() -> Theme {
-        let bold = Style::new().add_modifier(Modifier::BOLD);
-        Theme {
-            working: Style::new(),
-            needs_input: bold,
-            idle: Style::new(),
-            errored: bold,
-            exited: Style::new(),
-            unknown: Style::new(),
-            tier_nudge: Style::new(),
-            tier_warn: bold,
-            tier_kill: bold,
-            muted: Style::new(),
-            selection: Style::new().add_modifier(Modifier::REVERSED),
-            border: Style::new(),
-            title: bold,
-            header: Style::new(),
-            footer: Style::new(),
-            error: bold,
-        }
+        Theme::builtin("monochrome")
     }
 
     /// `plain()` when the `NO_COLOR` convention asks for it (set and non-empty), else `dark()`.
@@ -97,6 +125,20 @@ impl Theme {
         match no_color {
             Some(v) if !v.is_empty() => Theme::plain(),
             _ => Theme::dark(),
+        }
+    }
+
+    /// The named theme fitted to the terminal's colours. A theme that cannot be built
+    /// gives the default one and the reason, so a bad theme never stops the console.
+    pub fn load(
+        name: &str,
+        user_dir: Option<&Path>,
+        asker: Option<&Asker>,
+        depth: ColorDepth,
+    ) -> (Theme, Option<ConfigError>) {
+        match file::resolve(name, user_dir, asker) {
+            Ok(t) => (t.for_depth(depth), None),
+            Err(e) => (Theme::dark().for_depth(depth), Some(e)),
         }
     }
 }
@@ -137,6 +179,45 @@ mod tests {
                 (None, None),
                 "plain style has a colour: {s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_dark_file_draws_what_the_console_always_drew() {
+        use ratatui::style::{Color, Modifier};
+        let fg = |c: Color| Style::new().fg(c);
+        let want = Theme {
+            working: fg(Color::Green),
+            needs_input: fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            idle: fg(Color::Blue),
+            errored: fg(Color::Red).add_modifier(Modifier::BOLD),
+            exited: fg(Color::DarkGray),
+            unknown: fg(Color::Gray),
+            tier_nudge: fg(Color::Cyan),
+            tier_warn: fg(Color::LightYellow).add_modifier(Modifier::BOLD),
+            tier_kill: fg(Color::LightRed).add_modifier(Modifier::BOLD),
+            muted: fg(Color::DarkGray),
+            selection: Style::new()
+                .bg(Color::Indexed(237))
+                .add_modifier(Modifier::BOLD),
+            border: fg(Color::DarkGray),
+            title: fg(Color::White).add_modifier(Modifier::BOLD),
+            header: Style::new().fg(Color::White).bg(Color::Indexed(235)),
+            footer: fg(Color::Gray),
+            error: fg(Color::LightRed).add_modifier(Modifier::BOLD),
+        };
+        assert_eq!(Theme::dark(), want);
+    }
+
+    #[test]
+    fn every_built_in_theme_sets_every_meaning_itself() {
+        for (name, text) in BUILTIN {
+            let f = file::parse(Path::new(name), text).unwrap();
+            assert!(f.parent.is_none(), "{name} has a parent");
+            let set: Vec<&str> = f.styles.iter().map(|(m, _)| *m).collect();
+            for m in Theme::MEANINGS {
+                assert!(set.contains(m), "{name} leaves {m} unset");
+            }
         }
     }
 

@@ -147,6 +147,7 @@ const HINTS: &[(&[Action], &str)] = &[
     (&[Action::TogglePause], "pause"),
     (&[Action::JumpToNeedy], "next needy"),
     (&[Action::OpenFilter], "filter"),
+    (&[Action::OpenCommand], "command"),
     (&[Action::ShowExplanation], "why"),
     (&[Action::Quit], "quit"),
     (&[Action::ToggleHistory], "history"),
@@ -174,8 +175,25 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
         Mode::Filter => fixed(&[("enter", "keep"), ("esc", "clear"), ("ctrl-u", "erase")]),
         Mode::Input { .. } => fixed(&[("enter", "send"), ("esc", "abort"), ("ctrl-u", "erase")]),
         Mode::Confirm { .. } => fixed(&[("y", "yes"), ("n/esc", "no")]),
-        Mode::Help => fixed(&[("j/k", "scroll"), ("any other key", "close")]),
+        Mode::Help => {
+            let keys: Vec<String> = [Action::MoveDown, Action::MoveUp]
+                .iter()
+                .filter_map(|a| {
+                    app.help_keymap()
+                        .keys_for(*a)
+                        .first()
+                        .map(|k| k.to_string())
+                })
+                .collect();
+            let mut out: Vec<(String, String)> = Vec::new();
+            if !keys.is_empty() {
+                out.push((keys.join("/"), "scroll".to_string()));
+            }
+            out.push(("any other key".to_string(), "close".to_string()));
+            out
+        }
         Mode::Explain { .. } => fixed(&[("any key", "close")]),
+        Mode::Command { .. } => fixed(&[("enter", "run"), ("tab", "complete"), ("esc", "close")]),
     }
 }
 
@@ -197,6 +215,7 @@ pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             Line::from(spans)
         }
+        (Mode::Command { text }, _) => command_line(app, text, theme, usize::from(area.width)),
         (Mode::Normal, Some(msg)) => {
             let style = if msg.is_error {
                 theme.error
@@ -208,6 +227,64 @@ pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         _ => Line::from(hint_spans(app, theme, " ", usize::from(area.width))),
     };
     frame.render_widget(Paragraph::new(line).style(theme.footer), area);
+}
+
+/// The `:` line being typed, then the completion choices or the last message.
+fn command_line<'a>(app: &App, text: &str, theme: &Theme, room: usize) -> Line<'a> {
+    let mut spans = vec![
+        Span::styled(":", theme.title),
+        Span::raw(text.to_string()),
+        Span::styled("█", theme.muted),
+        Span::raw("  "),
+    ];
+    if let Some(c) = app.completion() {
+        let mut used = Line::from(spans.clone()).width();
+        for (i, o) in c.options.iter().enumerate() {
+            let w = Span::raw(o.as_str()).width() + 2;
+            if used + w > room {
+                spans.push(Span::styled("…", theme.muted));
+                break;
+            }
+            used += w;
+            let style = if i == c.index {
+                theme.selection
+            } else {
+                theme.muted
+            };
+            spans.push(Span::styled(o.clone(), style));
+            spans.push(Span::raw("  "));
+        }
+    } else if let Some(msg) = app.footer() {
+        let style = if msg.is_error {
+            theme.error
+        } else {
+            theme.footer
+        };
+        spans.push(Span::styled(msg.text.clone(), style));
+    } else {
+        let used = Line::from(spans.clone()).width();
+        spans.extend(hint_spans(app, theme, "", room.saturating_sub(used)));
+    }
+    Line::from(spans)
+}
+
+/// The notices that stay until their cause goes away, one line each.
+pub(super) fn notices(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let lines: Vec<Line> = app
+        .notices()
+        .into_iter()
+        .take(usize::from(area.height))
+        .map(|n| {
+            let style = if n.is_error {
+                theme.error
+            } else {
+                theme.needs_input
+            };
+            let mark = if n.is_error { " ✗ " } else { " ▸ " };
+            Line::styled(format!("{mark}{}", n.text), style)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 /// Hints that fit in `room` columns, whole: a hint cut in half reads as a wrong key.

@@ -2,11 +2,13 @@
 //! clock: no I/O and no locks, so a frame can be rendered into a test buffer.
 
 mod chrome;
+pub mod live;
 mod pane;
 mod popup;
 pub mod run;
 mod tree;
 
+pub use live::{Live, LiveIo};
 pub use run::{run_console, ConsoleIo};
 
 use crate::app::{App, Regions};
@@ -20,6 +22,9 @@ use ratatui::Frame;
 pub const MIN_WIDTH: u16 = 60;
 /// Shortest terminal the console draws in: header, footer and a few rows of each panel.
 pub const MIN_HEIGHT: u16 = 15;
+
+/// Most rows notices take above the footer.
+pub const MAX_NOTICES: u16 = 3;
 
 /// Where each part of the console goes on a screen of a given size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,11 +98,24 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now_ms: i64) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return too_small(frame, area, theme);
     }
-    let a = areas(area);
+    // Notices (config problems, a changed fleet file) take rows above the footer.
+    let banner_h = (app.notices().len() as u16).min(MAX_NOTICES);
+    let mut a = areas(Rect {
+        height: area.height - banner_h,
+        ..area
+    });
+    let banner = Rect {
+        height: banner_h,
+        ..a.footer
+    };
+    a.footer.y += banner_h;
     chrome::header(frame, a.header, app, theme, now_ms);
     tree::tree(frame, a.tree, app, theme, now_ms);
     pane::pane(frame, a.pane, app, theme);
     pane::events(frame, a.events, app, theme);
+    if banner_h > 0 {
+        chrome::notices(frame, banner, app, theme);
+    }
     chrome::footer(frame, a.footer, app, theme);
     popup::overlay(frame, area, app, theme, now_ms);
 }

@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
     match app.mode() {
-        Mode::Normal | Mode::Filter => {}
+        Mode::Normal | Mode::Filter | Mode::Command { .. } => {}
         Mode::Help => help(frame, area, app, theme),
         Mode::Explain { agent } => explain(frame, area, app, agent, theme, now_ms),
         Mode::Confirm { command } => confirm(frame, area, command, theme),
@@ -87,13 +87,25 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let visible = usize::from(rect.height.saturating_sub(2));
     let skip = app.help_scroll().min(lines.len().saturating_sub(visible));
     let more = lines.len() > skip + visible;
-    let title = if more || skip > 0 {
-        " keys · j/k scroll · any other key closes "
+    let scroll_keys: Vec<String> = [Action::MoveDown, Action::MoveUp]
+        .iter()
+        .filter_map(|a| {
+            app.help_keymap()
+                .keys_for(*a)
+                .first()
+                .map(|k| k.to_string())
+        })
+        .collect();
+    let title = if (more || skip > 0) && !scroll_keys.is_empty() {
+        format!(
+            " keys · {} scroll · any other key closes ",
+            scroll_keys.join("/")
+        )
     } else {
-        " keys · any key closes "
+        " keys · any key closes ".to_string()
     };
     let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
-    popup(frame, rect, title.to_string(), lines, theme);
+    popup(frame, rect, title, lines, theme);
 }
 
 fn explain(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme, now_ms: i64) {

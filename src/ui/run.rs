@@ -32,8 +32,11 @@ pub struct ConsoleIo {
     /// Called with the terminal restored to normal (raw mode off, main screen); returns when the operator detaches.
     #[allow(clippy::type_complexity)]
     pub attach: Box<dyn FnMut(&str, &str) -> anyhow::Result<()>>,
-    /// Ring the terminal bell when a snapshot shows an agent newly at the warn tier.
+    /// Ring the terminal bell when a snapshot shows an agent newly needing the operator
+    /// (as the notification settings say).
     pub bell: bool,
+    /// Hot reload of the config, themes and fleet file; `None` keeps the start settings.
+    pub live: Option<super::LiveIo>,
 }
 
 /// Where input comes from: the terminal, or a script in tests.
@@ -50,6 +53,11 @@ pub(crate) trait Screen {
     fn resume(&mut self) -> io::Result<()>;
     /// Ring the bell.
     fn bell(&mut self) -> io::Result<()>;
+    /// Write a desktop-notification escape sequence.
+    fn desktop(&mut self, escape: &str) -> io::Result<()> {
+        let _ = escape;
+        Ok(())
+    }
 }
 
 /// How often the loop may draw and how long it sleeps between channel checks.
@@ -127,8 +135,12 @@ pub(crate) fn drive<B: Backend>(
         commands,
         mut attach,
         bell,
+        live,
     } = io;
     let mut app = App::default();
+    let mut theme = theme.clone();
+    let mut reload = Reload::new(live);
+    reload.check(&mut app, &mut theme, true);
     for e in history {
         app.on_event(e);
     }
@@ -158,14 +170,23 @@ pub(crate) fn drive<B: Backend>(
                 }
             };
             if changed {
-                shown = Arc::clone(&snapshots.borrow_and_update());
+                let old = std::mem::replace(&mut shown, Arc::clone(&snapshots.borrow_and_update()));
                 app.on_snapshot(Arc::clone(&shown));
                 dirty = true;
-                if app.take_bell() && bell {
-                    screen.bell()?;
-                    stats.bells += 1;
+                // The notification settings decide about the bell now.
+                app.take_bell();
+                let news = crate::notify::changes(&old, &shown, &reload.notify().on);
+                if !news.is_empty() {
+                    stats.bells += reload.notify_all(&news, bell, screen)?;
                 }
             }
+        }
+        if reload.check(&mut app, &mut theme, false) {
+            dirty = true;
+        }
+        for failure in reload.failures() {
+            app.set_message(failure, true);
+            dirty = true;
         }
         while let Ok(e) = events.try_recv() {
             app.on_event(e);
@@ -183,7 +204,7 @@ pub(crate) fn drive<B: Backend>(
         }
         let since_draw = last_draw.map_or(pacing.frame, |t| t.elapsed());
         if dirty && since_draw >= pacing.frame {
-            terminal.draw(|f| super::draw(f, &app, theme, now))?;
+            terminal.draw(|f| super::draw(f, &app, &theme, now))?;
             stats.frames += 1;
             dirty = false;
             last_draw = Some(Instant::now());
@@ -216,6 +237,18 @@ pub(crate) fn drive<B: Backend>(
             match effect {
                 Effect::Redraw => dirty = true,
                 Effect::Quit => return Ok(stats),
+                Effect::SetTheme(name) => {
+                    if let Err(e) = reload.set_theme(&name, &mut theme) {
+                        app.set_message(e, true);
+                    }
+                    dirty = true;
+                }
+                Effect::StartAgents(names) => {
+                    if let Err(e) = reload.start(names) {
+                        app.set_message(e, true);
+                    }
+                    dirty = true;
+                }
                 Effect::Send(command) => {
                     stats.sent += 1;
                     if let Err(mpsc::SendError(command)) = commands.send(command) {
@@ -332,6 +365,12 @@ impl Screen for TerminalGuard {
         out.write_all(b"\x07")?;
         out.flush()
     }
+
+    fn desktop(&mut self, escape: &str) -> io::Result<()> {
+        let mut out = io::stdout();
+        out.write_all(escape.as_bytes())?;
+        out.flush()
+    }
 }
 
 impl Drop for TerminalGuard {
@@ -356,6 +395,123 @@ fn leave_terminal() -> io::Result<()> {
     raw.and(screen)
 }
 
+/// The console's side of hot reload and notifications: the latest settings, a `:theme`
+/// override, and the notification command runner.
+struct Reload {
+    io: Option<super::LiveIo>,
+    current: Arc<super::Live>,
+    theme_override: Option<String>,
+    notifier: Option<crate::notify::Notifier>,
+}
+
+impl Reload {
+    fn new(io: Option<super::LiveIo>) -> Reload {
+        Reload {
+            io,
+            current: Arc::new(super::Live::default()),
+            theme_override: None,
+            notifier: None,
+        }
+    }
+
+    fn failures(&self) -> Vec<String> {
+        self.notifier
+            .as_ref()
+            .map_or_else(Vec::new, |n| n.failures())
+    }
+
+    fn notify(&self) -> &crate::config::NotifyConfig {
+        &self.current.notify
+    }
+
+    /// Take a new reload result if there is one (or the first one); true if it changed
+    /// anything on screen.
+    fn check(&mut self, app: &mut App, theme: &mut Theme, first: bool) -> bool {
+        let Some(io) = self.io.as_mut() else {
+            return false;
+        };
+        let changed = match io.live.has_changed() {
+            Ok(changed) => changed,
+            // The watcher stopped; its last value may still be unseen.
+            Err(_) => !Arc::ptr_eq(&io.live.borrow(), &self.current),
+        };
+        if !first && !changed {
+            return false;
+        }
+        let new = Arc::clone(&io.live.borrow_and_update());
+        let old = (!first).then(|| Arc::clone(&self.current));
+        super::live::apply(app, old.as_deref(), &new);
+        // A `:theme` choice lasts until the config names a theme again.
+        if old.as_ref().is_some_and(|o| o.theme_name != new.theme_name) {
+            self.theme_override = None;
+        }
+        if self.theme_override.is_none() {
+            *theme = new.theme.clone();
+        }
+        self.current = new;
+        true
+    }
+
+    fn set_theme(&mut self, name: &str, theme: &mut Theme) -> Result<(), String> {
+        let live = &self.current;
+        match crate::theme::resolve(name, live.themes_dir.as_deref(), None) {
+            Ok(t) => {
+                *theme = t.for_depth(live.depth);
+                self.theme_override = Some(name.to_string());
+                Ok(())
+            }
+            Err(e) => Err(e.one_line()),
+        }
+    }
+
+    fn start(&mut self, names: Vec<String>) -> Result<(), String> {
+        let (Some(io), Some(fleet)) = (&self.io, &self.current.fleet) else {
+            return Err("this console does not follow a fleet file; use `shoal up`".into());
+        };
+        io.updates
+            .send(crate::supervisor::Update::Fleet {
+                fleet: (**fleet).clone(),
+                start: names,
+            })
+            .map_err(|_| "the supervisor is not running; nothing was started".to_string())
+    }
+
+    /// Ring, show and run what the notification settings ask for; returns bells rung.
+    fn notify_all(
+        &mut self,
+        news: &[crate::notify::NotifyEvent],
+        bell_allowed: bool,
+        screen: &mut dyn Screen,
+    ) -> io::Result<u64> {
+        let cfg = self.current.notify.clone();
+        let mut bells = 0;
+        if cfg.bell && bell_allowed {
+            screen.bell()?;
+            bells = 1;
+        }
+        let in_tmux = crate::tmux::inside_tmux();
+        for ev in news {
+            if let Some(esc) =
+                crate::notify::desktop_escape(cfg.desktop, "shoal", &ev.summary(), in_tmux)
+            {
+                screen.desktop(&esc)?;
+            }
+            if let Some(cmd) = &cfg.command {
+                if self.notifier.is_none() {
+                    self.notifier = crate::notify::Notifier::spawn().ok();
+                }
+                if let Some(n) = &self.notifier {
+                    n.send(cmd, ev.clone());
+                }
+            }
+        }
+        Ok(bells)
+    }
+}
+
+#[cfg(test)]
+#[path = "live_tests.rs"]
+mod live_tests;
 #[cfg(test)]
 #[path = "run_tests.rs"]
 mod tests;

@@ -93,6 +93,7 @@ fn io_pair(attach_result: fn() -> anyhow::Result<()>) -> (ConsoleIo, Ends) {
             attach_result()
         }),
         bell: true,
+        live: None,
     };
     let ends = Ends {
         snapshots: snap_tx,

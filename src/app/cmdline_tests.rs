@@ -1,0 +1,263 @@
+//! The `:` command line, completion, and the notices a reload leaves on screen.
+
+use super::testkit::{family, snapshot, NOW};
+use super::*;
+use crate::fleet::{EventView, Tier};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn app() -> App {
+    let mut app = App::default();
+    app.on_snapshot(snapshot(family()));
+    app.set_theme_names(vec!["dark".into(), "light".into(), "high-contrast".into()]);
+    app
+}
+
+fn code(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+/// Type `:` + `line` and Enter; returns the effects of the Enter.
+fn run(app: &mut App, line: &str) -> Vec<Effect> {
+    app.handle_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE), NOW);
+    assert!(
+        matches!(app.mode(), Mode::Command { .. }),
+        "{:?}",
+        app.mode()
+    );
+    for c in line.chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), NOW);
+    }
+    app.handle_key(code(KeyCode::Enter), NOW)
+}
+
+fn line(app: &App) -> String {
+    match app.mode() {
+        Mode::Command { text } => text.clone(),
+        other => panic!("not on the command line: {other:?}"),
+    }
+}
+
+fn footer(app: &App) -> String {
+    app.footer().map(|f| f.text.clone()).unwrap_or_default()
+}
+
+#[test]
+fn an_action_with_an_agent_acts_on_that_agent() {
+    let mut app = app();
+    let effects = run(&mut app, "approve tester");
+    assert!(
+        effects.contains(&Effect::Send(Command::Approve {
+            agent: "tester".into()
+        })),
+        "{effects:?}"
+    );
+    assert_eq!(
+        app.selected(),
+        Some("tester"),
+        "the named agent is selected"
+    );
+    // Without a name it acts on the selection, like the key.
+    let effects = run(&mut app, "nudge");
+    assert!(effects.contains(&Effect::Send(Command::Nudge {
+        agent: "tester".into()
+    })));
+    // Labels work as names too; kill still asks first.
+    run(&mut app, "kill builder");
+    assert_eq!(
+        app.mode(),
+        &Mode::Confirm {
+            command: Command::Kill {
+                agent: "builder".into()
+            }
+        }
+    );
+}
+
+#[test]
+fn type_with_text_sends_the_rest_of_the_line() {
+    let mut app = app();
+    let effects = run(&mut app, "type lead  run the tests now");
+    assert!(effects.contains(&Effect::Send(Command::Send {
+        agent: "lead".into(),
+        text: "run the tests now".into()
+    })));
+}
+
+#[test]
+fn theme_and_filter_and_quit() {
+    let mut app = app();
+    assert!(run(&mut app, "theme light").contains(&Effect::SetTheme("light".into())));
+    let effects = run(&mut app, "theme lihgt");
+    assert!(!effects.iter().any(|e| matches!(e, Effect::SetTheme(_))));
+    assert!(
+        footer(&app).contains("no theme named \"lihgt\"; did you mean light?"),
+        "{}",
+        footer(&app)
+    );
+    run(&mut app, "filter activity:needs");
+    assert_eq!(app.filter_text(), "activity:needs");
+    assert_eq!(app.rows().len(), 3, "tester and its ancestors");
+    assert!(run(&mut app, "q").contains(&Effect::Quit));
+    assert!(run(&mut app, "quit").contains(&Effect::Quit));
+}
+
+#[test]
+fn mistakes_say_what_to_do() {
+    let mut app = app();
+    run(&mut app, "aprove tester");
+    assert!(
+        footer(&app).contains("unknown command \"aprove\"; did you mean approve?"),
+        "{}",
+        footer(&app)
+    );
+    run(&mut app, "approve testr");
+    assert!(
+        footer(&app).contains("no agent named \"testr\"; did you mean tester?"),
+        "{}",
+        footer(&app)
+    );
+    run(&mut app, "quit now");
+    assert!(
+        footer(&app).contains("quit takes no arguments"),
+        "{}",
+        footer(&app)
+    );
+    run(&mut app, "theme");
+    assert!(footer(&app).contains("theme needs a name: dark, light, high-contrast"));
+}
+
+#[test]
+fn tab_completes_commands_then_agents_then_cycles() {
+    let mut app = app();
+    app.handle_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE), NOW);
+    for c in "appr".chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), NOW);
+    }
+    app.handle_key(code(KeyCode::Tab), NOW);
+    assert_eq!(line(&app), "approve ", "one match completes with a space");
+    app.handle_key(code(KeyCode::Tab), NOW);
+    let c = app.completion().cloned().unwrap();
+    assert_eq!(c.options, ["lead", "builder", "tester", "reviewer"]);
+    assert_eq!(line(&app), "approve lead");
+    app.handle_key(code(KeyCode::Tab), NOW);
+    assert_eq!(line(&app), "approve builder");
+    app.handle_key(code(KeyCode::BackTab), NOW);
+    assert_eq!(line(&app), "approve lead");
+    app.handle_key(code(KeyCode::Backspace), NOW);
+    assert!(app.completion().is_none(), "editing ends the completion");
+    // Theme names complete after `theme`.
+    app.handle_key(
+        KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL),
+        NOW,
+    );
+    for c in "theme h".chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), NOW);
+    }
+    app.handle_key(code(KeyCode::Tab), NOW);
+    assert_eq!(line(&app), "theme high-contrast ");
+    app.handle_key(code(KeyCode::Esc), NOW);
+    assert_eq!(app.mode(), &Mode::Normal);
+}
+
+fn ev(id: i64, kind: &str, detail: &str) -> EventView {
+    EventView {
+        id,
+        ts_ms: NOW,
+        agent: Some("lead".into()),
+        attempt: Some(1),
+        kind: kind.into(),
+        tier: Some(Tier::Ok),
+        detail: detail.into(),
+        rule: None,
+        has_capture: false,
+    }
+}
+
+#[test]
+fn logs_narrows_the_event_panel_and_esc_widens_it() {
+    let mut app = app();
+    app.on_event(ev(1, "activity", "working → idle"));
+    app.on_event(ev(2, "error", "could not type the task"));
+    app.on_event(ev(3, "nudge", "typed the nudge message"));
+    run(&mut app, "logs error");
+    let shown: Vec<i64> = app
+        .events_for("lead")
+        .filter(|e| app.event_matches(e))
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(shown, [2]);
+    assert_eq!(app.event_query(), Some("error"));
+    app.handle_key(code(KeyCode::Esc), NOW);
+    assert_eq!(app.event_query(), None);
+}
+
+#[test]
+fn a_changed_fleet_file_is_offered_until_started() {
+    let mut app = app();
+    app.set_fleet_change(FleetChange {
+        added: vec!["w5".into(), "w6".into()],
+        removed: vec!["reviewer".into()],
+    });
+    let notices = app.notices();
+    assert_eq!(notices.len(), 1);
+    assert!(
+        notices[0]
+            .text
+            .contains("new in the fleet file: w5, w6 — S starts them"),
+        "{notices:?}"
+    );
+    assert!(notices[0]
+        .text
+        .contains("removed from the fleet file: reviewer"));
+    let effects = app.handle_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::NONE), NOW);
+    assert!(effects.contains(&Effect::StartAgents(vec!["w5".into(), "w6".into()])));
+    let notices = app.notices();
+    assert!(
+        !notices[0].text.contains("new in"),
+        "offer taken: {notices:?}"
+    );
+    // Nothing left to start: S says so.
+    let effects = app.handle_key(KeyEvent::new(KeyCode::Char('S'), KeyModifiers::NONE), NOW);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::StartAgents(_))));
+    // Esc dismisses the rest.
+    app.handle_key(code(KeyCode::Esc), NOW);
+    assert!(app.notices().is_empty());
+}
+
+#[test]
+fn problems_stay_until_replaced() {
+    let mut app = app();
+    app.set_problems(vec!["c.toml:1:1: unknown key `pol`".into()]);
+    app.handle_key(code(KeyCode::Esc), NOW);
+    let n = app.notices();
+    assert!(
+        n[0].is_error && n[0].text.starts_with("c.toml:1:1: unknown key `pol`"),
+        "{n:?}"
+    );
+    app.set_problems(Vec::new());
+    assert!(app.notices().is_empty());
+}
+
+#[test]
+fn remapped_keys_show_in_the_offer_and_drive_the_help_view() {
+    let mut app = app();
+    let config = crate::config::parse(
+        std::path::Path::new("c.toml"),
+        "[keymap.fleet]\n\"N\" = \"start-new-agents\"\nS = \"none\"\n[keymap.help]\nx = \"scroll-down\"\n",
+    )
+    .unwrap();
+    app.set_keymaps(Keymaps::from_config(&config).unwrap());
+    app.set_fleet_change(FleetChange {
+        added: vec!["w5".into()],
+        removed: Vec::new(),
+    });
+    assert!(app.notices()[0].text.contains("N starts them"));
+    app.handle_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE), NOW);
+    app.set_regions(Regions {
+        tree: ratatui::layout::Rect::new(0, 1, 60, 20),
+        pane: ratatui::layout::Rect::new(60, 1, 60, 10),
+    });
+    app.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE), NOW);
+    assert_eq!(app.mode(), &Mode::Help, "x scrolls the help now");
+    assert!(app.help_scroll() > 0);
+}

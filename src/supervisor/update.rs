@@ -1,0 +1,149 @@
+//! Changes of configuration for a running supervisor: new settings, new screen-reading
+//! rules, a changed fleet file. Each is recorded as a fleet event.
+
+use super::core::{Settings, Supervisor};
+use super::detector::Detector;
+use crate::fleet::Fleet;
+use crate::store::NewEvent;
+
+/// A change to apply while the supervisor runs.
+pub enum Update {
+    /// New settings (the config or the fleet file changed). The fleet name and data
+    /// directory stay those the supervisor started with.
+    Settings(Settings),
+    /// New screen-reading rules (the user's profiles changed).
+    Detector(Box<dyn Detector>),
+    /// A changed fleet file: agents the store knows get their new declaration (command,
+    /// stall timeout, …); the agents named in `start` are declared too, which starts them.
+    Fleet {
+        /// The fleet file as it now reads.
+        fleet: Fleet,
+        /// New agents the operator agreed to start.
+        start: Vec<String>,
+    },
+}
+
+impl std::fmt::Debug for Update {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Update::Settings(s) => f.debug_tuple("Settings").field(s).finish(),
+            Update::Detector(_) => f.write_str("Detector"),
+            Update::Fleet { fleet, start } => f
+                .debug_struct("Fleet")
+                .field("fleet", &fleet.name)
+                .field("start", start)
+                .finish(),
+        }
+    }
+}
+
+impl Supervisor {
+    /// Apply a change now; what happened is recorded as a fleet event.
+    pub fn apply(&mut self, update: Update, now_ms: i64) {
+        let detail = match update {
+            Update::Settings(mut s) => {
+                s.fleet = self.settings.fleet.clone();
+                s.home = self.settings.home.clone();
+                let changed = describe_change(&self.settings, &s);
+                self.settings = s;
+                if changed.is_empty() {
+                    return;
+                }
+                format!("settings reloaded: {changed}")
+            }
+            Update::Detector(d) => {
+                self.detector = d;
+                // Screens are classified afresh with the new rules.
+                for rt in &mut self.agents {
+                    rt.att.screen_hash = None;
+                    rt.captured_tick = None;
+                }
+                "agent profiles reloaded: screens are classified again".to_string()
+            }
+            Update::Fleet { fleet, start } => {
+                let result = super::declare_only(
+                    &self.store,
+                    &fleet,
+                    self.detector.as_ref(),
+                    now_ms,
+                    |name, known| known || start.iter().any(|s| s == name),
+                );
+                let reload = result.and_then(|new| self.reload().map(|()| new));
+                match reload {
+                    Ok(new) if new.is_empty() => "fleet file reloaded".to_string(),
+                    Ok(new) => format!("fleet file reloaded; starting {}", new.join(", ")),
+                    Err(e) => {
+                        self.stats.error = Some(e.to_string());
+                        format!("fleet file changed but could not be applied: {e}")
+                    }
+                }
+            }
+        };
+        self.pending.push(NewEvent {
+            ts_ms: now_ms,
+            agent: None,
+            attempt: None,
+            kind: "config".to_string(),
+            tier: None,
+            detail,
+            rule: None,
+            capture_id: None,
+            capture_text: None,
+        });
+        if let Err(e) = self.persist() {
+            self.stats.error = Some(e.to_string());
+        }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+/// "poll_interval 1s → 500ms, escalation kill off", or empty when nothing that matters
+/// changed.
+fn describe_change(old: &Settings, new: &Settings) -> String {
+    let d = |x: std::time::Duration| humantime::format_duration(x).to_string();
+    let mut parts = Vec::new();
+    if old.poll_interval != new.poll_interval {
+        parts.push(format!(
+            "poll_interval {} → {}",
+            d(old.poll_interval),
+            d(new.poll_interval)
+        ));
+    }
+    if old.cancel_grace != new.cancel_grace {
+        parts.push(format!(
+            "cancel_grace {} → {}",
+            d(old.cancel_grace),
+            d(new.cancel_grace)
+        ));
+    }
+    if old.nudge_message != new.nudge_message {
+        parts.push("nudge_message changed".to_string());
+    }
+    if old.resume_after_reset != new.resume_after_reset {
+        parts.push(format!("resume_after_reset {}", new.resume_after_reset));
+    }
+    let e = (old.escalation, new.escalation);
+    for (name, was, now) in [
+        ("nudge", e.0.nudge, e.1.nudge),
+        ("warn", e.0.warn, e.1.warn),
+        ("kill", e.0.kill, e.1.kill),
+    ] {
+        if was != now {
+            parts.push(format!(
+                "escalation {name} {}",
+                if now { "on" } else { "off" }
+            ));
+        }
+    }
+    if old.log_retention != new.log_retention {
+        parts.push(match new.log_retention {
+            Some(r) => format!("log_retention {}", d(r)),
+            None => "log_retention off".to_string(),
+        });
+    }
+    parts.join(", ")
+}

@@ -1,0 +1,213 @@
+//! Every built-in theme, and NO_COLOR, drawn into a TestBackend: the cells an operator
+//! reads carry the theme's style for what they mean.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::{Color, Modifier};
+use ratatui::Terminal;
+use shoal::app::{App, FleetChange};
+use shoal::fleet::{Activity, AgentView, FleetSnapshot, LifeState, Tier};
+use shoal::theme::{ColorDepth, Theme, BUILTIN};
+use shoal::ui;
+use std::sync::Arc;
+
+const NOW: i64 = 1_704_067_200_000;
+
+fn agent(name: &str, activity: Activity) -> AgentView {
+    AgentView {
+        name: name.into(),
+        parent: None,
+        kind: "claude".into(),
+        state: LifeState::Running,
+        activity,
+        error: None,
+        reset_at_ms: None,
+        reason: None,
+        tier: Tier::Ok,
+        tier_since_ms: NOW,
+        next_action_at_ms: None,
+        last_progress_ms: NOW - 1000,
+        stall_timeout_ms: 60_000,
+        attempt: 1,
+        pane: Some("%1".into()),
+        server: Some("s".into()),
+        exit_status: None,
+        paused: false,
+        capture: "hello\n".into(),
+        lineage: Default::default(),
+    }
+}
+
+fn app() -> App {
+    let mut warned = agent("staller", Activity::Working);
+    warned.tier = Tier::Warn;
+    let mut app = App::default();
+    app.on_snapshot(Arc::new(FleetSnapshot {
+        fleet: "demo".into(),
+        taken_at_ms: NOW,
+        agents: vec![
+            agent("worker", Activity::Working),
+            agent("asker", Activity::NeedsInput),
+            agent("broken", Activity::Errored),
+            warned,
+        ],
+        ..Default::default()
+    }));
+    app.set_problems(vec!["config.toml:3:1: unknown key `pol`".into()]);
+    app
+}
+
+fn draw(app: &mut App, theme: &Theme) -> Buffer {
+    let (w, h) = (120, 30);
+    app.set_regions(ui::regions(ratatui::layout::Rect::new(0, 0, w, h)));
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| ui::draw(f, app, theme, NOW)).unwrap();
+    term.backend().buffer().clone()
+}
+
+/// The first cell of the first occurrence of `text` on a row at or below `min_y` (the
+/// tree rows start at 2), at or after column `min_x`.
+fn find(buf: &Buffer, text: &str, min_x: u16, min_y: u16) -> (u16, u16) {
+    for y in min_y..buf.area.height {
+        let line: String = (0..buf.area.width)
+            .map(|x| buf[(x, y)].symbol().to_string())
+            .collect();
+        let mut from = 0;
+        while let Some(i) = line[from..].find(text) {
+            let col = line[..from + i].chars().count() as u16;
+            if col >= min_x {
+                return (col, y);
+            }
+            from += i + text.len();
+        }
+    }
+    panic!("{text:?} not on screen");
+}
+
+fn assert_styled(buf: &Buffer, at: (u16, u16), want: ratatui::style::Style, what: &str) {
+    let cell = &buf[at];
+    if let Some(fg) = want.fg {
+        assert_eq!(cell.fg, fg, "{what}: text colour");
+    }
+    if let Some(bg) = want.bg {
+        assert_eq!(cell.bg, bg, "{what}: background");
+    }
+    assert!(
+        cell.modifier.contains(want.add_modifier),
+        "{what}: {:?} lacks {:?}",
+        cell.modifier,
+        want.add_modifier
+    );
+}
+
+#[test]
+fn each_built_in_theme_styles_what_the_operator_reads() {
+    for (name, _) in BUILTIN {
+        let theme = shoal::theme::resolve(name, None, None).unwrap();
+        let mut app = app();
+        let buf = draw(&mut app, &theme);
+        // Activity words in the tree rows (past the name column).
+        for (word, style) in [
+            ("needs-input", theme.needs_input),
+            ("errored", theme.errored),
+            ("working", theme.working),
+        ] {
+            assert_styled(
+                &buf,
+                find(&buf, word, 10, 2),
+                style,
+                &format!("{name}: {word}"),
+            );
+        }
+        assert_styled(
+            &buf,
+            find(&buf, "warn 0s", 10, 2),
+            theme.tier_warn,
+            &format!("{name}: warn tier"),
+        );
+        assert_styled(
+            &buf,
+            find(&buf, "unknown key `pol`", 0, 0),
+            theme.error,
+            &format!("{name}: config problem"),
+        );
+        assert_styled(
+            &buf,
+            find(&buf, "shoal · demo", 0, 0),
+            theme.title,
+            &format!("{name}: header title"),
+        );
+        // The selected row (worker is first) carries the selection background.
+        let (x, y) = find(&buf, "worker", 0, 2);
+        if let Some(bg) = theme.selection.bg {
+            assert_eq!(buf[(x, y)].bg, bg, "{name}: selection");
+        } else {
+            assert!(
+                buf[(x, y)].modifier.contains(Modifier::REVERSED)
+                    || theme.selection.add_modifier.contains(Modifier::BOLD),
+                "{name}: selection shows"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_themes_really_differ() {
+    let dark = shoal::theme::resolve("dark", None, None).unwrap();
+    let light = shoal::theme::resolve("light", None, None).unwrap();
+    let hc = shoal::theme::resolve("high-contrast", None, None).unwrap();
+    assert_ne!(dark.needs_input, light.needs_input);
+    assert_ne!(dark.needs_input, hc.needs_input);
+    assert_eq!(hc.needs_input.bg, Some(Color::LightYellow));
+}
+
+#[test]
+fn no_color_draws_without_a_single_colour() {
+    let depth = ColorDepth::detect(|k| (k == "NO_COLOR").then(|| "1".to_string()));
+    assert_eq!(depth, ColorDepth::Mono);
+    for (name, _) in BUILTIN {
+        let (theme, err) = Theme::load(name, None, None, depth);
+        assert!(err.is_none());
+        let mut app = app();
+        app.set_fleet_change(FleetChange {
+            added: vec!["new".into()],
+            removed: Vec::new(),
+        });
+        // The command line with completion choices on show.
+        for code in [KeyCode::Char(':'), KeyCode::Char('a'), KeyCode::Tab] {
+            app.handle_key(KeyEvent::new(code, KeyModifiers::NONE), NOW);
+        }
+        let buf = draw(&mut app, &theme);
+        find(&buf, "approve", 0, 29);
+        for cell in buf.content() {
+            assert!(
+                matches!(cell.fg, Color::Reset) && matches!(cell.bg, Color::Reset),
+                "{name} under NO_COLOR has a coloured cell {:?} {:?} at {:?}",
+                cell.fg,
+                cell.bg,
+                cell.symbol()
+            );
+        }
+        // Meaning still shows without colour: needs-input is bold.
+        let (x, y) = find(&buf, "needs-input", 0, 0);
+        assert!(buf[(x, y)].modifier.contains(Modifier::BOLD), "{name}");
+    }
+}
+
+#[test]
+fn a_16_colour_terminal_gets_only_ansi_colours() {
+    for (name, _) in BUILTIN {
+        let (theme, _) = Theme::load(name, None, None, ColorDepth::Ansi16);
+        let mut app = app();
+        let buf = draw(&mut app, &theme);
+        for cell in buf.content() {
+            for c in [cell.fg, cell.bg] {
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{name}: {c:?} on a 16-colour terminal"
+                );
+            }
+        }
+    }
+}
