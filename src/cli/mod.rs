@@ -9,8 +9,8 @@ mod fleet_cmds;
 mod lineage_cmds;
 pub mod lineage_ctx;
 mod output;
-mod status_out;
 pub mod reload;
+mod status_out;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
