@@ -175,6 +175,23 @@ kind = "claude"
     let rig = Rig::new("stall_timeout = \"1h\"", agents);
     let out = rig.ok(&["up", "--no-console"]);
     assert!(out.contains("one: started attempt 1"), "{out}");
+    for field in [
+        "name",
+        "parent",
+        "kind",
+        "state",
+        "activity",
+        "tier",
+        "since_progress_s",
+        "attempt",
+        "pane",
+        "exit_status",
+    ] {
+        assert!(
+            rig.agent("one").get(field).is_some(),
+            "status --json lacks {field}"
+        );
+    }
     let again = rig.ok(&["up", "--no-console"]);
     assert!(
         again.contains("nothing to start"),
