@@ -19,7 +19,7 @@ use shoal::fleet::{FleetSnapshot, LifeState};
 use shoal::store::Store;
 use shoal::supervisor::runner::{now_ms, stale_after_ms};
 use shoal::supervisor::{declare, Settings, Supervisor};
-use shoal::tmux::format::PANE_FORMAT;
+use shoal::tmux::format::{PANE_FORMAT, POLL_FORMAT};
 use shoal::tmux::{ControlClient, TmuxBackend};
 use std::io::Write;
 use std::path::Path;
@@ -198,9 +198,9 @@ impl Row {
         );
         let b = &self.breakdown;
         println!(
-            "N={:<5} parts alone: list-panes -a with shoal's format {:.2} ms, with only what \
-             a tick reads {:.2} ms; {} captures {:.2} ms (this process + servers)",
-            self.n, b.list_shoal, b.list_minimal, b.captured, b.capture,
+            "N={:<5} parts alone: list-panes -a with the full pane format {:.2} ms, with the \
+             tick's poll format {:.2} ms; {} captures {:.2} ms (this process + servers)",
+            self.n, b.list_shoal, b.list_poll, b.captured, b.capture,
         );
         println!(
             "N={:<5} servers with no client attached: {:.2} ms/s (the agents' own output)",
@@ -255,18 +255,6 @@ fn print_table(rows: &[Row]) {
         );
     }
     println!();
-    for r in rows {
-        // What listing only the fields a tick reads would save, from the parts timed
-        // alone: an estimate, not a measurement of such a supervisor.
-        let b = &r.breakdown;
-        let projected = r.shoal.total - (b.list_shoal - b.list_minimal).max(0.0);
-        println!(
-            "N={:<5} projected with a tick-only listing: {:.2} ms/tick, {:.0}x cheaper than naive",
-            r.n,
-            projected,
-            r.naive.total / projected.max(1e-9),
-        );
-    }
     for r in rows {
         if r.n == 500 {
             let ratio = r.naive.total / r.shoal.total.max(1e-9);
@@ -374,19 +362,15 @@ fn measure_fleet(n: usize, ticks: usize, stop: &AtomicBool) -> Result<Row> {
 /// tmux work, each run on its own over extra control clients, median of a few rounds.
 struct Breakdown {
     list_shoal: f64,
-    list_minimal: f64,
+    list_poll: f64,
     capture: f64,
     captured: usize,
 }
 
-/// Only what a tick reads from the listing (pane id, change signal, death and exit
-/// status); names and options are needed only when panes are adopted or reconciled.
-const MINIMAL_FORMAT: &str =
-    "#{pane_id}\t#{window_activity}\t#{pane_dead}\t#{?pane_dead,#{pane_dead_status}:#{pane_dead_signal},}";
 const BREAKDOWN_ROUNDS: usize = 5;
 
 /// Time a tick's tmux work piece by piece: `list-panes -a` with shoal's format, the
-/// same with a minimal format, and a capture of `per_server` panes on every server.
+/// same with the tick's poll format, and a capture of `per_server` panes on every server.
 fn breakdown(
     sockets: &[String],
     server_pids: &[u32],
@@ -423,7 +407,7 @@ fn breakdown(
         .collect();
     let probes = [
         vec![list(PANE_FORMAT); sockets.len()],
-        vec![list(MINIMAL_FORMAT); sockets.len()],
+        vec![list(POLL_FORMAT); sockets.len()],
         captures,
     ];
     let mut costs = [Vec::new(), Vec::new(), Vec::new()];
@@ -454,7 +438,7 @@ fn breakdown(
     let [mut full, mut minimal, mut capture] = costs;
     Ok(Breakdown {
         list_shoal: median(&mut full),
-        list_minimal: median(&mut minimal),
+        list_poll: median(&mut minimal),
         capture: median(&mut capture),
         captured: per_server * sockets.len(),
     })
