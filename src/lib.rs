@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod fleet;
+pub mod logs;
 pub mod profile;
 pub mod sim;
 pub mod store;

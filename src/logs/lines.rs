@@ -1,0 +1,299 @@
+//! New output lines from successive screens of one pane.
+//!
+//! tmux gives shoal screens, not a byte stream, so "what did the agent print" is worked
+//! out by aligning each capture with the previous one. Every row carries a `logged`
+//! mark that follows it through the alignment (a longest common subsequence of rows,
+//! compared in their normalized form so spinner frames, timers and counters do not
+//! count as change). A row is logged once, when it is settled:
+//!
+//! - rows above the last content row are logged as soon as they appear;
+//! - the last content row may still be growing (a streamed line) or be a live status
+//!   line, so it waits until a row appears below it, or until it has stayed unchanged
+//!   for a while ([`LineTracker::settle`]); a row that animates in place (same
+//!   normalized text, different raw text: a spinner, a timer), or that holds anything
+//!   normalization masks (so it could animate between two captures), never settles by
+//!   time;
+//! - the bottom chrome of full-screen agents (the input box between horizontal rules,
+//!   the footer under it) is never logged while it sits there;
+//! - blank rows and rows with no letter or digit carry nothing searchable and are skipped.
+//!
+//! Rows that appear above everything the previous screen showed, or on a screen that
+//! shares no row with the previous one, are a redraw of history (a resize, a replay)
+//! when they were logged recently, and are not logged again. Lines that scrolled past
+//! in between two captures are not seen at all: the visible screen is all there is.
+
+use std::collections::{HashMap, VecDeque};
+
+/// How many of the bottom non-blank rows may hold chrome (rules, input box, footer).
+const CHROME_ROWS: usize = 8;
+/// Logged keys remembered to suppress repeats after a redraw.
+const RECENT: usize = 2000;
+/// Rows beyond this many (from the bottom) are not aligned: a pane is never this tall.
+const MAX_ROWS: usize = 500;
+/// Key of a non-blank row whose normalized text is empty: pure animation.
+const ANIMATION_KEY: &str = "\u{1}";
+
+/// One screen row as the tracker remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Row {
+    /// The row's text without escapes, trailing blanks trimmed.
+    text: String,
+    /// The normalized text it is compared by.
+    key: String,
+    logged: bool,
+    /// Seen with the same key but different text: it moves in place.
+    animated: bool,
+    /// Its text has parts normalization masks (a glyph, a timer, a counter).
+    volatile: bool,
+    /// When this row was first seen with its current text (for settling).
+    since_ms: i64,
+}
+
+impl Row {
+    fn blank(&self) -> bool {
+        self.key.is_empty()
+    }
+
+    fn loggable(&self) -> bool {
+        !self.blank() && self.key != ANIMATION_KEY && self.text.chars().any(char::is_alphanumeric)
+    }
+}
+
+/// Follows one pane (one attempt of one agent) and says which rows are new output.
+#[derive(Debug, Clone, Default)]
+pub struct LineTracker {
+    rows: Vec<Row>,
+    /// First row of the bottom chrome; `rows.len()` when there is none.
+    chrome_start: usize,
+    recent: VecDeque<String>,
+    recent_count: HashMap<String, usize>,
+}
+
+impl LineTracker {
+    /// A tracker that has seen nothing yet.
+    pub fn new() -> LineTracker {
+        LineTracker::default()
+    }
+
+    /// Take a new screen: `text` is the capture without escapes, `keys` its normalized
+    /// form, row for row (a row missing from `keys` is compared by its text). Returns
+    /// the rows to log now, top to bottom.
+    pub fn update(&mut self, text: &str, keys: &[&str], now_ms: i64) -> Vec<String> {
+        let mut new_rows: Vec<Row> = text
+            .split('\n')
+            .enumerate()
+            .map(|(i, t)| {
+                let text = t.trim_end_matches([' ', '\t', '\r']).to_string();
+                let key = if text.trim().is_empty() {
+                    String::new()
+                } else {
+                    let k = keys.get(i).copied().unwrap_or(text.as_str()).trim();
+                    if k.is_empty() {
+                        ANIMATION_KEY.to_string()
+                    } else {
+                        k.to_string()
+                    }
+                };
+                let volatile = key != text.trim();
+                Row {
+                    text,
+                    key,
+                    logged: false,
+                    animated: false,
+                    volatile,
+                    since_ms: now_ms,
+                }
+            })
+            .collect();
+        while new_rows.last().is_some_and(Row::blank) {
+            new_rows.pop();
+        }
+        if new_rows.len() > MAX_ROWS {
+            new_rows.drain(..new_rows.len() - MAX_ROWS);
+        }
+
+        let pairs = align(&self.rows, &new_rows);
+        let mut first_shared: Option<usize> = None;
+        for &(o, n) in &pairs {
+            let old = &self.rows[o];
+            let row = &mut new_rows[n];
+            row.logged = old.logged;
+            row.animated = old.animated || old.text != row.text;
+            if old.text == row.text {
+                row.since_ms = old.since_ms;
+            }
+            if !row.blank() {
+                first_shared = Some(first_shared.map_or(n, |f| f.min(n)));
+            }
+        }
+        let mut out = Vec::new();
+        if self.rows.iter().any(|r| !r.blank()) {
+            let replay_end = match first_shared {
+                Some(f) => f,
+                None => {
+                    // Nothing in common: the row that was waiting at the bottom scrolled
+                    // away complete (or the screen was replaced), unless it grew into a
+                    // longer row (a line still being streamed).
+                    if let Some(i) = self.last_content() {
+                        let row = &self.rows[i];
+                        let grew = new_rows.iter().any(|r| r.text.starts_with(&row.text));
+                        if !row.animated && !row.volatile && !grew {
+                            self.log_row(i, &mut out);
+                        }
+                    }
+                    new_rows.len()
+                }
+            };
+            // Rows above everything already seen that were logged lately are a redraw
+            // of history (a resize, a replay), not new output.
+            for row in new_rows[..replay_end].iter_mut().filter(|r| !r.logged) {
+                if self.recent_count.contains_key(&row.key) {
+                    row.logged = true;
+                }
+            }
+        }
+        self.chrome_start = chrome_start(&new_rows);
+        self.rows = new_rows;
+
+        let last = self.last_content();
+        for i in 0..self.chrome_start {
+            if Some(i) != last {
+                self.log_row(i, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Log the last content row if it has stayed unchanged (never animated, nothing
+    /// masked in it) for `settle_ms` by `now_ms`: a finished line with nothing printed
+    /// after it yet.
+    pub fn settle(&mut self, now_ms: i64, settle_ms: i64) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(i) = self.last_content() {
+            let row = &self.rows[i];
+            if !row.animated && !row.volatile && now_ms - row.since_ms >= settle_ms {
+                self.log_row(i, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The pane is finished: log every content row still waiting, except rows that only
+    /// ever animated.
+    pub fn finish(&mut self) -> Vec<String> {
+        let mut out = Vec::new();
+        for i in 0..self.chrome_start {
+            if !self.rows[i].animated {
+                self.log_row(i, &mut out);
+            }
+        }
+        out
+    }
+
+    /// Index of the last loggable row above the chrome.
+    fn last_content(&self) -> Option<usize> {
+        (0..self.chrome_start)
+            .rev()
+            .find(|&i| self.rows[i].loggable())
+    }
+
+    fn log_row(&mut self, i: usize, out: &mut Vec<String>) {
+        let row = &mut self.rows[i];
+        if row.logged || !row.loggable() {
+            return;
+        }
+        row.logged = true;
+        out.push(row.text.clone());
+        let key = row.key.clone();
+        *self.recent_count.entry(key.clone()).or_default() += 1;
+        self.recent.push_back(key);
+        if self.recent.len() > RECENT {
+            if let Some(old) = self.recent.pop_front() {
+                if let Some(n) = self.recent_count.get_mut(&old) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.recent_count.remove(&old);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a row is a horizontal rule or a box edge (`────`, `╭───╮`).
+fn is_rule(text: &str) -> bool {
+    let t = text.trim();
+    let n = t.chars().count();
+    n >= 8
+        && t.chars()
+            .all(|c| ('\u{2500}'..='\u{257f}').contains(&c) || c == ' ')
+}
+
+/// The first row of the bottom chrome: the topmost rule among the last
+/// [`CHROME_ROWS`] non-blank rows, or the end when there is none.
+fn chrome_start(rows: &[Row]) -> usize {
+    let mut seen = 0;
+    let mut start = rows.len();
+    for i in (0..rows.len()).rev() {
+        if rows[i].blank() {
+            continue;
+        }
+        seen += 1;
+        if seen > CHROME_ROWS {
+            break;
+        }
+        if is_rule(&rows[i].text) {
+            start = i;
+        }
+    }
+    start
+}
+
+/// Matching rows (old index, new index) of a longest common subsequence by key.
+fn align(old: &[Row], new: &[Row]) -> Vec<(usize, usize)> {
+    // A common head and tail are matched directly; the middle goes through the table.
+    let mut head = 0;
+    while head < old.len() && head < new.len() && old[head].key == new[head].key {
+        head += 1;
+    }
+    let mut tail = 0;
+    while tail < old.len() - head
+        && tail < new.len() - head
+        && old[old.len() - 1 - tail].key == new[new.len() - 1 - tail].key
+    {
+        tail += 1;
+    }
+    let o = &old[head..old.len() - tail];
+    let n = &new[head..new.len() - tail];
+    let mut pairs: Vec<(usize, usize)> = (0..head).map(|i| (i, i)).collect();
+    // table[i][j]: LCS length of o[i..] and n[j..].
+    let w = n.len() + 1;
+    let mut table = vec![0u32; (o.len() + 1) * w];
+    for i in (0..o.len()).rev() {
+        for j in (0..n.len()).rev() {
+            table[i * w + j] = if o[i].key == n[j].key {
+                table[(i + 1) * w + j + 1] + 1
+            } else {
+                table[(i + 1) * w + j].max(table[i * w + j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    while i < o.len() && j < n.len() {
+        if o[i].key == n[j].key {
+            pairs.push((head + i, head + j));
+            i += 1;
+            j += 1;
+        } else if table[(i + 1) * w + j] >= table[i * w + j + 1] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    pairs.extend((0..tail).map(|k| (old.len() - tail + k, new.len() - tail + k)));
+    pairs
+}
+
+#[cfg(test)]
+#[path = "lines_tests.rs"]
+mod tests;
