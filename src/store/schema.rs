@@ -77,4 +77,40 @@ pub const MIGRATIONS: &[&str] = &[
         heartbeat_ms INTEGER NOT NULL
     );
     "#,
+    // 2: the searchable log (output lines, events, signals, supervisor notes) with an
+    // external-content FTS5 index over the messages, and every older event copied in.
+    r#"
+    CREATE TABLE logs (
+        id         INTEGER PRIMARY KEY,
+        ts_ms      INTEGER NOT NULL,
+        agent      TEXT,
+        attempt    INTEGER,
+        level      INTEGER NOT NULL,
+        source     TEXT NOT NULL,
+        message    TEXT NOT NULL,
+        capture_id INTEGER,
+        event_id   INTEGER
+    );
+    CREATE INDEX logs_agent ON logs(agent, ts_ms, level);
+    CREATE INDEX logs_time ON logs(ts_ms, level);
+    CREATE INDEX logs_source ON logs(source, id);
+    CREATE VIRTUAL TABLE logs_fts USING fts5(message, content = 'logs', content_rowid = 'id');
+    CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
+        INSERT INTO logs_fts (rowid, message) VALUES (new.id, new.message);
+    END;
+    CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
+        INSERT INTO logs_fts (logs_fts, rowid, message) VALUES ('delete', old.id, old.message);
+    END;
+    INSERT INTO logs (ts_ms, agent, attempt, level, source, message, capture_id, event_id)
+        SELECT ts_ms, agent, attempt,
+               CASE
+                   WHEN kind IN ('kill', 'error') THEN 3
+                   WHEN kind = 'exit' AND detail NOT LIKE '%: done' THEN 3
+                   WHEN kind IN ('nudge', 'warn', 'refused', 'cancel') THEN 2
+                   WHEN kind = 'activity' AND detail LIKE '%→ errored%' THEN 2
+                   ELSE 1
+               END,
+               'event', kind || ': ' || detail, capture_id, id
+        FROM events ORDER BY id;
+    "#,
 ];
