@@ -42,6 +42,9 @@ pub struct Fleet {
     pub agents_per_server: usize,
     /// Type the profile's continue message once a shown rate-limit reset time has passed.
     pub resume_after_reset: bool,
+    /// Retention cap of the fleet's store in bytes (`log_max_size`): past it the oldest
+    /// log entries are deleted, output lines first.
+    pub log_max_size: u64,
     /// Agents in declaration order.
     pub agents: Vec<AgentSpec>,
 }
@@ -120,6 +123,7 @@ struct RawFleet {
     agents_per_server: Option<Spanned<i64>>,
     #[serde(default)]
     resume_after_reset: bool,
+    log_max_size: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +271,16 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
         }
         None => DEFAULT_AGENTS_PER_SERVER,
     };
+    let log_max_size = match &rf.log_max_size {
+        Some(v) => crate::logs::when::parse_size(v.get_ref()).map_err(|e| {
+            loc.at(
+                v.span(),
+                format!("log_max_size: {e}"),
+                "write a size like \"512MB\" or \"2GB\"",
+            )
+        })?,
+        None => crate::logs::DEFAULT_MAX_BYTES,
+    };
 
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
@@ -369,6 +383,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
         cancel_grace,
         agents_per_server,
         resume_after_reset: rf.resume_after_reset,
+        log_max_size,
         agents,
     })
 }

@@ -190,11 +190,12 @@ impl LineTracker {
         out
     }
 
-    /// Index of the last loggable row above the chrome.
+    /// Index of the last non-blank row above the chrome: the one that may still change.
+    /// A spinner-only row counts, so the text above a bare spinner is complete.
     fn last_content(&self) -> Option<usize> {
         (0..self.chrome_start)
             .rev()
-            .find(|&i| self.rows[i].loggable())
+            .find(|&i| !self.rows[i].blank())
     }
 
     fn log_row(&mut self, i: usize, out: &mut Vec<String>) {

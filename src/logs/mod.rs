@@ -200,7 +200,7 @@ impl NewLog {
 pub fn event_level(kind: &str, detail: &str) -> Level {
     match kind {
         "kill" | "error" => Level::Error,
-        "exit" if detail.contains(": done") => Level::Info,
+        "exit" if detail.ends_with(": done") => Level::Info,
         "exit" => Level::Error,
         "nudge" | "warn" | "refused" | "cancel" => Level::Warn,
         "activity" if detail.contains("→ errored") => Level::Warn,

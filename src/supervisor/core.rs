@@ -36,6 +36,8 @@ pub struct Settings {
     pub task_ready_timeout: Duration,
     /// Every pane is recaptured at least once per this many ticks, active or not.
     pub recapture_ticks: u32,
+    /// Retention cap of the store in bytes: past it the oldest log entries are deleted.
+    pub log_max_bytes: u64,
 }
 
 impl Settings {
@@ -51,6 +53,7 @@ impl Settings {
             resume_after_reset: fleet.resume_after_reset,
             task_ready_timeout: Duration::from_secs(10),
             recapture_ticks: 30,
+            log_max_bytes: fleet.log_max_size,
         }
     }
 }
@@ -104,6 +107,7 @@ pub struct Supervisor {
     pub(crate) rr_cursor: usize,
     pub(crate) stats: TickStats,
     pub(crate) store_version: i64,
+    pub(crate) output: super::output::OutputLog,
 }
 
 impl Supervisor {
@@ -128,6 +132,7 @@ impl Supervisor {
             rr_cursor: 0,
             stats: TickStats::default(),
             store_version: 0,
+            output: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -239,18 +244,21 @@ impl Supervisor {
         });
     }
 
-    /// Write dirty attempts and queued events in one transaction. On failure nothing is
-    /// dropped: it is all tried again next time.
+    /// Write dirty attempts, queued events and new log entries in one transaction. On
+    /// failure nothing is dropped: it is all tried again next time.
     pub(crate) fn persist(&mut self) -> Result<(), StoreError> {
         let dirty: Vec<usize> = (0..self.agents.len())
             .filter(|&i| self.agents[i].dirty)
             .collect();
-        if dirty.is_empty() && self.pending.is_empty() {
+        if dirty.is_empty() && self.pending.is_empty() && self.output.pending.is_empty() {
             return Ok(());
         }
         let agents = &self.agents;
         let pending = &self.pending;
+        let output = &self.output.pending;
         let ids = self.store.write(|s| {
+            // Output first: the lines on screen come before the event they caused.
+            s.insert_logs(output)?;
             for &i in &dirty {
                 s.save_attempt(&agents[i].att)?;
             }
@@ -259,6 +267,7 @@ impl Supervisor {
                 .map(|e| s.insert_event(e))
                 .collect::<Result<Vec<_>, _>>()
         })?;
+        self.output.pending.clear();
         for i in dirty {
             self.agents[i].dirty = false;
         }

@@ -6,6 +6,9 @@ mod core;
 mod declare;
 pub mod detector;
 pub mod ladder;
+#[cfg(test)]
+mod log_tests;
+mod output;
 mod profiles;
 pub mod runner;
 #[cfg(test)]
