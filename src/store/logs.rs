@@ -6,73 +6,129 @@ use crate::logs::redact::redact;
 use crate::logs::{clean_message, event_level, Level, LogEntry, LogPage, LogQuery, NewLog, Source};
 use rusqlite::{named_params, Row};
 
-// The searches are fixed statements, one per combination of "keyword" and "agent
-// filter", so each gets its own plan; the other filters take neutral values when unset
-// (every source, the whole time range, level debug, no cursor).
-macro_rules! search_sql {
-    ($head:literal, $fts:literal, $agents:literal, $tail:literal) => {
-        concat!(
-            $head,
-            " WHERE l.level >= :level AND l.ts_ms BETWEEN :since AND :until",
-            " AND l.source IN (SELECT value FROM json_each(:sources))",
-            $fts,
-            $agents,
-            $tail
-        )
-    };
+/// Columns of a page row (with the rule of the event an entry mirrors).
+const PAGE_COLUMNS: &str = "SELECT l.id, l.ts_ms, l.agent, l.attempt, l.level, l.source, \
+     l.message, l.capture_id, l.event_id, e.rule";
+
+/// Which filters a search uses. Each shape is its own statement, so SQLite plans each
+/// for the indexes it can use and neutral filters cost nothing. The statements are put
+/// together from the constant fragments below only; every value is a named parameter.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    keyword: bool,
+    agents: bool,
+    level: bool,
+    sources: bool,
+    since: bool,
+    until: bool,
 }
 
-macro_rules! page_sql {
-    ($fts:literal, $agents:literal) => {
-        search_sql!(
-            "SELECT l.id, l.ts_ms, l.agent, l.attempt, l.level, l.source, l.message, l.capture_id,
-                    l.event_id, e.rule
-             FROM logs l LEFT JOIN events e ON e.id = l.event_id",
-            $fts,
-            $agents,
-            " AND l.id < :before AND l.id > :after ORDER BY l.id DESC LIMIT :limit OFFSET :offset"
-        )
-    };
+impl Shape {
+    fn of(q: &LogQuery, keyword: bool) -> Shape {
+        Shape {
+            keyword,
+            agents: !q.agents.is_empty(),
+            level: q.min_level > Level::Debug,
+            sources: !q.sources.is_empty() && q.sources.len() < Source::ALL.len(),
+            since: q.since_ms.is_some(),
+            until: q.until_ms.is_some(),
+        }
+    }
+
+    fn sql(self, page: bool) -> String {
+        let mut sql = String::new();
+        let timed = self.since || self.until;
+        if self.keyword {
+            // Agent, level and source are words of the index's `meta` column, part of
+            // the MATCH expression; only the time needs the table.
+            match (page, timed) {
+                (true, _) => {
+                    sql.push_str(PAGE_COLUMNS);
+                    sql.push_str(
+                        " FROM logs_fts CROSS JOIN logs l ON l.id = logs_fts.rowid \
+                         LEFT JOIN events e ON e.id = l.event_id",
+                    );
+                }
+                (false, true) => sql.push_str(
+                    "SELECT count(*) FROM logs_fts CROSS JOIN logs l ON l.id = logs_fts.rowid",
+                ),
+                (false, false) => sql.push_str("SELECT count(*) FROM logs_fts"),
+            }
+            sql.push_str(" WHERE logs_fts MATCH :match");
+        } else {
+            if page {
+                sql.push_str(PAGE_COLUMNS);
+                sql.push_str(" FROM logs l LEFT JOIN events e ON e.id = l.event_id");
+            } else {
+                sql.push_str("SELECT count(*) FROM logs l");
+            }
+            sql.push_str(" WHERE 1");
+            if self.agents {
+                sql.push_str(" AND l.agent IN (SELECT value FROM json_each(:agents))");
+            }
+            if self.level {
+                sql.push_str(" AND l.level >= :level");
+            }
+            if self.sources {
+                sql.push_str(" AND l.source IN (SELECT value FROM json_each(:sources))");
+            }
+        }
+        if self.since {
+            sql.push_str(" AND l.ts_ms >= :since");
+        }
+        if self.until {
+            sql.push_str(" AND l.ts_ms <= :until");
+        }
+        if page {
+            sql.push_str(if self.keyword {
+                " AND logs_fts.rowid < :before AND logs_fts.rowid > :after \
+                 ORDER BY logs_fts.rowid DESC"
+            } else {
+                " AND l.id < :before AND l.id > :after ORDER BY l.id DESC"
+            });
+            sql.push_str(" LIMIT :limit OFFSET :offset");
+        }
+        sql
+    }
 }
 
-macro_rules! count_sql {
-    ($fts:literal, $agents:literal) => {
-        search_sql!("SELECT count(*) FROM logs l", $fts, $agents, "")
-    };
+/// The FTS5 expression for a keyword query `user` narrowed by the query's filters.
+fn match_expr(user: &str, q: &LogQuery, shape: Shape) -> String {
+    let mut parts = vec![format!("message : ({user})")];
+    let any = |words: Vec<String>| format!("meta : ({})", words.join(" OR "));
+    if shape.agents {
+        parts.push(any(q.agents.iter().map(|a| agent_word(a)).collect()));
+    }
+    if shape.sources {
+        parts.push(any(q.sources.iter().map(|s| format!("s{s}")).collect()));
+    }
+    let mut expr = parts.join(" AND ");
+    if shape.level {
+        // Most entries are info: leaving the lower levels out is cheaper than listing
+        // the higher ones, except for the rare warn and error.
+        if q.min_level <= Level::Info {
+            expr.push_str(" NOT meta : (l0)");
+        } else {
+            let levels = Level::ALL.iter().filter(|l| **l >= q.min_level);
+            expr = format!(
+                "{expr} AND {}",
+                any(levels.map(|l| format!("l{}", l.rank())).collect())
+            );
+        }
+    }
+    expr
 }
 
-/// (page, count) statements by (keyword, agent filter).
-const SEARCHES: [[(&str, &str); 2]; 2] = [
-    [
-        (page_sql!("", ""), count_sql!("", "")),
-        (
-            page_sql!("", " AND l.agent IN (SELECT value FROM json_each(:agents))"),
-            count_sql!("", " AND l.agent IN (SELECT value FROM json_each(:agents))"),
-        ),
-    ],
-    [
-        (
-            page_sql!(
-                " AND l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH :text)",
-                ""
-            ),
-            count_sql!(
-                " AND l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH :text)",
-                ""
-            ),
-        ),
-        (
-            page_sql!(
-                " AND l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH :text)",
-                " AND l.agent IN (SELECT value FROM json_each(:agents))"
-            ),
-            count_sql!(
-                " AND l.id IN (SELECT rowid FROM logs_fts WHERE logs_fts MATCH :text)",
-                " AND l.agent IN (SELECT value FROM json_each(:agents))"
-            ),
-        ),
-    ],
-];
+/// The index word for an agent: its name in hex, one token whatever characters it has
+/// (matches `'a' || lower(hex(agent))` in the insert trigger).
+fn agent_word(name: &str) -> String {
+    let mut w = String::with_capacity(1 + name.len() * 2);
+    w.push('a');
+    for b in name.bytes() {
+        w.push_str(&format!("{b:02x}"));
+    }
+    w
+}
 
 /// What one pruning step removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -153,38 +209,41 @@ impl Store {
     }
 
     fn run_search(&self, q: &LogQuery, text: Option<&str>) -> Result<LogPage, StoreError> {
-        let (page_sql, count_sql) =
-            SEARCHES[usize::from(text.is_some())][usize::from(!q.agents.is_empty())];
-        let sources: Vec<&str> = if q.sources.is_empty() {
-            Source::ALL.iter().map(|s| s.as_str()).collect()
-        } else {
-            q.sources.iter().map(|s| s.as_str()).collect()
-        };
-        let sources = serde_json::to_string(&sources).expect("strings serialize");
+        let shape = Shape::of(q, text.is_some());
+        let matching = text.map(|t| match_expr(t, q, shape));
         let agents = serde_json::to_string(&q.agents).expect("strings serialize");
+        let sources: Vec<&str> = q.sources.iter().map(|s| s.as_str()).collect();
+        let sources = serde_json::to_string(&sources).expect("strings serialize");
+        let level = q.min_level.rank();
         let since = q.since_ms.unwrap_or(i64::MIN);
         let until = q.until_ms.unwrap_or(i64::MAX);
-        let level = q.min_level.rank();
         let limit = q.limit.max(1);
 
-        let mut count_stmt = self
+        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
+        match &matching {
+            Some(m) => params.push((":match", m)),
+            None => {
+                if shape.agents {
+                    params.push((":agents", &agents));
+                }
+                if shape.level {
+                    params.push((":level", &level));
+                }
+                if shape.sources {
+                    params.push((":sources", &sources));
+                }
+            }
+        }
+        if shape.since {
+            params.push((":since", &since));
+        }
+        if shape.until {
+            params.push((":until", &until));
+        }
+        let total: i64 = self
             .conn
-            .prepare_cached(count_sql)
-            .map_err(|e| self.classify(e))?;
-        let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = vec![
-            (":level", &level),
-            (":since", &since),
-            (":until", &until),
-            (":sources", &sources),
-        ];
-        if let Some(t) = &text {
-            params.push((":text", t));
-        }
-        if !q.agents.is_empty() {
-            params.push((":agents", &agents));
-        }
-        let total: i64 = count_stmt
-            .query_row(params.as_slice(), |r| r.get(0))
+            .prepare_cached(&shape.sql(false))
+            .and_then(|mut st| st.query_row(params.as_slice(), |r| r.get(0)))
             .map_err(|e| self.classify(e))?;
 
         let before = q.before_id.unwrap_or(i64::MAX);
@@ -198,13 +257,13 @@ impl Store {
             (":limit", &fetch),
             (":offset", &offset),
         ]);
-        let mut stmt = self
+        let mut entries = self
             .conn
-            .prepare_cached(page_sql)
-            .map_err(|e| self.classify(e))?;
-        let mut entries = stmt
-            .query_map(params.as_slice(), entry_from_row)
-            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .prepare_cached(&shape.sql(true))
+            .and_then(|mut st| {
+                st.query_map(params.as_slice(), entry_from_row)?
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .map_err(|e| self.classify(e))?;
         let more = entries.len() > limit;
         entries.truncate(limit);

@@ -437,3 +437,36 @@ fn an_older_store_gets_its_events_copied_into_the_log() {
         .unwrap();
     assert_eq!(hits.total_count, 1, "copied events are indexed");
 }
+
+#[test]
+fn keyword_searches_honour_every_level_floor() {
+    let (_d, store) = open();
+    for (i, level) in Level::ALL.into_iter().enumerate() {
+        store
+            .insert_log(&entry(
+                i as i64,
+                "a",
+                level,
+                Source::Output,
+                "disk nearly full",
+            ))
+            .unwrap();
+    }
+    for floor in Level::ALL {
+        let page = store
+            .query_logs(&LogQuery {
+                text: Some("disk".into()),
+                min_level: floor,
+                ..q()
+            })
+            .unwrap();
+        let got: Vec<Level> = page.entries.iter().map(|e| e.level).collect();
+        let want: Vec<Level> = Level::ALL
+            .into_iter()
+            .filter(|l| *l >= floor)
+            .rev()
+            .collect();
+        assert_eq!(got, want, "floor {floor}");
+        assert_eq!(page.total_count, want.len() as u64);
+    }
+}

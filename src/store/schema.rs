@@ -77,8 +77,11 @@ pub const MIGRATIONS: &[&str] = &[
         heartbeat_ms INTEGER NOT NULL
     );
     "#,
-    // 2: the searchable log (output lines, events, signals, supervisor notes) with an
-    // external-content FTS5 index over the messages, and every older event copied in.
+    // 2: the searchable log (output lines, events, signals, supervisor notes) and its
+    // FTS5 index. The index is contentless: it holds the message words plus one `meta`
+    // column of filter words (agent name as hex, level, source), so a keyword search
+    // narrowed by agent, level or source is one intersection inside the index. Every
+    // older event is copied in.
     r#"
     CREATE TABLE logs (
         id         INTEGER PRIMARY KEY,
@@ -94,12 +97,16 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX logs_agent ON logs(agent, ts_ms, level);
     CREATE INDEX logs_time ON logs(ts_ms, level);
     CREATE INDEX logs_source ON logs(source, id);
-    CREATE VIRTUAL TABLE logs_fts USING fts5(message, content = 'logs', content_rowid = 'id');
+    CREATE VIRTUAL TABLE logs_fts USING fts5(message, meta, content = '', contentless_delete = 1);
     CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
-        INSERT INTO logs_fts (rowid, message) VALUES (new.id, new.message);
+        INSERT INTO logs_fts (rowid, message, meta) VALUES (
+            new.id,
+            new.message,
+            coalesce('a' || lower(hex(new.agent)) || ' ', '') || 'l' || new.level || ' s' || new.source
+        );
     END;
     CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
-        INSERT INTO logs_fts (logs_fts, rowid, message) VALUES ('delete', old.id, old.message);
+        DELETE FROM logs_fts WHERE rowid = old.id;
     END;
     INSERT INTO logs (ts_ms, agent, attempt, level, source, message, capture_id, event_id)
         SELECT ts_ms, agent, attempt,
