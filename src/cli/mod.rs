@@ -4,6 +4,7 @@ mod console;
 pub mod ctx;
 mod demo;
 mod fleet_cmds;
+pub mod logs_cmd;
 mod output;
 
 use clap::{Parser, Subcommand};
@@ -125,6 +126,8 @@ pub enum Cmd {
     /// A simulated agent for tests and the demo.
     #[command(hide = true)]
     SimAgent(crate::sim::SimArgs),
+    /// Search the log (agent output, events, signals), newest first, or follow it.
+    Logs(logs_cmd::LogsArgs),
 }
 
 /// Run the parsed command line; returns the process exit code.
@@ -169,5 +172,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Down) => fleet_cmds::down(f),
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
+        Some(Cmd::Logs(args)) => logs_cmd::logs(f, &args),
     }
 }

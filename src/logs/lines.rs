@@ -1,26 +1,29 @@
 //! New output lines from successive screens of one pane.
 //!
 //! tmux gives shoal screens, not a byte stream, so "what did the agent print" is worked
-//! out by aligning each capture with the previous one. Every row carries a `logged`
-//! mark that follows it through the alignment (a longest common subsequence of rows,
-//! compared in their normalized form so spinner frames, timers and counters do not
-//! count as change). A row is logged once, when it is settled:
+//! out by aligning each capture with the previous one. Every row carries its marks
+//! (logged, seen twice, animating) through the alignment: a longest common subsequence
+//! of rows, compared in their normalized form so spinner frames, timers and counters do
+//! not count as change. A row is logged once, when it is settled:
 //!
-//! - rows above the last content row are logged as soon as they appear;
+//! - a row is logged once a second capture shows it too: a capture taken while the
+//!   agent was half-way through redrawing holds torn rows that the next one does not;
 //! - the last content row may still be growing (a streamed line) or be a live status
-//!   line, so it waits until a row appears below it, or until it has stayed unchanged
-//!   for a while ([`LineTracker::settle`]); a row that animates in place (same
-//!   normalized text, different raw text: a spinner, a timer), or that holds anything
-//!   normalization masks (so it could animate between two captures), never settles by
-//!   time;
+//!   line, so it waits until a row appears below it;
+//! - a row that stays unchanged for a while ([`LineTracker::settle`]) is logged without
+//!   a second capture (a still screen is not captured again), except a row that
+//!   animates in place (same normalized text, different raw text: a spinner, a timer)
+//!   or, for the last row, one holding anything normalization masks;
+//! - a row that scrolls off the top before a second capture is logged as it leaves;
 //! - the bottom chrome of full-screen agents (the input box between horizontal rules,
 //!   the footer under it) is never logged while it sits there;
 //! - blank rows and rows with no letter or digit carry nothing searchable and are skipped.
 //!
-//! Rows that appear above everything the previous screen showed, or on a screen that
-//! shares no row with the previous one, are a redraw of history (a resize, a replay)
-//! when they were logged recently, and are not logged again. Lines that scrolled past
-//! in between two captures are not seen at all: the visible screen is all there is.
+//! A new row that appears above rows already seen (not at the growing end), or on a
+//! screen that shares nothing with the previous one, is a redraw (a torn capture made
+//! whole, a resize, a replay of history) when the same text was logged recently, and is
+//! not logged again. Lines that scrolled past between two captures are not seen at all:
+//! the visible screen is all there is.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -41,6 +44,8 @@ struct Row {
     /// The normalized text it is compared by.
     key: String,
     logged: bool,
+    /// Seen in two captures in a row.
+    confirmed: bool,
     /// Seen with the same key but different text: it moves in place.
     animated: bool,
     /// Its text has parts normalization masks (a glyph, a timer, a counter).
@@ -56,6 +61,11 @@ impl Row {
 
     fn loggable(&self) -> bool {
         !self.blank() && self.key != ANIMATION_KEY && self.text.chars().any(char::is_alphanumeric)
+    }
+
+    /// A row whose text is not moving: an anchor for telling new rows from redrawn ones.
+    fn steady(&self) -> bool {
+        !self.blank() && !self.volatile && !self.animated
     }
 }
 
@@ -77,7 +87,7 @@ impl LineTracker {
 
     /// Take a new screen: `text` is the capture without escapes, `keys` its normalized
     /// form, row for row (a row missing from `keys` is compared by its text). Returns
-    /// the rows to log now, top to bottom.
+    /// the rows to log now, oldest first.
     pub fn update(&mut self, text: &str, keys: &[&str], now_ms: i64) -> Vec<String> {
         let mut new_rows: Vec<Row> = text
             .split('\n')
@@ -99,6 +109,7 @@ impl LineTracker {
                     text,
                     key,
                     logged: false,
+                    confirmed: false,
                     animated: false,
                     volatile,
                     since_ms: now_ms,
@@ -113,41 +124,53 @@ impl LineTracker {
         }
 
         let pairs = align(&self.rows, &new_rows);
-        let mut first_shared: Option<usize> = None;
+        let mut old_first: Option<usize> = None;
         for &(o, n) in &pairs {
             let old = &self.rows[o];
             let row = &mut new_rows[n];
             row.logged = old.logged;
+            row.confirmed = true;
             row.animated = old.animated || old.text != row.text;
             if old.text == row.text {
                 row.since_ms = old.since_ms;
             }
             if !row.blank() {
-                first_shared = Some(first_shared.map_or(n, |f| f.min(n)));
+                old_first = Some(old_first.map_or(o, |f| f.min(o)));
             }
         }
         let mut out = Vec::new();
-        if self.rows.iter().any(|r| !r.blank()) {
-            let replay_end = match first_shared {
-                Some(f) => f,
-                None => {
-                    // Nothing in common: the row that was waiting at the bottom scrolled
-                    // away complete (or the screen was replaced), unless it grew into a
-                    // longer row (a line still being streamed).
-                    if let Some(i) = self.last_content() {
-                        let row = &self.rows[i];
-                        let grew = new_rows.iter().any(|r| r.text.starts_with(&row.text));
-                        if !row.animated && !row.volatile && !grew {
-                            self.log_row(i, &mut out);
-                        }
-                    }
-                    new_rows.len()
-                }
+        let had_content = self.rows.iter().any(|r| !r.blank());
+        // Rows above the first one still shown scrolled off the top: log what was
+        // waiting there. The last row only if it did not just grow into a longer one.
+        let gone = old_first.unwrap_or(self.rows.len()).min(self.chrome_start);
+        let last = self.last_content();
+        for i in 0..gone {
+            let row = &self.rows[i];
+            let keep = if Some(i) == last {
+                !row.volatile && !new_rows.iter().any(|r| r.text.starts_with(&row.text))
+            } else {
+                true
             };
-            // Rows above everything already seen that were logged lately are a redraw
-            // of history (a resize, a replay), not new output.
-            for row in new_rows[..replay_end].iter_mut().filter(|r| !r.logged) {
-                if self.recent_count.contains_key(&row.key) {
+            if keep && !row.animated {
+                self.log_row(i, &mut out);
+            }
+        }
+        if had_content {
+            // New rows above the last steady row still shown are a redraw when their
+            // text was logged lately; with nothing shown, every new row is judged so.
+            let anchor = if old_first.is_none() {
+                new_rows.len()
+            } else {
+                let chrome = chrome_start(&new_rows);
+                pairs
+                    .iter()
+                    .map(|&(_, n)| n)
+                    .filter(|&n| n < chrome && new_rows[n].steady())
+                    .max()
+                    .unwrap_or(0)
+            };
+            for row in new_rows[..anchor].iter_mut() {
+                if !row.confirmed && !row.logged && self.recent_count.contains_key(&row.key) {
                     row.logged = true;
                 }
             }
@@ -157,21 +180,23 @@ impl LineTracker {
 
         let last = self.last_content();
         for i in 0..self.chrome_start {
-            if Some(i) != last {
+            if Some(i) != last && self.rows[i].confirmed {
                 self.log_row(i, &mut out);
             }
         }
         out
     }
 
-    /// Log the last content row if it has stayed unchanged (never animated, nothing
-    /// masked in it) for `settle_ms` by `now_ms`: a finished line with nothing printed
-    /// after it yet.
+    /// Log the rows that have stayed unchanged for `settle_ms` by `now_ms` without a
+    /// second capture (the screen went still): never a row that animated, and for the
+    /// last row nothing with masked parts either.
     pub fn settle(&mut self, now_ms: i64, settle_ms: i64) -> Vec<String> {
         let mut out = Vec::new();
-        if let Some(i) = self.last_content() {
+        let last = self.last_content();
+        for i in 0..self.chrome_start {
             let row = &self.rows[i];
-            if !row.animated && !row.volatile && now_ms - row.since_ms >= settle_ms {
+            let still = !row.animated && now_ms - row.since_ms >= settle_ms;
+            if still && (Some(i) != last || !row.volatile) {
                 self.log_row(i, &mut out);
             }
         }

@@ -18,17 +18,13 @@ fn lines(text: &str) -> Vec<String> {
 #[test]
 fn a_growing_shell_screen_logs_each_line_once_in_order() {
     let mut t = LineTracker::new();
-    assert_eq!(feed(&mut t, "$ make\nbuilding a\n\n\n", 0), lines("$ make"));
-    assert_eq!(
-        feed(
-            &mut t,
-            "$ make\nbuilding a\nbuilding b\nbuilding c\n\n",
-            100
-        ),
-        lines("building a\nbuilding b")
-    );
+    // A row is logged once a second capture confirms it, and the last row waits.
+    assert!(feed(&mut t, "$ make\nbuilding a\n\n\n", 0).is_empty());
+    let more = "$ make\nbuilding a\nbuilding b\nbuilding c\n\n";
+    assert_eq!(feed(&mut t, more, 100), lines("$ make\nbuilding a"));
+    assert_eq!(feed(&mut t, more, 200), lines("building b"));
     // Nothing new: nothing logged, however often the screen is seen.
-    assert!(feed(&mut t, "$ make\nbuilding a\nbuilding b\nbuilding c\n", 200).is_empty());
+    assert!(feed(&mut t, more, 300).is_empty());
     assert_eq!(t.finish(), lines("building c"));
     assert!(t.finish().is_empty(), "finish logs a row once");
 }
@@ -42,14 +38,19 @@ fn scrolling_logs_only_the_rows_that_scrolled_in() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert_eq!(feed(&mut t, &screen(1), 0).len(), 4);
-    assert_eq!(feed(&mut t, &screen(3), 10), lines("line 5\nline 6"));
-    assert_eq!(feed(&mut t, &screen(4), 20), lines("line 7"));
-    // A scroll of more than a screen between two captures: the rows shown are new, the
-    // ones that scrolled past unseen are lost.
+    assert!(feed(&mut t, &screen(1), 0).is_empty());
+    // Lines 1 and 2 scrolled off the top before a second capture: logged as they leave.
     assert_eq!(
-        feed(&mut t, &screen(20), 30),
-        lines("line 8\nline 20\nline 21\nline 22\nline 23")
+        feed(&mut t, &screen(3), 10),
+        lines("line 1\nline 2\nline 3\nline 4\nline 5")
+    );
+    assert_eq!(feed(&mut t, &screen(4), 20), lines("line 6\nline 7"));
+    // A scroll of more than a screen between two captures: what was shown is logged as
+    // it leaves; the rows that scrolled past unseen (9 to 19) are lost.
+    assert_eq!(feed(&mut t, &screen(20), 30), lines("line 8"));
+    assert_eq!(
+        feed(&mut t, &screen(21), 40),
+        lines("line 20\nline 21\nline 22\nline 23\nline 24")
     );
 }
 
@@ -73,8 +74,8 @@ fn a_spinner_on_the_last_line_is_never_a_new_line() {
 fn a_spinner_frame_that_repeats_between_captures_still_never_settles() {
     let mut t = LineTracker::new();
     let screen = "result: ok\n✻ Doodling…\n";
-    assert_eq!(feed(&mut t, screen, 0), lines("result: ok"));
-    assert!(feed(&mut t, screen, 1000).is_empty());
+    assert!(feed(&mut t, screen, 0).is_empty());
+    assert_eq!(feed(&mut t, screen, 1000), lines("result: ok"));
     assert!(
         t.settle(30_000, SETTLE).is_empty(),
         "a glyph is masked: it may move"
@@ -82,14 +83,16 @@ fn a_spinner_frame_that_repeats_between_captures_still_never_settles() {
 }
 
 #[test]
-fn a_steady_last_line_settles_after_a_while() {
+fn a_still_screen_settles_after_a_while() {
     let mut t = LineTracker::new();
-    assert!(feed(&mut t, "Compiling shoal\nFinished release", 0).len() == 1);
+    let screen = "Compiling shoal\nFinished release";
+    assert!(feed(&mut t, screen, 0).is_empty());
     assert!(t.settle(SETTLE - 1, SETTLE).is_empty());
-    assert_eq!(t.settle(SETTLE, SETTLE), lines("Finished release"));
+    // A still screen is not captured again: its rows settle by time.
+    assert_eq!(t.settle(SETTLE, SETTLE), lines(screen));
     assert!(t.settle(SETTLE * 5, SETTLE).is_empty());
-    // Seen again unchanged, it is not logged again.
-    assert!(feed(&mut t, "Compiling shoal\nFinished release", SETTLE * 6).is_empty());
+    // Seen again unchanged, nothing is logged again.
+    assert!(feed(&mut t, screen, SETTLE * 6).is_empty());
 }
 
 #[test]
@@ -97,8 +100,13 @@ fn a_streamed_line_is_logged_once_complete() {
     let mut t = LineTracker::new();
     assert!(feed(&mut t, "Line 1: still", 0).is_empty());
     assert!(feed(&mut t, "Line 1: still thinking out", 10).is_empty());
+    assert!(feed(&mut t, "Line 1: still thinking out loud\nLine 2: so", 20).is_empty());
     assert_eq!(
-        feed(&mut t, "Line 1: still thinking out loud\nLine 2: so", 20),
+        feed(
+            &mut t,
+            "Line 1: still thinking out loud\nLine 2: so far",
+            30
+        ),
         lines("Line 1: still thinking out loud")
     );
 }
@@ -111,6 +119,29 @@ fn repeated_identical_lines_are_counted() {
     logged.extend(feed(&mut t, "ok\nok\nok\nok", 20));
     logged.extend(t.finish());
     assert_eq!(logged, vec!["ok"; 4]);
+}
+
+#[test]
+fn a_torn_capture_logs_no_garbage_and_no_repeat() {
+    let mut t = LineTracker::new();
+    let rows = |names: &[&str]| names.join("\n");
+    let full = rows(&["r1", "r2", "r3", "r4", "r5", "r6"]);
+    let mut logged = feed(&mut t, &full, 0);
+    logged.extend(feed(&mut t, &full, 10));
+    // Caught half-way through a scroll by one row: the top rows are the new frame's,
+    // one row is torn, the rest still the old frame's.
+    logged.extend(feed(
+        &mut t,
+        &rows(&["r2", "r3", "r5 torn r4", "r5", "r6"]),
+        20,
+    ));
+    logged.extend(feed(
+        &mut t,
+        &rows(&["r2", "r3", "r4", "r5", "r6", "r7"]),
+        30,
+    ));
+    logged.extend(t.finish());
+    assert_eq!(logged, lines("r1\nr2\nr3\nr4\nr5\nr6\nr7"));
 }
 
 /// A screen laid out like Claude Code: transcript, busy line, input box, footer.
@@ -143,75 +174,51 @@ fn a_claude_screen_logs_its_transcript_not_its_chrome() {
     let mut t = LineTracker::new();
     let mut logged = Vec::new();
     let busy = |g: &str, s: u32| format!("{g} Percolating… ({s}s · ↓ {} tokens)", s * 20);
+    let task = "❯ Fix the parser";
+    let read = "● Read(src/parser.rs)";
+    let result = "  ⎿  Read 120 lines";
+    let idle = "? for shortcuts";
+    let busy_footer = "esc to interrupt";
+    logged.extend(feed(&mut t, &claude(&[task], None, "", idle), 0));
     logged.extend(feed(
         &mut t,
-        &claude(&["❯ Fix the parser"], None, "", "? for shortcuts"),
-        0,
-    ));
-    logged.extend(feed(
-        &mut t,
-        &claude(
-            &["❯ Fix the parser"],
-            Some(&busy("·", 1)),
-            "",
-            "esc to interrupt",
-        ),
+        &claude(&[task], Some(&busy("·", 1)), "", busy_footer),
         1000,
     ));
     logged.extend(feed(
         &mut t,
-        &claude(
-            &["❯ Fix the parser", "● Read(src/parser.rs)"],
-            Some(&busy("✢", 2)),
-            "",
-            "esc to interrupt",
-        ),
+        &claude(&[task, read], Some(&busy("✢", 2)), "", busy_footer),
         2000,
     ));
     // The operator types into the input box: chrome, not output.
     logged.extend(feed(
         &mut t,
         &claude(
-            &[
-                "❯ Fix the parser",
-                "● Read(src/parser.rs)",
-                "  ⎿  Read 120 lines",
-            ],
+            &[task, read, result],
             Some(&busy("✳", 3)),
             "also add te",
-            "esc to interrupt",
+            busy_footer,
         ),
         3000,
     ));
     logged.extend(t.settle(9000, SETTLE));
+    let done = "● Done: the parser handles empty input.";
+    let summary = "✻ Brewed for 4s";
     logged.extend(feed(
         &mut t,
-        &claude(
-            &[
-                "❯ Fix the parser",
-                "● Read(src/parser.rs)",
-                "  ⎿  Read 120 lines",
-                "● Done: the parser handles empty input.",
-                "✻ Brewed for 4s",
-            ],
-            None,
-            "",
-            "? for shortcuts",
-        ),
+        &claude(&[task, read, result, done, summary], None, "", idle),
         10_000,
     ));
     logged.extend(t.finish());
-    assert_eq!(
-        logged,
-        lines(
-            " ▐▛███▜▌   Claude Code (shoal sim) v0.1.0
-❯ Fix the parser
-● Read(src/parser.rs)
-  ⎿  Read 120 lines
-● Done: the parser handles empty input.
-✻ Brewed for 4s"
-        )
-    );
+    let want = [
+        " ▐▛███▜▌   Claude Code (shoal sim) v0.1.0",
+        task,
+        read,
+        result,
+        done,
+        summary,
+    ];
+    assert_eq!(logged, want);
 }
 
 #[test]
@@ -235,16 +242,14 @@ fn a_redraw_of_earlier_content_is_not_logged_again() {
 #[test]
 fn rows_without_text_are_skipped() {
     let mut t = LineTracker::new();
-    let logged = feed(&mut t, "│    │\n❯\nreal text\n   \n...\nmore", 0);
-    assert_eq!(logged, lines("real text"));
+    let screen = "│    │\n❯\nreal text\n   \n...\nmore";
+    feed(&mut t, screen, 0);
+    assert_eq!(feed(&mut t, screen, 10), lines("real text"));
     // A rule near the bottom starts the chrome: nothing under it is output yet.
     let mut t = LineTracker::new();
-    let logged = feed(
-        &mut t,
-        "before\nabove\n────────────\n❯ typing\n────────────",
-        0,
-    );
-    assert_eq!(logged, lines("before"));
+    let screen = "before\nabove\n────────────\n❯ typing\n────────────";
+    feed(&mut t, screen, 0);
+    assert_eq!(feed(&mut t, screen, 10), lines("before"));
 }
 
 #[test]
@@ -252,7 +257,9 @@ fn rule_like_output_far_from_the_bottom_is_logged() {
     let mut t = LineTracker::new();
     let mut screen: Vec<String> = vec!["summary".into(), "═".repeat(20)];
     screen.extend((1..=10).map(|n| format!("case {n} passed")));
-    let logged = feed(&mut t, &screen.join("\n"), 0);
+    let screen = screen.join("\n");
+    feed(&mut t, &screen, 0);
+    let logged = feed(&mut t, &screen, 10);
     assert_eq!(logged.first().map(String::as_str), Some("summary"));
     assert_eq!(logged.len(), 10, "{logged:?}"); // the last row waits
 }

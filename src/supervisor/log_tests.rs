@@ -88,10 +88,14 @@ fn printed_lines_are_logged_once_in_order_and_spinners_never() {
 fn the_last_line_is_logged_once_it_settles_or_the_pane_dies() {
     let mut r = rig("");
     r.sup.tick(T0);
-    r.show("building\nfinished all", T0 + 1000);
-    assert_eq!(r.output(), ["building"]);
-    r.sup.tick(T0 + 1000 + output::SETTLE_MS);
-    assert_eq!(r.output(), ["building", "finished all"]);
+    r.show("building\nfinished", T0 + 1000);
+    assert!(r.output().is_empty(), "one capture proves nothing yet");
+    r.show("building\nfinished\nall", T0 + 1500);
+    assert_eq!(r.output(), ["building", "finished"]);
+    r.sup.tick(T0 + 1500 + output::SETTLE_MS - 1);
+    assert_eq!(r.output(), ["building", "finished"]);
+    r.sup.tick(T0 + 1500 + output::SETTLE_MS);
+    assert_eq!(r.output(), ["building", "finished", "all"]);
 
     let mut r = rig("");
     r.sup.tick(T0);
@@ -122,13 +126,8 @@ fn events_are_in_the_log_linked_to_their_capture() {
         asked.rule.as_deref().unwrap().contains("fake rule"),
         "{asked:?}"
     );
-    // Output and events of the same tick: the screen's lines come first.
-    let line = r
-        .logs(Source::Output)
-        .into_iter()
-        .find(|e| e.message == "working hard")
-        .expect("the line above the prompt is logged");
-    assert!(line.id < asked.id, "{line:?} {asked:?}");
+    r.sup.tick(T0 + 1000 + output::SETTLE_MS);
+    assert_eq!(r.output(), ["working hard", "ASK? allow it"]);
 }
 
 #[test]
@@ -173,18 +172,19 @@ fn retention_prunes_output_lines_first_a_step_per_tick() {
         screen.push_str(&format!("line {n}\n"));
     }
     r.show(&screen, T0 + 1000);
+    r.sup.tick(T0 + 1000 + output::SETTLE_MS);
     let outputs = r.output().len();
-    assert_eq!(outputs, 199, "all but the unsettled last row");
+    assert_eq!(outputs, 200);
     let events = r.logs(Source::Event).len();
     assert!(events >= 2);
     // Shrink the cap below what the store holds: every tick deletes a step.
     r.sup.settings.log_max_bytes = 1;
-    r.sup.tick(T0 + 1100);
+    r.sup.tick(T0 + 3100);
     let left = r.output();
     assert!(left.len() < outputs && !left.is_empty(), "{}", left.len());
     assert_eq!(
         left.last().map(String::as_str),
-        Some("line 198"),
+        Some("line 199"),
         "oldest go first"
     );
     assert_eq!(
@@ -198,13 +198,13 @@ fn retention_prunes_output_lines_first_a_step_per_tick() {
         .any(|e| e.message.starts_with("log retention: the store uses"));
     assert!(warned, "the operator is told");
     for n in 0..20 {
-        r.sup.tick(T0 + 1200 + n * 100);
+        r.sup.tick(T0 + 3200 + n * 100);
     }
     assert!(r.output().is_empty());
     // Back under the cap: pruning stops and says what it did.
     r.sup.settings.log_max_bytes = 1 << 40;
     for n in 0..5 {
-        r.sup.tick(T0 + 5000 + n * 100);
+        r.sup.tick(T0 + 6000 + n * 100);
     }
     let notes = r.logs(Source::Supervisor);
     assert!(
