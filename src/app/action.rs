@@ -54,6 +54,7 @@ actions! {
     ShowExplanation => "why", "Explain why the selected agent was classified as it is.";
     ToggleHelp => "help", "Show or hide this help.";
     Quit => "quit", "Leave the console; the agents keep running.";
+    OpenLogs => "logs", "Open the log browser on the selected agent: its output and events, searchable.";
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@ const WHEEL_LINES: usize = 3;
 impl App {
     /// Handle one key press; `now_ms` is the wall clock, passed in for testability.
     pub fn handle_key(&mut self, key: KeyEvent, now_ms: i64) -> Vec<Effect> {
-        let _ = now_ms; // No key depends on time yet; kept so rules that do need no API change.
         if key.kind == KeyEventKind::Release {
             return Vec::new();
         }
+        if self.mode == Mode::Normal && self.logs.is_some() {
+            return self.logs_key(key, now_ms);
+        }
         match std::mem::replace(&mut self.mode, Mode::Normal) {
-            Mode::Normal => return self.normal_key(key),
+            Mode::Normal => return self.normal_key(key, now_ms),
             Mode::Filter => self.filter_key(key),
             Mode::Input { agent, text } => return self.input_key(key, agent, text),
             Mode::Confirm { command } => return self.confirm_key(key, command),
@@ -39,6 +41,9 @@ impl App {
             .chars()
             .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
             .collect();
+        if self.logs_paste(&clean) {
+            return vec![Effect::Redraw];
+        }
         match &mut self.mode {
             Mode::Input { text, .. } => {
                 let room = MAX_INPUT.saturating_sub(text.chars().count());
@@ -58,6 +63,9 @@ impl App {
     pub fn handle_mouse(&mut self, ev: MouseEvent) -> Vec<Effect> {
         if self.mode != Mode::Normal {
             return Vec::new();
+        }
+        if self.logs.is_some() {
+            return self.logs_mouse(ev);
         }
         let inside = |r: ratatui::layout::Rect| {
             ev.column >= r.x && ev.column < r.right() && ev.row >= r.y && ev.row < r.bottom()
@@ -89,7 +97,7 @@ impl App {
         vec![Effect::Redraw]
     }
 
-    fn normal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    fn normal_key(&mut self, key: KeyEvent, now_ms: i64) -> Vec<Effect> {
         self.footer = None;
         let Some(action) = self.keymap.action_for(&key) else {
             let help = self.keymap.keys_for(Action::ToggleHelp);
@@ -120,6 +128,7 @@ impl App {
                 self.mode = Mode::Help;
             }
             Action::Quit => effects.push(Effect::Quit),
+            Action::OpenLogs => self.open_logs(self.selected.clone(), now_ms),
             Action::Attach
             | Action::Approve
             | Action::Deny

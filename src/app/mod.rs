@@ -8,6 +8,7 @@ pub mod filter;
 pub mod format;
 pub mod keymap;
 mod keys;
+pub mod logs;
 pub mod tree;
 
 #[cfg(test)]
@@ -18,6 +19,7 @@ mod tests;
 pub use action::Action;
 pub use filter::{Filter, FilterError};
 pub use keymap::{KeyBinding, Keymap};
+pub use logs::{LogDetail, LogReply, LogRequest, LogsView};
 pub use tree::{needs_operator, urgency, TreeRow, Urgency};
 
 use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
@@ -131,6 +133,8 @@ pub struct App {
     seen_snapshot: bool,
     bell: bool,
     supervisor_gone: bool,
+    logs: Option<LogsView>,
+    tz: chrono::FixedOffset,
 }
 
 impl Default for App {
@@ -163,6 +167,8 @@ impl App {
             seen_snapshot: false,
             bell: false,
             supervisor_gone: false,
+            logs: None,
+            tz: *chrono::Local::now().offset(),
         }
     }
 
@@ -200,6 +206,7 @@ impl App {
         }
         self.seen_snapshot = true;
         let old_pos = self.selected_row();
+        self.logs_on_snapshot(&s);
         self.snapshot = s;
         self.forest = Forest::build(&self.snapshot.agents);
         self.refresh_rows(old_pos);

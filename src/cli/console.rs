@@ -35,6 +35,7 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         commands: handle.commands.clone(),
         attach: Box::new(attach),
         bell: true,
+        logs: Box::new(crate::store::Store::open(ctx.store.path())?),
     };
     let result = run_console(io);
     handle.stop();

@@ -293,6 +293,15 @@ pub struct LogPage {
     pub next_before: Option<i64>,
 }
 
+/// What the console asks of the log: pages of entries and the captures behind them.
+/// The store implements it; the console itself never touches SQLite.
+pub trait LogSource {
+    /// One page of entries matching `q`.
+    fn query(&mut self, q: &LogQuery) -> Result<LogPage, String>;
+    /// A stored capture's text (with ANSI escapes), if it is still kept.
+    fn capture(&mut self, id: i64) -> Result<Option<String>, String>;
+}
+
 /// Make any text safe to store as a message: control characters become visible, and a
 /// message past [`MAX_MESSAGE_BYTES`] is cut on a character boundary with a marker.
 pub fn clean_message(text: &str) -> String {

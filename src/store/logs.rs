@@ -334,6 +334,16 @@ impl Store {
     }
 }
 
+impl crate::logs::LogSource for Store {
+    fn query(&mut self, q: &LogQuery) -> Result<LogPage, String> {
+        self.query_logs(q).map_err(|e| e.to_string())
+    }
+
+    fn capture(&mut self, id: i64) -> Result<Option<String>, String> {
+        Store::capture(self, id).map_err(|e| e.to_string())
+    }
+}
+
 fn entry_from_row(r: &Row<'_>) -> rusqlite::Result<LogEntry> {
     let source: String = r.get(5)?;
     Ok(LogEntry {

@@ -139,6 +139,7 @@ const HINTS: &[(&[Action], &str)] = &[
     (&[Action::JumpToNeedy], "next needy"),
     (&[Action::OpenFilter], "filter"),
     (&[Action::ShowExplanation], "why"),
+    (&[Action::OpenLogs], "logs"),
     (&[Action::Quit], "quit"),
 ];
 

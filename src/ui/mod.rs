@@ -2,6 +2,7 @@
 //! clock: no I/O and no locks, so a frame can be rendered into a test buffer.
 
 mod chrome;
+mod logs;
 mod pane;
 mod popup;
 pub mod run;
@@ -94,6 +95,19 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now_ms: i64) {
         return too_small(frame, area, theme);
     }
     let a = areas(area);
+    if let Some(v) = app.logs_view() {
+        // The browser takes the whole body; the header keeps the fleet in view.
+        chrome::header(frame, a.header, app, theme, now_ms);
+        let body = Rect {
+            y: a.header.bottom(),
+            height: a.footer.y.saturating_sub(a.header.bottom()),
+            ..area
+        };
+        logs::body(frame, body, app, v, theme, now_ms);
+        logs::footer(frame, a.footer, v, theme);
+        popup::overlay(frame, area, app, theme, now_ms);
+        return;
+    }
     chrome::header(frame, a.header, app, theme, now_ms);
     tree::tree(frame, a.tree, app, theme, now_ms);
     pane::pane(frame, a.pane, app, theme);
