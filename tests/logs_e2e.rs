@@ -180,6 +180,34 @@ kind = "shell"
 }
 
 #[test]
+fn a_burst_of_many_screens_is_read_back_from_the_scrollback() {
+    let mut rig = Rig::new(
+        "poll_interval = \"300ms\"",
+        r#"
+[[agent]]
+name = "burst"
+cmd = "sleep 2; seq -f 'burst line %g' 1 900; sleep 60"
+kind = "shell"
+"#,
+    );
+    rig.supervise();
+    let lines = rig.wait_for(Duration::from_secs(30), "the last burst line", || {
+        let lines = output_lines(&rig, "burst");
+        lines.iter().any(|l| l == "burst line 900").then_some(lines)
+    });
+    let rows: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("burst line"))
+        .collect();
+    let want: Vec<String> = (1..=900).map(|i| format!("burst line {i}")).collect();
+    assert_eq!(
+        rows,
+        want.iter().collect::<Vec<_>>(),
+        "18 screens in one tick"
+    );
+}
+
+#[test]
 fn the_cli_filters_counts_pages_and_explains_bad_input() {
     let mut rig = Rig::new(
         "poll_interval = \"200ms\"\nstall_timeout = \"2s\"",

@@ -22,8 +22,10 @@
 //! A new row that appears above rows already seen (not at the growing end), or on a
 //! screen that shares nothing with the previous one, is a redraw (a torn capture made
 //! whole, a resize, a replay of history) when the same text was logged recently, and is
-//! not logged again. Lines that scrolled past between two captures are not seen at all:
-//! the visible screen is all there is.
+//! not logged again. The supervisor puts the scrollback that grew since the last
+//! capture above the screen, so lines that scrolled past between two captures are
+//! aligned like any other rows; an agent that redraws in place (no scrollback) and
+//! scrolls more than a screen between two captures loses the lines in between.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -31,8 +33,9 @@ use std::collections::{HashMap, VecDeque};
 const CHROME_ROWS: usize = 8;
 /// Logged keys remembered to suppress repeats after a redraw.
 const RECENT: usize = 2000;
-/// Rows beyond this many (from the bottom) are not aligned: a pane is never this tall.
-const MAX_ROWS: usize = 500;
+/// Rows beyond this many (from the bottom) are not aligned: a screen and the scrollback
+/// read back with it (at most 1000 lines a tick) fit.
+const MAX_ROWS: usize = 1200;
 /// Key of a non-blank row whose normalized text is empty: pure animation.
 const ANIMATION_KEY: &str = "\u{1}";
 

@@ -214,3 +214,28 @@ fn retention_prunes_output_lines_first_a_step_per_tick() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn lines_that_scroll_past_between_ticks_are_read_back_from_the_scrollback() {
+    let mut r = rig("");
+    r.sup.tick(T0);
+    let screen_of = |from: u32, to: u32| {
+        (from..=to)
+            .map(|n| format!("row {n}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    r.show(&screen_of(1, 10), T0 + 1000);
+    // 100 rows printed before the next tick: 90 scrolled into the scrollback.
+    r.tmux.with_pane("a", |p| {
+        p.history = (1..=90).map(|n| format!("row {n}")).collect();
+    });
+    r.show(&screen_of(91, 100), T0 + 2000);
+    r.show(&format!("{}\n$ done", screen_of(91, 100)), T0 + 3000);
+    r.sup.tick(T0 + 3000 + output::SETTLE_MS);
+    let want: Vec<String> = (1..=100)
+        .map(|n| format!("row {n}"))
+        .chain(["$ done".to_string()])
+        .collect();
+    assert_eq!(r.output(), want);
+}

@@ -5,6 +5,7 @@
 use super::core::Supervisor;
 use crate::logs::when::human_size;
 use crate::logs::{Level, LineTracker, NewLog};
+use crate::tmux::PaneInfo;
 use std::collections::HashMap;
 
 /// How long the last line of a pane must stay unchanged before it is logged while
@@ -19,6 +20,9 @@ const PRUNE_BATCH: usize = 2000;
 const PRUNE_SHARE_MAX: f64 = 0.25;
 /// A round aims this far below the cap, so pruning does not restart at once.
 const PRUNE_TARGET: f64 = 0.9;
+/// Most scrollback lines read back per pane and tick (with the screen, what one
+/// alignment takes).
+const MAX_HISTORY_LINES: u64 = 1000;
 
 /// Output tracking and the entries waiting for the next write.
 #[derive(Debug, Default)]
@@ -37,6 +41,10 @@ pub(crate) struct OutputLog {
     pruned: usize,
     /// The log is empty and the store is still over its cap: said once.
     cap_warned: bool,
+    /// Scrollback size of each (agent, attempt) pane at the last listing.
+    history_size: HashMap<(String, u32), u64>,
+    /// Scrollback read this tick, by agent index, for the capture about to be observed.
+    history: HashMap<usize, String>,
 }
 
 impl OutputLog {
@@ -51,12 +59,59 @@ impl OutputLog {
 }
 
 impl Supervisor {
+    /// Read back the scrollback that grew since the last listing on the panes about to
+    /// be captured: the lines that scrolled past between two ticks. Read before the
+    /// screens, so a line scrolling in between is missed here and read next tick, never
+    /// read twice.
+    pub(crate) fn fetch_history(
+        &mut self,
+        idx: usize,
+        panes: &[PaneInfo],
+        to_capture: &[(usize, String)],
+    ) {
+        self.output.history.clear();
+        let mut want = Vec::new();
+        let mut who = Vec::new();
+        for (i, pane) in to_capture {
+            let Some(info) = panes.iter().find(|p| &p.pane_id == pane) else {
+                continue;
+            };
+            let rt = &self.agents[*i];
+            let key = (rt.rec.name.clone(), rt.att.attempt);
+            let Some(prev) = self.output.history_size.insert(key, info.history_size) else {
+                continue; // first sight: the screen is where it starts
+            };
+            let grown = if info.history_size >= prev {
+                info.history_size - prev
+            } else {
+                // The scrollback hit its limit and was trimmed: read a screen back.
+                u64::from(info.height)
+            };
+            if grown > 0 && !info.dead {
+                want.push((pane.clone(), grown.min(MAX_HISTORY_LINES) as u32));
+                who.push(*i);
+            }
+        }
+        if want.is_empty() {
+            return;
+        }
+        // A failure here shows again in the screen capture that follows; the screens
+        // alone still give the visible lines.
+        if let Ok(texts) = self.backend(idx).and_then(|b| b.capture_history(&want)) {
+            for (i, text) in who.into_iter().zip(texts) {
+                if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
+                    self.output.history.insert(i, t);
+                }
+            }
+        }
+    }
+
     /// Log the rows of agent `i`'s new screen that are new output. `normalized` is the
     /// same screen as the detector normalizes it for proof of life.
     pub(crate) fn log_output(&mut self, i: usize, raw: &str, normalized: &str, now_ms: i64) {
         let rt = &self.agents[i];
         let (name, attempt, kind) = (rt.rec.name.clone(), rt.att.attempt, rt.rec.kind.clone());
-        let text = crate::profile::strip_ansi(raw);
+        let mut text = crate::profile::strip_ansi(raw);
         let rows = text
             .split('\n')
             .collect::<Vec<_>>()
@@ -71,6 +126,18 @@ impl Supervisor {
                 .map(|l| self.detector.normalize(&kind, l))
                 .collect()
         };
+        let mut keys = keys;
+        if let Some(history) = self.output.history.remove(&i) {
+            // Scrolled-off lines go above the screen, as one taller screen.
+            let history = crate::profile::strip_ansi(history.trim_end_matches('\n'));
+            let mut hist_keys: Vec<String> = history
+                .split('\n')
+                .map(|l| self.detector.normalize(&kind, l))
+                .collect();
+            hist_keys.append(&mut keys);
+            keys = hist_keys;
+            text = format!("{history}\n{text}");
+        }
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let lines = self
             .output

@@ -179,6 +179,7 @@ impl Supervisor {
         self.rr_cursor = self.rr_cursor.wrapping_add(1);
         self.servers[idx].prev_list_sec = now_sec;
 
+        self.fetch_history(idx, &panes, &to_capture);
         let ids: Vec<String> = to_capture.iter().map(|(_, p)| p.clone()).collect();
         let screens = if ids.is_empty() {
             Vec::new()
