@@ -80,12 +80,25 @@ pub struct LineTracker {
     chrome_start: usize,
     recent: VecDeque<String>,
     recent_count: HashMap<String, usize>,
+    /// Lines already in the log from before this tracker (a restarted supervisor):
+    /// rows of the first screen with this text count as logged, once each.
+    seed: HashMap<String, usize>,
 }
 
 impl LineTracker {
     /// A tracker that has seen nothing yet.
     pub fn new() -> LineTracker {
         LineTracker::default()
+    }
+
+    /// A tracker for a pane whose output was logged before (by a supervisor that has
+    /// since stopped): rows of its first screen matching `logged` are not logged again.
+    pub fn resuming(logged: impl IntoIterator<Item = String>) -> LineTracker {
+        let mut t = LineTracker::default();
+        for line in logged {
+            *t.seed.entry(line.trim_end().to_string()).or_default() += 1;
+        }
+        t
     }
 
     /// Take a new screen: `text` is the capture without escapes, `keys` its normalized
@@ -126,6 +139,17 @@ impl LineTracker {
             new_rows.drain(..new_rows.len() - MAX_ROWS);
         }
 
+        if !self.seed.is_empty() {
+            // From the bottom: the newest logged copy of a repeated line is the one shown.
+            for row in new_rows.iter_mut().rev() {
+                if let Some(n) = self.seed.get_mut(&row.text).filter(|n| **n > 0) {
+                    *n -= 1;
+                    row.logged = true;
+                    row.confirmed = true;
+                }
+            }
+            self.seed.clear();
+        }
         let pairs = align(&self.rows, &new_rows);
         let mut old_first: Option<usize> = None;
         for &(o, n) in &pairs {

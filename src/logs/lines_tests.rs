@@ -263,3 +263,14 @@ fn rule_like_output_far_from_the_bottom_is_logged() {
     assert_eq!(logged.first().map(String::as_str), Some("summary"));
     assert_eq!(logged.len(), 10, "{logged:?}"); // the last row waits
 }
+
+#[test]
+fn a_resumed_tracker_skips_what_was_logged_before() {
+    // An earlier supervisor logged a, b and the first of two "ok" lines.
+    let mut t = LineTracker::resuming(["a".to_string(), "b".to_string(), "ok".to_string()]);
+    let screen = "a\nb\nok\nok\nc";
+    let mut logged = feed(&mut t, screen, 0);
+    logged.extend(feed(&mut t, &format!("{screen}\nd"), 10));
+    logged.extend(t.finish());
+    assert_eq!(logged, lines("ok\nc\nd"));
+}

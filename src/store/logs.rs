@@ -325,6 +325,29 @@ impl Store {
         })
     }
 
+    /// The newest output lines of one attempt of an agent, at most `limit`: what a
+    /// restarted supervisor already logged from the screen it finds.
+    pub fn recent_output(
+        &self,
+        agent: &str,
+        attempt: u32,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT message FROM logs WHERE agent = :agent AND attempt = :attempt
+                   AND source = 'output' ORDER BY ts_ms DESC LIMIT :limit",
+            )
+            .and_then(|mut st| {
+                st.query_map(
+                    named_params! {":agent": agent, ":attempt": attempt, ":limit": limit as i64},
+                    |r| r.get(0),
+                )?
+                .collect()
+            })
+            .map_err(|e| self.classify(e))
+    }
+
     /// How many entries the log holds.
     pub fn log_count(&self) -> Result<u64, StoreError> {
         self.conn

@@ -239,3 +239,20 @@ fn lines_that_scroll_past_between_ticks_are_read_back_from_the_scrollback() {
         .collect();
     assert_eq!(r.output(), want);
 }
+
+#[test]
+fn a_restarted_supervisor_does_not_log_the_screen_again() {
+    let mut r = rig("");
+    r.sup.tick(T0);
+    r.show("one\ntwo\nthree", T0 + 1000);
+    r.show("one\ntwo\nthree\nfour", T0 + 2000);
+    assert_eq!(r.output(), ["one", "two", "three"]);
+    // A new supervisor on the same store and panes, as after a restart.
+    let settings = r.sup.settings.clone();
+    let path = r.sup.store().path().to_path_buf();
+    let store = Store::open(&path).unwrap();
+    r.sup = Supervisor::new(settings, store, Box::new(FakeDetector), r.tmux.connector()).unwrap();
+    r.show("one\ntwo\nthree\nfour\nfive", T0 + 3000);
+    r.show("one\ntwo\nthree\nfour\nfive\nsix", T0 + 4000);
+    assert_eq!(r.output(), ["one", "two", "three", "four", "five"]);
+}

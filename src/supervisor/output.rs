@@ -20,6 +20,8 @@ const PRUNE_BATCH: usize = 2000;
 const PRUNE_SHARE_MAX: f64 = 0.25;
 /// A round aims this far below the cap, so pruning does not restart at once.
 const PRUNE_TARGET: f64 = 0.9;
+/// Logged lines looked up when a pane is first seen, to recognise them on its screen.
+const RESUME_LINES: usize = 1500;
 /// Most scrollback lines read back per pane and tick (with the screen, what one
 /// alignment takes).
 const MAX_HISTORY_LINES: u64 = 1000;
@@ -139,12 +141,23 @@ impl Supervisor {
             text = format!("{history}\n{text}");
         }
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let key = (name.clone(), attempt);
+        if !self.output.trackers.contains_key(&key) {
+            // What an earlier supervisor logged from this pane is not logged again.
+            let logged = self
+                .store
+                .recent_output(&name, attempt, RESUME_LINES)
+                .unwrap_or_default();
+            self.output
+                .trackers
+                .insert(key.clone(), LineTracker::resuming(logged));
+        }
         let lines = self
             .output
             .trackers
-            .entry((name.clone(), attempt))
-            .or_default()
-            .update(&text, &keys, now_ms);
+            .get_mut(&key)
+            .map(|t| t.update(&text, &keys, now_ms))
+            .unwrap_or_default();
         for line in lines {
             self.output
                 .push(NewLog::output(now_ms, &name, attempt, line));
