@@ -390,9 +390,15 @@ fn is_fts_syntax(e: &rusqlite::Error) -> bool {
 }
 
 fn sqlite_message(e: &rusqlite::Error) -> String {
-    match e {
+    let m = match e {
         rusqlite::Error::SqliteFailure(_, Some(m)) => m.clone(),
         other => other.to_string(),
+    };
+    // "near X" points into the expression shoal builds around the query, not into
+    // what the operator typed.
+    match m.split_once(" near ") {
+        Some((head, _)) if head.starts_with("fts5") => head.to_string(),
+        _ => m,
     }
 }
 
