@@ -4,6 +4,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod fleet;
+pub mod logs;
 pub mod notify;
 pub mod profile;
 pub mod sim;

@@ -187,7 +187,8 @@ fn a_folded_parent_wears_its_subtrees_worst_state() {
     assert!(!screen.iter().any(|l| l.contains("tester")));
 
     // Folding only builder: it shows the question below it; the lead is itself again.
-    keys(&mut app, "lj"); // unfold lead, down to builder
+    key(&mut app, KeyCode::Right); // unfold lead
+    keys(&mut app, "j"); // down to builder
     keys(&mut app, "h");
     let screen = render(&mut app, 120, 30);
     assert!(line_with(&screen, " builder +1").contains("▸ ? builder +1"));
@@ -283,7 +284,8 @@ fn footer_hints_come_from_the_keymap() {
     let footer = screen.last().unwrap();
     for part in [
         "j/k move",
-        "h/l fold",
+        "h/→ fold",
+        "l logs",
         "enter attach",
         "a approve",
         "d deny",

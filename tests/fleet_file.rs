@@ -99,3 +99,11 @@ fn missing_file_says_how_to_fix() {
     assert!(e.message.contains("cannot read the fleet file"), "{e}");
     assert!(e.hint.contains("-f FILE"), "{e}");
 }
+
+#[test]
+fn the_log_cap_defaults_to_512_mib_and_reads_sizes() {
+    let f = file::load(&dir("valid").join("log_size.toml")).unwrap();
+    assert_eq!(f.log_max_size, 64 << 20);
+    let m = file::load(&dir("valid").join("minimal.toml")).unwrap();
+    assert_eq!(m.log_max_size, 512 << 20);
+}

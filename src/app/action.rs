@@ -57,6 +57,7 @@ actions! {
     ToggleHistory => "history", "Show or hide history: ended attempts and removed agents, with final state, signal and screen.";
     OpenCommand => "command", "Open the command line: an action and its arguments, e.g. :approve lead.";
     StartNewAgents => "start new", "Start the agents a changed fleet file added.";
+    OpenLogs => "logs", "Open the log browser on the selected agent: its output and events, searchable.";
 }
 
 impl Action {

@@ -2,7 +2,6 @@
 //! `:theme light`, `:logs error`), Tab completing command, agent and theme names.
 
 use super::{Action, App, Effect, Mode};
-use crate::fleet::EventView;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Commands of the line that are not keymap actions: (name, arguments, what it does).
@@ -70,24 +69,6 @@ impl App {
     /// The themes `:theme` offers.
     pub fn set_theme_names(&mut self, names: Vec<String>) {
         self.theme_names = names;
-    }
-
-    /// What `:logs` narrowed the event panel to.
-    pub fn event_query(&self) -> Option<&str> {
-        self.event_query.as_deref()
-    }
-
-    /// Whether an event passes `:logs`.
-    pub fn event_matches(&self, e: &EventView) -> bool {
-        let Some(q) = &self.event_query else {
-            return true;
-        };
-        let q = q.to_lowercase();
-        e.kind.to_lowercase().contains(&q)
-            || e.detail.to_lowercase().contains(&q)
-            || e.rule
-                .as_deref()
-                .is_some_and(|r| r.to_lowercase().contains(&q))
     }
 
     pub(super) fn command_key(&mut self, key: KeyEvent, mut text: String) -> Vec<Effect> {
@@ -232,15 +213,7 @@ impl App {
                 self.set_info(format!("theme {rest}"));
                 effects.push(Effect::SetTheme(rest.to_string()));
             }
-            "logs" => {
-                self.event_query = (!rest.is_empty()).then(|| rest.to_string());
-                match rest {
-                    "" => self.set_info("the event panel shows every event".to_string()),
-                    q => self.set_info(format!(
-                        "the event panel shows events that mention {q:?}; Esc shows all"
-                    )),
-                }
-            }
+            "logs" => self.open_logs_line(rest, self.clock_ms),
             _ => match self.command_action(name) {
                 Some(action) => effects.extend(self.run_action_with(action, rest)),
                 None => {

@@ -2,7 +2,6 @@
 
 use super::testkit::{family, snapshot, NOW};
 use super::*;
-use crate::fleet::{EventView, Tier};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn app() -> App {
@@ -159,36 +158,19 @@ fn tab_completes_commands_then_agents_then_cycles() {
     assert_eq!(app.mode(), &Mode::Normal);
 }
 
-fn ev(id: i64, kind: &str, detail: &str) -> EventView {
-    EventView {
-        id,
-        ts_ms: NOW,
-        agent: Some("lead".into()),
-        attempt: Some(1),
-        kind: kind.into(),
-        tier: Some(Tier::Ok),
-        detail: detail.into(),
-        rule: None,
-        has_capture: false,
-    }
-}
-
 #[test]
-fn logs_narrows_the_event_panel_and_esc_widens_it() {
+fn logs_opens_the_log_browser_on_a_query_line() {
     let mut app = app();
-    app.on_event(ev(1, "activity", "working → idle"));
-    app.on_event(ev(2, "error", "could not type the task"));
-    app.on_event(ev(3, "nudge", "typed the nudge message"));
     run(&mut app, "logs error");
-    let shown: Vec<i64> = app
-        .events_for("lead")
-        .filter(|e| app.event_matches(e))
-        .map(|e| e.id)
-        .collect();
-    assert_eq!(shown, [2]);
-    assert_eq!(app.event_query(), Some("error"));
-    app.handle_key(code(KeyCode::Esc), NOW);
-    assert_eq!(app.event_query(), None);
+    let view = app.logs_view().expect(":logs opens the log browser");
+    assert_eq!(view.line(), "level:error");
+    assert!(view.error().is_none());
+    run(&mut app, "logs level:loud");
+    let view = app.logs_view().expect("still open");
+    assert!(
+        view.error().is_some(),
+        "a bad query line is shown with its error"
+    );
 }
 
 #[test]

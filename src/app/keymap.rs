@@ -201,7 +201,7 @@ impl Default for Keymap {
             (key(End), MoveToBottom),
             (key(Char('h')), CollapseNode),
             (key(Left), CollapseNode),
-            (key(Char('l')), ExpandNode),
+            (key(Char('l')), OpenLogs),
             (key(Right), ExpandNode),
             (key(Enter), Attach),
             (key(Char('a')), Approve),

@@ -16,9 +16,18 @@ const WHEEL_LINES: usize = 3;
 impl App {
     /// Handle one key press; `now_ms` is the wall clock, passed in for testability.
     pub fn handle_key(&mut self, key: KeyEvent, now_ms: i64) -> Vec<Effect> {
-        let _ = now_ms; // No key depends on time yet; kept so rules that do need no API change.
         if key.kind == KeyEventKind::Release {
             return Vec::new();
+        }
+        self.clock_ms = now_ms;
+        if self.mode == Mode::Normal && self.logs.is_some() {
+            // The command line works from the log browser too, unless its query line
+            // is taking the keys.
+            let typing = self.logs.as_ref().is_some_and(|v| v.editing());
+            if !typing && self.keymap.action_for(&key) == Some(Action::OpenCommand) {
+                return self.run_action(Action::OpenCommand);
+            }
+            return self.logs_key(key, now_ms);
         }
         match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Normal => return self.normal_key(key),
@@ -40,6 +49,9 @@ impl App {
             .chars()
             .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
             .collect();
+        if self.logs_paste(&clean) {
+            return vec![Effect::Redraw];
+        }
         match &mut self.mode {
             Mode::Input { text, .. } => {
                 let room = MAX_INPUT.saturating_sub(text.chars().count());
@@ -63,6 +75,9 @@ impl App {
     pub fn handle_mouse(&mut self, ev: MouseEvent) -> Vec<Effect> {
         if self.mode != Mode::Normal {
             return Vec::new();
+        }
+        if self.logs.is_some() {
+            return self.logs_mouse(ev);
         }
         let inside = |r: ratatui::layout::Rect| {
             ev.column >= r.x && ev.column < r.right() && ev.row >= r.y && ev.row < r.bottom()
@@ -123,7 +138,6 @@ impl App {
             Action::OpenFilter => self.mode = Mode::Filter,
             Action::ClearFilter => {
                 self.set_filter(String::new());
-                self.event_query = None;
                 self.fleet_change = None;
             }
             Action::OpenCommand => {
@@ -142,6 +156,7 @@ impl App {
             }
             Action::Quit => effects.push(Effect::Quit),
             Action::ToggleHistory => self.toggle_history(),
+            Action::OpenLogs => self.open_logs(self.selected.clone(), self.clock_ms),
             Action::Attach
             | Action::Approve
             | Action::Deny

@@ -11,6 +11,7 @@ mod history;
 pub mod keymap;
 pub mod keymap_config;
 mod keys;
+pub mod logs;
 mod notice;
 pub mod tree;
 
@@ -32,6 +33,7 @@ pub fn cmdline_extras() -> &'static [(&'static str, &'static str, &'static str)]
 }
 pub use keymap::{KeyBinding, Keymap};
 pub use keymap_config::Keymaps;
+pub use logs::{LogDetail, LogReply, LogRequest, LogsView};
 pub use tree::{needs_operator, urgency, TreeRow, Urgency};
 
 use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
@@ -159,9 +161,12 @@ pub struct App {
     help_keymap: Keymap,
     completion: Option<Completion>,
     theme_names: Vec<String>,
-    event_query: Option<String>,
     problems: Vec<String>,
     fleet_change: Option<FleetChange>,
+    logs: Option<LogsView>,
+    /// When the last key arrived (passed in by the host), for actions that need `now`.
+    clock_ms: i64,
+    tz: chrono::FixedOffset,
 }
 
 impl Default for App {
@@ -199,9 +204,11 @@ impl App {
             help_keymap: Keymaps::default().help,
             completion: None,
             theme_names: Vec::new(),
-            event_query: None,
             problems: Vec::new(),
             fleet_change: None,
+            logs: None,
+            clock_ms: 0,
+            tz: *chrono::Local::now().offset(),
         }
     }
 
@@ -252,6 +259,7 @@ impl App {
         }
         self.seen_snapshot = true;
         let old_pos = self.selected_row();
+        self.logs_on_snapshot(&s);
         self.snapshot = s;
         self.forest = Forest::build(&self.snapshot.agents);
         self.refresh_rows(old_pos);

@@ -305,9 +305,9 @@ fn fold_and_unfold() {
     let row = &app.rows()[1];
     assert!(row.collapsed && row.hidden == 1);
     assert_eq!(app.snapshot().agents[row.worst].name, "tester");
-    press(&mut app, "l"); // unfold
+    app.handle_key(code(KeyCode::Right), NOW); // unfold
     assert_eq!(names(&app).len(), 4);
-    press(&mut app, "l"); // into the first child
+    app.handle_key(code(KeyCode::Right), NOW); // into the first child
     assert_eq!(app.selected(), Some("tester"));
 }
 

@@ -55,6 +55,7 @@ pub fn open(ctx: &Ctx) -> Result<()> {
             live,
             updates: handle.updates.clone(),
         }),
+        logs: Box::new(crate::store::Store::open(ctx.store.path())?),
     };
     let result = run_console(io);
     handle.stop();

@@ -8,6 +8,7 @@ mod demo;
 mod fleet_cmds;
 mod lineage_cmds;
 pub mod lineage_ctx;
+pub mod logs_cmd;
 mod output;
 pub mod reload;
 mod status_out;
@@ -185,6 +186,8 @@ pub enum Cmd {
     },
     /// Print the manual page (roff): `shoal man | man -l -`.
     Man,
+    /// Search the log (agent output, events, signals), newest first, or follow it.
+    Logs(logs_cmd::LogsArgs),
 }
 
 /// Run the parsed command line; returns the process exit code.
@@ -246,5 +249,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Config { .. }) => config_cmds::check(),
         Some(Cmd::Completions { shell }) => config_cmds::completions(shell),
         Some(Cmd::Man) => config_cmds::man(),
+        Some(Cmd::Logs(args)) => logs_cmd::logs(f, &args),
     }
 }

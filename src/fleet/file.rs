@@ -71,6 +71,9 @@ pub struct Fleet {
     pub resume_after_reset: bool,
     /// Most agents running at once; the rest wait `queued` and start in FIFO order.
     pub max_running: Option<usize>,
+    /// Retention cap of the fleet's store in bytes (`log_max_size`): past it the oldest
+    /// log entries are deleted, output lines first.
+    pub log_max_size: u64,
     /// Agents in declaration order.
     pub agents: Vec<AgentSpec>,
 }
@@ -152,6 +155,7 @@ struct RawFleet {
     #[serde(default)]
     resume_after_reset: bool,
     max_running: Option<Spanned<i64>>,
+    log_max_size: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -326,6 +330,16 @@ pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet,
         Some(v) => Some(loc.cap(v, "max_running")?),
         None => None,
     };
+    let log_max_size = match &rf.log_max_size {
+        Some(v) => crate::logs::when::parse_size(v.get_ref()).map_err(|e| {
+            loc.at(
+                v.span(),
+                format!("log_max_size: {e}"),
+                "write a size like \"512MB\" or \"2GB\"",
+            )
+        })?,
+        None => crate::logs::DEFAULT_MAX_BYTES,
+    };
 
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
@@ -434,6 +448,7 @@ pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet,
         agents_per_server,
         resume_after_reset: rf.resume_after_reset,
         max_running,
+        log_max_size,
         agents,
     })
 }

@@ -87,6 +87,8 @@ pub struct FleetSettings {
     pub resume_after_reset: bool,
     /// Cap on running agents.
     pub max_running: Option<usize>,
+    /// Retention cap of the store in bytes.
+    pub log_max_size: u64,
 }
 
 impl FleetSettings {
@@ -102,6 +104,7 @@ impl FleetSettings {
             agents_per_server: fleet.agents_per_server,
             resume_after_reset: fleet.resume_after_reset,
             max_running: fleet.max_running,
+            log_max_size: fleet.log_max_size,
         }
     }
 
@@ -118,6 +121,7 @@ impl FleetSettings {
             agents_per_server: self.agents_per_server,
             resume_after_reset: self.resume_after_reset,
             max_running: self.max_running,
+            log_max_size: self.log_max_size,
             agents: Vec::new(),
         }
     }
@@ -143,6 +147,7 @@ impl FleetSettings {
                 "max_running",
                 self.max_running.map(|n| n.to_string()).unwrap_or_default(),
             ),
+            ("log_max_size", self.log_max_size.to_string()),
         ]
     }
 
@@ -159,6 +164,9 @@ impl FleetSettings {
             agents_per_server: get("agents_per_server")?.parse().ok()?,
             resume_after_reset: get("resume_after_reset") == Some("true"),
             max_running: get("max_running").and_then(|v| v.parse().ok()),
+            log_max_size: get("log_max_size")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(crate::logs::DEFAULT_MAX_BYTES),
         })
     }
 }

@@ -4,11 +4,13 @@
 //! SQL uses named parameters only; the schema moves forward through ordered migrations.
 
 mod lineage;
+mod logs;
 mod records;
 mod retention;
 mod schema;
 
 pub use lineage::{AgentMeta, FleetSettings, NewSignal, Origin};
+pub use logs::Pruned;
 pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
 
 use crate::fleet::{EventView, Tier};
@@ -288,7 +290,8 @@ impl Store {
             .execute(
                 "INSERT INTO captures (ts_ms, agent, attempt, reason, text)
                  VALUES (:ts, :agent, :attempt, :reason, :text)",
-                named_params! {":ts": ts_ms, ":agent": agent, ":attempt": attempt, ":reason": reason, ":text": text},
+                named_params! {":ts": ts_ms, ":agent": agent, ":attempt": attempt, ":reason": reason,
+                    ":text": crate::logs::redact::redact(text)},
             )
             .map_err(|e| self.classify(e))?;
         Ok(self.conn.last_insert_rowid())
@@ -306,20 +309,37 @@ impl Store {
             .map_err(|e| self.classify(e))
     }
 
-    /// Append an event; returns its id.
+    /// Append an event, and its entry in the log; returns the event's id. Secrets in
+    /// the detail are redacted.
     pub fn insert_event(&self, e: &NewEvent) -> Result<i64, StoreError> {
+        // A savepoint keeps the event and its log entry together even outside `write`.
         self.conn
-            .execute(
-                "INSERT INTO events (ts_ms, agent, attempt, kind, tier, detail, rule, capture_id)
-                 VALUES (:ts, :agent, :attempt, :kind, :tier, :detail, :rule, :capture)",
-                named_params! {
-                    ":ts": e.ts_ms, ":agent": e.agent, ":attempt": e.attempt, ":kind": e.kind,
-                    ":tier": e.tier.map(Tier::as_str), ":detail": e.detail, ":rule": e.rule,
-                    ":capture": e.capture_id,
-                },
-            )
+            .execute_batch("SAVEPOINT event")
             .map_err(|e| self.classify(e))?;
-        Ok(self.conn.last_insert_rowid())
+        let result = (|| {
+            let detail = crate::logs::redact::redact(&e.detail);
+            self.conn
+                .execute(
+                    "INSERT INTO events (ts_ms, agent, attempt, kind, tier, detail, rule, capture_id)
+                     VALUES (:ts, :agent, :attempt, :kind, :tier, :detail, :rule, :capture)",
+                    named_params! {
+                        ":ts": e.ts_ms, ":agent": e.agent, ":attempt": e.attempt, ":kind": e.kind,
+                        ":tier": e.tier.map(Tier::as_str), ":detail": detail, ":rule": e.rule,
+                        ":capture": e.capture_id,
+                    },
+                )
+                .map_err(|e| self.classify(e))?;
+            let id = self.conn.last_insert_rowid();
+            self.log_event(e, id)?;
+            Ok(id)
+        })();
+        let end = if result.is_ok() {
+            "RELEASE event"
+        } else {
+            "ROLLBACK TO event; RELEASE event"
+        };
+        self.conn.execute_batch(end).map_err(|e| self.classify(e))?;
+        result
     }
 
     /// Events oldest first, optionally for one agent, with id greater than `after_id`.

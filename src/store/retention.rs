@@ -16,12 +16,20 @@ impl Store {
                     named_params! {":before": before_ms},
                 )
                 .map_err(|e| s.classify(e))?;
+            // Log entries past the age go too (their index rows with them, by trigger).
+            s.conn
+                .execute(
+                    "DELETE FROM logs WHERE ts_ms < :before",
+                    named_params! {":before": before_ms},
+                )
+                .map_err(|e| s.classify(e))?;
             let captures = s
                 .conn
                 .execute(
                     "DELETE FROM captures WHERE ts_ms < :before
                        AND id NOT IN (SELECT death_capture FROM attempts WHERE death_capture IS NOT NULL)
-                       AND id NOT IN (SELECT capture_id FROM events WHERE capture_id IS NOT NULL)",
+                       AND id NOT IN (SELECT capture_id FROM events WHERE capture_id IS NOT NULL)
+                       AND id NOT IN (SELECT capture_id FROM logs WHERE capture_id IS NOT NULL)",
                     named_params! {":before": before_ms},
                 )
                 .map_err(|e| s.classify(e))?;

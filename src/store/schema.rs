@@ -105,4 +105,47 @@ pub const MIGRATIONS: &[&str] = &[
         last_id INTEGER NOT NULL
     );
     "#,
+    // 3: the searchable log (output lines, events, signals, supervisor notes) and its
+    // FTS5 index. The index is contentless: it holds the message words plus one `meta`
+    // column of filter words (agent name as hex, level, source), so a keyword search
+    // narrowed by agent, level or source is one intersection inside the index. Every
+    // older event is copied in.
+    r#"
+    CREATE TABLE logs (
+        id         INTEGER PRIMARY KEY,
+        ts_ms      INTEGER NOT NULL,
+        agent      TEXT,
+        attempt    INTEGER,
+        level      INTEGER NOT NULL,
+        source     TEXT NOT NULL,
+        message    TEXT NOT NULL,
+        capture_id INTEGER,
+        event_id   INTEGER
+    );
+    CREATE INDEX logs_agent ON logs(agent, ts_ms, level);
+    CREATE INDEX logs_time ON logs(ts_ms, level);
+    CREATE INDEX logs_source ON logs(source, id);
+    CREATE VIRTUAL TABLE logs_fts USING fts5(message, meta, content = '', contentless_delete = 1);
+    CREATE TRIGGER logs_fts_insert AFTER INSERT ON logs BEGIN
+        INSERT INTO logs_fts (rowid, message, meta) VALUES (
+            new.id,
+            new.message,
+            coalesce('a' || lower(hex(new.agent)) || ' ', '') || 'l' || new.level || ' s' || new.source
+        );
+    END;
+    CREATE TRIGGER logs_fts_delete AFTER DELETE ON logs BEGIN
+        DELETE FROM logs_fts WHERE rowid = old.id;
+    END;
+    INSERT INTO logs (ts_ms, agent, attempt, level, source, message, capture_id, event_id)
+        SELECT ts_ms, agent, attempt,
+               CASE
+                   WHEN kind IN ('kill', 'error') THEN 3
+                   WHEN kind = 'exit' AND detail NOT LIKE '%: done' THEN 3
+                   WHEN kind IN ('nudge', 'warn', 'refused', 'cancel') THEN 2
+                   WHEN kind = 'activity' AND detail LIKE '%→ errored%' THEN 2
+                   ELSE 1
+               END,
+               'event', kind || ': ' || detail, capture_id, id
+        FROM events ORDER BY id;
+    "#,
 ];

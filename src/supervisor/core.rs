@@ -42,6 +42,8 @@ pub struct Settings {
     pub escalation: super::ladder::Escalation,
     /// Events and captures older than this are deleted; `None` keeps everything.
     pub log_retention: Option<Duration>,
+    /// Retention cap of the store in bytes: past it the oldest log entries are deleted.
+    pub log_max_bytes: u64,
 }
 
 impl Settings {
@@ -60,6 +62,7 @@ impl Settings {
             max_running: fleet.max_running,
             escalation: super::ladder::Escalation::default(),
             log_retention: None,
+            log_max_bytes: fleet.log_max_size,
         }
     }
 }
@@ -115,6 +118,7 @@ pub struct Supervisor {
     pub(crate) store_version: i64,
     pub(crate) lineage: super::lineage::LineageState,
     pub(crate) pruned_at_ms: i64,
+    pub(crate) output: super::output::OutputLog,
 }
 
 impl Supervisor {
@@ -141,6 +145,7 @@ impl Supervisor {
             store_version: 0,
             lineage: Default::default(),
             pruned_at_ms: 0,
+            output: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -254,18 +259,21 @@ impl Supervisor {
         });
     }
 
-    /// Write dirty attempts and queued events in one transaction. On failure nothing is
-    /// dropped: it is all tried again next time.
+    /// Write dirty attempts, queued events and new log entries in one transaction. On
+    /// failure nothing is dropped: it is all tried again next time.
     pub(crate) fn persist(&mut self) -> Result<(), StoreError> {
         let dirty: Vec<usize> = (0..self.agents.len())
             .filter(|&i| self.agents[i].dirty)
             .collect();
-        if dirty.is_empty() && self.pending.is_empty() {
+        if dirty.is_empty() && self.pending.is_empty() && self.output.pending.is_empty() {
             return Ok(());
         }
         let agents = &self.agents;
         let pending = &self.pending;
+        let output = &self.output.pending;
         let ids = self.store.write(|s| {
+            // Output first: the lines on screen come before the event they caused.
+            s.insert_logs(output)?;
             for &i in &dirty {
                 s.save_attempt(&agents[i].att)?;
             }
@@ -287,6 +295,7 @@ impl Supervisor {
             }
             Ok(ids)
         })?;
+        self.output.pending.clear();
         for i in dirty {
             self.agents[i].dirty = false;
         }

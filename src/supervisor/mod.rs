@@ -9,6 +9,9 @@ pub mod ladder;
 mod lineage;
 #[cfg(test)]
 mod lineage_tests;
+#[cfg(test)]
+mod log_tests;
+mod output;
 mod profiles;
 pub mod queue;
 mod retention;

@@ -112,6 +112,7 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
     let (snap_tx, snap_rx) = tokio::sync::watch::channel(first);
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
+    note(&sup, format!("supervisor started (pid {pid})"));
     let join = std::thread::Builder::new()
         .name("shoal-supervisor".into())
         .spawn(move || {
@@ -123,6 +124,7 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
                 outcomes: &out_tx,
             };
             run(&mut sup, &chans, &stop2);
+            note(&sup, format!("supervisor stopped (pid {pid})"));
             let _ = sup.store.release_lease(pid);
         })
         .map_err(|e| format!("cannot start the supervisor thread: {e}"))?;
@@ -135,6 +137,12 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
         stop,
         join: Some(join),
     })
+}
+
+/// A supervisor note in the log; a store that cannot take it is reported by the tick.
+fn note(sup: &Supervisor, message: String) {
+    let entry = crate::logs::NewLog::supervisor(now_ms(), crate::logs::Level::Info, message);
+    let _ = sup.store.insert_log(&entry);
 }
 
 struct Channels<'a> {

@@ -14,6 +14,8 @@ pub struct FakePane {
     pub dead: bool,
     pub status: Option<i32>,
     pub activity_sec: i64,
+    /// Lines scrolled off the top, oldest first.
+    pub history: Vec<String>,
     pub keys: Vec<String>,
     pub typed: Vec<String>,
 }
@@ -137,6 +139,7 @@ impl TmuxBackend for FakeBackend {
                     width: 200,
                     height: 50,
                     window_activity: p.activity_sec,
+                    history_size: p.history.len() as u64,
                     agent: p.spec.as_ref().map(|s| s.agent.clone()),
                     attempt: p.spec.as_ref().map(|s| s.attempt),
                 })
@@ -180,6 +183,23 @@ impl TmuxBackend for FakeBackend {
                 .remove(pane)
                 .map(|_| ())
                 .ok_or_else(|| no_pane(pane))
+        })
+    }
+
+    fn capture_history(
+        &mut self,
+        panes: &[(String, u32)],
+    ) -> Result<Vec<Option<String>>, TmuxError> {
+        self.with(|s| {
+            Ok(panes
+                .iter()
+                .map(|(id, n)| {
+                    s.panes.get(id).map(|p| {
+                        let from = p.history.len().saturating_sub(*n as usize);
+                        p.history[from..].join("\n")
+                    })
+                })
+                .collect())
         })
     }
 

@@ -671,4 +671,12 @@ fn old_history_is_deleted_past_the_retention_but_final_screens_stay() {
     r.tick(later, &["b"]);
     assert!(r.events("a").is_empty(), "{:?}", r.events("a"));
     assert!(r.sup.store().capture(death).unwrap().is_some());
+    // The log entries of that time went with them.
+    let q = crate::logs::LogQuery {
+        agents: vec!["a".into()],
+        until_ms: Some(T0 + 1000),
+        ..Default::default()
+    };
+    let page = r.sup.store().query_logs(&q).unwrap();
+    assert_eq!(page.total_count, 0, "{:?}", page.entries);
 }

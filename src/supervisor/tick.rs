@@ -26,6 +26,7 @@ impl Supervisor {
             self.finish_cancel(i, now_ms);
         }
         self.drain_store_commands(now_ms);
+        self.after_tick_logs(now_ms);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
@@ -64,6 +65,7 @@ impl Supervisor {
         self.stats.servers_up = up;
         self.stats.panes = panes_total;
         self.stats.captured = captured;
+        self.settle_output(now_ms);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
@@ -178,6 +180,7 @@ impl Supervisor {
         self.rr_cursor = self.rr_cursor.wrapping_add(1);
         self.servers[idx].prev_list_sec = now_sec;
 
+        self.fetch_history(idx, &panes, &to_capture);
         let ids: Vec<String> = to_capture.iter().map(|(_, p)| p.clone()).collect();
         let screens = if ids.is_empty() {
             Vec::new()
@@ -209,8 +212,10 @@ impl Supervisor {
             return;
         }
         let kind = rt.rec.kind.clone();
-        let proof = digest(&self.detector.normalize(&kind, &raw));
+        let normalized = self.detector.normalize(&kind, &raw);
+        let proof = digest(&normalized);
         let obs = self.detector.classify(&kind, &raw, now_ms);
+        self.log_output(i, &raw, &normalized, now_ms);
         let rt = &mut self.agents[i];
         rt.att.screen_hash = Some(screen_hash);
         rt.capture = Arc::from(raw.as_str());

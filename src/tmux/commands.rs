@@ -168,6 +168,16 @@ pub fn capture(pane: &str, mode: Mode) -> TmuxCommand<'static> {
         .build()
 }
 
+/// `capture-pane -p -S -LINES -E -1 -t PANE`: the last LINES lines of the scrollback.
+pub fn capture_history(pane: &str, lines: u32, mode: Mode) -> TmuxCommand<'static> {
+    CapturePane::new()
+        .stdout()
+        .start_line(format!("-{}", lines.max(1)))
+        .end_line("-1")
+        .target_pane(mode.arg(pane))
+        .build()
+}
+
 /// `list-panes -a -F FORMAT`.
 pub fn list_panes(format: &'static str) -> TmuxCommand<'static> {
     ListPanes::new().all().format(format).build()

@@ -445,6 +445,22 @@ impl TmuxBackend for ControlClient {
             .collect())
     }
 
+    /// Like the screens: one write, one read pass, `None` for a vanished pane.
+    fn capture_history(
+        &mut self,
+        panes: &[(String, u32)],
+    ) -> Result<Vec<Option<String>>, TmuxError> {
+        let argv: Vec<Vec<String>> = panes
+            .iter()
+            .map(|(p, n)| argv_of(&commands::capture_history(p, *n, Mode::Control)))
+            .collect();
+        Ok(self
+            .run_batch(&argv)?
+            .into_iter()
+            .map(|r| r.ok.then(|| r.text()))
+            .collect())
+    }
+
     fn send_keys(&mut self, pane: &str, keys: &[String]) -> Result<(), TmuxError> {
         if keys.is_empty() {
             return Ok(());

@@ -12,17 +12,20 @@ use super::{PaneInfo, PaneState};
 pub const PANE_FORMAT: &str = concat!(
     "#{pane_id}\t#{window_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t",
     "#{pane_dead_signal}\t#{pane_width}\t#{pane_height}\t#{window_activity}\t",
+    "#{history_size}\t",
     "#{n:window_name}\t#{n:@shoal_agent}\t#{n:@shoal_attempt}\t",
     "#{window_name}#{@shoal_agent}#{@shoal_attempt}"
 );
-const PANE_FIXED: usize = 9;
+const PANE_FIXED: usize = 10;
 const PANE_SIZED: usize = 3;
 
 /// `list-panes -a -F` format with only what a supervisor tick reads. Every field costs
-/// tmux about a microsecond per pane per listing, so the hot path asks for five.
-pub const POLL_FORMAT: &str =
-    "#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{window_activity}\t";
-const POLL_FIXED: usize = 5;
+/// tmux about a microsecond per pane per listing, so the hot path asks for few.
+pub const POLL_FORMAT: &str = concat!(
+    "#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t",
+    "#{window_activity}\t#{history_size}\t#{pane_height}\t"
+);
+const POLL_FIXED: usize = 7;
 
 /// `list-panes -a -F` format giving each pane's id and current foreground command.
 pub const COMMAND_FORMAT: &str = "#{pane_id}\t#{n:pane_current_command}\t#{pane_current_command}";
@@ -100,6 +103,12 @@ pub fn parse_poll(out: &[u8]) -> Result<Vec<PaneState>, String> {
                 window_activity: f(4).parse().map_err(|_| {
                     format!("pane {pane_id}: window_activity {:?} is not a number", f(4))
                 })?,
+                history_size: f(5).parse().map_err(|_| {
+                    format!("pane {pane_id}: history_size {:?} is not a number", f(5))
+                })?,
+                height: f(6)
+                    .parse()
+                    .map_err(|_| format!("pane {pane_id}: height {:?} is not a number", f(6)))?,
             })
         })
         .collect()
@@ -137,6 +146,8 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
         width: u16::try_from(number(6, "width")?).map_err(|e| format!("width: {e}"))?,
         height: u16::try_from(number(7, "height")?).map_err(|e| format!("height: {e}"))?,
         window_activity: number(8, "window_activity")?,
+        history_size: u64::try_from(number(9, "history_size")?)
+            .map_err(|e| format!("pane {pane_id}: history_size {e}"))?,
         agent,
         // A foreign or hand-edited value is not shoal's attempt number.
         attempt: text(2).parse().ok(),
@@ -181,8 +192,14 @@ fn preview(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    /// Build one record the way tmux prints PANE_FORMAT.
+    /// Build one record the way tmux prints PANE_FORMAT (history size 0 unless `fixed`
+    /// ends with it).
     fn pane_line(fixed: &str, name: &str, agent: &str, attempt: &str) -> String {
+        let fixed = if fixed.matches('\t').count() == PANE_FIXED - 1 {
+            fixed.to_string()
+        } else {
+            format!("{fixed}\t0")
+        };
         format!(
             "{fixed}\t{}\t{}\t{}\t{name}{agent}{attempt}\n",
             name.len(),
@@ -194,7 +211,7 @@ mod tests {
     #[test]
     fn parses_a_live_shoal_pane_and_a_bare_pane() {
         let out = pane_line(
-            "%3\t@2\t4242\t0\t\t\t200\t50\t1700000000",
+            "%3\t@2\t4242\t0\t\t\t200\t50\t1700000000\t321",
             "coder",
             "coder",
             "2",
@@ -212,6 +229,7 @@ mod tests {
                 width: 200,
                 height: 50,
                 window_activity: 1_700_000_000,
+                history_size: 321,
                 agent: Some("coder".into()),
                 attempt: Some(2),
             }
@@ -278,7 +296,7 @@ mod tests {
         let full = pane_line("%1\t@1\t1\t0\t\t\t10\t5\t1", "name", "", "");
         let cut = &full.as_bytes()[..full.len() - 3];
         assert!(parse_panes(cut).unwrap_err().contains("runs past"));
-        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t\n").unwrap_err();
+        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t0\t\n").unwrap_err();
         assert!(err.contains("notapid"), "{err}");
         let err = parse_panes(b"garbage\n").unwrap_err();
         assert!(err.contains("garbage"), "{err}");

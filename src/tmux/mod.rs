@@ -79,6 +79,8 @@ pub struct PaneInfo {
     pub height: u16,
     /// `#{window_activity}`: unix seconds of the window's last output.
     pub window_activity: i64,
+    /// `#{history_size}`: lines scrolled off the top of the screen and kept.
+    pub history_size: u64,
     /// `@shoal_agent` pane option, when shoal started the pane.
     pub agent: Option<String>,
     /// `@shoal_attempt` pane option.
@@ -96,6 +98,10 @@ pub struct PaneState {
     pub dead_status: Option<i32>,
     /// Unix seconds of the window's last output.
     pub window_activity: i64,
+    /// Lines scrolled off the top of the screen and kept.
+    pub history_size: u64,
+    /// Pane height in cells.
+    pub height: u16,
 }
 
 impl From<PaneInfo> for PaneState {
@@ -105,6 +111,8 @@ impl From<PaneInfo> for PaneState {
             dead: p.dead,
             dead_status: p.dead_status,
             window_activity: p.window_activity,
+            history_size: p.history_size,
+            height: p.height,
         }
     }
 }
@@ -154,4 +162,13 @@ pub trait TmuxBackend {
     fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError>;
     /// Start an agent in a new window of the shoal session; returns its pane id.
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError>;
+    /// The last `lines` lines of each pane's scrollback (just above its screen), plain
+    /// text, in one round trip; `None` for a pane that vanished or a backend that keeps
+    /// no scrollback.
+    fn capture_history(
+        &mut self,
+        panes: &[(String, u32)],
+    ) -> Result<Vec<Option<String>>, TmuxError> {
+        Ok(vec![None; panes.len()])
+    }
 }

@@ -149,6 +149,7 @@ const HINTS: &[(&[Action], &str)] = &[
     (&[Action::OpenFilter], "filter"),
     (&[Action::OpenCommand], "command"),
     (&[Action::ShowExplanation], "why"),
+    (&[Action::OpenLogs], "logs"),
     (&[Action::Quit], "quit"),
     (&[Action::ToggleHistory], "history"),
 ];

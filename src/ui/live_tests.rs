@@ -81,6 +81,7 @@ fn io_with(live: Live) -> (ConsoleIo, Ends) {
         commands: cmd_tx,
         attach: Box::new(|_, _| Ok(())),
         bell: true,
+        logs: Box::new(NoLogs),
         live: Some(LiveIo {
             live: live_rx,
             updates: up_tx,
@@ -290,4 +291,17 @@ fn notifications_ring_write_the_desktop_escape_and_run_the_command() {
             ("reviewer".into(), "warn".into())
         ]
     );
+}
+
+/// A log with nothing in it: these tests are about reloads, not the log browser.
+struct NoLogs;
+
+impl crate::logs::LogSource for NoLogs {
+    fn query(&mut self, _q: &crate::logs::LogQuery) -> Result<crate::logs::LogPage, String> {
+        Ok(crate::logs::LogPage::default())
+    }
+
+    fn capture(&mut self, _id: i64) -> Result<Option<String>, String> {
+        Ok(None)
+    }
 }

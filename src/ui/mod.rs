@@ -3,6 +3,7 @@
 
 mod chrome;
 pub mod live;
+mod logs;
 mod pane;
 mod popup;
 pub mod run;
@@ -109,6 +110,19 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now_ms: i64) {
         ..a.footer
     };
     a.footer.y += banner_h;
+    if let Some(v) = app.logs_view() {
+        // The browser takes the whole body; the header keeps the fleet in view.
+        chrome::header(frame, a.header, app, theme, now_ms);
+        let body = Rect {
+            y: a.header.bottom(),
+            height: a.footer.y.saturating_sub(a.header.bottom()),
+            ..area
+        };
+        logs::body(frame, body, app, v, theme, now_ms);
+        logs::footer(frame, a.footer, v, theme);
+        popup::overlay(frame, area, app, theme, now_ms);
+        return;
+    }
     chrome::header(frame, a.header, app, theme, now_ms);
     tree::tree(frame, a.tree, app, theme, now_ms);
     pane::pane(frame, a.pane, app, theme);

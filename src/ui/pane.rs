@@ -88,33 +88,16 @@ fn printable(s: &str) -> String {
 
 pub(super) fn events(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let who = app.selected().unwrap_or("fleet");
-    let query = app
-        .event_query()
-        .map_or(String::new(), |q| format!("· {q:?} "));
     let block = Block::bordered()
         .border_style(theme.border)
-        .title(Span::styled(
-            format!(" events · {who} {query}"),
-            theme.title,
-        ));
+        .title(Span::styled(format!(" events · {who} "), theme.title));
     let inner = block.inner(area);
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
     // Newest last: take the newest that fit, then put them back in time order.
     let mut shown: Vec<&EventView> = match app.selected() {
-        Some(name) => app
-            .events_for(name)
-            .rev()
-            .filter(|e| app.event_matches(e))
-            .take(height)
-            .collect(),
-        None => app
-            .fleet_events()
-            .iter()
-            .rev()
-            .filter(|e| app.event_matches(e))
-            .take(height)
-            .collect(),
+        Some(name) => app.events_for(name).rev().take(height).collect(),
+        None => app.fleet_events().iter().rev().take(height).collect(),
     };
     shown.reverse();
     let lines: Vec<Line> = if shown.is_empty() {

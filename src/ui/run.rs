@@ -1,7 +1,7 @@
 //! The console's terminal loop: read keys, take snapshots, events and outcomes from the
 //! supervisor, send commands back, and redraw only when something changed.
 
-use crate::app::{App, Effect};
+use crate::app::{App, Effect, LogReply, LogRequest};
 use crate::fleet::{EventView, FleetSnapshot};
 use crate::supervisor::{Command, CommandOutcome};
 use crate::theme::Theme;
@@ -37,6 +37,8 @@ pub struct ConsoleIo {
     pub bell: bool,
     /// Hot reload of the config, themes and fleet file; `None` keeps the start settings.
     pub live: Option<super::LiveIo>,
+    /// Searches the log and reads captures for the log browser.
+    pub logs: Box<dyn crate::logs::LogSource>,
 }
 
 /// Where input comes from: the terminal, or a script in tests.
@@ -136,6 +138,7 @@ pub(crate) fn drive<B: Backend>(
         mut attach,
         bell,
         live,
+        mut logs,
     } = io;
     let mut app = App::default();
     let mut theme = theme.clone();
@@ -194,6 +197,15 @@ pub(crate) fn drive<B: Backend>(
         }
         while let Ok(o) = outcomes.try_recv() {
             app.on_outcome(o);
+            dirty = true;
+        }
+        // The log browser's searches run here, on the console's own store connection.
+        while let Some(request) = app.take_log_request() {
+            let reply = match request {
+                LogRequest::Page(q) => LogReply::Page(logs.query(&q)),
+                LogRequest::Capture(id) => LogReply::Capture(id, logs.capture(id)),
+            };
+            app.on_log_reply(reply);
             dirty = true;
         }
         let now = clock();

@@ -94,6 +94,7 @@ fn io_pair(attach_result: fn() -> anyhow::Result<()>) -> (ConsoleIo, Ends) {
         }),
         bell: true,
         live: None,
+        logs: Box::new(FakeLogs::default()),
     };
     let ends = Ends {
         snapshots: snap_tx,
@@ -389,4 +390,108 @@ fn resize_moves_the_mouse_targets() {
     ];
     let r = run(io, steps, Rc::new(Cell::new(NOW)));
     assert!(shows(&r, "reviewer · claude"), "{}", r.screen.join("\n"));
+}
+
+/// A log with two entries of `lead`: an output line and an event with its capture.
+#[derive(Default)]
+struct FakeLogs {
+    asked: Rc<RefCell<Vec<crate::logs::LogQuery>>>,
+}
+
+impl crate::logs::LogSource for FakeLogs {
+    fn query(&mut self, q: &crate::logs::LogQuery) -> Result<crate::logs::LogPage, String> {
+        use crate::logs::{Level, LogEntry, Source};
+        self.asked.borrow_mut().push(q.clone());
+        let entry = |id: i64, source: Source, message: &str, capture: Option<i64>| LogEntry {
+            id,
+            ts_ms: NOW - 1000 * id,
+            agent: Some("lead".into()),
+            attempt: Some(1),
+            level: if capture.is_some() {
+                Level::Warn
+            } else {
+                Level::Info
+            },
+            source,
+            message: message.into(),
+            capture_id: capture,
+            event_id: capture,
+            rule: capture.map(|_| "rule `rate-limit` matched in last-lines".into()),
+        };
+        let entries = vec![
+            entry(2, Source::Output, "cargo test: 12 passed", None),
+            entry(
+                1,
+                Source::Event,
+                "activity: working → errored (rate-limit)",
+                Some(7),
+            ),
+        ];
+        Ok(crate::logs::LogPage {
+            count: entries.len(),
+            total_count: 2,
+            entries,
+            ..Default::default()
+        })
+    }
+
+    fn capture(&mut self, id: i64) -> Result<Option<String>, String> {
+        Ok((id == 7).then(|| "API Error: Request rejected (429)".to_string()))
+    }
+}
+
+#[test]
+fn the_log_browser_searches_through_the_host_and_opens_a_capture() {
+    let (mut io, _ends) = io_pair(|| Ok(()));
+    let logs = FakeLogs::default();
+    let asked = Rc::clone(&logs.asked);
+    io.logs = Box::new(logs);
+    let ctrl_c = Step::Ev(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    // l opens the browser on the selected agent; its search runs before the next frame.
+    let r = run(
+        io,
+        vec![key('l'), Step::Idle, ctrl_c],
+        Rc::new(Cell::new(NOW)),
+    );
+    assert_eq!(asked.borrow().len(), 1);
+    assert_eq!(asked.borrow()[0].agents, ["lead"]);
+    assert!(shows(&r, "[agent:lead]"), "{}", r.screen.join("\n"));
+    assert!(
+        shows(&r, "cargo test: 12 passed"),
+        "{}",
+        r.screen.join("\n")
+    );
+    assert!(shows(&r, "1–2 of 2"), "{}", r.screen.join("\n"));
+
+    // Enter on the event shows its capture beside the rule that matched.
+    let (mut io, _ends) = io_pair(|| Ok(()));
+    io.logs = Box::new(FakeLogs::default());
+    let ctrl_c = Step::Ev(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    let steps = vec![
+        key('l'),
+        Step::Idle,
+        key('j'),
+        code(KeyCode::Enter),
+        Step::Idle,
+        ctrl_c,
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    let screen = r.screen.join("\n");
+    let row = r
+        .screen
+        .iter()
+        .find(|l| l.contains("API Error: Request rejected (429)"))
+        .unwrap_or_else(|| panic!("no capture on screen:\n{screen}"));
+    assert!(
+        row.contains("│"),
+        "the capture sits in its own panel: {row}"
+    );
+    assert!(shows(&r, "rule that matched"), "{screen}");
+    assert!(shows(&r, "rule `rate-limit` matched"), "{screen}");
 }
