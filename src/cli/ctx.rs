@@ -164,20 +164,27 @@ pub fn registry() -> Registry {
 
 /// Connects to a fleet's tmux servers.
 pub fn connector(control: bool) -> Connector {
-    Box::new(move |socket: &str, start: bool| {
-        let server = Server::new(socket);
-        if start {
-            server.ensure_started(PANE_SIZE.0, PANE_SIZE.1)?;
-        } else if !server.is_running() {
-            return Err(crate::tmux::TmuxError::ServerDown {
-                socket: socket.to_string(),
-            });
-        }
-        let backend: Box<dyn TmuxBackend + Send> = if control {
-            Box::new(ControlClient::connect(socket)?)
-        } else {
-            Box::new(OneShot::new(socket))
-        };
-        Ok(backend)
+    Box::new(move |socket: &str, start: bool| connect_fleet_server(socket, start, control))
+}
+
+/// One connection to a server of shoal's own: started first when `start`, reported
+/// down otherwise; a control-mode client when `control`, else one-shot commands.
+pub fn connect_fleet_server(
+    socket: &str,
+    start: bool,
+    control: bool,
+) -> Result<Box<dyn TmuxBackend + Send>, crate::tmux::TmuxError> {
+    let server = Server::new(socket);
+    if start {
+        server.ensure_started(PANE_SIZE.0, PANE_SIZE.1)?;
+    } else if !server.is_running() {
+        return Err(crate::tmux::TmuxError::ServerDown {
+            socket: socket.to_string(),
+        });
+    }
+    Ok(if control {
+        Box::new(ControlClient::connect(socket)?)
+    } else {
+        Box::new(OneShot::new(socket))
     })
 }

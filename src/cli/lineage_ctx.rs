@@ -2,11 +2,11 @@
 //! environment (`SHOAL_FLEET`, `SHOAL_HOME`) through the settings recorded in the store,
 //! who is asking (`SHOAL_AGENT`, else the operator), and the subtree that caller may act on.
 
-use super::ctx::{home_dir, Ctx, PANE_SIZE};
+use super::ctx::{home_dir, Ctx};
 use crate::fleet::{file, Fleet};
 use crate::store::{AgentRecord, FleetSettings, Origin, Store};
 use crate::supervisor::Connector;
-use crate::tmux::{ControlClient, ForeignBackend, OneShot, Server, TmuxBackend};
+use crate::tmux::{ForeignBackend, TmuxBackend};
 use anyhow::{anyhow, bail, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -105,20 +105,7 @@ pub fn connector_for(fleet: &str, control: bool) -> Connector {
         if !is_fleet_socket(&fleet, socket) {
             return Ok(Box::new(ForeignBackend::connect(socket)?) as Box<dyn TmuxBackend + Send>);
         }
-        let server = Server::new(socket);
-        if start {
-            server.ensure_started(PANE_SIZE.0, PANE_SIZE.1)?;
-        } else if !server.is_running() {
-            return Err(crate::tmux::TmuxError::ServerDown {
-                socket: socket.to_string(),
-            });
-        }
-        let backend: Box<dyn TmuxBackend + Send> = if control {
-            Box::new(ControlClient::connect(socket)?)
-        } else {
-            Box::new(OneShot::new(socket))
-        };
-        Ok(backend)
+        super::ctx::connect_fleet_server(socket, start, control)
     })
 }
 

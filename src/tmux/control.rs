@@ -396,39 +396,41 @@ impl Drop for ControlClient {
     }
 }
 
+impl ControlClient {
+    /// One `list-panes -a` in `format`. A pane dead with no known status makes tmux
+    /// reap its children first and list again (see [`format::unreaped`]).
+    fn listing<T>(
+        &mut self,
+        format: &'static str,
+        parse: fn(&[u8]) -> Result<Vec<T>, String>,
+        unreaped: fn(&[T]) -> bool,
+    ) -> Result<Vec<T>, TmuxError> {
+        let reply = self.one(commands::list_panes(format))?;
+        let panes =
+            parse(&reply.output).map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
+        if !unreaped(&panes) {
+            return Ok(panes);
+        }
+        let replies = self.all(vec![commands::reap(), commands::list_panes(format)])?;
+        let output = replies
+            .last()
+            .map(|r| r.output.as_slice())
+            .unwrap_or_default();
+        parse(output).map_err(|m| self.protocol(format!("list-panes output: {m}")))
+    }
+}
+
 impl TmuxBackend for ControlClient {
     fn socket(&self) -> &str {
         &self.socket
     }
 
     fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError> {
-        let reply = self.one(commands::list_panes(PANE_FORMAT))?;
-        let panes = format::parse_panes(&reply.output)
-            .map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
-        if !format::unreaped(&panes) {
-            return Ok(panes);
-        }
-        let replies = self.all(vec![commands::reap(), commands::list_panes(PANE_FORMAT)])?;
-        let output = replies
-            .last()
-            .map(|r| r.output.as_slice())
-            .unwrap_or_default();
-        format::parse_panes(output).map_err(|m| self.protocol(format!("list-panes output: {m}")))
+        self.listing(PANE_FORMAT, format::parse_panes, format::unreaped)
     }
 
     fn poll_panes(&mut self) -> Result<Vec<PaneState>, TmuxError> {
-        let reply = self.one(commands::list_panes(POLL_FORMAT))?;
-        let panes = format::parse_poll(&reply.output)
-            .map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
-        if !format::unreaped_states(&panes) {
-            return Ok(panes);
-        }
-        let replies = self.all(vec![commands::reap(), commands::list_panes(POLL_FORMAT)])?;
-        let output = replies
-            .last()
-            .map(|r| r.output.as_slice())
-            .unwrap_or_default();
-        format::parse_poll(output).map_err(|m| self.protocol(format!("list-panes output: {m}")))
+        self.listing(POLL_FORMAT, format::parse_poll, format::unreaped_states)
     }
 
     /// All captures in one write and one read pass; any pane tmux cannot capture (it
