@@ -680,3 +680,28 @@ fn old_history_is_deleted_past_the_retention_but_final_screens_stay() {
     let page = r.sup.store().query_logs(&q).unwrap();
     assert_eq!(page.total_count, 0, "{:?}", page.entries);
 }
+
+#[test]
+fn a_supervisor_in_a_new_process_keeps_the_final_screen_of_a_pane_that_dies_unchanged() {
+    let mut r = rig();
+    r.tick(T0, &[]);
+    r.tmux.show("a", "crash-screen", T0 / 1000);
+    r.sup.tick(T0 + 100);
+    // Another process (a CLI command, a restarted supervisor) opens the fleet: the
+    // screen's digest comes from the store, the screen itself does not.
+    let mut r = r.reopen();
+    r.tmux.with_pane("a", |p| {
+        p.dead = true;
+        p.status = Some(3);
+    });
+    r.sup.tick(T0 + 200);
+    let att = &r.sup.store().attempts("a").unwrap()[0];
+    assert_eq!(att.state, LifeState::Failed);
+    let death = r
+        .sup
+        .store()
+        .capture(att.death_capture.unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(death, "crash-screen", "the final screen, not an empty one");
+}

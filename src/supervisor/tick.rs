@@ -209,6 +209,11 @@ impl Supervisor {
         rt.captured_tick = Some(ticks);
         let screen_hash = digest(&raw);
         if rt.att.screen_hash.as_deref() == Some(screen_hash.as_str()) {
+            // Unchanged: no progress, nothing to classify. A supervisor that loaded the
+            // digest from the store has not seen the screen itself yet, though.
+            if rt.capture.is_empty() {
+                rt.capture = Arc::from(raw.as_str());
+            }
             return;
         }
         let kind = rt.rec.kind.clone();
