@@ -135,6 +135,10 @@ kind = "claude"
     rig.kill_supervisor(pid, libc::SIGKILL);
 
     rig.supervise();
+    // The restarted supervisor has had time to tick: nothing was relaunched. (Checked
+    // now, well before the kill tier at 3× removes the pane.)
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(rig.pane_ids(), panes_before, "no new pane");
     // The warn comes at 2× the stall timeout from the recorded progress, not from restart.
     rig.wait_for(Duration::from_secs(20), "the warn after restart", || {
         rig.event_kinds("mute")
@@ -145,7 +149,6 @@ kind = "claude"
     let after = rig.agent("mute");
     assert_eq!(after["attempt"], before["attempt"], "no relaunch");
     assert_eq!(after["pane"], before["pane"], "same pane");
-    assert_eq!(rig.pane_ids(), panes_before, "no new pane");
     let kinds = rig.event_kinds("mute");
     assert_eq!(
         kinds.iter().filter(|k| *k == "nudge").count(),
