@@ -261,7 +261,7 @@ impl App {
         };
         self.select(Some(agent.to_string()));
         if action == Action::TypeLine && !text.is_empty() {
-            let effect = self.send(crate::supervisor::Command::Send {
+            let effect = self.send(crate::fleet::Command::Send {
                 agent: agent.to_string(),
                 text: text.to_string(),
             });

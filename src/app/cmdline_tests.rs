@@ -1,7 +1,7 @@
 //! The `:` command line, completion, and the notices a reload leaves on screen.
 
-use super::testkit::{family, snapshot, NOW};
 use super::*;
+use crate::fleet::sample::{family, snapshot, NOW};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 fn app() -> App {

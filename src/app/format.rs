@@ -58,7 +58,7 @@ pub fn since_progress(a: &AgentView, now_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::testkit::agent;
+    use crate::fleet::sample::agent;
     use crate::fleet::Activity;
 
     #[test]

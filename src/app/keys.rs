@@ -2,8 +2,8 @@
 
 use super::tree::needs_operator;
 use super::{capture, Action, App, Effect, Filter, Mode};
+use crate::fleet::Command;
 use crate::fleet::{Activity, AgentView};
-use crate::supervisor::Command;
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };

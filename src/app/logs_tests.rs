@@ -1,8 +1,8 @@
 //! The log browser's state: what each key asks of the store and how answers show.
 
-use super::super::testkit::{family, snapshot, NOW};
 use super::*;
 use crate::app::{App, Effect, Mode};
+use crate::fleet::sample::{family, snapshot, NOW};
 use crate::logs::{Level, LogEntry, LogPage, Source};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

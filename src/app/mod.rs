@@ -18,8 +18,6 @@ pub mod tree;
 #[cfg(test)]
 mod cmdline_tests;
 #[cfg(test)]
-pub(crate) mod testkit;
-#[cfg(test)]
 mod tests;
 
 pub use action::Action;
@@ -37,7 +35,7 @@ pub use logs::{LogDetail, LogReply, LogRequest, LogsView};
 pub use tree::{needs_operator, urgency, TreeRow, Urgency};
 
 use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
-use crate::supervisor::{Command, CommandOutcome};
+use crate::fleet::{Command, CommandOutcome};
 use ratatui::layout::Rect;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;

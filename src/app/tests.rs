@@ -1,7 +1,7 @@
 //! Key handling and state tests: hand-built snapshots, a fixed clock, no terminal.
 
-use super::testkit::{agent, family, snapshot, NOW};
 use super::*;
+use crate::fleet::sample::{agent, family, snapshot, NOW};
 use crate::fleet::{Activity, LifeState};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

@@ -2,9 +2,9 @@
 
 use super::ctx::Ctx;
 use super::output;
+use crate::fleet::Command;
 use crate::fleet::LifeState;
 use crate::supervisor::runner::{self, now_ms};
-use crate::supervisor::Command;
 use crate::tmux::Server;
 use anyhow::{bail, Result};
 use std::path::Path;

@@ -192,7 +192,7 @@ pub enum Cmd {
 
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
-    use crate::supervisor::Command as C;
+    use crate::fleet::Command as C;
     ctx::set_overrides(ctx::Overrides {
         theme: cli.theme.clone(),
         poll_interval: cli.poll_interval,

@@ -3,7 +3,7 @@
 
 use super::error::{ConfigError, Locator, Pos};
 use crate::fleet::file::{parse_duration, DEFAULT_NUDGE};
-use crate::supervisor::ladder::Escalation;
+use crate::fleet::Escalation;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

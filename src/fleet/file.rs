@@ -173,6 +173,9 @@ struct RawAgent {
     max_children: Option<Spanned<i64>>,
 }
 
+/// The one name no agent or fleet may take: shoal's keeper window holds it.
+pub const RESERVED_NAME: &str = "_shoal";
+
 fn name_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| Regex::new(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$").expect("static regex"))
@@ -181,7 +184,7 @@ fn name_re() -> &'static Regex {
 /// Check a fleet or agent name: letters, digits, `-`, `_`, at most 64, not starting
 /// with `-`, and not the name shoal reserves for its keeper window.
 pub fn check_name(name: &str) -> Result<(), String> {
-    if name == crate::tmux::KEEPER_WINDOW {
+    if name == RESERVED_NAME {
         return Err(format!("the name {name:?} is reserved by shoal"));
     }
     if name_re().is_match(name) {
@@ -331,14 +334,14 @@ pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet,
         None => None,
     };
     let log_max_size = match &rf.log_max_size {
-        Some(v) => crate::logs::when::parse_size(v.get_ref()).map_err(|e| {
+        Some(v) => crate::fleet::units::parse_size(v.get_ref()).map_err(|e| {
             loc.at(
                 v.span(),
                 format!("log_max_size: {e}"),
                 "write a size like \"512MB\" or \"2GB\"",
             )
         })?,
-        None => crate::logs::DEFAULT_MAX_BYTES,
+        None => crate::fleet::units::DEFAULT_MAX_BYTES,
     };
 
     let mut agents = Vec::with_capacity(raw.agent.len());

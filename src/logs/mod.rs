@@ -25,8 +25,6 @@ pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
 pub const MAX_LIMIT: usize = 10_000;
 /// Entries per page when the caller does not say.
 pub const DEFAULT_LIMIT: usize = 50;
-/// Default retention cap of a fleet's store, in bytes.
-pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024 * 1024;
 
 /// How much an entry matters; queries ask for a minimum.
 #[derive(

@@ -1,7 +1,7 @@
 //! Which changes notify, the desktop escapes, and the command hook.
 
 use super::*;
-use crate::app::testkit::{agent, snapshot, NOW};
+use crate::fleet::sample::{agent, snapshot, NOW};
 use crate::fleet::LifeState;
 
 type Change = Box<dyn Fn(&mut AgentView)>;

@@ -166,7 +166,7 @@ impl FleetSettings {
             max_running: get("max_running").and_then(|v| v.parse().ok()),
             log_max_size: get("log_max_size")
                 .and_then(|v| v.parse().ok())
-                .unwrap_or(crate::logs::DEFAULT_MAX_BYTES),
+                .unwrap_or(crate::fleet::units::DEFAULT_MAX_BYTES),
         })
     }
 }

@@ -13,8 +13,8 @@ pub use lineage::{AgentMeta, FleetSettings, NewSignal, Origin};
 pub use logs::Pruned;
 pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
 
+use crate::fleet::Command;
 use crate::fleet::{EventView, Tier};
-use crate::supervisor::Command;
 use rusqlite::{named_params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -2,9 +2,9 @@
 //! the operator's commands. The same code serves the running supervisor and a CLI that
 //! acts alone when no supervisor is running.
 
-use super::command::Command;
 use super::core::Supervisor;
 use super::detector::Keys;
+use crate::fleet::Command;
 use crate::fleet::{Activity, LifeState, Tier};
 use crate::store::AttemptRecord;
 use crate::tmux::{TmuxError, WindowSpec};

@@ -39,7 +39,7 @@ pub struct Settings {
     /// Most agents running at once; the rest wait `queued`.
     pub max_running: Option<usize>,
     /// Which stall tiers act.
-    pub escalation: super::ladder::Escalation,
+    pub escalation: crate::fleet::Escalation,
     /// Events and captures older than this are deleted; `None` keeps everything.
     pub log_retention: Option<Duration>,
     /// Retention cap of the store in bytes: past it the oldest log entries are deleted.
@@ -60,7 +60,7 @@ impl Settings {
             task_ready_timeout: Duration::from_secs(10),
             recapture_ticks: 30,
             max_running: fleet.max_running,
-            escalation: super::ladder::Escalation::default(),
+            escalation: crate::fleet::Escalation::default(),
             log_retention: None,
             log_max_bytes: fleet.log_max_size,
         }

@@ -1,11 +1,9 @@
 //! The supervisor: polls tmux, proves life, classifies, escalates stalls, persists.
 
 mod actions;
-pub mod command;
 mod core;
 mod declare;
 pub mod detector;
-pub mod ladder;
 mod lineage;
 #[cfg(test)]
 mod lineage_tests;
@@ -23,7 +21,7 @@ mod tests;
 mod tick;
 pub mod update;
 
-pub use command::{Command, CommandOutcome};
+pub use crate::fleet::{Command, CommandOutcome};
 pub use core::{Connector, Settings, Supervisor};
 pub use declare::{declare, declare_only};
 pub use detector::{Detector, Keys, Observation};

@@ -3,7 +3,7 @@
 //! its cap, a short step per tick so a tick is never held up for long.
 
 use super::core::Supervisor;
-use crate::logs::when::human_size;
+use crate::fleet::units::human_size;
 use crate::logs::{Level, LineTracker, NewLog};
 use crate::tmux::PaneState;
 use std::collections::HashMap;

@@ -2,8 +2,8 @@
 //! as they arrive, publish the latest snapshot and every event, and hold the lease that
 //! makes it the only supervisor acting on the fleet.
 
-use super::command::{Command, CommandOutcome};
 use super::core::Supervisor;
+use crate::fleet::{Command, CommandOutcome};
 use crate::fleet::{EventView, FleetSnapshot};
 use crate::store::LeaseHolder;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -533,7 +533,7 @@ fn only_active_panes_are_captured_between_round_robin_passes() {
 fn a_switched_off_tier_is_skipped_and_kill_off_stops_at_warn() {
     let mut r = rig();
     let mut s = r.sup.settings().clone();
-    s.escalation = ladder::Escalation {
+    s.escalation = crate::fleet::Escalation {
         nudge: false,
         warn: true,
         kill: false,

@@ -29,7 +29,7 @@ pub use server::{Server, HISTORY_LIMIT};
 /// Session that holds every agent window on a fleet's tmux server.
 pub const SESSION: &str = "shoal";
 /// Name of the placeholder window that keeps the session alive when no agent runs.
-pub const KEEPER_WINDOW: &str = "_shoal";
+pub const KEEPER_WINDOW: &str = crate::fleet::file::RESERVED_NAME;
 /// Pane option naming the agent that runs in the pane.
 pub const AGENT_OPTION: &str = "@shoal_agent";
 /// Pane option holding the attempt number of that agent.

@@ -2,8 +2,8 @@
 //! screen, the keys, the offers and the notifications follow.
 
 use super::*;
-use crate::app::testkit::{agent, family, snapshot, NOW};
 use crate::config::{Desktop, NotifyConfig};
+use crate::fleet::sample::{agent, family, snapshot, NOW};
 use crate::fleet::{Activity, Tier};
 use crate::supervisor::Update;
 use crate::ui::{Live, LiveIo};

@@ -3,7 +3,7 @@
 use super::tree::{clip, pad, width};
 use crate::app::format::{elapsed, remaining, tier_text};
 use crate::app::{Action, App, Mode};
-use crate::supervisor::Command;
+use crate::fleet::Command;
 use crate::theme::Theme;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};

@@ -2,8 +2,8 @@
 //! supervisor, send commands back, and redraw only when something changed.
 
 use crate::app::{App, Effect, LogReply, LogRequest};
+use crate::fleet::{Command, CommandOutcome};
 use crate::fleet::{EventView, FleetSnapshot};
-use crate::supervisor::{Command, CommandOutcome};
 use crate::theme::Theme;
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,

@@ -1,7 +1,7 @@
 //! The console loop driven by a script: TestBackend, fake input, fake screen, fake clock.
 
 use super::*;
-use crate::app::testkit::{agent, family, snapshot, NOW};
+use crate::fleet::sample::{agent, family, snapshot, NOW};
 use crate::fleet::{Activity, Tier};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
