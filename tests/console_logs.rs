@@ -71,17 +71,21 @@ impl Rig {
                     "● Working on it\nAPI Error: Request rejected (429) · rate limit\n❯ ",
                 )?;
                 s.insert_event(&NewEvent {
-                    ts_ms: NOW - 500,
-                    agent: Some("worker".into()),
-                    attempt: Some(1),
-                    kind: "activity".into(),
-                    detail: "working → errored (rate-limit)".into(),
                     rule: Some(
                         "rule `claude.rate-limit` in region `last-lines`: «Request rejected (429)»"
                             .into(),
                     ),
                     capture_id: Some(cap),
-                    ..Default::default()
+                    ..NewEvent::agent(
+                        NOW - 500,
+                        "worker",
+                        1,
+                        shoal::fleet::EventKind::Activity {
+                            from: shoal::fleet::Activity::Working,
+                            to: shoal::fleet::Activity::Errored,
+                            error: Some(shoal::fleet::ErrorKind::RateLimit),
+                        },
+                    )
                 })?;
                 s.insert_log(&NewLog {
                     level: Level::Error,

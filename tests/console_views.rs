@@ -384,6 +384,8 @@ fn event_strip_shows_the_selected_agents_events_newest_last() {
             detail: format!("event number {id}"),
             rule: (id == 30).then(|| "claude.spinner".into()),
             has_capture: false,
+            level: shoal::fleet::Level::Info,
+            payload: None,
         });
     }
     let screen = render(&mut app, 200, 30);

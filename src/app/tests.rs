@@ -436,6 +436,8 @@ fn events_are_kept_per_agent_without_duplicates() {
         detail: format!("event {id}"),
         rule: None,
         has_capture: false,
+        level: crate::fleet::Level::Info,
+        payload: None,
     };
     for id in 1..=(EVENTS_PER_AGENT as i64 + 10) {
         app.on_event(ev(id, "builder"));

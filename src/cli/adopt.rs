@@ -9,7 +9,7 @@
 use super::ctx::{registry, Ctx};
 use super::lineage_ctx::{is_fleet_socket, Caller};
 use crate::fleet::file::check_name;
-use crate::fleet::LifeState;
+use crate::fleet::{EventKind, LifeState};
 use crate::profile::Registry;
 use crate::store::{AgentRecord, AttemptRecord, NewEvent, Origin};
 use crate::supervisor::runner::now_ms;
@@ -321,17 +321,17 @@ fn record(
             task_sent: true,
             ..Default::default()
         })?;
-        s.insert_event(&NewEvent {
-            ts_ms: now,
-            agent: Some(name.to_string()),
-            attempt: Some(1),
-            kind: "adopt".into(),
-            detail: format!(
-                "adopted pane {} on tmux server {server} (pid {}, {}) without restarting it",
-                c.pane.pane_id, c.pane.pid, c.cmd
-            ),
-            ..Default::default()
-        })?;
+        s.insert_event(&NewEvent::agent(
+            now,
+            name,
+            1,
+            EventKind::Adopted {
+                pane: c.pane.pane_id.clone(),
+                server: server.to_string(),
+                pid: c.pane.pid,
+                cmd: c.cmd.clone(),
+            },
+        ))?;
         Ok(())
     })?;
     Ok(())

@@ -4,7 +4,9 @@
 use super::ctx::Ctx;
 use super::output::clock;
 use crate::logs::filter::{check_limit, AgentPick};
-use crate::logs::{Level, LogEntry, LogFilter, LogPage, LogQuery, Source, MAX_LIMIT};
+use crate::logs::{
+    Level, LogEntry, LogFilter, LogPage, LogQuery, LogQueryError, Source, MAX_LIMIT,
+};
 use crate::supervisor::runner::now_ms;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
@@ -82,7 +84,11 @@ impl LogsArgs {
                     subtree: self.subtree,
                 })
                 .collect(),
-            level: self.level.as_deref().map(str::parse::<Level>).transpose()?,
+            level: self
+                .level
+                .as_deref()
+                .map(|l| l.parse::<Level>().map_err(LogQueryError::from))
+                .transpose()?,
             sources,
             since: self.since.clone(),
             until: self.until.clone(),

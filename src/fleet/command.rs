@@ -55,19 +55,20 @@ impl Command {
     }
 
     /// The verb, as the CLI spells it.
-    pub fn verb(&self) -> &'static str {
+    pub fn verb(&self) -> super::Verb {
+        use super::Verb;
         match self {
-            Command::Approve { .. } => "approve",
-            Command::Deny { .. } => "deny",
-            Command::Retry { .. } => "retry",
-            Command::Cancel { .. } => "cancel",
-            Command::Kill { .. } => "kill",
-            Command::Nudge { .. } => "nudge",
-            Command::Send { .. } => "send",
-            Command::Pause { paused: true, .. } => "pause",
-            Command::Pause { paused: false, .. } => "resume",
-            Command::Signal { .. } => "signal",
-            Command::Steer { .. } => "steer",
+            Command::Approve { .. } => Verb::Approve,
+            Command::Deny { .. } => Verb::Deny,
+            Command::Retry { .. } => Verb::Retry,
+            Command::Cancel { .. } => Verb::Cancel,
+            Command::Kill { .. } => Verb::Kill,
+            Command::Nudge { .. } => Verb::Nudge,
+            Command::Send { .. } => Verb::Send,
+            Command::Pause { paused: true, .. } => Verb::Pause,
+            Command::Pause { paused: false, .. } => Verb::Resume,
+            Command::Signal { .. } => Verb::Signal,
+            Command::Steer { .. } => Verb::Steer,
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod escalation;
+pub mod event;
 pub mod file;
 pub mod lineage;
 pub mod model;
@@ -11,6 +12,7 @@ pub mod units;
 
 pub use command::{Command, CommandOutcome};
 pub use escalation::Escalation;
+pub use event::{EventKind, KilledBy, Level, Tone, Verb};
 pub use file::{AgentSpec, Fleet, FleetFileError};
 pub use lineage::{Lineage, PastAttempt, Rollup, SignalKind, SignalView};
 pub use model::{Activity, ErrorKind, LifeState, Tier};

@@ -113,4 +113,20 @@ pub struct EventView {
     pub rule: Option<String>,
     /// Whether a capture is stored with the event.
     pub has_capture: bool,
+    /// How much it matters.
+    #[serde(default)]
+    pub level: super::Level,
+    /// What happened, as data; `None` for events stored before events carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<super::EventKind>,
+}
+
+impl EventView {
+    /// The theme meaning it is drawn with.
+    pub fn tone(&self) -> super::Tone {
+        match &self.payload {
+            Some(k) => k.tone(),
+            None => super::event::legacy_tone(&self.kind),
+        }
+    }
 }

@@ -3,6 +3,12 @@
 /// Default retention cap of a fleet's store, in bytes.
 pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024 * 1024;
 
+/// A duration in whole milliseconds, as the store and the clock count them; saturates
+/// rather than wrapping for durations beyond any clock.
+pub fn ms(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
 /// A size such as `512MB`, `2 GiB`, `100k` or a plain number of bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();

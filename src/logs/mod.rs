@@ -26,68 +26,11 @@ pub const MAX_LIMIT: usize = 10_000;
 /// Entries per page when the caller does not say.
 pub const DEFAULT_LIMIT: usize = 50;
 
-/// How much an entry matters; queries ask for a minimum.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    /// Detail only useful when digging.
-    Debug,
-    /// Ordinary output and events.
-    #[default]
-    Info,
-    /// Something the operator may want to look at (a nudge, a warn tier, a refusal).
-    Warn,
-    /// Something went wrong (a kill, a failed exit, an error).
-    Error,
-}
+pub use crate::fleet::event::Level;
 
-impl Level {
-    /// Every level, lowest first.
-    pub const ALL: [Level; 4] = [Level::Debug, Level::Info, Level::Warn, Level::Error];
-
-    /// The name used on the command line and in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Debug => "debug",
-            Level::Info => "info",
-            Level::Warn => "warn",
-            Level::Error => "error",
-        }
-    }
-
-    /// The number stored, so a minimum level is one comparison.
-    pub fn rank(self) -> i64 {
-        self as i64
-    }
-
-    /// The level stored as `rank`; unknown numbers read as `info`.
-    pub fn from_rank(rank: i64) -> Level {
-        Level::ALL
-            .get(usize::try_from(rank).unwrap_or(1))
-            .copied()
-            .unwrap_or_default()
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Level {
-    type Err = LogQueryError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        let found = match lower.as_str() {
-            "warning" => Some(Level::Warn),
-            "err" => Some(Level::Error),
-            other => Level::ALL.into_iter().find(|l| l.as_str() == other),
-        };
-        found.ok_or_else(|| LogQueryError::BadLevel(s.to_string()))
+impl From<crate::fleet::event::UnknownLevel> for LogQueryError {
+    fn from(e: crate::fleet::event::UnknownLevel) -> Self {
+        LogQueryError::BadLevel(e.0)
     }
 }
 
@@ -191,18 +134,6 @@ impl NewLog {
             capture_id: None,
             event_id: None,
         }
-    }
-}
-
-/// The level an event of `kind` is logged at; `detail` tells a clean exit from a failed one.
-pub fn event_level(kind: &str, detail: &str) -> Level {
-    match kind {
-        "kill" | "error" => Level::Error,
-        "exit" if detail.ends_with(": done") => Level::Info,
-        "exit" => Level::Error,
-        "nudge" | "warn" | "refused" | "cancel" => Level::Warn,
-        "activity" if detail.contains("→ errored") => Level::Warn,
-        _ => Level::Info,
     }
 }
 
@@ -362,21 +293,34 @@ mod tests {
 
     #[test]
     fn event_levels() {
-        assert_eq!(event_level("kill", "killed"), Level::Error);
+        use crate::fleet::event::{EventKind as K, KilledBy};
+        use crate::fleet::{Activity, ErrorKind, LifeState};
+        let killed = K::Killed {
+            by: KilledBy::Ladder { stalled_s: 3 },
+            note: None,
+        };
+        assert_eq!(killed.level(), Level::Error);
+        let exit = |state| K::Exited {
+            status: Some(0),
+            state,
+        };
+        assert_eq!(exit(LifeState::Done).level(), Level::Info);
+        assert_eq!(exit(LifeState::Failed).level(), Level::Error);
+        let nudge = K::Nudged {
+            stalled_s: 1,
+            failed: None,
+        };
+        assert_eq!(nudge.level(), Level::Warn);
+        let activity = |to, error| K::Activity {
+            from: Activity::Working,
+            to,
+            error,
+        };
         assert_eq!(
-            event_level("exit", "process exited with status 0: done"),
-            Level::Info
-        );
-        assert_eq!(
-            event_level("exit", "process exited with status 3: failed"),
-            Level::Error
-        );
-        assert_eq!(event_level("nudge", ""), Level::Warn);
-        assert_eq!(
-            event_level("activity", "working → errored (rate-limit)"),
+            activity(Activity::Errored, Some(ErrorKind::RateLimit)).level(),
             Level::Warn
         );
-        assert_eq!(event_level("activity", "working → idle"), Level::Info);
+        assert_eq!(activity(Activity::Idle, None).level(), Level::Info);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use super::{NewEvent, Store, StoreError};
 use crate::logs::redact::redact;
-use crate::logs::{clean_message, event_level, Level, LogEntry, LogPage, LogQuery, NewLog, Source};
+use crate::logs::{clean_message, Level, LogEntry, LogPage, LogQuery, NewLog, Source};
 use rusqlite::{named_params, Row};
 
 /// Columns of a page row (with the rule of the event an entry mirrors).
@@ -174,14 +174,14 @@ impl Store {
             ts_ms: e.ts_ms,
             agent: e.agent.clone(),
             attempt: e.attempt,
-            level: event_level(&e.kind, &e.detail),
+            level: e.kind.level(),
             // An agent's own report is a signal; everything else the supervisor saw or did.
-            source: if e.kind == "signal" {
+            source: if e.kind.is_signal() {
                 Source::Signal
             } else {
                 Source::Event
             },
-            message: format!("{}: {}", e.kind, e.detail),
+            message: format!("{}: {}", e.kind.name(), e.kind.render()),
             capture_id: e.capture_id,
             event_id: Some(id),
         })

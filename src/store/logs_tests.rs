@@ -260,14 +260,14 @@ fn secrets_never_reach_the_file_or_the_index() {
         ))
         .unwrap();
     store
-        .insert_event(&NewEvent {
-            ts_ms: 2,
-            agent: Some("a".into()),
-            attempt: Some(1),
-            kind: "task".into(),
-            detail: "typed the task: use GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123".into(),
-            ..Default::default()
-        })
+        .insert_event(&NewEvent::agent(
+            2,
+            "a",
+            1,
+            crate::fleet::EventKind::TaskTyped {
+                task: "use GITHUB_TOKEN=ghp_abcdefghijklmnopqrstuvwxyz0123".into(),
+            },
+        ))
         .unwrap();
     store
         .insert_capture(3, "a", 1, "death", &format!("screen with {secret}"))
@@ -311,14 +311,18 @@ fn events_are_logged_with_their_level_rule_and_capture() {
         .unwrap();
     let id = store
         .insert_event(&NewEvent {
-            ts_ms: 5,
-            agent: Some("a".into()),
-            attempt: Some(1),
-            kind: "activity".into(),
-            detail: "working → errored (rate-limit)".into(),
             rule: Some("rule `rate-limit` matched in last-lines".into()),
             capture_id: Some(cap),
-            ..Default::default()
+            ..NewEvent::agent(
+                5,
+                "a",
+                1,
+                crate::fleet::EventKind::Activity {
+                    from: crate::fleet::Activity::Working,
+                    to: crate::fleet::Activity::Errored,
+                    error: Some(crate::fleet::ErrorKind::RateLimit),
+                },
+            )
         })
         .unwrap();
     let page = store.query_logs(&q()).unwrap();

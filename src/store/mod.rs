@@ -317,15 +317,18 @@ impl Store {
             .execute_batch("SAVEPOINT event")
             .map_err(|e| self.classify(e))?;
         let result = (|| {
-            let detail = crate::logs::redact::redact(&e.detail);
+            let rendered = e.kind.render();
+            let detail = crate::logs::redact::redact(&rendered);
+            let payload = serde_json::to_string(&e.kind).expect("events serialize");
+            let payload = crate::logs::redact::redact(&payload);
             self.conn
                 .execute(
-                    "INSERT INTO events (ts_ms, agent, attempt, kind, tier, detail, rule, capture_id)
-                     VALUES (:ts, :agent, :attempt, :kind, :tier, :detail, :rule, :capture)",
+                    "INSERT INTO events (ts_ms, agent, attempt, kind, tier, detail, rule, capture_id, level, payload)
+                     VALUES (:ts, :agent, :attempt, :kind, :tier, :detail, :rule, :capture, :level, :payload)",
                     named_params! {
-                        ":ts": e.ts_ms, ":agent": e.agent, ":attempt": e.attempt, ":kind": e.kind,
+                        ":ts": e.ts_ms, ":agent": e.agent, ":attempt": e.attempt, ":kind": e.kind.name(),
                         ":tier": e.tier.map(Tier::as_str), ":detail": detail, ":rule": e.rule,
-                        ":capture": e.capture_id,
+                        ":capture": e.capture_id, ":level": e.kind.level().rank(), ":payload": payload,
                     },
                 )
                 .map_err(|e| self.classify(e))?;
@@ -350,8 +353,8 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<EventView>, StoreError> {
         self.rows(
-            "SELECT id, ts_ms, agent, attempt, kind, tier, detail, rule, capture_id FROM events
-             WHERE id > :after AND (:agent IS NULL OR agent = :agent)
+            "SELECT id, ts_ms, agent, attempt, kind, tier, detail, rule, capture_id, level, payload
+             FROM events WHERE id > :after AND (:agent IS NULL OR agent = :agent)
              ORDER BY id LIMIT :limit",
             named_params! {":after": after_id, ":agent": agent, ":limit": limit as i64},
             records::event_from_row,

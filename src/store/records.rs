@@ -1,6 +1,6 @@
 //! Rows of the store as Rust values.
 
-use crate::fleet::{Activity, ErrorKind, EventView, LifeState, Tier};
+use crate::fleet::{Activity, ErrorKind, EventKind, EventView, Level, LifeState, Tier};
 use rusqlite::{named_params, Connection, Row};
 use std::collections::BTreeMap;
 
@@ -157,7 +157,7 @@ impl AttemptRecord {
 }
 
 /// An event to append.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
     /// When.
     pub ts_ms: i64,
@@ -165,20 +165,48 @@ pub struct NewEvent {
     pub agent: Option<String>,
     /// Which attempt.
     pub attempt: Option<u32>,
-    /// What kind of event.
-    pub kind: String,
     /// Tier at the time.
     pub tier: Option<Tier>,
-    /// Human-readable detail.
-    pub detail: String,
+    /// What happened.
+    pub kind: EventKind,
     /// Detection rule behind it.
     pub rule: Option<String>,
     /// Capture behind it.
     pub capture_id: Option<i64>,
     /// A capture to store with the event (its id becomes `capture_id`).
     pub capture_text: Option<std::sync::Arc<str>>,
+    /// The capture is the attempt's final screen: its id is recorded on the attempt.
+    pub final_screen: bool,
 }
 
+impl NewEvent {
+    /// An event about the whole fleet.
+    pub fn fleet(ts_ms: i64, kind: EventKind) -> NewEvent {
+        NewEvent {
+            ts_ms,
+            agent: None,
+            attempt: None,
+            tier: None,
+            kind,
+            rule: None,
+            capture_id: None,
+            capture_text: None,
+            final_screen: false,
+        }
+    }
+
+    /// An event about one attempt of an agent.
+    pub fn agent(ts_ms: i64, agent: &str, attempt: u32, kind: EventKind) -> NewEvent {
+        NewEvent {
+            agent: Some(agent.to_string()),
+            attempt: Some(attempt),
+            ..NewEvent::fleet(ts_ms, kind)
+        }
+    }
+}
+
+/// An event row, read with the columns `id, ts_ms, agent, attempt, kind, tier, detail,
+/// rule, capture_id, level, payload` in that order.
 pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventView> {
     Ok(EventView {
         id: r.get(0)?,
@@ -190,6 +218,11 @@ pub(crate) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<EventView> {
         detail: r.get(6)?,
         rule: r.get(7)?,
         has_capture: r.get::<_, Option<i64>>(8)?.is_some(),
+        level: Level::from_rank(r.get(9)?),
+        // Written by this code only; an event from before payloads has none.
+        payload: r
+            .get::<_, Option<String>>(10)?
+            .and_then(|p| serde_json::from_str(&p).ok()),
     })
 }
 

@@ -148,4 +148,18 @@ pub const MIGRATIONS: &[&str] = &[
                'event', kind || ': ' || detail, capture_id, id
         FROM events ORDER BY id;
     "#,
+    // 4: typed events: each event keeps its variant as JSON (the prose in `detail` is
+    // rendered from it and never read back) and its level. Older events get the level
+    // their kind and detail always gave them.
+    r#"
+    ALTER TABLE events ADD COLUMN level INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE events ADD COLUMN payload TEXT;
+    UPDATE events SET level = CASE
+        WHEN kind IN ('kill', 'error') THEN 3
+        WHEN kind = 'exit' AND detail NOT LIKE '%: done' THEN 3
+        WHEN kind IN ('nudge', 'warn', 'refused', 'cancel') THEN 2
+        WHEN kind = 'activity' AND detail LIKE '%→ errored%' THEN 2
+        ELSE 1
+    END;
+    "#,
 ];

@@ -1,5 +1,5 @@
 use super::*;
-use crate::fleet::{Activity, LifeState};
+use crate::fleet::{Activity, EventKind, KilledBy, LifeState};
 use std::collections::BTreeMap;
 
 fn agent(name: &str, seq: i64) -> AgentRecord {
@@ -80,17 +80,22 @@ fn events_filter_by_agent_and_keep_their_capture() {
     let cap = store
         .insert_capture(5, "a", 1, "death", "final screen")
         .unwrap();
-    for (agent, kind) in [("a", "nudge"), ("b", "warn"), ("a", "kill")] {
+    let nudge = EventKind::Nudged {
+        stalled_s: 1,
+        failed: None,
+    };
+    let warn = EventKind::Warned { stalled_s: 2 };
+    let kill = EventKind::Killed {
+        by: KilledBy::Ladder { stalled_s: 3 },
+        note: None,
+    };
+    for (agent, kind) in [("a", nudge), ("b", warn), ("a", kill)] {
+        let capture_id = (kind.name() == "kill").then_some(cap);
         store
             .insert_event(&NewEvent {
-                ts_ms: 10,
-                agent: Some(agent.into()),
-                attempt: Some(1),
-                kind: kind.into(),
                 tier: Some(Tier::Nudge),
-                detail: format!("{kind} {agent}"),
-                capture_id: (kind == "kill").then_some(cap),
-                ..Default::default()
+                capture_id,
+                ..NewEvent::agent(10, agent, 1, kind)
             })
             .unwrap();
     }

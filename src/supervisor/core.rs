@@ -1,19 +1,14 @@
-//! The supervisor's state: every agent's declaration, current attempt and what was last
-//! seen on its screen, the tmux servers it watches, and the store it writes.
+//! The supervisor's state: every agent (declaration, attempt, screen memory), the tmux
+//! servers it watches, and the store it writes.
 
+use super::agent::Agent;
 use super::detector::Detector;
-use crate::fleet::{AgentView, FleetSnapshot, LifeState, TickStats, Tier};
-use crate::store::{AgentRecord, AttemptRecord, NewEvent, Store, StoreError};
-use crate::tmux::{TmuxBackend, TmuxError};
+use super::servers::{Connector, Servers};
+use crate::fleet::{EventView, FleetSnapshot, TickStats};
+use crate::store::{AttemptRecord, NewEvent, Store, StoreError};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
-
-/// Opens a connection to the tmux server with this socket name; with `start` true it
-/// starts the server first if it is not running. Polling connects without starting, so a
-/// server that died is reported, not silently replaced by an empty one.
-pub type Connector =
-    Box<dyn FnMut(&str, bool) -> Result<Box<dyn TmuxBackend + Send>, TmuxError> + Send>;
 
 /// Fleet-wide settings the supervisor acts on.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,51 +62,18 @@ impl Settings {
     }
 }
 
-/// One agent as the supervisor tracks it.
-#[derive(Debug, Clone)]
-pub(crate) struct AgentRt {
-    pub rec: AgentRecord,
-    pub att: AttemptRecord,
-    /// Latest capture, with ANSI.
-    pub capture: Arc<str>,
-    /// Screen changes before this time are our own typing, not progress.
-    pub rebaseline_until_ms: i64,
-    /// The tick this pane was last captured.
-    pub captured_tick: Option<u64>,
-    /// The continue message was typed for the current reset time.
-    pub resumed_for: Option<i64>,
-    /// The next capture only sets the baseline: after a restart, a stalled agent's
-    /// changed screen may be the echo of a nudge typed just before the restart.
-    pub baseline_next: bool,
-    /// The attempt row needs writing.
-    pub dirty: bool,
-}
-
-impl AgentRt {
-    pub fn is_live(&self) -> bool {
-        matches!(self.att.state, LifeState::Starting | LifeState::Running)
-    }
-}
-
-pub(crate) struct ServerSlot {
-    pub socket: String,
-    pub conn: Option<Box<dyn TmuxBackend + Send>>,
-    /// Seconds value of the previous successful list on this server.
-    pub prev_list_sec: i64,
-}
-
 /// The supervisor: call [`Supervisor::tick`] every poll interval and
 /// [`Supervisor::execute`] for operator commands.
 pub struct Supervisor {
     pub(crate) settings: Settings,
     pub(crate) store: Store,
     pub(crate) detector: Box<dyn Detector>,
-    pub(crate) connector: Connector,
-    pub(crate) servers: Vec<ServerSlot>,
-    pub(crate) agents: Vec<AgentRt>,
+    pub(crate) servers: Servers,
+    pub(crate) agents: Vec<Agent>,
+    /// Events for the next store write, oldest first.
     pub(crate) pending: Vec<NewEvent>,
-    pub(crate) published: Vec<crate::fleet::EventView>,
-    pub(crate) outcomes: Vec<super::CommandOutcome>,
+    pub(crate) published: Vec<EventView>,
+    pub(crate) outcomes: Vec<crate::fleet::CommandOutcome>,
     pub(crate) ticks: u64,
     pub(crate) rr_cursor: usize,
     pub(crate) stats: TickStats,
@@ -119,6 +81,8 @@ pub struct Supervisor {
     pub(crate) lineage: super::lineage::LineageState,
     pub(crate) pruned_at_ms: i64,
     pub(crate) output: super::output::OutputLog,
+    /// Something a snapshot shows changed since the last one was taken.
+    pub(crate) changed: bool,
 }
 
 impl Supervisor {
@@ -133,8 +97,7 @@ impl Supervisor {
             settings,
             store,
             detector,
-            connector,
-            servers: Vec::new(),
+            servers: Servers::new(connector),
             agents: Vec::new(),
             pending: Vec::new(),
             published: Vec::new(),
@@ -146,6 +109,7 @@ impl Supervisor {
             lineage: Default::default(),
             pruned_at_ms: 0,
             output: Default::default(),
+            changed: true,
         };
         sup.reload()?;
         Ok(sup)
@@ -155,37 +119,27 @@ impl Supervisor {
     /// acted while no supervisor ran). Agents already tracked keep their screen state.
     pub(crate) fn reload(&mut self) -> Result<(), StoreError> {
         let records = self.store.agents()?;
-        let attempts = self.store.current_attempts()?;
+        let mut attempts: HashMap<String, AttemptRecord> = self
+            .store
+            .current_attempts()?
+            .into_iter()
+            .map(|a| (a.agent.clone(), a))
+            .collect();
         for rec in records {
-            let att = attempts
-                .iter()
-                .find(|a| a.agent == rec.name)
-                .cloned()
-                .unwrap_or_else(|| AttemptRecord {
-                    agent: rec.name.clone(),
-                    attempt: 0,
-                    state: LifeState::Queued,
-                    ..Default::default()
-                });
-            match self.agents.iter_mut().find(|a| a.rec.name == rec.name) {
-                Some(rt) => {
-                    rt.rec = rec;
-                    if att.attempt > rt.att.attempt {
-                        rt.att = att;
-                        rt.capture = Arc::from("");
-                        rt.captured_tick = None;
+            let att = attempts.remove(&rec.name).unwrap_or_else(|| AttemptRecord {
+                agent: rec.name.clone(),
+                attempt: 0,
+                state: crate::fleet::LifeState::Queued,
+                ..Default::default()
+            });
+            match self.agents.iter_mut().find(|a| a.name() == rec.name) {
+                Some(agent) => {
+                    agent.redeclare(rec);
+                    if att.attempt > agent.att.attempt {
+                        agent.adopt_attempt(att);
                     }
                 }
-                None => self.agents.push(AgentRt {
-                    rec,
-                    baseline_next: att.tier != Tier::Ok,
-                    att,
-                    capture: Arc::from(""),
-                    rebaseline_until_ms: 0,
-                    captured_tick: None,
-                    resumed_for: None,
-                    dirty: false,
-                }),
+                None => self.agents.push(Agent::new(rec, att)),
             }
         }
         let sockets: Vec<String> = self
@@ -194,76 +148,33 @@ impl Supervisor {
             .filter_map(|a| a.att.server.clone())
             .collect();
         for socket in sockets {
-            self.slot_index(&socket);
+            self.servers.index(&socket);
         }
         self.reload_lineage()?;
         self.store_version = self.store.data_version()?;
+        self.changed = true;
         Ok(())
-    }
-
-    /// The server slot for a socket, created (not yet connected) if new.
-    pub(crate) fn slot_index(&mut self, socket: &str) -> usize {
-        if let Some(i) = self.servers.iter().position(|s| s.socket == socket) {
-            return i;
-        }
-        self.servers.push(ServerSlot {
-            socket: socket.to_string(),
-            conn: None,
-            prev_list_sec: 0,
-        });
-        self.servers.len() - 1
-    }
-
-    /// A connected backend for the slot, connecting if needed.
-    pub(crate) fn backend(
-        &mut self,
-        idx: usize,
-    ) -> Result<&mut (dyn TmuxBackend + Send), TmuxError> {
-        self.connect(idx, false)
-    }
-
-    /// A connected backend for the slot; `start` starts the server if it is down.
-    pub(crate) fn connect(
-        &mut self,
-        idx: usize,
-        start: bool,
-    ) -> Result<&mut (dyn TmuxBackend + Send), TmuxError> {
-        if self.servers[idx].conn.is_none() {
-            let conn = (self.connector)(&self.servers[idx].socket, start)?;
-            self.servers[idx].conn = Some(conn);
-        }
-        Ok(self.servers[idx]
-            .conn
-            .as_deref_mut()
-            .expect("just connected"))
     }
 
     /// Index of a tracked agent.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
-        self.agents.iter().position(|a| a.rec.name == name)
+        self.agents.iter().position(|a| a.name() == name)
     }
 
-    /// Queue an event for the end-of-tick write.
-    pub(crate) fn event(&mut self, i: usize, now_ms: i64, kind: &str, detail: String) {
-        let rt = &self.agents[i];
-        self.pending.push(NewEvent {
-            ts_ms: now_ms,
-            agent: Some(rt.rec.name.clone()),
-            attempt: Some(rt.att.attempt),
-            kind: kind.to_string(),
-            tier: Some(rt.att.tier),
-            detail,
-            rule: None,
-            capture_id: None,
-            capture_text: None,
-        });
+    /// Queue events for the next store write.
+    pub(crate) fn record(&mut self, events: impl IntoIterator<Item = NewEvent>) {
+        let before = self.pending.len();
+        self.pending.extend(events);
+        if self.pending.len() > before {
+            self.changed = true;
+        }
     }
 
-    /// Write dirty attempts, queued events and new log entries in one transaction. On
-    /// failure nothing is dropped: it is all tried again next time.
+    /// Write dirty attempts, queued events (with their captures) and new log entries in
+    /// one transaction. On failure nothing is dropped: it is all tried again next time.
     pub(crate) fn persist(&mut self) -> Result<(), StoreError> {
         let dirty: Vec<usize> = (0..self.agents.len())
-            .filter(|&i| self.agents[i].dirty)
+            .filter(|&i| self.agents[i].is_dirty())
             .collect();
         if dirty.is_empty() && self.pending.is_empty() && self.output.pending.is_empty() {
             return Ok(());
@@ -271,63 +182,94 @@ impl Supervisor {
         let agents = &self.agents;
         let pending = &self.pending;
         let output = &self.output.pending;
-        let ids = self.store.write(|s| {
+        let (ids, finals) = self.store.write(|s| {
             // Output first: the lines on screen come before the event they caused.
             s.insert_logs(output)?;
-            for &i in &dirty {
-                s.save_attempt(&agents[i].att)?;
-            }
-            // An event's capture is written with it, in the same transaction.
+            // An event's capture is written with it, in the same transaction; a final
+            // screen becomes its attempt's death capture.
             let mut ids = Vec::with_capacity(pending.len());
+            let mut finals: HashMap<(String, u32), i64> = HashMap::new();
             for e in pending {
                 let capture_id = match (&e.capture_text, e.agent.as_deref(), e.attempt) {
                     (Some(text), Some(agent), Some(attempt)) => {
-                        Some(s.insert_capture(e.ts_ms, agent, attempt, &e.kind, text)?)
+                        let reason = if e.final_screen {
+                            "death"
+                        } else {
+                            e.kind.name()
+                        };
+                        let id = s.insert_capture(e.ts_ms, agent, attempt, reason, text)?;
+                        if e.final_screen {
+                            finals.insert((agent.to_string(), attempt), id);
+                        }
+                        Some(id)
                     }
                     _ => e.capture_id,
                 };
-                let id = s.insert_event(&NewEvent {
+                let stored = NewEvent {
                     capture_id,
                     capture_text: None,
                     ..e.clone()
-                })?;
-                ids.push((id, capture_id));
+                };
+                ids.push((s.insert_event(&stored)?, capture_id));
             }
-            Ok(ids)
+            for &i in &dirty {
+                let att = &agents[i].att;
+                match finals.get(&(att.agent.clone(), att.attempt)) {
+                    Some(&id) => s.save_attempt(&AttemptRecord {
+                        death_capture: Some(id),
+                        ..att.clone()
+                    })?,
+                    None => s.save_attempt(att)?,
+                }
+            }
+            Ok((ids, finals))
         })?;
         self.output.pending.clear();
         for i in dirty {
-            self.agents[i].dirty = false;
+            self.agents[i].mark_clean();
+        }
+        for ((agent, attempt), id) in finals {
+            if let Some(a) = self
+                .agents
+                .iter_mut()
+                .find(|a| a.name() == agent && a.att.attempt == attempt)
+            {
+                a.att.death_capture = Some(id);
+            }
         }
         for (e, (id, capture_id)) in self.pending.drain(..).zip(ids) {
-            self.published.push(crate::fleet::EventView {
-                id,
-                ts_ms: e.ts_ms,
-                agent: e.agent,
-                attempt: e.attempt,
-                kind: e.kind,
-                tier: e.tier,
-                detail: e.detail,
-                rule: e.rule,
-                has_capture: capture_id.is_some(),
-            });
+            self.published.push(published(e, id, capture_id));
         }
+        self.changed = true;
         Ok(())
     }
 
     /// Outcomes of store-queued commands run since the last call.
-    pub fn take_outcomes(&mut self) -> Vec<super::CommandOutcome> {
+    pub fn take_outcomes(&mut self) -> Vec<crate::fleet::CommandOutcome> {
         std::mem::take(&mut self.outcomes)
     }
 
     /// Events written since the last call, oldest first.
-    pub fn take_events(&mut self) -> Vec<crate::fleet::EventView> {
+    pub fn take_events(&mut self) -> Vec<EventView> {
         std::mem::take(&mut self.published)
+    }
+
+    /// Whether anything a snapshot shows changed since the last [`Supervisor::take_changed`].
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 
     /// The fleet as it stands.
     pub fn snapshot(&self, now_ms: i64) -> FleetSnapshot {
-        let mut agents: Vec<AgentView> = self.agents.iter().map(|rt| self.view(rt)).collect();
+        let mut agents: Vec<_> = self
+            .agents
+            .iter()
+            .map(|a| {
+                let mut view = a.view(&self.settings.escalation);
+                self.apply_lineage(a, &mut view);
+                view
+            })
+            .collect();
         self.decorate(&mut agents);
         FleetSnapshot {
             fleet: self.settings.fleet.clone(),
@@ -338,65 +280,32 @@ impl Supervisor {
         }
     }
 
-    fn view(&self, rt: &AgentRt) -> AgentView {
-        let held = rt.rec.paused || !self.ladder_applies(rt);
-        let mut view = AgentView {
-            name: rt.rec.name.clone(),
-            parent: rt.rec.parent.clone(),
-            kind: rt.rec.kind.clone(),
-            state: rt.att.state,
-            activity: rt.att.activity,
-            error: rt.att.error,
-            reset_at_ms: rt.att.reset_at_ms,
-            reason: rt.att.reason.clone(),
-            tier: rt.att.tier,
-            tier_since_ms: rt.att.tier_since_ms,
-            next_action_at_ms: if held {
-                None
-            } else {
-                self.settings.escalation.next_action_at(
-                    rt.att.tier,
-                    rt.att.last_progress_ms,
-                    rt.rec.stall_timeout_ms,
-                )
-            },
-            last_progress_ms: rt.att.last_progress_ms,
-            stall_timeout_ms: rt.rec.stall_timeout_ms,
-            attempt: rt.att.attempt,
-            pane: rt.att.pane.clone(),
-            server: rt.att.server.clone(),
-            exit_status: rt.att.exit_status,
-            paused: rt.rec.paused,
-            capture: rt.capture.clone(),
-            lineage: Default::default(),
-        };
-        self.apply_lineage(rt, &mut view);
-        view
-    }
-
-    /// Whether the stall ladder runs for this agent now: running, not waiting for the
-    /// operator, not being cancelled, not held by an error whose reset time is ahead.
-    pub(crate) fn ladder_applies(&self, rt: &AgentRt) -> bool {
-        use crate::fleet::Activity;
-        rt.att.state == LifeState::Running
-            && rt.att.activity != Activity::NeedsInput
-            && rt.att.cancel_deadline_ms.is_none()
-            && !(rt.att.activity == Activity::Errored && rt.att.reset_at_ms.is_some())
-            && !self.held_by_signal(rt)
-    }
-
-    /// Set an agent's tier, recording when it changed.
-    pub(crate) fn set_tier(&mut self, i: usize, tier: Tier, now_ms: i64) {
-        let att = &mut self.agents[i].att;
-        if att.tier != tier {
-            att.tier = tier;
-            att.tier_since_ms = now_ms;
-            self.agents[i].dirty = true;
-        }
-    }
-
     /// The store this supervisor writes.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+}
+
+/// A stored event as the console and the CLI read it back.
+fn published(e: NewEvent, id: i64, capture_id: Option<i64>) -> EventView {
+    let payload = serde_json::to_string(&e.kind).expect("events serialize");
+    let payload = crate::logs::redact::redact(&payload);
+    EventView {
+        id,
+        ts_ms: e.ts_ms,
+        agent: e.agent,
+        attempt: e.attempt,
+        kind: e.kind.name().to_string(),
+        tier: e.tier,
+        detail: crate::logs::redact::redact(&e.kind.render()).into_owned(),
+        rule: e.rule,
+        has_capture: capture_id.is_some(),
+        level: e.kind.level(),
+        payload: serde_json::from_str(&payload).ok(),
     }
 }

@@ -3,11 +3,10 @@
 //! of life), the start queue under the fleet's caps, subtree roll-ups, and ended
 //! attempts kept as history.
 
-use super::core::{AgentRt, Supervisor};
+use super::agent::Agent;
+use super::core::Supervisor;
 use super::queue::{self, Entry, Plan};
-use crate::fleet::{
-    Activity, AgentView, Lineage, PastAttempt, Rollup, SignalKind, SignalView, Tier,
-};
+use crate::fleet::{Activity, AgentView, Lineage, PastAttempt, Rollup, SignalKind, SignalView};
 use crate::store::{AgentMeta, NewSignal, Origin, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,15 +33,16 @@ impl Supervisor {
             .map(|(s, answered)| ((s.agent.clone(), s.attempt), (s, answered)))
             .collect();
         for i in 0..self.agents.len() {
-            let rt = &self.agents[i];
-            if rt.capture.is_empty() && rt.att.state.is_ended() {
-                if let Some(id) = rt.att.death_capture {
+            let agent = &self.agents[i];
+            if agent.capture().is_empty() && agent.att.state.is_ended() {
+                if let Some(id) = agent.att.death_capture {
                     if let Some(text) = self.store.capture(id)? {
-                        self.agents[i].capture = Arc::from(text.as_str());
+                        self.agents[i].set_capture(Arc::from(text.as_str()));
                     }
                 }
             }
         }
+        self.refresh_holds();
         self.sync_lineage();
         Ok(())
     }
@@ -52,7 +52,7 @@ impl Supervisor {
     /// so an agent's history is read once per attempt number.
     pub(crate) fn sync_lineage(&mut self) {
         for i in 0..self.agents.len() {
-            let name = self.agents[i].rec.name.clone();
+            let name = self.agents[i].name().to_string();
             let current = self.agents[i].att.attempt;
             if self
                 .lineage
@@ -101,13 +101,16 @@ impl Supervisor {
         self.lineage.signals.get(&(name.to_string(), attempt))
     }
 
-    /// A blocked / need-input signal of the live attempt that the operator has not
-    /// answered: the agent waits for the operator, so the ladder is held.
-    pub(crate) fn held_by_signal(&self, rt: &AgentRt) -> bool {
-        rt.is_live()
-            && self
-                .signal_of(&rt.rec.name, rt.att.attempt)
-                .is_some_and(|(s, answered)| s.kind.holds() && !answered)
+    /// Tell every agent whether a blocked / need-input signal of its live attempt waits
+    /// unanswered for the operator (which holds its ladder).
+    pub(crate) fn refresh_holds(&mut self) {
+        for i in 0..self.agents.len() {
+            let agent = &self.agents[i];
+            let held = self
+                .signal_of(agent.name(), agent.att.attempt)
+                .is_some_and(|(s, answered)| s.kind.holds() && !answered);
+            self.agents[i].set_held_by_signal(held);
+        }
     }
 
     fn is_removed(&self, name: &str) -> bool {
@@ -119,12 +122,12 @@ impl Supervisor {
 
     /// Fill in an agent's lineage; a held agent is shown as needing input, the same
     /// attention as a dialog on its screen.
-    pub(crate) fn apply_lineage(&self, rt: &AgentRt, view: &mut AgentView) {
-        let meta = self.lineage.meta.get(&rt.rec.name);
+    pub(crate) fn apply_lineage(&self, agent: &Agent, view: &mut AgentView) {
+        let meta = self.lineage.meta.get(agent.name());
         let signal = self
-            .signal_of(&rt.rec.name, rt.att.attempt)
+            .signal_of(agent.name(), agent.att.attempt)
             .map(|(s, _)| s.clone());
-        let held = self.held_by_signal(rt);
+        let held = agent.held_by_signal();
         if held {
             if let Some(s) = &signal {
                 view.activity = Activity::NeedsInput;
@@ -137,12 +140,12 @@ impl Supervisor {
             held,
             rollup: Rollup::default(),
             removed: meta.is_some_and(|m| m.removed_ms.is_some()),
-            adopted: meta.is_some_and(|m| m.origin == Origin::Adopt) && rt.att.attempt == 1,
+            adopted: meta.is_some_and(|m| m.origin == Origin::Adopt) && agent.att.attempt == 1,
             max_children: meta.and_then(|m| m.max_children),
             past: self
                 .lineage
                 .past
-                .get(&rt.rec.name)
+                .get(agent.name())
                 .map(|(_, p)| p.clone())
                 .unwrap_or_default(),
             attempt_of: None,
@@ -194,12 +197,12 @@ impl Supervisor {
         let entries: Vec<Entry> = self
             .agents
             .iter()
-            .map(|rt| Entry {
-                name: &rt.rec.name,
-                parent: rt.rec.parent.as_deref(),
-                state: rt.att.state,
-                removed: self.is_removed(&rt.rec.name),
-                order: (rt.rec.created_ms, rt.rec.seq),
+            .map(|a| Entry {
+                name: a.name(),
+                parent: a.decl.parent.as_deref(),
+                state: a.att.state,
+                removed: self.is_removed(a.name()),
+                order: (a.decl.created_ms, a.decl.seq),
             })
             .collect();
         let caps = |p: &str| self.lineage.meta.get(p).and_then(|m| m.max_children);
@@ -215,22 +218,22 @@ impl Supervisor {
         message: &str,
         now_ms: i64,
     ) -> Result<String, String> {
-        let rt = &self.agents[i];
-        let name = rt.rec.name.clone();
-        if !rt.is_live() {
+        let agent = &self.agents[i];
+        let name = agent.name().to_string();
+        if !agent.is_live() {
             return Err(format!(
                 "{name} is not running (state {}); only a live agent can signal, nothing was recorded",
-                rt.att.state
+                agent.att.state
             ));
         }
-        let attempt = rt.att.attempt;
+        let attempt = agent.att.attempt;
         let new = NewSignal {
             ts_ms: now_ms,
             agent: name.clone(),
             attempt,
             kind,
             message: message.to_string(),
-            parent: rt.rec.parent.clone(),
+            parent: agent.decl.parent.clone(),
         };
         let id = self.store.insert_signal(&new).map_err(|e| e.to_string())?;
         let view = SignalView {
@@ -246,17 +249,12 @@ impl Supervisor {
             .insert((name.clone(), attempt), (view, false));
         let said = format!("signalled {kind}: {message}");
         if let Some(state) = kind.ends_as() {
-            let capture = self.agents[i].capture.to_string();
-            self.end_attempt(i, state, &capture, now_ms);
+            self.agents[i].signalled_end(state, now_ms);
             return Ok(format!("{said}; attempt {attempt} ended {state}"));
         }
         // Progress is life; a hold restarts the stall clock now and again when it ends.
-        let rt = &mut self.agents[i];
-        rt.att.last_progress_ms = now_ms;
-        rt.dirty = true;
-        if rt.att.tier != Tier::Kill {
-            self.set_tier(i, Tier::Ok, now_ms);
-        }
+        self.agents[i].signalled(now_ms);
+        self.agents[i].set_held_by_signal(kind.holds());
         Ok(if kind.holds() {
             format!("{said}; waiting for the operator (`shoal send {name} TEXT` answers)")
         } else {
@@ -266,10 +264,13 @@ impl Supervisor {
 
     /// The operator typed into or answered agent `i`: a holding signal no longer holds.
     pub(crate) fn answer_hold(&mut self, i: usize, now_ms: i64) {
-        if !self.held_by_signal(&self.agents[i]) {
+        if !self.agents[i].held_by_signal() {
             return;
         }
-        let (name, attempt) = (self.agents[i].rec.name.clone(), self.agents[i].att.attempt);
+        let (name, attempt) = (
+            self.agents[i].name().to_string(),
+            self.agents[i].att.attempt,
+        );
         if let Err(e) = self.store.answer_signals(&name, attempt, now_ms) {
             self.stats.error = Some(e.to_string());
             return;
@@ -277,9 +278,7 @@ impl Supervisor {
         if let Some((_, answered)) = self.lineage.signals.get_mut(&(name, attempt)) {
             *answered = true;
         }
-        self.agents[i].att.last_progress_ms = now_ms;
-        self.agents[i].dirty = true;
-        self.set_tier(i, Tier::Ok, now_ms);
+        self.agents[i].answered(now_ms);
     }
 
     /// Whether the queue would start this agent at the next tick.
@@ -287,6 +286,6 @@ impl Supervisor {
         self.queue_plan()
             .start
             .iter()
-            .any(|&i| self.agents[i].rec.name == name)
+            .any(|&i| self.agents[i].name() == name)
     }
 }

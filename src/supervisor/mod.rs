@@ -1,6 +1,10 @@
 //! The supervisor: polls tmux, proves life, classifies, escalates stalls, persists.
+//!
+//! One agent is one [`Agent`]: a state machine with no tmux and no store that observes
+//! captures and asks for [`Step`]s. The tick (`tick.rs`) is orchestration only; `steps.rs`
+//! is the only code that writes to tmux.
 
-mod actions;
+pub mod agent;
 mod core;
 mod declare;
 pub mod detector;
@@ -14,6 +18,8 @@ mod profiles;
 pub mod queue;
 mod retention;
 pub mod runner;
+mod servers;
+mod steps;
 #[cfg(test)]
 mod testkit;
 #[cfg(test)]
@@ -22,7 +28,9 @@ mod tick;
 pub mod update;
 
 pub use crate::fleet::{Command, CommandOutcome};
-pub use core::{Connector, Settings, Supervisor};
+pub use agent::{Agent, Step};
+pub use core::{Settings, Supervisor};
 pub use declare::{declare, declare_only};
 pub use detector::{Detector, Keys, Observation};
+pub use servers::Connector;
 pub use update::Update;

@@ -79,7 +79,7 @@ impl Supervisor {
                 continue;
             };
             let rt = &self.agents[*i];
-            let key = (rt.rec.name.clone(), rt.att.attempt);
+            let key = (rt.name().to_string(), rt.att.attempt);
             let Some(prev) = self.output.history_size.insert(key, info.history_size) else {
                 continue; // first sight: the screen is where it starts
             };
@@ -99,7 +99,11 @@ impl Supervisor {
         }
         // A failure here shows again in the screen capture that follows; the screens
         // alone still give the visible lines.
-        if let Ok(texts) = self.backend(idx).and_then(|b| b.capture_history(&want)) {
+        if let Ok(texts) = self
+            .servers
+            .connect(idx, false)
+            .and_then(|b| b.capture_history(&want))
+        {
             for (i, text) in who.into_iter().zip(texts) {
                 if let Some(t) = text.filter(|t| !t.trim().is_empty()) {
                     self.output.history.insert(i, t);
@@ -112,7 +116,7 @@ impl Supervisor {
     /// same screen as the detector normalizes it for proof of life.
     pub(crate) fn log_output(&mut self, i: usize, raw: &str, normalized: &str, now_ms: i64) {
         let rt = &self.agents[i];
-        let (name, attempt, kind) = (rt.rec.name.clone(), rt.att.attempt, rt.rec.kind.clone());
+        let (name, attempt, kind) = (rt.name().to_string(), rt.att.attempt, rt.decl.kind.clone());
         let mut text = crate::profile::strip_ansi(raw);
         let rows = text
             .split('\n')
@@ -169,7 +173,7 @@ impl Supervisor {
         let live: HashMap<(String, u32), bool> = self
             .agents
             .iter()
-            .map(|a| ((a.rec.name.clone(), a.att.attempt), a.is_live()))
+            .map(|a| ((a.name().to_string(), a.att.attempt), a.is_live()))
             .collect();
         let mut ended = Vec::new();
         let mut lines = Vec::new();

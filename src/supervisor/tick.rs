@@ -1,30 +1,38 @@
-//! One supervisor tick: list panes, capture the ones that changed, prove life, classify,
-//! walk the stall ladder, act, persist, and account for the cost.
+//! One supervisor tick, as orchestration only: list panes, pick the ones to capture,
+//! capture them, let each agent observe its screen, carry out the steps the agents ask
+//! for, persist, and account for the cost.
 
+use super::agent::{Ending, Policy, Seen, Step};
 use super::core::Supervisor;
 use super::detector::digest;
-use crate::fleet::{Activity, LifeState, Tier};
+use crate::fleet::{Activity, LifeState};
 use crate::tmux::{PaneState, TmuxError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
+
+/// Which steps a caller carries out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Steps {
+    /// Everything, the stall ladder included: the supervisor's tick.
+    All,
+    /// Only typing pending tasks and finishing cancels: a CLI command waiting for its
+    /// own action to settle while no supervisor runs.
+    Settle,
+}
 
 impl Supervisor {
     /// Run one tick at `now_ms`.
     pub fn tick(&mut self, now_ms: i64) {
         let started = Instant::now();
         self.ticks += 1;
-        self.stats.error = None;
+        let error_before = self.stats.error.take();
         if let Err(e) = self.refresh_if_changed() {
             self.stats.error = Some(e.to_string());
         }
         self.start_queued(now_ms);
         self.observe_all(now_ms);
-        for i in 0..self.agents.len() {
-            self.deliver_task(i, now_ms);
-            self.walk_ladder(i, now_ms);
-            self.finish_cancel(i, now_ms);
-        }
+        self.run_steps(now_ms, Steps::All);
         self.drain_store_commands(now_ms);
         self.after_tick_logs(now_ms);
         if let Err(e) = self.persist() {
@@ -32,7 +40,10 @@ impl Supervisor {
         }
         self.sync_lineage();
         self.prune_old(now_ms);
-        self.stats.duration_us = started.elapsed().as_micros() as u64;
+        if self.stats.error != error_before {
+            self.changed = true;
+        }
+        self.stats.duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     }
 
     /// Look at every live pane (list, capture what changed, classify, record deaths)
@@ -42,10 +53,11 @@ impl Supervisor {
         let mut captured = 0;
         let mut up = 0;
         for idx in 0..self.servers.len() {
+            let socket = self.servers.socket(idx);
             if !self
                 .agents
                 .iter()
-                .any(|a| a.is_live() && self.on_server(a, idx))
+                .any(|a| a.is_live() && a.att.server.as_deref() == Some(socket))
             {
                 continue;
             }
@@ -61,6 +73,11 @@ impl Supervisor {
                 }
             }
         }
+        if (self.stats.servers, self.stats.servers_up, self.stats.panes)
+            != (self.servers.len(), up, panes_total)
+        {
+            self.changed = true;
+        }
         self.stats.servers = self.servers.len();
         self.stats.servers_up = up;
         self.stats.panes = panes_total;
@@ -74,10 +91,7 @@ impl Supervisor {
     /// Type pending tasks and finish cancels whose grace ran out, without walking the
     /// stall ladder: what a CLI command does while it waits when no supervisor runs.
     pub fn settle(&mut self, now_ms: i64) {
-        for i in 0..self.agents.len() {
-            self.deliver_task(i, now_ms);
-            self.finish_cancel(i, now_ms);
-        }
+        self.run_steps(now_ms, Steps::Settle);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
@@ -91,7 +105,7 @@ impl Supervisor {
                 a.att.state == LifeState::Starting
                     || (a.is_live() && a.att.cancel_deadline_ms.is_some())
             })
-            .map(|a| a.rec.name.clone())
+            .map(|a| a.name().to_string())
             .collect()
     }
 
@@ -108,7 +122,7 @@ impl Supervisor {
             let result = match cmd {
                 Ok(cmd) => {
                     let r = self.execute(&cmd, now_ms);
-                    self.outcomes.push(super::CommandOutcome {
+                    self.outcomes.push(crate::fleet::CommandOutcome {
                         command: cmd,
                         result: r.clone(),
                     });
@@ -130,30 +144,55 @@ impl Supervisor {
         Ok(())
     }
 
-    pub(crate) fn on_server(&self, rt: &super::core::AgentRt, idx: usize) -> bool {
-        rt.att.server.as_deref() == Some(self.servers[idx].socket.as_str())
+    /// Ask every agent for its next step and carry out those `which` allows.
+    fn run_steps(&mut self, now_ms: i64, which: Steps) {
+        let task_ready_timeout_ms = crate::fleet::units::ms(self.settings.task_ready_timeout);
+        for i in 0..self.agents.len() {
+            let agent = &self.agents[i];
+            // Only an errored agent can need its kind's continue message.
+            let continue_message = (agent.att.activity == Activity::Errored)
+                .then(|| self.detector.continue_message(&agent.decl.kind))
+                .flatten();
+            let policy = Policy {
+                escalation: self.settings.escalation,
+                nudge_message: &self.settings.nudge_message,
+                task_ready_timeout_ms,
+                resume_after_reset: self.settings.resume_after_reset,
+                continue_message: continue_message.as_deref(),
+            };
+            let Some(step) = agent.next_step(&policy, now_ms) else {
+                continue;
+            };
+            let allowed = match which {
+                Steps::All => true,
+                Steps::Settle => matches!(step, Step::Task(_) | Step::Kill(Ending::CancelGrace)),
+            };
+            if allowed {
+                self.run_step(i, step, now_ms);
+            }
+        }
     }
 
     /// List, pick, capture and observe the panes of one server. Returns (panes listed,
     /// panes captured).
     fn poll_server(&mut self, idx: usize, now_ms: i64) -> Result<(usize, usize), TmuxError> {
-        let panes = self.backend(idx)?.poll_panes()?;
+        let panes = self.servers.connect(idx, false)?.poll_panes()?;
         let listed = panes.len();
         let by_id: HashMap<&str, &PaneState> =
             panes.iter().map(|p| (p.pane_id.as_str(), p)).collect();
-        let prev_sec = self.servers[idx].prev_list_sec;
         let now_sec = now_ms.div_euclid(1000);
+        let prev_sec = self.servers.swap_list_sec(idx, now_sec);
         let rr_period = u64::from(self.settings.recapture_ticks.max(1));
+        let socket = self.servers.socket(idx).to_string();
 
         let mut to_capture: Vec<(usize, String)> = Vec::new();
         let mut vanished = Vec::new();
         let mut died = Vec::new();
-        for i in 0..self.agents.len() {
-            let rt = &self.agents[i];
-            if !rt.is_live() || !self.on_server(rt, idx) {
+        for (i, agent) in self.agents.iter().enumerate() {
+            if !agent.is_live() || agent.att.server.as_deref() != Some(socket.as_str()) {
                 continue;
             }
-            let Some(pane) = rt.att.pane.clone() else {
+            let Some(pane) = agent.att.pane.clone() else {
                 continue;
             };
             let Some(info) = by_id.get(pane.as_str()) else {
@@ -168,7 +207,7 @@ impl Supervisor {
             // Activity in the window since the previous list's second, a never-captured
             // pane, or its turn in the slow round robin.
             let active = info.window_activity >= prev_sec;
-            let due = match rt.captured_tick {
+            let due = match agent.captured_tick() {
                 None => true,
                 Some(t) => self.ticks.saturating_sub(t) >= rr_period,
             };
@@ -178,14 +217,13 @@ impl Supervisor {
             }
         }
         self.rr_cursor = self.rr_cursor.wrapping_add(1);
-        self.servers[idx].prev_list_sec = now_sec;
 
         self.fetch_history(idx, &panes, &to_capture);
         let ids: Vec<String> = to_capture.iter().map(|(_, p)| p.clone()).collect();
         let screens = if ids.is_empty() {
             Vec::new()
         } else {
-            self.backend(idx)?.capture_panes(&ids)?
+            self.servers.connect(idx, false)?.capture_panes(&ids)?
         };
         let n_captured = screens.iter().filter(|s| s.is_some()).count();
         for ((i, _), screen) in to_capture.into_iter().zip(screens) {
@@ -194,272 +232,53 @@ impl Supervisor {
             }
         }
         for (i, status) in died {
-            self.pane_died(i, status, now_ms);
+            let e = self.agents[i].died(status, now_ms);
+            self.record([e]);
         }
         for i in vanished {
-            self.pane_vanished(i, now_ms);
+            let e = self.agents[i].vanished(now_ms);
+            self.record([e]);
         }
         Ok((listed, n_captured))
     }
 
-    /// Take in a fresh capture: proof of life and classification.
+    /// Take in a fresh capture: an unchanged screen costs its digest only; a changed
+    /// one is normalized, classified, logged and observed.
     pub(crate) fn observe(&mut self, i: usize, raw: String, now_ms: i64) {
-        let ticks = self.ticks;
-        let rt = &mut self.agents[i];
-        rt.captured_tick = Some(ticks);
         let screen_hash = digest(&raw);
-        if rt.att.screen_hash.as_deref() == Some(screen_hash.as_str()) {
-            // Unchanged: no progress, nothing to classify. A supervisor that loaded the
-            // digest from the store has not seen the screen itself yet, though.
-            if rt.capture.is_empty() {
-                rt.capture = Arc::from(raw.as_str());
-            }
+        let tick = self.ticks;
+        if self.agents[i].captured(tick, &screen_hash, &raw) {
             return;
         }
-        let kind = rt.rec.kind.clone();
+        let kind = self.agents[i].decl.kind.clone();
         let normalized = self.detector.normalize(&kind, &raw);
         let proof = digest(&normalized);
         let obs = self.detector.classify(&kind, &raw, now_ms);
         self.log_output(i, &raw, &normalized, now_ms);
-        let rt = &mut self.agents[i];
-        rt.att.screen_hash = Some(screen_hash);
-        rt.capture = Arc::from(raw.as_str());
-        rt.dirty = true;
-        let progressed = rt.att.proof_hash.as_deref() != Some(proof.as_str());
-        rt.att.proof_hash = Some(proof);
-        let baseline = std::mem::take(&mut rt.baseline_next);
-        if progressed && !baseline && now_ms >= rt.rebaseline_until_ms {
-            rt.att.last_progress_ms = now_ms;
-            if rt.att.tier != Tier::Ok && rt.att.tier != Tier::Kill {
-                let was = rt.att.tier;
-                self.set_tier(i, Tier::Ok, now_ms);
-                self.event(
-                    i,
-                    now_ms,
-                    "tier",
-                    format!("progress again after {was}: back to ok"),
-                );
-            }
-        }
-        let rt = &mut self.agents[i];
-        let changed = rt.att.activity != obs.activity || rt.att.error != obs.error;
-        rt.att.reason = obs.reason.clone();
-        rt.att.reset_at_ms = obs.reset_at_ms;
-        if changed {
-            let from = rt.att.activity;
-            rt.att.activity = obs.activity;
-            rt.att.error = obs.error;
-            if obs.activity == Activity::NeedsInput || from == Activity::NeedsInput {
-                // Waiting for the operator is not a stall: the clock starts afresh when
-                // the wait begins and when it ends.
-                rt.att.last_progress_ms = now_ms;
-                if rt.att.tier != Tier::Kill {
-                    self.set_tier(i, Tier::Ok, now_ms);
-                }
-            }
-            let mut detail = format!("{from} → {}", obs.activity);
-            if let Some(e) = obs.error {
-                detail.push_str(&format!(" ({e})"));
-            }
-            let capture = self.agents[i].capture.clone();
-            self.event(i, now_ms, "activity", detail);
-            if let Some(e) = self.pending.last_mut() {
-                e.rule = obs.reason;
-                e.capture_text = Some(capture);
-            }
-        }
-    }
-
-    /// The agent's task is typed once it looks ready (idle at its prompt), or after a
-    /// timeout for kinds that never look idle before their first task.
-    fn deliver_task(&mut self, i: usize, now_ms: i64) {
-        let rt = &self.agents[i];
-        if rt.att.state != LifeState::Starting || rt.captured_tick.is_none() {
-            return;
-        }
-        let task = rt.rec.task.clone().filter(|t| !t.trim().is_empty());
-        let Some(task) = task else {
-            self.agents[i].att.state = LifeState::Running;
-            self.agents[i].dirty = true;
-            return;
+        let seen = Seen {
+            raw: Arc::from(raw),
+            screen_hash,
+            proof,
+            obs,
         };
-        let waited = now_ms - rt.att.started_ms.unwrap_or(now_ms);
-        let ready = rt.att.activity == Activity::Idle
-            || waited >= self.settings.task_ready_timeout.as_millis() as i64;
-        if !ready {
-            return;
-        }
-        match self.type_line(i, &task, now_ms) {
-            Ok(()) => {
-                let rt = &mut self.agents[i];
-                rt.att.task_sent = true;
-                rt.att.state = LifeState::Running;
-                rt.att.last_progress_ms = now_ms;
-                rt.dirty = true;
-                self.event(i, now_ms, "task", format!("typed the task: {task}"));
-            }
-            Err(e) => self.event(i, now_ms, "error", format!("could not type the task: {e}")),
-        }
-    }
-
-    /// Fire the next tier if its time has come.
-    fn walk_ladder(&mut self, i: usize, now_ms: i64) {
-        let rt = &self.agents[i];
-        if rt.rec.paused {
-            return;
-        }
-        if rt.att.state == LifeState::Running
-            && rt.att.activity == Activity::Errored
-            && rt.att.reset_at_ms.is_some()
-        {
-            self.maybe_resume(i, now_ms);
-            return;
-        }
-        if !self.ladder_applies(rt) {
-            return;
-        }
-        let Some(tier) = self.settings.escalation.due(
-            rt.att.tier,
-            rt.att.last_progress_ms,
-            rt.rec.stall_timeout_ms,
-            now_ms,
-        ) else {
-            return;
-        };
-        let stalled_s = (now_ms - rt.att.last_progress_ms) / 1000;
-        self.set_tier(i, tier, now_ms);
-        match tier {
-            Tier::Nudge => {
-                let msg = self.settings.nudge_message.clone();
-                let detail = match self.type_line(i, &msg, now_ms) {
-                    Ok(()) => format!("no progress for {stalled_s}s: typed the nudge message"),
-                    Err(e) => format!("no progress for {stalled_s}s: nudge failed: {e}"),
-                };
-                self.event(i, now_ms, "nudge", detail);
-            }
-            Tier::Warn => self.event(
-                i,
-                now_ms,
-                "warn",
-                format!("no progress for {stalled_s}s: operator warned; kill follows at 3× the stall timeout"),
-            ),
-            Tier::Kill => {
-                let detail = format!("no progress for {stalled_s}s: killed by the stall ladder");
-                self.end_by_kill(i, LifeState::Killed, "kill", detail, now_ms);
-            }
-            Tier::Ok => {}
-        }
-    }
-
-    /// An errored agent with a reset time: once the time has passed, optionally type the
-    /// kind's continue message (once per reset time).
-    fn maybe_resume(&mut self, i: usize, now_ms: i64) {
-        let rt = &self.agents[i];
-        let Some(reset) = rt.att.reset_at_ms else {
-            return;
-        };
-        if !self.settings.resume_after_reset || now_ms < reset || rt.resumed_for == Some(reset) {
-            return;
-        }
-        let Some(msg) = self.detector.continue_message(&rt.rec.kind) else {
-            return;
-        };
-        self.agents[i].resumed_for = Some(reset);
-        let detail = match self.type_line(i, &msg, now_ms) {
-            Ok(()) => "the error's reset time passed: typed the continue message".to_string(),
-            Err(e) => {
-                format!("the error's reset time passed; typing the continue message failed: {e}")
-            }
-        };
-        self.agents[i].att.last_progress_ms = now_ms;
-        self.agents[i].dirty = true;
-        self.event(i, now_ms, "resume", detail);
-    }
-
-    /// A cancel whose grace period ran out ends in a kill, state cancelled.
-    fn finish_cancel(&mut self, i: usize, now_ms: i64) {
-        let rt = &self.agents[i];
-        match rt.att.cancel_deadline_ms {
-            Some(deadline) if rt.is_live() && now_ms >= deadline => {
-                let detail = "grace period over: killed to finish the cancel".to_string();
-                self.end_by_kill(i, LifeState::Cancelled, "cancel", detail, now_ms);
-            }
-            _ => {}
-        }
-    }
-
-    /// The pane's process exited: keep the final screen, record the status.
-    fn pane_died(&mut self, i: usize, status: Option<i32>, now_ms: i64) {
-        let rt = &self.agents[i];
-        let state = if rt.att.cancel_deadline_ms.is_some() {
-            LifeState::Cancelled
-        } else if status == Some(0) {
-            LifeState::Done
-        } else {
-            LifeState::Failed
-        };
-        let status_text = status.map_or("unknown".to_string(), |s| s.to_string());
-        let capture = rt.capture.to_string();
-        self.agents[i].att.exit_status = status;
-        self.agents[i].att.activity = Activity::Exited;
-        self.end_attempt(i, state, &capture, now_ms);
-        self.event(
-            i,
-            now_ms,
-            "exit",
-            format!("process exited with status {status_text}: {state}"),
-        );
-        self.attach_death_capture(i);
-    }
-
-    /// The pane is gone without a trace (killed outside shoal).
-    fn pane_vanished(&mut self, i: usize, now_ms: i64) {
-        let capture = self.agents[i].capture.to_string();
-        self.agents[i].att.activity = Activity::Exited;
-        let state = if self.agents[i].att.cancel_deadline_ms.is_some() {
-            LifeState::Cancelled
-        } else {
-            LifeState::Failed
-        };
-        self.end_attempt(i, state, &capture, now_ms);
-        self.event(
-            i,
-            now_ms,
-            "exit",
-            "the pane disappeared (killed outside shoal); last screen kept".to_string(),
-        );
-        self.attach_death_capture(i);
+        let events = self.agents[i].observe(seen, now_ms);
+        self.record(events);
     }
 
     /// A server that stopped answering: reconnect next tick; if it is gone, every live
     /// agent on it has died with it.
     fn server_failed(&mut self, idx: usize, err: &TmuxError, now_ms: i64) {
-        self.servers[idx].conn = None;
+        self.servers.drop_conn(idx);
         if !matches!(err, TmuxError::ServerDown { .. }) {
             return;
         }
-        for i in 0..self.agents.len() {
-            if self.agents[i].is_live() && self.on_server(&self.agents[i], idx) {
-                let capture = self.agents[i].capture.to_string();
-                self.agents[i].att.activity = Activity::Exited;
-                self.end_attempt(i, LifeState::Failed, &capture, now_ms);
-                let socket = self.servers[idx].socket.clone();
-                self.event(
-                    i,
-                    now_ms,
-                    "exit",
-                    format!("the tmux server {socket} is gone"),
-                );
-                self.attach_death_capture(i);
+        let socket = self.servers.socket(idx).to_string();
+        let mut events = Vec::new();
+        for agent in &mut self.agents {
+            if agent.is_live() && agent.att.server.as_deref() == Some(socket.as_str()) {
+                events.push(agent.server_gone(&socket, now_ms));
             }
         }
-    }
-
-    /// Link the last queued event to the attempt's death capture.
-    pub(crate) fn attach_death_capture(&mut self, i: usize) {
-        let id = self.agents[i].att.death_capture;
-        if let Some(e) = self.pending.last_mut() {
-            e.capture_id = id;
-        }
+        self.record(events);
     }
 }

@@ -3,6 +3,7 @@
 
 use super::core::{Settings, Supervisor};
 use super::detector::Detector;
+use crate::fleet::EventKind;
 use crate::fleet::Fleet;
 use crate::store::NewEvent;
 
@@ -40,25 +41,24 @@ impl std::fmt::Debug for Update {
 impl Supervisor {
     /// Apply a change now; what happened is recorded as a fleet event.
     pub fn apply(&mut self, update: Update, now_ms: i64) {
-        let detail = match update {
+        let kind = match update {
             Update::Settings(mut s) => {
                 s.fleet = self.settings.fleet.clone();
                 s.home = self.settings.home.clone();
-                let changed = describe_change(&self.settings, &s);
+                let changes = describe_change(&self.settings, &s);
                 self.settings = s;
-                if changed.is_empty() {
+                if changes.is_empty() {
                     return;
                 }
-                format!("settings reloaded: {changed}")
+                EventKind::SettingsReloaded { changes }
             }
             Update::Detector(d) => {
                 self.detector = d;
                 // Screens are classified afresh with the new rules.
-                for rt in &mut self.agents {
-                    rt.att.screen_hash = None;
-                    rt.captured_tick = None;
+                for agent in &mut self.agents {
+                    agent.forget_screen();
                 }
-                "agent profiles reloaded: screens are classified again".to_string()
+                EventKind::ProfilesReloaded
             }
             Update::Fleet { fleet, start } => {
                 let result = super::declare_only(
@@ -68,42 +68,27 @@ impl Supervisor {
                     now_ms,
                     |name, known| known || start.iter().any(|s| s == name),
                 );
-                let reload = result.and_then(|new| self.reload().map(|()| new));
-                match reload {
-                    Ok(new) if new.is_empty() => "fleet file reloaded".to_string(),
-                    Ok(new) => format!("fleet file reloaded; starting {}", new.join(", ")),
+                match result.and_then(|new| self.reload().map(|()| new)) {
+                    Ok(starting) => EventKind::FleetReloaded { starting },
                     Err(e) => {
                         self.stats.error = Some(e.to_string());
-                        format!("fleet file changed but could not be applied: {e}")
+                        EventKind::FleetReloadFailed {
+                            error: e.to_string(),
+                        }
                     }
                 }
             }
         };
-        self.pending.push(NewEvent {
-            ts_ms: now_ms,
-            agent: None,
-            attempt: None,
-            kind: "config".to_string(),
-            tier: None,
-            detail,
-            rule: None,
-            capture_id: None,
-            capture_text: None,
-        });
+        self.record([NewEvent::fleet(now_ms, kind)]);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
     }
-
-    /// The settings in force.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
 }
 
-/// "poll_interval 1s → 500ms, escalation kill off", or empty when nothing that matters
+/// `poll_interval 1s → 500ms`, `escalation kill off`, …: empty when nothing that matters
 /// changed.
-fn describe_change(old: &Settings, new: &Settings) -> String {
+fn describe_change(old: &Settings, new: &Settings) -> Vec<String> {
     let d = |x: std::time::Duration| humantime::format_duration(x).to_string();
     let mut parts = Vec::new();
     if old.poll_interval != new.poll_interval {
@@ -145,5 +130,5 @@ fn describe_change(old: &Settings, new: &Settings) -> String {
             None => "log_retention off".to_string(),
         });
     }
-    parts.join(", ")
+    parts
 }

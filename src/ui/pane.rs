@@ -2,7 +2,7 @@
 
 use super::tree::clip;
 use crate::app::{capture, App};
-use crate::fleet::EventView;
+use crate::fleet::{EventView, Tone};
 use crate::theme::Theme;
 use ansi_to_tui::IntoText;
 use ratatui::layout::Rect;
@@ -112,11 +112,11 @@ pub(super) fn events(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn event_line(e: &EventView, theme: &Theme, width: usize) -> Line<'static> {
-    let style = match e.kind.as_str() {
-        "kill" | "exit" | "error" => theme.errored,
-        "warn" => theme.tier_warn,
-        "nudge" => theme.tier_nudge,
-        _ => Style::new(),
+    let style = match e.tone() {
+        Tone::Bad => theme.errored,
+        Tone::Warn => theme.tier_warn,
+        Tone::Nudge => theme.tier_nudge,
+        Tone::Plain => Style::new(),
     };
     let mut detail = printable(&e.detail);
     if let Some(rule) = &e.rule {

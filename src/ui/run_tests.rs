@@ -187,6 +187,8 @@ fn snapshots_events_and_outcomes_reach_the_screen() {
         detail: "started from history".into(),
         rule: None,
         has_capture: false,
+        level: crate::fleet::Level::Info,
+        payload: None,
     }];
     let Ends {
         snapshots,
@@ -232,6 +234,8 @@ fn io_event(id: i64, detail: &str) -> EventView {
         detail: detail.into(),
         rule: None,
         has_capture: false,
+        level: crate::fleet::Level::Info,
+        payload: None,
     }
 }
 

@@ -1,19 +1,15 @@
-//! What the supervisor does to panes: start attempts, type lines, send keys, kill, and
-//! the operator's commands. The same code serves the running supervisor and a CLI that
-//! acts alone when no supervisor is running.
+//! Everything the supervisor does to panes: start attempts, carry out the agents' steps
+//! (type a task or a nudge, kill), and the operator's commands. This is the only place
+//! the supervisor writes to tmux; the agents decide, this file acts and tells them what
+//! became of it. The same code serves the running supervisor and a CLI that acts alone
+//! when no supervisor runs.
 
+use super::agent::{Ending, Step};
 use super::core::Supervisor;
 use super::detector::Keys;
-use crate::fleet::Command;
-use crate::fleet::{Activity, LifeState, Tier};
-use crate::store::AttemptRecord;
+use crate::fleet::{Command, EventKind};
 use crate::tmux::{TmuxError, WindowSpec};
 use std::path::PathBuf;
-use std::sync::Arc;
-
-/// Screen changes within this long after shoal typed into a pane are the echo of that
-/// typing, not the agent's progress.
-const ECHO_WINDOW_MS: i64 = 1500;
 
 impl Supervisor {
     /// Start the agents that have never run (state `queued`), oldest first, as far as
@@ -22,10 +18,11 @@ impl Supervisor {
         let queued = self.queue_plan().start;
         let mut out = Vec::new();
         for i in queued {
-            let name = self.agents[i].rec.name.clone();
+            let name = self.agents[i].name().to_string();
             let r = self.start_attempt(i, now_ms).map_err(|e| e.to_string());
             if let Err(e) = &r {
-                self.event(i, now_ms, "error", format!("could not start: {e}"));
+                let event = self.agents[i].start_failed(e.clone(), now_ms);
+                self.record([event]);
             }
             out.push((name, r));
         }
@@ -41,65 +38,60 @@ impl Supervisor {
         let mut n = 0;
         let idx = loop {
             let socket = crate::fleet::file::socket_name(&self.settings.fleet, n);
-            let idx = self.slot_index(&socket);
+            let idx = self.servers.index(&socket);
             let used = self
                 .agents
                 .iter()
-                .filter(|a| a.is_live() && self.on_server(a, idx))
+                .filter(|a| a.is_live() && a.att.server.as_deref() == Some(socket.as_str()))
                 .count();
             if used < per_server {
                 break idx;
             }
             n += 1;
         };
-        let rec = self.agents[i].rec.clone();
+        let decl = &self.agents[i].decl;
         let attempt = self.agents[i].att.attempt + 1;
         let mut env: Vec<(String, String)> = vec![
             ("SHOAL_FLEET".into(), self.settings.fleet.clone()),
-            ("SHOAL_AGENT".into(), rec.name.clone()),
+            ("SHOAL_AGENT".into(), decl.name.clone()),
             (
                 "SHOAL_HOME".into(),
                 self.settings.home.display().to_string(),
             ),
         ];
-        env.extend(rec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(decl.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let spec = WindowSpec {
-            name: rec.name.clone(),
-            cmd: rec.cmd.clone(),
-            cwd: rec.cwd.as_ref().map(PathBuf::from),
+            name: decl.name.clone(),
+            cmd: decl.cmd.clone(),
+            cwd: decl.cwd.as_ref().map(PathBuf::from),
             env,
-            agent: rec.name.clone(),
+            agent: decl.name.clone(),
             attempt,
         };
-        let socket = self.servers[idx].socket.clone();
-        let pane = self.connect(idx, true)?.new_window(&spec)?;
-        let rt = &mut self.agents[i];
-        rt.att = AttemptRecord {
-            agent: rec.name.clone(),
-            attempt,
-            server: Some(socket.clone()),
-            pane: Some(pane.clone()),
-            state: LifeState::Starting,
-            started_ms: Some(now_ms),
-            tier_since_ms: now_ms,
-            last_progress_ms: now_ms,
-            ..Default::default()
-        };
-        rt.capture = Arc::from("");
-        rt.captured_tick = None;
-        rt.rebaseline_until_ms = 0;
-        rt.resumed_for = None;
-        rt.baseline_next = false;
-        rt.dirty = true;
-        let what = format!("started attempt {attempt} in pane {pane} on {socket}");
-        self.event(i, now_ms, "start", what.clone());
+        let socket = self.servers.socket(idx).to_string();
+        let pane = self.servers.connect(idx, true)?.new_window(&spec)?;
+        let event = self.agents[i].started(attempt, &socket, &pane, now_ms);
+        let what = event.kind.render();
+        self.record([event]);
         Ok(what)
+    }
+
+    /// The server and pane of agent `i`'s current attempt.
+    fn pane_of(&self, i: usize) -> Result<(String, String), TmuxError> {
+        let att = &self.agents[i].att;
+        match (&att.server, &att.pane) {
+            (Some(server), Some(pane)) => Ok((server.clone(), pane.clone())),
+            _ => Err(TmuxError::Command {
+                command: "send-keys".into(),
+                message: format!("agent {} has no pane", self.agents[i].name()),
+            }),
+        }
     }
 
     /// Type a line literally, then Enter; the echo is not counted as progress.
     pub(crate) fn type_line(&mut self, i: usize, text: &str, now_ms: i64) -> Result<(), TmuxError> {
-        let (idx, pane) = self.pane_of(i)?;
-        let backend = self.backend(idx)?;
+        let (server, pane) = self.pane_of(i)?;
+        let backend = self.servers.backend(&server)?;
         for (n, line) in text.split('\n').enumerate() {
             if n > 0 {
                 backend.send_keys(&pane, &["Enter".to_string()])?;
@@ -109,81 +101,68 @@ impl Supervisor {
             }
         }
         backend.send_keys(&pane, &["Enter".to_string()])?;
-        self.agents[i].rebaseline_until_ms = now_ms + ECHO_WINDOW_MS;
+        self.agents[i].typed(now_ms);
         Ok(())
     }
 
+    /// Send tmux key names; the echo is not counted as progress.
     fn send_keys(&mut self, i: usize, keys: &[String], now_ms: i64) -> Result<(), TmuxError> {
-        let (idx, pane) = self.pane_of(i)?;
-        self.backend(idx)?.send_keys(&pane, keys)?;
-        self.agents[i].rebaseline_until_ms = now_ms + ECHO_WINDOW_MS;
+        let (server, pane) = self.pane_of(i)?;
+        self.servers.backend(&server)?.send_keys(&pane, keys)?;
+        self.agents[i].typed(now_ms);
         Ok(())
     }
 
-    fn pane_of(&mut self, i: usize) -> Result<(usize, String), TmuxError> {
-        let att = &self.agents[i].att;
-        let (Some(server), Some(pane)) = (att.server.clone(), att.pane.clone()) else {
-            return Err(TmuxError::Command {
-                command: "send-keys".into(),
-                message: format!("agent {} has no pane", self.agents[i].rec.name),
-            });
+    /// Capture agent `i`'s final screen and kill its window. Returns the screen (when it
+    /// could be read) and what went wrong killing it.
+    fn kill_pane(&mut self, i: usize) -> (Option<String>, Option<String>) {
+        let Ok((server, pane)) = self.pane_of(i) else {
+            return (None, None);
         };
-        Ok((self.slot_index(&server), pane))
+        let Ok(backend) = self.servers.backend(&server) else {
+            return (None, None);
+        };
+        let screen = backend
+            .capture_panes(std::slice::from_ref(&pane))
+            .ok()
+            .and_then(|mut s| s.pop().flatten());
+        let note = backend
+            .kill_pane(&pane)
+            .err()
+            .map(|e| format!("kill-pane: {e}"));
+        (screen, note)
     }
 
-    /// End the attempt: state, time, and the final screen kept as its death capture.
-    pub(crate) fn end_attempt(&mut self, i: usize, state: LifeState, capture: &str, now_ms: i64) {
-        let (name, attempt) = (self.agents[i].rec.name.clone(), self.agents[i].att.attempt);
-        let id = self
-            .store
-            .insert_capture(now_ms, &name, attempt, "death", capture)
-            .ok();
-        let att = &mut self.agents[i].att;
-        att.state = state;
-        att.ended_ms = Some(now_ms);
-        att.cancel_deadline_ms = None;
-        att.death_capture = id;
-        self.agents[i].dirty = true;
-    }
-
-    /// Capture the final screen, kill the pane's window, end the attempt.
-    pub(crate) fn end_by_kill(
-        &mut self,
-        i: usize,
-        state: LifeState,
-        kind: &str,
-        detail: String,
-        now_ms: i64,
-    ) {
-        let mut detail = detail;
-        let mut capture = self.agents[i].capture.to_string();
-        if let Ok((idx, pane)) = self.pane_of(i) {
-            if let Ok(backend) = self.backend(idx) {
-                if let Ok(mut screens) = backend.capture_panes(std::slice::from_ref(&pane)) {
-                    if let Some(Some(text)) = screens.pop() {
-                        capture = text;
-                    }
-                }
-                if let Err(e) = backend.kill_pane(&pane) {
-                    detail.push_str(&format!(" (kill-pane: {e})"));
-                }
+    /// Carry out one step agent `i` asked for, and tell it what became of it.
+    pub(crate) fn run_step(&mut self, i: usize, step: Step, now_ms: i64) {
+        let tmux = |r: Result<(), TmuxError>| r.map_err(|e| e.to_string());
+        let event = match step {
+            Step::Task(task) => {
+                let r = tmux(self.type_line(i, &task, now_ms));
+                self.agents[i].task_typed(&task, r, now_ms)
             }
-        }
-        self.agents[i].capture = Arc::from(capture.as_str());
-        self.agents[i].att.activity = Activity::Exited;
-        if state == LifeState::Killed {
-            self.set_tier(i, Tier::Kill, now_ms);
-        }
-        self.end_attempt(i, state, &capture, now_ms);
-        self.event(i, now_ms, kind, detail);
-        self.attach_death_capture(i);
+            Step::Nudge(text) => {
+                let r = tmux(self.type_line(i, &text, now_ms));
+                self.agents[i].nudged(r, now_ms)
+            }
+            Step::Warn => self.agents[i].warned(now_ms),
+            Step::Kill(ending) => {
+                let (screen, note) = self.kill_pane(i);
+                self.agents[i].killed(&ending, screen, note, now_ms)
+            }
+            Step::Resume(text) => {
+                let r = tmux(self.type_line(i, &text, now_ms));
+                self.agents[i].resumed(r, now_ms)
+            }
+        };
+        self.record([event]);
     }
 
     /// Carry out an operator command now. `Ok` says what was done; `Err` why not.
     pub fn execute(&mut self, cmd: &Command, now_ms: i64) -> Result<String, String> {
         let name = cmd.agent();
         let Some(i) = self.find(name) else {
-            let names: Vec<&str> = self.agents.iter().map(|a| a.rec.name.as_str()).collect();
+            let names: Vec<&str> = self.agents.iter().map(|a| a.name()).collect();
             return Err(format!(
                 "no agent named {name:?} in fleet {}; agents: {}",
                 self.settings.fleet,
@@ -195,12 +174,31 @@ impl Supervisor {
             ));
         };
         let result = self.execute_on(i, cmd, now_ms);
-        let kind = cmd.verb();
-        let who = cmd.requester();
-        match &result {
-            Ok(what) => self.event(i, now_ms, kind, format!("{who}: {what}")),
-            Err(why) => self.event(i, now_ms, "refused", format!("{who} {kind}: {why}")),
-        }
+        let verb = cmd.verb();
+        let by = cmd.requester().to_string();
+        let kind = match &result {
+            Ok(outcome) => EventKind::Acted {
+                verb,
+                by,
+                outcome: outcome.clone(),
+            },
+            Err(why) => EventKind::Refused {
+                verb,
+                by,
+                why: why.clone(),
+            },
+        };
+        let mut event = crate::store::NewEvent {
+            tier: Some(self.agents[i].att.tier),
+            ..crate::store::NewEvent::agent(
+                now_ms,
+                self.agents[i].name(),
+                self.agents[i].att.attempt,
+                kind,
+            )
+        };
+        self.agents[i].take_final_screen(&mut event);
+        self.record([event]);
         if result.is_ok() && cmd.answers() {
             self.answer_hold(i, now_ms);
         }
@@ -215,7 +213,7 @@ impl Supervisor {
     }
 
     fn execute_on(&mut self, i: usize, cmd: &Command, now_ms: i64) -> Result<String, String> {
-        let name = self.agents[i].rec.name.clone();
+        let name = self.agents[i].name().to_string();
         let live = self.agents[i].is_live();
         let state = self.agents[i].att.state;
         let need_live = || -> Result<(), String> {
@@ -227,25 +225,17 @@ impl Supervisor {
                 ))
             }
         };
-        let kind = self.agents[i].rec.kind.clone();
+        let kind = self.agents[i].decl.kind.clone();
         let tmux = |e: TmuxError| e.to_string();
         match cmd {
             Command::Approve { .. } | Command::Deny { .. } => {
                 need_live()?;
-                let activity = self.agents[i].att.activity;
-                let approve = matches!(cmd, Command::Approve { .. });
-                if activity != Activity::NeedsInput && self.held_by_signal(&self.agents[i]) {
-                    return Err(format!(
-                        "{name} signalled that it needs you, but shows no dialog to answer; type your answer with `shoal send {name} TEXT` (i in the console)"
-                    ));
-                }
-                if activity != Activity::NeedsInput {
-                    return Err(format!(
-                        "{name} is {activity}, not waiting for input; nothing to {}",
-                        if approve { "approve" } else { "deny" }
-                    ));
-                }
-                let which = if approve { Keys::Approve } else { Keys::Deny };
+                self.agents[i].check_answerable(cmd.verb())?;
+                let which = if matches!(cmd, Command::Approve { .. }) {
+                    Keys::Approve
+                } else {
+                    Keys::Deny
+                };
                 let keys = self.detector.keys(&kind, which);
                 if keys.is_empty() {
                     return Err(format!("the {kind} profile defines no {which:?} keys"));
@@ -267,13 +257,7 @@ impl Supervisor {
             Command::Signal { kind, message, .. } => self.signal(i, *kind, message, now_ms),
             Command::Kill { .. } => {
                 need_live()?;
-                self.end_by_kill(
-                    i,
-                    LifeState::Killed,
-                    "kill",
-                    format!("killed {name} at the operator's request"),
-                    now_ms,
-                );
+                self.run_step(i, Step::Kill(Ending::Request), now_ms);
                 Ok(format!("killed {name}"))
             }
             Command::Cancel { .. } => {
@@ -288,9 +272,8 @@ impl Supervisor {
                     keys
                 };
                 self.send_keys(i, &keys, now_ms).map_err(tmux)?;
-                let grace = self.settings.cancel_grace.as_millis() as i64;
-                self.agents[i].att.cancel_deadline_ms = Some(now_ms + grace);
-                self.agents[i].dirty = true;
+                let grace = crate::fleet::units::ms(self.settings.cancel_grace);
+                self.agents[i].cancelling(now_ms.saturating_add(grace));
                 Ok(format!(
                     "sent {} to {name}; it is killed in {}s unless it exits first",
                     keys.join(" "),
@@ -305,8 +288,8 @@ impl Supervisor {
                     ));
                 }
                 // The ended attempt's dead pane, if kept, makes way for the new one.
-                if let Ok((idx, pane)) = self.pane_of(i) {
-                    if let Ok(b) = self.backend(idx) {
+                if let Ok((server, pane)) = self.pane_of(i) {
+                    if let Ok(b) = self.servers.backend(&server) {
                         let _ = b.kill_pane(&pane);
                     }
                 }
@@ -316,13 +299,8 @@ impl Supervisor {
                 self.store
                     .set_paused(&name, *paused)
                     .map_err(|e| e.to_string())?;
-                self.agents[i].rec.paused = *paused;
-                if !*paused {
-                    // The stall clock restarts when supervision resumes.
-                    self.agents[i].att.last_progress_ms = now_ms;
-                    self.set_tier(i, Tier::Ok, now_ms);
-                    self.agents[i].dirty = true;
-                }
+                self.agents[i].paused(*paused, now_ms);
+                self.changed = true;
                 Ok(format!(
                     "{} supervision of {name}",
                     if *paused { "paused" } else { "resumed" }

@@ -1,0 +1,661 @@
+//! What happened, as data: every event the supervisor (or a command acting alone)
+//! records is one [`EventKind`] variant. Its level, its colour meaning and its prose are
+//! derived from the variant, so rewording a message never changes how it is filed or
+//! shown, and nothing ever parses the prose back.
+
+use super::model::{Activity, ErrorKind, LifeState, Tier};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// How much an entry matters; queries ask for a minimum.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Detail only useful when digging.
+    Debug,
+    /// Ordinary output and events.
+    #[default]
+    Info,
+    /// Something the operator may want to look at (a nudge, a warn tier, a refusal).
+    Warn,
+    /// Something went wrong (a kill, a failed exit, an error).
+    Error,
+}
+
+impl Level {
+    /// Every level, lowest first.
+    pub const ALL: [Level; 4] = [Level::Debug, Level::Info, Level::Warn, Level::Error];
+
+    /// The name used on the command line and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+
+    /// The number stored, so a minimum level is one comparison.
+    pub fn rank(self) -> i64 {
+        self as i64
+    }
+
+    /// The level stored as `rank`; unknown numbers read as `info`.
+    pub fn from_rank(rank: i64) -> Level {
+        Level::ALL
+            .get(usize::try_from(rank).unwrap_or(1))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A level name that is not one of `debug`, `info`, `warn`, `error`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown level {0:?}: use debug, info, warn or error")]
+pub struct UnknownLevel(pub String);
+
+impl FromStr for Level {
+    type Err = UnknownLevel;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        let found = match lower.as_str() {
+            "warning" => Some(Level::Warn),
+            "err" => Some(Level::Error),
+            other => Level::ALL.into_iter().find(|l| l.as_str() == other),
+        };
+        found.ok_or_else(|| UnknownLevel(s.to_string()))
+    }
+}
+
+/// The theme meaning an event is drawn with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tone {
+    /// Nothing to draw attention to.
+    Plain,
+    /// The first stall tier.
+    Nudge,
+    /// The second stall tier.
+    Warn,
+    /// Something ended badly or failed.
+    Bad,
+}
+
+/// What an operator or agent asked for, as the CLI spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verb {
+    /// Answer yes to a dialog.
+    Approve,
+    /// Answer no to a dialog.
+    Deny,
+    /// Start an ended agent again.
+    Retry,
+    /// Interrupt, wait, then kill.
+    Cancel,
+    /// Kill now.
+    Kill,
+    /// Type the nudge message.
+    Nudge,
+    /// Type a line.
+    Send,
+    /// Hold the stall ladder.
+    Pause,
+    /// Release the stall ladder.
+    Resume,
+    /// An agent's report about itself.
+    Signal,
+    /// An ancestor typing into a descendant.
+    Steer,
+}
+
+impl Verb {
+    /// The CLI's word for it, also the stored event kind of a carried-out command.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Approve => "approve",
+            Verb::Deny => "deny",
+            Verb::Retry => "retry",
+            Verb::Cancel => "cancel",
+            Verb::Kill => "kill",
+            Verb::Nudge => "nudge",
+            Verb::Send => "send",
+            Verb::Pause => "pause",
+            Verb::Resume => "resume",
+            Verb::Signal => "signal",
+            Verb::Steer => "steer",
+        }
+    }
+}
+
+impl fmt::Display for Verb {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who ended an attempt with a kill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "by", rename_all = "kebab-case")]
+pub enum KilledBy {
+    /// The stall ladder's last tier, after this long without progress.
+    Ladder {
+        /// Seconds without progress.
+        stalled_s: i64,
+    },
+    /// The operator (or an ancestor) asked.
+    Request {
+        /// The agent killed.
+        agent: String,
+    },
+}
+
+/// Everything shoal records as an event. The stored `kind` column, the level, the tone
+/// and the prose are all functions of the variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum EventKind {
+    /// A new attempt's pane was created.
+    Started {
+        /// Attempt number.
+        attempt: u32,
+        /// tmux pane id.
+        pane: String,
+        /// tmux socket name.
+        server: String,
+    },
+    /// An attempt could not be started.
+    StartFailed {
+        /// Why.
+        error: String,
+    },
+    /// The agent's task was typed into its pane.
+    TaskTyped {
+        /// The task.
+        task: String,
+    },
+    /// Typing the task failed.
+    TaskFailed {
+        /// Why.
+        error: String,
+    },
+    /// The screen shows another activity.
+    Activity {
+        /// Before.
+        from: Activity,
+        /// Now.
+        to: Activity,
+        /// The error shown, if any.
+        error: Option<ErrorKind>,
+    },
+    /// Progress after a stall: the ladder is back at ok.
+    Recovered {
+        /// The tier it had reached.
+        was: Tier,
+    },
+    /// The first tier: the nudge message was typed, or typing it failed.
+    Nudged {
+        /// Seconds without progress.
+        stalled_s: i64,
+        /// Why typing failed, if it did.
+        failed: Option<String>,
+    },
+    /// The second tier: the operator is warned.
+    Warned {
+        /// Seconds without progress.
+        stalled_s: i64,
+    },
+    /// The pane was killed.
+    Killed {
+        /// By the ladder or on request.
+        #[serde(flatten)]
+        by: KilledBy,
+        /// What went wrong while killing, if anything.
+        note: Option<String>,
+    },
+    /// A cancel's grace period ran out and the pane was killed.
+    CancelFinished {
+        /// What went wrong while killing, if anything.
+        note: Option<String>,
+    },
+    /// The pane's process exited.
+    Exited {
+        /// Exit status, when tmux knows it.
+        status: Option<i32>,
+        /// The state the attempt ended in.
+        state: LifeState,
+    },
+    /// The pane disappeared without a trace (killed outside shoal).
+    Vanished {
+        /// The state the attempt ended in.
+        state: LifeState,
+    },
+    /// The tmux server the pane lived on is gone.
+    ServerGone {
+        /// Its socket name.
+        socket: String,
+    },
+    /// An errored agent's reset time passed: the continue message was typed (or not).
+    Resumed {
+        /// Why typing failed, if it did.
+        failed: Option<String>,
+    },
+    /// A command was carried out.
+    Acted {
+        /// What was asked.
+        verb: Verb,
+        /// Who asked.
+        by: String,
+        /// What was done.
+        outcome: String,
+    },
+    /// A command was refused.
+    Refused {
+        /// What was asked.
+        verb: Verb,
+        /// Who asked.
+        by: String,
+        /// Why not, and what to do.
+        why: String,
+    },
+    /// New settings took effect.
+    SettingsReloaded {
+        /// Each changed setting, `name old → new`.
+        changes: Vec<String>,
+    },
+    /// The agent profiles were read again.
+    ProfilesReloaded,
+    /// The fleet file was read again.
+    FleetReloaded {
+        /// New agents started because of it.
+        starting: Vec<String>,
+    },
+    /// The fleet file changed but could not be applied.
+    FleetReloadFailed {
+        /// Why.
+        error: String,
+    },
+    /// A pane running elsewhere was taken under supervision.
+    Adopted {
+        /// tmux pane id.
+        pane: String,
+        /// Its tmux server.
+        server: String,
+        /// The pane's process.
+        pid: u32,
+        /// Its command line.
+        cmd: String,
+    },
+}
+
+impl EventKind {
+    /// The stored `kind` column: one short word per family of events.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Started { .. } => "start",
+            EventKind::StartFailed { .. } | EventKind::TaskFailed { .. } => "error",
+            EventKind::TaskTyped { .. } => "task",
+            EventKind::Activity { .. } => "activity",
+            EventKind::Recovered { .. } => "tier",
+            EventKind::Nudged { .. } => "nudge",
+            EventKind::Warned { .. } => "warn",
+            EventKind::Killed { .. } => "kill",
+            EventKind::CancelFinished { .. } => "cancel",
+            EventKind::Exited { .. }
+            | EventKind::Vanished { .. }
+            | EventKind::ServerGone { .. } => "exit",
+            EventKind::Resumed { .. } => "resume",
+            EventKind::Acted { verb, .. } => verb.as_str(),
+            EventKind::Refused { .. } => "refused",
+            EventKind::SettingsReloaded { .. }
+            | EventKind::ProfilesReloaded
+            | EventKind::FleetReloaded { .. }
+            | EventKind::FleetReloadFailed { .. } => "config",
+            EventKind::Adopted { .. } => "adopt",
+        }
+    }
+
+    /// How much it matters in the log.
+    pub fn level(&self) -> Level {
+        match self {
+            EventKind::StartFailed { .. }
+            | EventKind::TaskFailed { .. }
+            | EventKind::Killed { .. }
+            | EventKind::Vanished { .. }
+            | EventKind::ServerGone { .. } => Level::Error,
+            EventKind::Exited { state, .. } if *state == LifeState::Done => Level::Info,
+            EventKind::Exited { .. } => Level::Error,
+            EventKind::Nudged { .. }
+            | EventKind::Warned { .. }
+            | EventKind::CancelFinished { .. }
+            | EventKind::Refused { .. }
+            | EventKind::FleetReloadFailed { .. } => Level::Warn,
+            EventKind::Activity { to, .. } if *to == Activity::Errored => Level::Warn,
+            EventKind::Acted { verb, .. } => match verb {
+                Verb::Kill => Level::Error,
+                Verb::Nudge | Verb::Cancel => Level::Warn,
+                _ => Level::Info,
+            },
+            _ => Level::Info,
+        }
+    }
+
+    /// The theme meaning it is drawn with.
+    pub fn tone(&self) -> Tone {
+        match self {
+            EventKind::StartFailed { .. }
+            | EventKind::TaskFailed { .. }
+            | EventKind::Killed { .. }
+            | EventKind::Vanished { .. }
+            | EventKind::ServerGone { .. } => Tone::Bad,
+            EventKind::Exited { state, .. } if *state != LifeState::Done => Tone::Bad,
+            EventKind::Nudged { .. } => Tone::Nudge,
+            EventKind::Warned { .. } => Tone::Warn,
+            EventKind::Acted {
+                verb: Verb::Kill, ..
+            } => Tone::Bad,
+            EventKind::Acted {
+                verb: Verb::Nudge, ..
+            } => Tone::Nudge,
+            _ => Tone::Plain,
+        }
+    }
+
+    /// Whether it is an agent's report about itself rather than something shoal saw or did.
+    pub fn is_signal(&self) -> bool {
+        matches!(
+            self,
+            EventKind::Acted {
+                verb: Verb::Signal,
+                ..
+            }
+        )
+    }
+
+    /// One line for people.
+    pub fn render(&self) -> String {
+        match self {
+            EventKind::Started {
+                attempt,
+                pane,
+                server,
+            } => format!("started attempt {attempt} in pane {pane} on {server}"),
+            EventKind::StartFailed { error } => format!("could not start: {error}"),
+            EventKind::TaskTyped { task } => format!("typed the task: {task}"),
+            EventKind::TaskFailed { error } => format!("could not type the task: {error}"),
+            EventKind::Activity { from, to, error } => match error {
+                Some(e) => format!("{from} → {to} ({e})"),
+                None => format!("{from} → {to}"),
+            },
+            EventKind::Recovered { was } => format!("progress again after {was}: back to ok"),
+            EventKind::Nudged { stalled_s, failed } => match failed {
+                None => format!("no progress for {stalled_s}s: typed the nudge message"),
+                Some(e) => format!("no progress for {stalled_s}s: nudge failed: {e}"),
+            },
+            EventKind::Warned { stalled_s } => format!(
+                "no progress for {stalled_s}s: operator warned; kill follows at 3× the stall timeout"
+            ),
+            EventKind::Killed { by, note } => {
+                let what = match by {
+                    KilledBy::Ladder { stalled_s } => {
+                        format!("no progress for {stalled_s}s: killed by the stall ladder")
+                    }
+                    KilledBy::Request { agent } => {
+                        format!("killed {agent} at the operator's request")
+                    }
+                };
+                with_note(what, note.as_deref())
+            }
+            EventKind::CancelFinished { note } => with_note(
+                "grace period over: killed to finish the cancel".to_string(),
+                note.as_deref(),
+            ),
+            EventKind::Exited { status, state } => {
+                let status = status.map_or("unknown".to_string(), |s| s.to_string());
+                format!("process exited with status {status}: {state}")
+            }
+            EventKind::Vanished { .. } => {
+                "the pane disappeared (killed outside shoal); last screen kept".to_string()
+            }
+            EventKind::ServerGone { socket } => format!("the tmux server {socket} is gone"),
+            EventKind::Resumed { failed } => match failed {
+                None => "the error's reset time passed: typed the continue message".to_string(),
+                Some(e) => format!(
+                    "the error's reset time passed; typing the continue message failed: {e}"
+                ),
+            },
+            EventKind::Acted { by, outcome, .. } => format!("{by}: {outcome}"),
+            EventKind::Refused { verb, by, why } => format!("{by} {verb}: {why}"),
+            EventKind::SettingsReloaded { changes } => {
+                format!("settings reloaded: {}", changes.join(", "))
+            }
+            EventKind::ProfilesReloaded => {
+                "agent profiles reloaded: screens are classified again".to_string()
+            }
+            EventKind::FleetReloaded { starting } if starting.is_empty() => {
+                "fleet file reloaded".to_string()
+            }
+            EventKind::FleetReloaded { starting } => {
+                format!("fleet file reloaded; starting {}", starting.join(", "))
+            }
+            EventKind::FleetReloadFailed { error } => {
+                format!("fleet file changed but could not be applied: {error}")
+            }
+            EventKind::Adopted {
+                pane,
+                server,
+                pid,
+                cmd,
+            } => format!(
+                "adopted pane {pane} on tmux server {server} (pid {pid}, {cmd}) without restarting it"
+            ),
+        }
+    }
+}
+
+fn with_note(what: String, note: Option<&str>) -> String {
+    match note {
+        Some(n) => format!("{what} ({n})"),
+        None => what,
+    }
+}
+
+/// The tone of an event stored before events carried their variant: from its kind word
+/// alone, as such events were always drawn.
+pub fn legacy_tone(kind: &str) -> Tone {
+    match kind {
+        "kill" | "exit" | "error" => Tone::Bad,
+        "warn" => Tone::Warn,
+        "nudge" => Tone::Nudge,
+        _ => Tone::Plain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<EventKind> {
+        use EventKind as K;
+        vec![
+            K::Started {
+                attempt: 2,
+                pane: "%3".into(),
+                server: "shoal-x".into(),
+            },
+            K::StartFailed { error: "e".into() },
+            K::TaskTyped { task: "t".into() },
+            K::TaskFailed { error: "e".into() },
+            K::Activity {
+                from: Activity::Working,
+                to: Activity::Errored,
+                error: Some(ErrorKind::RateLimit),
+            },
+            K::Recovered { was: Tier::Nudge },
+            K::Nudged {
+                stalled_s: 60,
+                failed: None,
+            },
+            K::Warned { stalled_s: 120 },
+            K::Killed {
+                by: KilledBy::Ladder { stalled_s: 180 },
+                note: None,
+            },
+            K::CancelFinished { note: None },
+            K::Exited {
+                status: Some(0),
+                state: LifeState::Done,
+            },
+            K::Exited {
+                status: Some(3),
+                state: LifeState::Failed,
+            },
+            K::Vanished {
+                state: LifeState::Failed,
+            },
+            K::ServerGone {
+                socket: "shoal-x".into(),
+            },
+            K::Resumed { failed: None },
+            K::Acted {
+                verb: Verb::Kill,
+                by: "operator".into(),
+                outcome: "killed a".into(),
+            },
+            K::Acted {
+                verb: Verb::Signal,
+                by: "a".into(),
+                outcome: "signalled done".into(),
+            },
+            K::Refused {
+                verb: Verb::Approve,
+                by: "operator".into(),
+                why: "no dialog".into(),
+            },
+            K::SettingsReloaded {
+                changes: vec!["poll_interval 1s → 2s".into()],
+            },
+            K::ProfilesReloaded,
+            K::FleetReloaded { starting: vec![] },
+            K::FleetReloadFailed { error: "e".into() },
+            K::Adopted {
+                pane: "%1".into(),
+                server: "default".into(),
+                pid: 42,
+                cmd: "claude".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn levels_and_tones_come_from_the_variant_not_the_words() {
+        // (kind, expected level, expected tone)
+        let expect = [
+            (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Warn, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Warn, Tone::Nudge),
+            (Level::Warn, Tone::Warn),
+            (Level::Error, Tone::Bad),
+            (Level::Warn, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Error, Tone::Bad),
+            (Level::Error, Tone::Bad),
+            (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Info, Tone::Plain),
+            (Level::Warn, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Warn, Tone::Plain),
+            (Level::Info, Tone::Plain),
+        ];
+        let kinds = every_kind();
+        assert_eq!(kinds.len(), expect.len());
+        for (k, (level, tone)) in kinds.iter().zip(expect) {
+            assert_eq!((k.level(), k.tone()), (level, tone), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn rewording_a_message_changes_neither_level_nor_tone() {
+        // The free text a variant carries is data: any wording files the same way.
+        let worded = |w: &str| {
+            [
+                EventKind::Nudged {
+                    stalled_s: 1,
+                    failed: Some(w.into()),
+                },
+                EventKind::Refused {
+                    verb: Verb::Kill,
+                    by: w.into(),
+                    why: w.into(),
+                },
+                EventKind::Acted {
+                    verb: Verb::Send,
+                    by: w.into(),
+                    outcome: w.into(),
+                },
+                EventKind::StartFailed { error: w.into() },
+            ]
+        };
+        for (a, b) in worded("done")
+            .iter()
+            .zip(worded("killed: failed → errored"))
+        {
+            assert_eq!(a.level(), b.level());
+            assert_eq!(a.tone(), b.tone());
+            assert_eq!(a.name(), b.name());
+            assert_ne!(a.render(), b.render());
+        }
+    }
+
+    #[test]
+    fn every_variant_round_trips_through_json() {
+        for k in every_kind() {
+            let json = serde_json::to_string(&k).unwrap();
+            let back: EventKind = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, k, "{json}");
+        }
+    }
+
+    #[test]
+    fn prose_matches_what_operators_read() {
+        let k = EventKind::Exited {
+            status: None,
+            state: LifeState::Failed,
+        };
+        assert_eq!(k.render(), "process exited with status unknown: failed");
+        let k = EventKind::Killed {
+            by: KilledBy::Request { agent: "a".into() },
+            note: Some("kill-pane: gone".into()),
+        };
+        assert_eq!(
+            k.render(),
+            "killed a at the operator's request (kill-pane: gone)"
+        );
+    }
+
+    #[test]
+    fn levels_parse_with_aliases() {
+        assert_eq!("WARNING".parse::<Level>(), Ok(Level::Warn));
+        assert_eq!("err".parse::<Level>(), Ok(Level::Error));
+        assert!("loud".parse::<Level>().is_err());
+    }
+}
