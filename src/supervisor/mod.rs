@@ -5,6 +5,8 @@
 //! is the only code that writes to tmux.
 
 pub mod agent;
+#[cfg(test)]
+mod agent_tests;
 mod core;
 mod declare;
 pub mod detector;

@@ -17,6 +17,10 @@ use std::time::Duration;
 pub const STALE_INTERVALS: i64 = 5;
 /// Lower bound on lease staleness.
 pub const MIN_STALE_MS: i64 = 5000;
+/// A tick that changed nothing publishes no snapshot, but one is published at least this
+/// often so the header's tick cost stays current and the console can tell a quiet fleet
+/// from a stopped supervisor (it warns after 10 s without a snapshot).
+const REFRESH_MS: i64 = 5_000;
 
 /// Wall-clock time in unix milliseconds.
 pub fn now_ms() -> i64 {
@@ -163,6 +167,7 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
     } = *chans;
     let pid = std::process::id();
     let mut next_tick = now_ms();
+    let mut published_at = next_tick;
     while !stop.load(Ordering::SeqCst) {
         let now = now_ms();
         let mut applied = false;
@@ -172,6 +177,7 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
         }
         if applied {
             publish(sup, snapshots, events, now);
+            published_at = now;
         }
         // Read each time round: a reloaded config may change it.
         let poll = sup.settings.poll_interval.as_millis().max(10) as i64;
@@ -183,7 +189,11 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
             for o in sup.take_outcomes() {
                 let _ = outcomes.send(o);
             }
-            publish(sup, snapshots, events, now);
+            // No change, no snapshot; the tick's cost still refreshes now and then.
+            if sup.take_changed() || now - published_at >= REFRESH_MS {
+                publish(sup, snapshots, events, now);
+                published_at = now;
+            }
             next_tick = now + poll;
         }
         // Sleep until the next tick, but wake at once for a command or a stop.
@@ -197,6 +207,7 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
                     result,
                 });
                 publish(sup, snapshots, events, now);
+                published_at = now;
             }
             Err(RecvTimeoutError::Timeout) => {}
             // Nobody can send commands any more; keep ticking at the poll interval.
@@ -214,5 +225,6 @@ fn publish(
     for e in sup.take_events() {
         let _ = events.send(e);
     }
+    sup.take_changed();
     snapshots.send_replace(Arc::new(sup.snapshot(now)));
 }

@@ -705,3 +705,18 @@ fn a_supervisor_in_a_new_process_keeps_the_final_screen_of_a_pane_that_dies_unch
         .unwrap();
     assert_eq!(death, "crash-screen", "the final screen, not an empty one");
 }
+
+#[test]
+fn a_tick_that_changes_nothing_asks_for_no_snapshot() {
+    let mut r = rig();
+    r.tick(T0, &[]);
+    assert!(r.sup.take_changed(), "starting agents is a change");
+    r.tick(T0 + 100, &[]);
+    r.sup.take_changed();
+    // Quiet panes, unchanged screens, nothing due on the ladder.
+    r.tick(T0 + 200, &[]);
+    assert!(!r.sup.take_changed(), "nothing changed, nothing to publish");
+    // New output is a change.
+    r.tick(T0 + 300, &["a"]);
+    assert!(r.sup.take_changed());
+}
