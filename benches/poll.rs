@@ -457,12 +457,15 @@ fn supervisor(name: &str, n: usize, home: &Path) -> Result<Supervisor> {
         declared.len()
     );
     let pid = std::process::id();
-    if let Err(holder) = store.try_lease(pid, now_ms(), stale_after_ms(fleet.poll_interval))? {
+    if let Err(holder) =
+        store.try_lease(pid, now_ms(), stale_after_ms(fleet.settings.poll_interval))?
+    {
         bail!("the fresh store's lease is held by pid {}", holder.pid);
     }
-    let settings = Settings::from_fleet(&fleet, home.to_path_buf());
+    let (settings, home) = (fleet.settings.clone(), home.to_path_buf());
     Ok(Supervisor::new(
         settings,
+        home,
         store,
         Box::new(registry),
         connector(true),

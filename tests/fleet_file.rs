@@ -62,13 +62,13 @@ fn valid_fixtures_load_with_defaults_and_overrides() {
         file::load(&path).unwrap_or_else(|e| panic!("{e}"));
     }
     let f = file::load(&dir("valid").join("full.toml")).unwrap();
-    assert_eq!(f.name, "demo");
+    assert_eq!(f.settings.name, "demo");
     assert_eq!(f.socket(0), "shoal-demo");
     assert_eq!(f.socket(1), "shoal-demo-2");
-    assert_eq!(f.poll_interval, Duration::from_millis(500));
-    assert_eq!(f.cancel_grace, Duration::from_secs(3));
-    assert_eq!(f.agents_per_server, 50);
-    assert_eq!(f.nudge_message, "Status?");
+    assert_eq!(f.settings.poll_interval, Duration::from_millis(500));
+    assert_eq!(f.settings.cancel_grace, Duration::from_secs(3));
+    assert_eq!(f.settings.agents_per_server, 50);
+    assert_eq!(f.settings.nudge_message, "Status?");
     let names: Vec<_> = f.agents.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["lead", "helper_1", "grand-child"]);
     let lead = f.agent("lead").unwrap();
@@ -89,8 +89,8 @@ fn valid_fixtures_load_with_defaults_and_overrides() {
 
     let m = file::load(&dir("valid").join("minimal.toml")).unwrap();
     assert!(m.agents.is_empty());
-    assert_eq!(m.stall_timeout, file::DEFAULT_STALL_TIMEOUT);
-    assert_eq!(m.nudge_message, file::DEFAULT_NUDGE);
+    assert_eq!(m.settings.stall_timeout, file::DEFAULT_STALL_TIMEOUT);
+    assert_eq!(m.settings.nudge_message, file::DEFAULT_NUDGE);
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn missing_file_says_how_to_fix() {
 #[test]
 fn the_log_cap_defaults_to_512_mib_and_reads_sizes() {
     let f = file::load(&dir("valid").join("log_size.toml")).unwrap();
-    assert_eq!(f.log_max_size, 64 << 20);
+    assert_eq!(f.settings.log_max_size, 64 << 20);
     let m = file::load(&dir("valid").join("minimal.toml")).unwrap();
-    assert_eq!(m.log_max_size, 512 << 20);
+    assert_eq!(m.settings.log_max_size, 512 << 20);
 }

@@ -38,7 +38,6 @@ fn setup(config_text: &str) -> Setup {
         paths,
         cfg,
         Some((fleet_path.clone(), fleet)),
-        dir.path().join("home"),
         ColorDepth::TrueColor,
         Some(tx),
     );

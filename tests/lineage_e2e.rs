@@ -661,7 +661,7 @@ fn adopt_takes_over_an_agent_pane_on_another_server_without_restarting_it() {
 fn caps_in_the_fleet_file_are_validated() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/fleet/valid/caps.toml");
     let f = shoal::fleet::file::load(&dir).unwrap();
-    assert_eq!(f.max_running, Some(2));
+    assert_eq!(f.settings.max_running, Some(2));
     assert_eq!(f.agent("lead").unwrap().max_children, Some(3));
     assert_eq!(f.agent("helper").unwrap().max_children, None);
 }

@@ -157,11 +157,11 @@ pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
             a.server
         );
     }
-    if is_fleet_socket(&ctx.fleet.name, &a.server) {
+    if is_fleet_socket(&ctx.fleet.settings.name, &a.server) {
         bail!(
             "{} is fleet {}'s own server: its panes are supervised already",
             a.server,
-            ctx.fleet.name
+            ctx.fleet.settings.name
         );
     }
     let pattern = match &a.pattern {
@@ -172,7 +172,10 @@ pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
     };
     if let Some(p) = &a.parent {
         if ctx.store.agent(p)?.is_none() {
-            bail!("--parent {p:?} names no agent in fleet {}", ctx.fleet.name);
+            bail!(
+                "--parent {p:?} names no agent in fleet {}",
+                ctx.fleet.settings.name
+            );
         }
     }
     let caller = Caller::of(&ctx)?;
@@ -245,7 +248,7 @@ pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
         && !confirm(&format!(
             "Adopt {} pane(s) into fleet {}? [y/N] ",
             plan.len(),
-            ctx.fleet.name
+            ctx.fleet.settings.name
         ))
     {
         println!("nothing adopted (pass --yes to adopt without asking)");
@@ -301,7 +304,7 @@ fn record(
             cwd: Some(c.pane.current_path.display().to_string()).filter(|p| !p.is_empty()),
             task: None,
             env: Default::default(),
-            stall_timeout_ms: ctx.fleet.stall_timeout.as_millis().max(1) as u64,
+            stall_timeout_ms: ctx.fleet.settings.stall_timeout.as_millis().max(1) as u64,
             paused: false,
             seq: s.next_seq()?,
             created_ms: now,

@@ -17,7 +17,7 @@ pub fn open(ctx: &Ctx) -> Result<()> {
     if let Some(h) = ctx.live_supervisor()? {
         bail!(
             "a supervisor (pid {}) already watches fleet {}; a console that only views a running supervisor is not built yet: stop it (kill -TERM {}) and run the console, which supervises by itself",
-            h.pid, ctx.fleet.name, h.pid
+            h.pid, ctx.fleet.settings.name, h.pid
         );
     }
     let sup = ctx.supervisor(true)?;
@@ -31,7 +31,6 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         ctx.paths.clone(),
         ctx.config.clone(),
         Some((ctx.fleet.path.clone(), ctx.fleet.clone())),
-        ctx.home.clone(),
         crate::theme::ColorDepth::from_env(),
         Some(handle.updates.clone()),
     );

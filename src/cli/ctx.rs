@@ -6,7 +6,7 @@ use crate::fleet::{file, Fleet};
 use crate::profile::Registry;
 use crate::store::{LeaseHolder, Store};
 use crate::supervisor::runner::{now_ms, stale_after_ms};
-use crate::supervisor::{declare, Connector, Settings, Supervisor};
+use crate::supervisor::{declare, Connector, Supervisor};
 use crate::tmux::{ControlClient, OneShot, Server, TmuxBackend};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ impl Overrides {
     /// Lay the flags over a fleet read from its file.
     pub fn apply_fleet(&self, fleet: &mut Fleet) {
         if let Some(p) = self.poll_interval {
-            fleet.poll_interval = p;
+            fleet.settings.poll_interval = p;
         }
     }
 }
@@ -79,14 +79,6 @@ pub fn load_fleet(path: &Path, config: &Config) -> Result<Fleet, file::FleetFile
     Ok(fleet)
 }
 
-/// Supervisor settings from a fleet and the config.
-pub fn settings(fleet: &Fleet, config: &Config, home: PathBuf) -> Settings {
-    let mut s = Settings::from_fleet(fleet, home);
-    s.escalation = config.escalation;
-    s.log_retention = config.log_retention;
-    s
-}
-
 /// An opened fleet: its file, data directory and store.
 pub struct Ctx {
     /// The validated fleet file.
@@ -114,7 +106,7 @@ impl Ctx {
         let home = paths.data_dir.clone();
         std::fs::create_dir_all(&home)
             .with_context(|| format!("cannot create the data directory {}", home.display()))?;
-        let store = Store::open(&home.join(format!("{}.sqlite", fleet.name)))?;
+        let store = Store::open(&home.join(format!("{}.sqlite", fleet.settings.name)))?;
         let registry = registry();
         declare(&store, &fleet, &registry, now_ms())?;
         super::lineage_ctx::record_fleet(&store, &fleet, now_ms())?;
@@ -129,7 +121,7 @@ impl Ctx {
 
     /// The live supervisor holding the lease, if one runs.
     pub fn live_supervisor(&self) -> Result<Option<LeaseHolder>> {
-        let stale = stale_after_ms(self.fleet.poll_interval);
+        let stale = stale_after_ms(self.fleet.settings.poll_interval);
         Ok(self
             .store
             .lease()?
@@ -140,13 +132,13 @@ impl Ctx {
     /// control-mode clients (the long-running supervisor); otherwise every tmux call is
     /// one process (a CLI command acting once).
     pub fn supervisor(&self, control: bool) -> Result<Supervisor> {
-        let settings = settings(&self.fleet, &self.config, self.home.clone());
         let store = Store::open(self.store.path())?;
         Ok(Supervisor::new(
-            settings,
+            self.fleet.settings.clone(),
+            self.home.clone(),
             store,
             Box::new(registry()),
-            super::lineage_ctx::connector_for(&self.fleet.name, control),
+            super::lineage_ctx::connector_for(&self.fleet.settings.name, control),
         )?)
     }
 }

@@ -22,7 +22,7 @@ pub fn up(fleet: &Path) -> Result<i32> {
     if let Some(h) = ctx.live_supervisor()? {
         println!(
             "fleet {}: the running supervisor (pid {}) starts the declared agents",
-            ctx.fleet.name, h.pid
+            ctx.fleet.settings.name, h.pid
         );
         return Ok(0);
     }
@@ -68,7 +68,7 @@ pub fn up(fleet: &Path) -> Result<i32> {
         }
     }
     if started.is_empty() {
-        println!("fleet {}: nothing to start", ctx.fleet.name);
+        println!("fleet {}: nothing to start", ctx.fleet.settings.name);
     }
     Ok(if failed > 0 { 1 } else { 0 })
 }
@@ -83,7 +83,6 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
         ctx.paths.clone(),
         ctx.config.clone(),
         Some((ctx.fleet.path.clone(), ctx.fleet.clone())),
-        ctx.home.clone(),
         crate::theme::ColorDepth::Mono,
         Some(handle.updates.clone()),
     );
@@ -102,7 +101,7 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
     }
     eprintln!(
         "shoal: supervising fleet {} (pid {}); Ctrl-C stops the supervisor, agents keep running",
-        ctx.fleet.name,
+        ctx.fleet.settings.name,
         std::process::id()
     );
     while !stop.load(Ordering::SeqCst) {
@@ -172,7 +171,7 @@ pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
             let names: Vec<String> = ctx.store.agents()?.into_iter().map(|r| r.name).collect();
             bail!(
                 "no agent named {a:?} in fleet {}; agents: {}",
-                ctx.fleet.name,
+                ctx.fleet.settings.name,
                 names.join(", ")
             );
         }
@@ -194,7 +193,7 @@ pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     if let Some(holder) = ctx.live_supervisor()? {
         let id = ctx.store.enqueue_command(&cmd, now_ms())?;
-        let wait = (ctx.fleet.poll_interval * 10).max(Duration::from_secs(10));
+        let wait = (ctx.fleet.settings.poll_interval * 10).max(Duration::from_secs(10));
         let t0 = Instant::now();
         while t0.elapsed() < wait {
             std::thread::sleep(Duration::from_millis(50));
@@ -288,7 +287,7 @@ pub fn down(fleet: &Path) -> Result<i32> {
         .agents
         .iter()
         .filter_map(|a| a.server.clone())
-        .filter(|s| super::lineage_ctx::is_fleet_socket(&ctx.fleet.name, s))
+        .filter(|s| super::lineage_ctx::is_fleet_socket(&ctx.fleet.settings.name, s))
         .collect();
     sockets.push(ctx.fleet.socket(0));
     sockets.sort();

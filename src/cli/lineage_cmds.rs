@@ -96,7 +96,7 @@ fn known_agents(ctx: &Ctx) -> Result<String> {
 fn no_agent(ctx: &Ctx, name: &str) -> Result<anyhow::Error> {
     Ok(anyhow::anyhow!(
         "no agent named {name:?} in fleet {}; agents: {}",
-        ctx.fleet.name,
+        ctx.fleet.settings.name,
         known_agents(ctx)?
     ))
 }
@@ -113,7 +113,7 @@ fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<Age
         bail!(
             "an agent named {:?} already exists in fleet {} (state {state}); choose another name",
             a.name,
-            ctx.fleet.name
+            ctx.fleet.settings.name
         );
     }
     let parent = match (caller, &a.parent) {
@@ -130,7 +130,7 @@ fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<Age
         Some(p) => Some(ctx.store.agent(p)?.ok_or_else(|| {
             anyhow::anyhow!(
                 "parent {p:?} names no agent in fleet {}; agents: {}",
-                ctx.fleet.name,
+                ctx.fleet.settings.name,
                 known_agents(ctx).unwrap_or_default()
             )
         })?),
@@ -181,7 +181,7 @@ fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<Age
             .as_millis() as u64,
         None => parent_rec
             .as_ref()
-            .map_or(ctx.fleet.stall_timeout.as_millis() as u64, |p| {
+            .map_or(ctx.fleet.settings.stall_timeout.as_millis() as u64, |p| {
                 p.stall_timeout_ms
             }),
     };

@@ -4,7 +4,7 @@
 
 use super::ctx::{home_dir, Ctx};
 use crate::fleet::{file, Fleet};
-use crate::store::{AgentRecord, FleetSettings, Origin, Store};
+use crate::store::{AgentRecord, Origin, RecordedFleet, Store};
 use crate::supervisor::Connector;
 use crate::tmux::{ForeignBackend, TmuxBackend};
 use anyhow::{anyhow, bail, Result};
@@ -61,7 +61,7 @@ pub fn open_from_env() -> Result<Ctx> {
 pub fn record_fleet(store: &Store, fleet: &Fleet, now_ms: i64) -> Result<()> {
     // Every command opens the fleet: write only what changed, so a running supervisor
     // is not made to reload for nothing.
-    let settings = FleetSettings::of(fleet);
+    let settings = RecordedFleet::of(fleet);
     if store.fleet_settings()?.as_ref() != Some(&settings) {
         store.save_fleet_settings(&settings)?;
     }
@@ -126,13 +126,13 @@ impl Caller {
         let (Some(agent), Some(fleet)) = (env("SHOAL_AGENT"), env("SHOAL_FLEET")) else {
             return Ok(Caller::Operator);
         };
-        if fleet != ctx.fleet.name {
+        if fleet != ctx.fleet.settings.name {
             return Ok(Caller::Operator);
         }
         if ctx.store.agent(&agent)?.is_none() {
             bail!(
                 "SHOAL_AGENT names {agent:?}, which fleet {} does not know; run this inside one of its agents' panes",
-                ctx.fleet.name
+                ctx.fleet.settings.name
             );
         }
         Ok(Caller::Agent(agent))

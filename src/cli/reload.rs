@@ -3,13 +3,14 @@
 //! last good value when it has a mistake (and say so), hand the supervisor what changed,
 //! and publish what the console draws with.
 
-use super::ctx::{overrides, settings};
+use super::ctx::overrides;
 use crate::app::Keymaps;
 use crate::config::watch::{self, Target, Watch, WatchError};
 use crate::config::{Config, Paths};
 use crate::fleet::Fleet;
+use crate::fleet::FleetSettings;
 use crate::profile::Registry;
-use crate::supervisor::{Settings, Update};
+use crate::supervisor::Update;
 use crate::theme::{Asker, ColorDepth, Theme};
 use crate::ui::Live;
 use std::hash::{Hash, Hasher};
@@ -20,7 +21,6 @@ use std::sync::{mpsc, Arc};
 pub struct Loader {
     paths: Paths,
     fleet_path: Option<PathBuf>,
-    home: PathBuf,
     depth: ColorDepth,
     updates: Option<mpsc::Sender<Update>>,
     config: Config,
@@ -29,7 +29,7 @@ pub struct Loader {
     fleet: Option<Arc<Fleet>>,
     profiles: Option<u64>,
     profile_problems: Vec<String>,
-    settings: Option<Settings>,
+    settings: Option<FleetSettings>,
 }
 
 impl Loader {
@@ -39,13 +39,10 @@ impl Loader {
         paths: Paths,
         config: Config,
         fleet: Option<(PathBuf, Fleet)>,
-        home: PathBuf,
         depth: ColorDepth,
         updates: Option<mpsc::Sender<Update>>,
     ) -> Loader {
-        let settings = fleet
-            .as_ref()
-            .map(|(_, f)| settings(f, &config, home.clone()));
+        let settings = fleet.as_ref().map(|(_, f)| f.settings.clone());
         let (fleet_path, fleet) = match fleet {
             Some((p, f)) => (Some(p), Some(Arc::new(f))),
             None => (None, None),
@@ -57,7 +54,6 @@ impl Loader {
             profiles: Some(digest_dir(&paths.profiles_dir())),
             paths,
             fleet_path,
-            home,
             depth,
             updates,
             config,
@@ -94,11 +90,11 @@ impl Loader {
         if let Some(path) = self.fleet_path.clone() {
             match super::ctx::load_fleet(&path, &self.config) {
                 Ok(f) => match &self.fleet {
-                    Some(old) if old.name != f.name => problems.push(format!(
+                    Some(old) if old.settings.name != f.settings.name => problems.push(format!(
                         "{}: the fleet name changed from {:?} to {:?}; restart shoal to switch fleets",
                         path.display(),
-                        old.name,
-                        f.name
+                        old.settings.name,
+                        f.settings.name
                     )),
                     Some(old) if **old == f => {}
                     _ => {
@@ -114,7 +110,7 @@ impl Loader {
             }
         }
         if let Some(f) = &self.fleet {
-            let s = settings(f, &self.config, self.home.clone());
+            let s = f.settings.clone();
             if self.settings.as_ref() != Some(&s) {
                 self.settings = Some(s.clone());
                 self.send(Update::Settings(s));

@@ -152,13 +152,17 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from("(built-in config)"))
     }
 
-    /// The fleet-file defaults this config provides.
-    pub fn fleet_defaults(&self) -> crate::fleet::file::Defaults {
-        crate::fleet::file::Defaults {
+    /// The fleet settings this config provides: built-in values with the config's laid
+    /// over them; a fleet file lays its own over these.
+    pub fn fleet_defaults(&self) -> crate::fleet::FleetSettings {
+        crate::fleet::FleetSettings {
             stall_timeout: self.stall_timeout,
             poll_interval: self.poll_interval,
             nudge_message: self.nudge_message.clone(),
             cancel_grace: self.cancel_grace,
+            escalation: self.escalation,
+            log_retention: self.log_retention,
+            ..crate::fleet::FleetSettings::default()
         }
     }
 }

@@ -35,19 +35,23 @@ fn fleet_file_values_win_over_the_config_and_the_config_over_built_ins() {
     let text = "[fleet]\nname = \"x\"\npoll_interval = \"250ms\"\n[[agent]]\nname = \"a\"\ncmd = \"c\"\n[[agent]]\nname = \"b\"\ncmd = \"c\"\nstall_timeout = \"9s\"\n";
     let fleet = file::parse_with(Path::new("shoal.toml"), text, &c.fleet_defaults()).unwrap();
     assert_eq!(
-        fleet.poll_interval,
+        fleet.settings.poll_interval,
         Duration::from_millis(250),
         "fleet file wins"
     );
     assert_eq!(
-        fleet.stall_timeout,
+        fleet.settings.stall_timeout,
         Duration::from_secs(120),
         "config fills the gap"
     );
     assert_eq!(fleet.agents[0].stall_timeout, Duration::from_secs(120));
     assert_eq!(fleet.agents[1].stall_timeout, Duration::from_secs(9));
-    assert_eq!(fleet.nudge_message, "hey");
-    assert_eq!(fleet.cancel_grace, Duration::from_secs(10), "built-in");
+    assert_eq!(fleet.settings.nudge_message, "hey");
+    assert_eq!(
+        fleet.settings.cancel_grace,
+        Duration::from_secs(10),
+        "built-in"
+    );
 }
 
 #[test]

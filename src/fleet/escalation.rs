@@ -25,7 +25,7 @@ pub fn next_action_at(tier: Tier, last_progress_ms: i64, timeout_ms: u64) -> Opt
 
 /// Which stall tiers act. A switched-off tier is skipped: the ladder waits for the next
 /// tier that is on, at that tier's usual time; with kill off it ends at warn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Escalation {
     /// Type the nudge message at 1× the stall timeout.
     pub nudge: bool,

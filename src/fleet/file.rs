@@ -12,70 +12,31 @@ use std::sync::OnceLock;
 use std::time::Duration;
 use toml::Spanned;
 
-/// Default stall timeout when the fleet file sets none.
-pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(300);
-/// Default poll interval.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(1);
-/// Default grace period between a cancel's interrupt and the kill.
-pub const DEFAULT_CANCEL_GRACE: Duration = Duration::from_secs(10);
-/// Default number of agent windows per tmux server before another server is used.
-pub const DEFAULT_AGENTS_PER_SERVER: usize = 100;
+pub use super::settings::{
+    DEFAULT_AGENTS_PER_SERVER, DEFAULT_CANCEL_GRACE, DEFAULT_NUDGE, DEFAULT_POLL_INTERVAL,
+    DEFAULT_STALL_TIMEOUT,
+};
+use super::FleetSettings;
+
 /// Largest accepted `max_running` / `max_children`.
 pub const MAX_CAP: usize = 100_000;
-/// Default text typed into a stalled agent's pane.
-pub const DEFAULT_NUDGE: &str = "You seem stalled. Report your status, then continue.";
-
-/// What a fleet file falls back to for the settings it leaves out: shoal's built-in
-/// values, or the user's config (which falls back to them in turn).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Defaults {
-    /// Stall timeout.
-    pub stall_timeout: Duration,
-    /// Poll interval.
-    pub poll_interval: Duration,
-    /// Nudge message.
-    pub nudge_message: String,
-    /// Cancel grace period.
-    pub cancel_grace: Duration,
-}
-
-impl Default for Defaults {
-    fn default() -> Self {
-        Defaults {
-            stall_timeout: DEFAULT_STALL_TIMEOUT,
-            poll_interval: DEFAULT_POLL_INTERVAL,
-            nudge_message: DEFAULT_NUDGE.to_string(),
-            cancel_grace: DEFAULT_CANCEL_GRACE,
-        }
-    }
-}
 
 /// A validated fleet declaration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fleet {
     /// Where it was read from.
     pub path: PathBuf,
-    /// Fleet name; names the tmux socket `shoal-<name>` and the store file.
-    pub name: String,
-    /// Default stall timeout.
-    pub stall_timeout: Duration,
-    /// How often the supervisor ticks.
-    pub poll_interval: Duration,
-    /// Text typed (then Enter) at the nudge tier.
-    pub nudge_message: String,
-    /// Wait between a cancel's interrupt and the kill.
-    pub cancel_grace: Duration,
-    /// Agents per tmux server before the next server is used.
-    pub agents_per_server: usize,
-    /// Type the profile's continue message once a shown rate-limit reset time has passed.
-    pub resume_after_reset: bool,
-    /// Most agents running at once; the rest wait `queued` and start in FIFO order.
-    pub max_running: Option<usize>,
-    /// Retention cap of the fleet's store in bytes (`log_max_size`): past it the oldest
-    /// log entries are deleted, output lines first.
-    pub log_max_size: u64,
+    /// The `[fleet]` table over the defaults it was read with.
+    pub settings: FleetSettings,
     /// Agents in declaration order.
     pub agents: Vec<AgentSpec>,
+}
+
+impl Fleet {
+    /// The fleet's name.
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
 }
 
 /// One declared agent.
@@ -152,8 +113,7 @@ struct RawFleet {
     nudge_message: Option<String>,
     cancel_grace: Option<Spanned<String>>,
     agents_per_server: Option<Spanned<i64>>,
-    #[serde(default)]
-    resume_after_reset: bool,
+    resume_after_reset: Option<bool>,
     max_running: Option<Spanned<i64>>,
     log_max_size: Option<Spanned<String>>,
 }
@@ -260,11 +220,11 @@ impl Locator<'_> {
 
 /// Read and validate a fleet file, with shoal's built-in defaults.
 pub fn load(path: &Path) -> Result<Fleet, FleetFileError> {
-    load_with(path, &Defaults::default())
+    load_with(path, &FleetSettings::default())
 }
 
 /// Read and validate a fleet file; settings it leaves out come from `defaults`.
-pub fn load_with(path: &Path, defaults: &Defaults) -> Result<Fleet, FleetFileError> {
+pub fn load_with(path: &Path, defaults: &FleetSettings) -> Result<Fleet, FleetFileError> {
     let text = std::fs::read_to_string(path).map_err(|e| FleetFileError {
         path: path.to_path_buf(),
         line: 0,
@@ -277,11 +237,15 @@ pub fn load_with(path: &Path, defaults: &Defaults) -> Result<Fleet, FleetFileErr
 
 /// Parse and validate fleet file text; `path` is used in messages and to resolve nothing else.
 pub fn parse(path: &Path, text: &str) -> Result<Fleet, FleetFileError> {
-    parse_with(path, text, &Defaults::default())
+    parse_with(path, text, &FleetSettings::default())
 }
 
 /// [`parse`], with settings the text leaves out taken from `defaults`.
-pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet, FleetFileError> {
+pub fn parse_with(
+    path: &Path,
+    text: &str,
+    defaults: &FleetSettings,
+) -> Result<Fleet, FleetFileError> {
     let loc = Locator { path, text };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
@@ -327,7 +291,7 @@ pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet,
                 "use a number from 1 to 1000 (about 100 keeps each tmux server cheap)",
             ))
         }
-        None => DEFAULT_AGENTS_PER_SERVER,
+        None => defaults.agents_per_server,
     };
     let max_running = match &rf.max_running {
         Some(v) => Some(loc.cap(v, "max_running")?),
@@ -341,7 +305,7 @@ pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet,
                 "write a size like \"512MB\" or \"2GB\"",
             )
         })?,
-        None => crate::fleet::units::DEFAULT_MAX_BYTES,
+        None => defaults.log_max_size,
     };
 
     let mut agents = Vec::with_capacity(raw.agent.len());
@@ -441,17 +405,20 @@ pub fn parse_with(path: &Path, text: &str, defaults: &Defaults) -> Result<Fleet,
     check_parents(&loc, &agents, &parent_spans)?;
     Ok(Fleet {
         path: path.to_path_buf(),
-        name: rf.name.into_inner(),
-        stall_timeout,
-        poll_interval,
-        nudge_message: rf
-            .nudge_message
-            .unwrap_or_else(|| defaults.nudge_message.clone()),
-        cancel_grace,
-        agents_per_server,
-        resume_after_reset: rf.resume_after_reset,
-        max_running,
-        log_max_size,
+        settings: FleetSettings {
+            name: rf.name.into_inner(),
+            stall_timeout,
+            poll_interval,
+            nudge_message: rf
+                .nudge_message
+                .unwrap_or_else(|| defaults.nudge_message.clone()),
+            cancel_grace,
+            agents_per_server,
+            resume_after_reset: rf.resume_after_reset.unwrap_or(defaults.resume_after_reset),
+            max_running: max_running.or(defaults.max_running),
+            log_max_size,
+            ..defaults.clone()
+        },
         agents,
     })
 }
@@ -511,7 +478,7 @@ impl Fleet {
     /// tmux socket name of the fleet's `n`th server (0-based): `shoal-<name>`, then
     /// `shoal-<name>-2`, …
     pub fn socket(&self, n: usize) -> String {
-        socket_name(&self.name, n)
+        socket_name(&self.settings.name, n)
     }
 
     /// The agent with this name.

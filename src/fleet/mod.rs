@@ -7,6 +7,7 @@ pub mod file;
 pub mod lineage;
 pub mod model;
 pub mod sample;
+pub mod settings;
 pub mod snapshot;
 pub mod units;
 
@@ -16,4 +17,5 @@ pub use event::{EventKind, KilledBy, Level, Tone, Verb};
 pub use file::{AgentSpec, Fleet, FleetFileError};
 pub use lineage::{Lineage, PastAttempt, Rollup, SignalKind, SignalView};
 pub use model::{Activity, ErrorKind, LifeState, Tier};
+pub use settings::FleetSettings;
 pub use snapshot::{AgentView, EventView, FleetSnapshot, TickStats};

@@ -2,8 +2,9 @@
 //! fleet file), where each agent came from, removed agents, signals and inbox cursors.
 
 use super::{Store, StoreError};
-use crate::fleet::{Fleet, SignalKind, SignalView};
+use crate::fleet::{Fleet, FleetSettings, SignalKind, SignalView};
 use rusqlite::{named_params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -66,110 +67,61 @@ pub struct NewSignal {
     pub parent: Option<String>,
 }
 
-/// The fleet settings as recorded from the fleet file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FleetSettings {
-    /// Fleet name.
-    pub name: String,
-    /// The fleet file they were read from.
+/// A fleet's settings as recorded in its store, with the fleet file they were read
+/// from: what commands inside an agent's pane work with, since they have no file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedFleet {
+    /// The fleet file, absolute.
     pub file: Option<PathBuf>,
-    /// Default stall timeout.
-    pub stall_timeout: Duration,
-    /// Tick period.
-    pub poll_interval: Duration,
-    /// Nudge text.
-    pub nudge_message: String,
-    /// Cancel grace period.
-    pub cancel_grace: Duration,
-    /// Agents per tmux server.
-    pub agents_per_server: usize,
-    /// Type the continue message after a reset time.
-    pub resume_after_reset: bool,
-    /// Cap on running agents.
-    pub max_running: Option<usize>,
-    /// Retention cap of the store in bytes.
-    pub log_max_size: u64,
+    /// Its settings.
+    pub settings: FleetSettings,
 }
 
-impl FleetSettings {
-    /// The settings of a fleet file.
-    pub fn of(fleet: &Fleet) -> FleetSettings {
-        FleetSettings {
-            name: fleet.name.clone(),
+impl RecordedFleet {
+    /// What a fleet file records.
+    pub fn of(fleet: &Fleet) -> RecordedFleet {
+        RecordedFleet {
             file: std::path::absolute(&fleet.path).ok(),
-            stall_timeout: fleet.stall_timeout,
-            poll_interval: fleet.poll_interval,
-            nudge_message: fleet.nudge_message.clone(),
-            cancel_grace: fleet.cancel_grace,
-            agents_per_server: fleet.agents_per_server,
-            resume_after_reset: fleet.resume_after_reset,
-            max_running: fleet.max_running,
-            log_max_size: fleet.log_max_size,
+            settings: fleet.settings.clone(),
         }
     }
 
-    /// A fleet with these settings and no declared agents: what a command inside a
-    /// pane works with.
+    /// A fleet with these settings and no declared agents.
     pub fn to_fleet(&self) -> Fleet {
         Fleet {
             path: self.file.clone().unwrap_or_default(),
-            name: self.name.clone(),
-            stall_timeout: self.stall_timeout,
-            poll_interval: self.poll_interval,
-            nudge_message: self.nudge_message.clone(),
-            cancel_grace: self.cancel_grace,
-            agents_per_server: self.agents_per_server,
-            resume_after_reset: self.resume_after_reset,
-            max_running: self.max_running,
-            log_max_size: self.log_max_size,
+            settings: self.settings.clone(),
             agents: Vec::new(),
         }
     }
 
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        let ms = |d: Duration| d.as_millis().to_string();
-        vec![
-            ("name", self.name.clone()),
-            (
-                "file",
-                self.file
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-            ),
-            ("stall_timeout_ms", ms(self.stall_timeout)),
-            ("poll_interval_ms", ms(self.poll_interval)),
-            ("nudge_message", self.nudge_message.clone()),
-            ("cancel_grace_ms", ms(self.cancel_grace)),
-            ("agents_per_server", self.agents_per_server.to_string()),
-            ("resume_after_reset", self.resume_after_reset.to_string()),
-            (
-                "max_running",
-                self.max_running.map(|n| n.to_string()).unwrap_or_default(),
-            ),
-            ("log_max_size", self.log_max_size.to_string()),
-        ]
-    }
-
-    fn from_pairs(map: &HashMap<String, String>) -> Option<FleetSettings> {
+    /// Settings written as one pair per key by earlier versions of shoal.
+    fn from_pairs(map: &HashMap<String, String>) -> Option<RecordedFleet> {
         let get = |k: &str| map.get(k).map(String::as_str);
         let ms = |k: &str| -> Option<Duration> { get(k)?.parse().ok().map(Duration::from_millis) };
-        Some(FleetSettings {
-            name: get("name")?.to_string(),
+        let defaults = FleetSettings::default();
+        Some(RecordedFleet {
             file: get("file").filter(|f| !f.is_empty()).map(PathBuf::from),
-            stall_timeout: ms("stall_timeout_ms")?,
-            poll_interval: ms("poll_interval_ms")?,
-            nudge_message: get("nudge_message")?.to_string(),
-            cancel_grace: ms("cancel_grace_ms")?,
-            agents_per_server: get("agents_per_server")?.parse().ok()?,
-            resume_after_reset: get("resume_after_reset") == Some("true"),
-            max_running: get("max_running").and_then(|v| v.parse().ok()),
-            log_max_size: get("log_max_size")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(crate::fleet::units::DEFAULT_MAX_BYTES),
+            settings: FleetSettings {
+                name: get("name")?.to_string(),
+                stall_timeout: ms("stall_timeout_ms")?,
+                poll_interval: ms("poll_interval_ms")?,
+                nudge_message: get("nudge_message")?.to_string(),
+                cancel_grace: ms("cancel_grace_ms")?,
+                agents_per_server: get("agents_per_server")?.parse().ok()?,
+                resume_after_reset: get("resume_after_reset") == Some("true"),
+                max_running: get("max_running").and_then(|v| v.parse().ok()),
+                log_max_size: get("log_max_size")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(defaults.log_max_size),
+                ..defaults
+            },
         })
     }
 }
+
+/// The one key the recorded fleet is kept under, as JSON.
+const FLEET_KEY: &str = "fleet";
 
 fn signal_from_row(r: &Row<'_>) -> rusqlite::Result<SignalView> {
     let kind: String = r.get(4)?;
@@ -188,23 +140,28 @@ const SIGNAL_COLUMNS: &str = "id, ts_ms, agent, attempt, kind, message";
 
 impl Store {
     /// Record the fleet's settings, replacing what was there.
-    pub fn save_fleet_settings(&self, settings: &FleetSettings) -> Result<(), StoreError> {
+    pub fn save_fleet_settings(&self, fleet: &RecordedFleet) -> Result<(), StoreError> {
+        let value = serde_json::to_string(fleet).expect("settings serialize");
         self.write(|s| {
-            for (key, value) in settings.pairs() {
-                s.conn
-                    .execute(
-                        "INSERT INTO fleet_settings (key, value) VALUES (:key, :value)
-                         ON CONFLICT(key) DO UPDATE SET value = :value",
-                        named_params! {":key": key, ":value": value},
-                    )
-                    .map_err(|e| s.classify(e))?;
-            }
+            s.conn
+                .execute(
+                    "DELETE FROM fleet_settings WHERE key != :key",
+                    named_params! {":key": FLEET_KEY},
+                )
+                .map_err(|e| s.classify(e))?;
+            s.conn
+                .execute(
+                    "INSERT INTO fleet_settings (key, value) VALUES (:key, :value)
+                     ON CONFLICT(key) DO UPDATE SET value = :value",
+                    named_params! {":key": FLEET_KEY, ":value": value},
+                )
+                .map_err(|e| s.classify(e))?;
             Ok(())
         })
     }
 
     /// The recorded fleet settings; `None` if no fleet file was ever opened on this store.
-    pub fn fleet_settings(&self) -> Result<Option<FleetSettings>, StoreError> {
+    pub fn fleet_settings(&self) -> Result<Option<RecordedFleet>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT key, value FROM fleet_settings")
@@ -213,7 +170,15 @@ impl Store {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .and_then(|r| r.collect())
             .map_err(|e| self.classify(e))?;
-        Ok(FleetSettings::from_pairs(&map))
+        if let Some(json) = map.get(FLEET_KEY) {
+            return serde_json::from_str(json)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    detail: format!("the recorded fleet settings do not read back: {e}"),
+                });
+        }
+        Ok(RecordedFleet::from_pairs(&map))
     }
 
     /// Lineage facts of every agent, by name.
@@ -464,16 +429,16 @@ mod tests {
         )
         .unwrap();
         store
-            .save_fleet_settings(&FleetSettings::of(&fleet))
+            .save_fleet_settings(&RecordedFleet::of(&fleet))
             .unwrap();
         drop(store);
         let store = Store::open(&dir.path().join("f.sqlite")).unwrap();
         let s = store.fleet_settings().unwrap().unwrap();
-        assert_eq!(s.max_running, Some(3));
+        assert_eq!(s.settings.max_running, Some(3));
         let back = s.to_fleet();
-        assert_eq!(back.name, "f");
-        assert_eq!(back.poll_interval, Duration::from_millis(250));
-        assert_eq!(back.nudge_message, fleet.nudge_message);
+        assert_eq!(back.settings.name, "f");
+        assert_eq!(back.settings.poll_interval, Duration::from_millis(250));
+        assert_eq!(back.settings.nudge_message, fleet.settings.nudge_message);
         assert!(back.path.is_absolute() && back.path.ends_with("x.toml"));
     }
 

@@ -9,7 +9,7 @@ mod records;
 mod retention;
 mod schema;
 
-pub use lineage::{AgentMeta, FleetSettings, NewSignal, Origin};
+pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
 pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
 

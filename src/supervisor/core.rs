@@ -4,68 +4,17 @@
 use super::agent::Agent;
 use super::detector::Detector;
 use super::servers::{Connector, Servers};
-use crate::fleet::{EventView, FleetSnapshot, TickStats};
+use crate::fleet::{EventView, FleetSettings, FleetSnapshot, TickStats};
 use crate::store::{AttemptRecord, NewEvent, Store, StoreError};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::Duration;
-
-/// Fleet-wide settings the supervisor acts on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// Fleet name.
-    pub fleet: String,
-    /// Data directory handed to agents as `SHOAL_HOME`.
-    pub home: PathBuf,
-    /// Tick period.
-    pub poll_interval: Duration,
-    /// Text typed at the nudge tier.
-    pub nudge_message: String,
-    /// Wait between a cancel's interrupt and the kill.
-    pub cancel_grace: Duration,
-    /// Agents per tmux server.
-    pub agents_per_server: usize,
-    /// Type the kind's continue message once a shown reset time has passed.
-    pub resume_after_reset: bool,
-    /// Type the task after this long even if the agent never looked ready.
-    pub task_ready_timeout: Duration,
-    /// Every pane is recaptured at least once per this many ticks, active or not.
-    pub recapture_ticks: u32,
-    /// Most agents running at once; the rest wait `queued`.
-    pub max_running: Option<usize>,
-    /// Which stall tiers act.
-    pub escalation: crate::fleet::Escalation,
-    /// Events and captures older than this are deleted; `None` keeps everything.
-    pub log_retention: Option<Duration>,
-    /// Retention cap of the store in bytes: past it the oldest log entries are deleted.
-    pub log_max_bytes: u64,
-}
-
-impl Settings {
-    /// Settings from a fleet file, with the data directory.
-    pub fn from_fleet(fleet: &crate::fleet::Fleet, home: PathBuf) -> Settings {
-        Settings {
-            fleet: fleet.name.clone(),
-            home,
-            poll_interval: fleet.poll_interval,
-            nudge_message: fleet.nudge_message.clone(),
-            cancel_grace: fleet.cancel_grace,
-            agents_per_server: fleet.agents_per_server,
-            resume_after_reset: fleet.resume_after_reset,
-            task_ready_timeout: Duration::from_secs(10),
-            recapture_ticks: 30,
-            max_running: fleet.max_running,
-            escalation: crate::fleet::Escalation::default(),
-            log_retention: None,
-            log_max_bytes: fleet.log_max_size,
-        }
-    }
-}
 
 /// The supervisor: call [`Supervisor::tick`] every poll interval and
 /// [`Supervisor::execute`] for operator commands.
 pub struct Supervisor {
-    pub(crate) settings: Settings,
+    pub(crate) settings: FleetSettings,
+    /// The data directory, handed to agents as `SHOAL_HOME`.
+    pub(crate) home: PathBuf,
     pub(crate) store: Store,
     pub(crate) detector: Box<dyn Detector>,
     pub(crate) servers: Servers,
@@ -88,13 +37,15 @@ pub struct Supervisor {
 impl Supervisor {
     /// Load the fleet's agents and attempts from the store.
     pub fn new(
-        settings: Settings,
+        settings: FleetSettings,
+        home: PathBuf,
         store: Store,
         detector: Box<dyn Detector>,
         connector: Connector,
     ) -> Result<Supervisor, StoreError> {
         let mut sup = Supervisor {
             settings,
+            home,
             store,
             detector,
             servers: Servers::new(connector),
@@ -272,7 +223,7 @@ impl Supervisor {
             .collect();
         self.decorate(&mut agents);
         FleetSnapshot {
-            fleet: self.settings.fleet.clone(),
+            fleet: self.settings.name.clone(),
             taken_at_ms: now_ms,
             tick: self.ticks,
             stats: self.stats.clone(),
@@ -286,7 +237,7 @@ impl Supervisor {
     }
 
     /// The settings in force.
-    pub fn settings(&self) -> &Settings {
+    pub fn settings(&self) -> &FleetSettings {
         &self.settings
     }
 }

@@ -26,8 +26,15 @@ fn rig(text: &str) -> Rig {
             .unwrap();
     }
     let tmux = FakeTmux::default();
-    let settings = Settings::from_fleet(&fleet, dir.path().to_path_buf());
-    let sup = Supervisor::new(settings, store, Box::new(FakeDetector), tmux.connector()).unwrap();
+    let (settings, home) = (fleet.settings.clone(), dir.path().to_path_buf());
+    let sup = Supervisor::new(
+        settings,
+        home,
+        store,
+        Box::new(FakeDetector),
+        tmux.connector(),
+    )
+    .unwrap();
     Rig { dir, tmux, sup }
 }
 
@@ -262,8 +269,10 @@ fn blocked_holds_the_ladder_until_the_operator_answers() {
     // The hold stays answered after a restart.
     let path = r.sup.store().path().to_path_buf();
     let settings = r.sup.settings.clone();
+    let home = r.sup.home.clone();
     let sup = Supervisor::new(
         settings,
+        home,
         Store::open(&path).unwrap(),
         Box::new(FakeDetector),
         r.tmux.connector(),

@@ -25,8 +25,15 @@ fn rig(extra: &str) -> Rig {
     let store = Store::open(&dir.path().join("t.sqlite")).unwrap();
     declare(&store, &fleet, &FakeDetector, T0).unwrap();
     let tmux = FakeTmux::default();
-    let settings = Settings::from_fleet(&fleet, dir.path().to_path_buf());
-    let sup = Supervisor::new(settings, store, Box::new(FakeDetector), tmux.connector()).unwrap();
+    let (settings, home) = (fleet.settings.clone(), dir.path().to_path_buf());
+    let sup = Supervisor::new(
+        settings,
+        home,
+        store,
+        Box::new(FakeDetector),
+        tmux.connector(),
+    )
+    .unwrap();
     Rig {
         _dir: dir,
         tmux,
@@ -178,7 +185,7 @@ fn retention_prunes_output_lines_first_a_step_per_tick() {
     let events = r.logs(Source::Event).len();
     assert!(events >= 2);
     // Shrink the cap below what the store holds: every tick deletes a step.
-    r.sup.settings.log_max_bytes = 1;
+    r.sup.settings.log_max_size = 1;
     r.sup.tick(T0 + 3100);
     let left = r.output();
     assert!(left.len() < outputs && !left.is_empty(), "{}", left.len());
@@ -202,7 +209,7 @@ fn retention_prunes_output_lines_first_a_step_per_tick() {
     }
     assert!(r.output().is_empty());
     // Back under the cap: pruning stops and says what it did.
-    r.sup.settings.log_max_bytes = 1 << 40;
+    r.sup.settings.log_max_size = 1 << 40;
     for n in 0..5 {
         r.sup.tick(T0 + 6000 + n * 100);
     }
@@ -249,9 +256,17 @@ fn a_restarted_supervisor_does_not_log_the_screen_again() {
     assert_eq!(r.output(), ["one", "two", "three"]);
     // A new supervisor on the same store and panes, as after a restart.
     let settings = r.sup.settings.clone();
+    let home = r.sup.home.clone();
     let path = r.sup.store().path().to_path_buf();
     let store = Store::open(&path).unwrap();
-    r.sup = Supervisor::new(settings, store, Box::new(FakeDetector), r.tmux.connector()).unwrap();
+    r.sup = Supervisor::new(
+        settings,
+        home,
+        store,
+        Box::new(FakeDetector),
+        r.tmux.connector(),
+    )
+    .unwrap();
     r.show("one\ntwo\nthree\nfour\nfive", T0 + 3000);
     r.show("one\ntwo\nthree\nfour\nfive\nsix", T0 + 4000);
     assert_eq!(r.output(), ["one", "two", "three", "four", "five"]);

@@ -31,7 +31,7 @@ pub mod update;
 
 pub use crate::fleet::{Command, CommandOutcome};
 pub use agent::{Agent, Step};
-pub use core::{Settings, Supervisor};
+pub use core::Supervisor;
 pub use declare::{declare, declare_only};
 pub use detector::{Detector, Keys, Observation};
 pub use servers::Connector;

@@ -222,7 +222,7 @@ impl Supervisor {
     }
 
     fn prune_step(&mut self, now_ms: i64) -> Result<(), crate::store::StoreError> {
-        let cap = self.settings.log_max_bytes;
+        let cap = self.settings.log_max_size;
         if self.output.prune_left == 0 {
             let used = self.store.used_bytes()?;
             if used <= cap {

@@ -103,7 +103,7 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
         Ok(Err(LeaseHolder { pid: other, .. })) => {
             return Err(format!(
                 "another shoal supervisor (pid {other}) already watches fleet {}; stop it first, or use the CLI, which goes through it",
-                sup.settings.fleet
+                sup.settings.name
             ))
         }
         Err(e) => return Err(e.to_string()),

@@ -37,7 +37,7 @@ impl Supervisor {
         let per_server = self.settings.agents_per_server.max(1);
         let mut n = 0;
         let idx = loop {
-            let socket = crate::fleet::file::socket_name(&self.settings.fleet, n);
+            let socket = crate::fleet::file::socket_name(&self.settings.name, n);
             let idx = self.servers.index(&socket);
             let used = self
                 .agents
@@ -52,12 +52,9 @@ impl Supervisor {
         let decl = &self.agents[i].decl;
         let attempt = self.agents[i].att.attempt + 1;
         let mut env: Vec<(String, String)> = vec![
-            ("SHOAL_FLEET".into(), self.settings.fleet.clone()),
+            ("SHOAL_FLEET".into(), self.settings.name.clone()),
             ("SHOAL_AGENT".into(), decl.name.clone()),
-            (
-                "SHOAL_HOME".into(),
-                self.settings.home.display().to_string(),
-            ),
+            ("SHOAL_HOME".into(), self.home.display().to_string()),
         ];
         env.extend(decl.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let spec = WindowSpec {
@@ -165,7 +162,7 @@ impl Supervisor {
             let names: Vec<&str> = self.agents.iter().map(|a| a.name()).collect();
             return Err(format!(
                 "no agent named {name:?} in fleet {}; agents: {}",
-                self.settings.fleet,
+                self.settings.name,
                 if names.is_empty() {
                     "(none)".to_string()
                 } else {

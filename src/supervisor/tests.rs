@@ -41,8 +41,15 @@ fn rig_with(text: &str) -> Rig {
     let store = Store::open(&dir.path().join("t.sqlite")).unwrap();
     declare(&store, &fleet, &FakeDetector, T0).unwrap();
     let tmux = FakeTmux::default();
-    let settings = Settings::from_fleet(&fleet, dir.path().to_path_buf());
-    let sup = Supervisor::new(settings, store, Box::new(FakeDetector), tmux.connector()).unwrap();
+    let (settings, home) = (fleet.settings.clone(), dir.path().to_path_buf());
+    let sup = Supervisor::new(
+        settings,
+        home,
+        store,
+        Box::new(FakeDetector),
+        tmux.connector(),
+    )
+    .unwrap();
     Rig {
         _dir: dir,
         tmux,
@@ -65,10 +72,16 @@ impl Rig {
         } = self;
         let path = sup.store().path().to_path_buf();
         drop(sup);
-        let settings = Settings::from_fleet(&fleet, _dir.path().to_path_buf());
+        let (settings, home) = (fleet.settings.clone(), _dir.path().to_path_buf());
         let store = Store::open(&path).unwrap();
-        let sup =
-            Supervisor::new(settings, store, Box::new(FakeDetector), tmux.connector()).unwrap();
+        let sup = Supervisor::new(
+            settings,
+            home,
+            store,
+            Box::new(FakeDetector),
+            tmux.connector(),
+        )
+        .unwrap();
         Rig {
             _dir,
             tmux,

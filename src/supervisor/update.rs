@@ -1,7 +1,7 @@
 //! Changes of configuration for a running supervisor: new settings, new screen-reading
 //! rules, a changed fleet file. Each is recorded as a fleet event.
 
-use super::core::{Settings, Supervisor};
+use super::core::Supervisor;
 use super::detector::Detector;
 use crate::fleet::EventKind;
 use crate::fleet::Fleet;
@@ -11,7 +11,7 @@ use crate::store::NewEvent;
 pub enum Update {
     /// New settings (the config or the fleet file changed). The fleet name and data
     /// directory stay those the supervisor started with.
-    Settings(Settings),
+    Settings(crate::fleet::FleetSettings),
     /// New screen-reading rules (the user's profiles changed).
     Detector(Box<dyn Detector>),
     /// A changed fleet file: agents the store knows get their new declaration (command,
@@ -31,7 +31,7 @@ impl std::fmt::Debug for Update {
             Update::Detector(_) => f.write_str("Detector"),
             Update::Fleet { fleet, start } => f
                 .debug_struct("Fleet")
-                .field("fleet", &fleet.name)
+                .field("fleet", &fleet.settings.name)
                 .field("start", start)
                 .finish(),
         }
@@ -43,9 +43,8 @@ impl Supervisor {
     pub fn apply(&mut self, update: Update, now_ms: i64) {
         let kind = match update {
             Update::Settings(mut s) => {
-                s.fleet = self.settings.fleet.clone();
-                s.home = self.settings.home.clone();
-                let changes = describe_change(&self.settings, &s);
+                s.name = self.settings.name.clone();
+                let changes = self.settings.diff(&s);
                 self.settings = s;
                 if changes.is_empty() {
                     return;
@@ -84,51 +83,4 @@ impl Supervisor {
             self.stats.error = Some(e.to_string());
         }
     }
-}
-
-/// `poll_interval 1s → 500ms`, `escalation kill off`, …: empty when nothing that matters
-/// changed.
-fn describe_change(old: &Settings, new: &Settings) -> Vec<String> {
-    let d = |x: std::time::Duration| humantime::format_duration(x).to_string();
-    let mut parts = Vec::new();
-    if old.poll_interval != new.poll_interval {
-        parts.push(format!(
-            "poll_interval {} → {}",
-            d(old.poll_interval),
-            d(new.poll_interval)
-        ));
-    }
-    if old.cancel_grace != new.cancel_grace {
-        parts.push(format!(
-            "cancel_grace {} → {}",
-            d(old.cancel_grace),
-            d(new.cancel_grace)
-        ));
-    }
-    if old.nudge_message != new.nudge_message {
-        parts.push("nudge_message changed".to_string());
-    }
-    if old.resume_after_reset != new.resume_after_reset {
-        parts.push(format!("resume_after_reset {}", new.resume_after_reset));
-    }
-    let e = (old.escalation, new.escalation);
-    for (name, was, now) in [
-        ("nudge", e.0.nudge, e.1.nudge),
-        ("warn", e.0.warn, e.1.warn),
-        ("kill", e.0.kill, e.1.kill),
-    ] {
-        if was != now {
-            parts.push(format!(
-                "escalation {name} {}",
-                if now { "on" } else { "off" }
-            ));
-        }
-    }
-    if old.log_retention != new.log_retention {
-        parts.push(match new.log_retention {
-            Some(r) => format!("log_retention {}", d(r)),
-            None => "log_retention off".to_string(),
-        });
-    }
-    parts
 }
