@@ -18,7 +18,7 @@ use shoal::fleet::file::{parse, socket_name};
 use shoal::fleet::{FleetSnapshot, LifeState};
 use shoal::store::Store;
 use shoal::supervisor::runner::{now_ms, stale_after_ms};
-use shoal::supervisor::{declare, Settings, Supervisor};
+use shoal::supervisor::{declare, Supervisor};
 use shoal::tmux::format::{PANE_FORMAT, POLL_FORMAT};
 use shoal::tmux::{ControlClient, TmuxBackend};
 use std::io::Write;
