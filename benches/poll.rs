@@ -457,19 +457,15 @@ fn supervisor(name: &str, n: usize, home: &Path) -> Result<Supervisor> {
         declared.len()
     );
     let pid = std::process::id();
-    if let Err(holder) =
-        store.try_lease(pid, now_ms(), stale_after_ms(fleet.settings.poll_interval))?
-    {
-        bail!("the fresh store's lease is held by pid {}", holder.pid);
-    }
+    let lease =
+        match store.try_lease(pid, now_ms(), stale_after_ms(fleet.settings.poll_interval))? {
+            Ok(lease) => lease,
+            Err(holder) => bail!("the fresh store's lease is held by pid {}", holder.pid),
+        };
     let (settings, home) = (fleet.settings.clone(), home.to_path_buf());
-    Ok(Supervisor::new(
-        settings,
-        home,
-        store,
-        Box::new(registry),
-        connector(true),
-    )?)
+    let mut sup = Supervisor::new(settings, home, store, Box::new(registry), connector(true))?;
+    sup.hold_lease(lease);
+    Ok(sup)
 }
 
 /// Tick once a second until every agent runs in a pane.
@@ -614,7 +610,6 @@ fn measure_shoal(
     servers: &[u32],
     stop: &AtomicBool,
 ) -> Result<ShoalCost> {
-    let pid = std::process::id();
     let mut parts = Vec::new();
     let mut walls = Vec::new();
     let mut captured = Vec::new();
@@ -633,7 +628,8 @@ fn measure_shoal(
         let t = Instant::now();
         let now = now_ms();
         sup.tick(now);
-        sup.store().heartbeat(pid, now)?;
+        let lease = sup.lease().expect("the bench holds the lease");
+        sup.store().heartbeat(lease, now, k as u64)?;
         let _ = sup.take_events();
         let snap = sup.snapshot(now);
         let wall = t.elapsed();

@@ -133,6 +133,10 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
+    if let Some(why) = handle.ended_because() {
+        eprintln!("shoal: {why}");
+        return Ok(1);
+    }
     handle.stop();
     eprintln!("shoal: supervisor stopped");
     Ok(0)

@@ -11,7 +11,7 @@ mod schema;
 
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
-pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
+pub use records::{AgentRecord, AttemptRecord, Lease, LeaseHolder, NewEvent};
 
 use crate::fleet::Command;
 use crate::fleet::{EventView, Tier};
@@ -56,6 +56,12 @@ pub enum StoreError {
         found: i64,
         /// Newest version known here.
         known: i64,
+    },
+    /// This supervisor's lease was taken over: it may write nothing more.
+    #[error("the store {path} belongs to another supervisor now (the lease was taken over); this one stops")]
+    LeaseLost {
+        /// The store file.
+        path: PathBuf,
     },
     /// Any other SQLite failure.
     #[error("store {path}: {source}")]
@@ -445,47 +451,63 @@ impl Store {
     }
 
     /// Take the supervisor lease unless a live holder (heartbeat within `stale_ms`, process
-    /// alive) has it. Returns the holder when refused.
+    /// alive) has it. Taking it raises the epoch: whoever held it before is fenced off.
+    /// Returns the holder when refused.
     pub fn try_lease(
         &self,
         pid: u32,
         now_ms: i64,
         stale_ms: i64,
-    ) -> Result<Result<(), LeaseHolder>, StoreError> {
+    ) -> Result<Result<Lease, LeaseHolder>, StoreError> {
         self.write(|s| {
-            if let Some(h) = s.lease()? {
+            let old = s.lease()?;
+            if let Some(h) = old {
                 if h.pid != pid && h.is_live(now_ms, stale_ms) {
                     return Ok(Err(h));
                 }
             }
+            let epoch = old.map_or(1, |h| h.epoch + 1);
             s.conn
                 .execute(
-                    "INSERT INTO lease (id, pid, started_ms, heartbeat_ms) VALUES (1, :pid, :now, :now)
-                     ON CONFLICT(id) DO UPDATE SET pid = :pid, started_ms = :now, heartbeat_ms = :now",
-                    named_params! {":pid": pid, ":now": now_ms},
+                    "INSERT INTO lease (id, pid, started_ms, heartbeat_ms, epoch, ticks)
+                     VALUES (1, :pid, :now, :now, :epoch, 0)
+                     ON CONFLICT(id) DO UPDATE SET pid = :pid, started_ms = :now,
+                        heartbeat_ms = :now, epoch = :epoch, ticks = 0",
+                    named_params! {":pid": pid, ":now": now_ms, ":epoch": epoch},
                 )
                 .map_err(|e| s.classify(e))?;
-            Ok(Ok(()))
+            Ok(Ok(Lease { pid, epoch }))
         })
     }
 
-    /// Refresh the lease's heartbeat.
-    pub fn heartbeat(&self, pid: u32, now_ms: i64) -> Result<(), StoreError> {
-        self.conn
+    /// Refresh the lease's heartbeat and tick count. `false` when the lease is no longer
+    /// this one's: another supervisor took it over.
+    pub fn heartbeat(&self, lease: Lease, now_ms: i64, ticks: u64) -> Result<bool, StoreError> {
+        let n = self
+            .conn
             .execute(
-                "UPDATE lease SET heartbeat_ms = :now WHERE pid = :pid",
-                named_params! {":now": now_ms, ":pid": pid},
+                "UPDATE lease SET heartbeat_ms = :now, ticks = :ticks
+                 WHERE id = 1 AND pid = :pid AND epoch = :epoch",
+                named_params! {":now": now_ms, ":ticks": i64::try_from(ticks).unwrap_or(i64::MAX),
+                ":pid": lease.pid, ":epoch": lease.epoch},
             )
             .map_err(|e| self.classify(e))?;
-        Ok(())
+        Ok(n == 1)
     }
 
-    /// Give the lease up.
-    pub fn release_lease(&self, pid: u32) -> Result<(), StoreError> {
+    /// Whether `lease` is still the one in force.
+    pub fn holds(&self, lease: Lease) -> Result<bool, StoreError> {
+        Ok(self
+            .lease()?
+            .is_some_and(|h| h.pid == lease.pid && h.epoch == lease.epoch))
+    }
+
+    /// Give the lease up, if it is still this one.
+    pub fn release_lease(&self, lease: Lease) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "DELETE FROM lease WHERE pid = :pid",
-                named_params! {":pid": pid},
+                "DELETE FROM lease WHERE id = 1 AND pid = :pid AND epoch = :epoch",
+                named_params! {":pid": lease.pid, ":epoch": lease.epoch},
             )
             .map_err(|e| self.classify(e))?;
         Ok(())
@@ -495,13 +517,15 @@ impl Store {
     pub fn lease(&self) -> Result<Option<LeaseHolder>, StoreError> {
         self.conn
             .query_row(
-                "SELECT pid, started_ms, heartbeat_ms FROM lease WHERE id = 1",
+                "SELECT pid, started_ms, heartbeat_ms, epoch, ticks FROM lease WHERE id = 1",
                 [],
                 |r| {
                     Ok(LeaseHolder {
                         pid: r.get(0)?,
                         started_ms: r.get(1)?,
                         heartbeat_ms: r.get(2)?,
+                        epoch: r.get(3)?,
+                        ticks: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
                     })
                 },
             )

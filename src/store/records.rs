@@ -235,6 +235,20 @@ pub struct LeaseHolder {
     pub started_ms: i64,
     /// Its last heartbeat.
     pub heartbeat_ms: i64,
+    /// Raised by every take-over.
+    pub epoch: i64,
+    /// Ticks it has run since it took the lease.
+    pub ticks: u64,
+}
+
+/// A lease as its holder knows it: it acts only while the store's lease row still
+/// names this pid and epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// The holder's pid.
+    pub pid: u32,
+    /// The epoch it took.
+    pub epoch: i64,
 }
 
 impl LeaseHolder {

@@ -162,4 +162,10 @@ pub const MIGRATIONS: &[&str] = &[
         ELSE 1
     END;
     "#,
+    // 5: a fenced lease: every take-over raises the epoch, and a supervisor acts only
+    // while the row still holds its pid and epoch; the tick count shows it is alive.
+    r#"
+    ALTER TABLE lease ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE lease ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

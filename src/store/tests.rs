@@ -147,6 +147,29 @@ fn lease_refuses_a_live_holder_and_takes_a_stale_one() {
 }
 
 #[test]
+fn a_lease_taken_over_fences_off_its_old_holder() {
+    let (_dir, store) = open();
+    let me = std::process::id();
+    let mine = store.try_lease(me, 1000, 5000).unwrap().unwrap();
+    assert!(store.heartbeat(mine, 1500, 1).unwrap());
+    assert!(store.holds(mine).unwrap());
+    // We stalled past staleness; another supervisor took over.
+    let theirs = store.try_lease(me + 1, 10_000, 5000).unwrap().unwrap();
+    assert_eq!(theirs.epoch, mine.epoch + 1);
+    // Back from the stall: the heartbeat says the lease is gone, and nothing we do
+    // touches theirs.
+    assert!(!store.heartbeat(mine, 10_500, 2).unwrap());
+    assert!(!store.holds(mine).unwrap());
+    store.release_lease(mine).unwrap();
+    let h = store.lease().unwrap().unwrap();
+    assert_eq!((h.pid, h.epoch), (me + 1, theirs.epoch));
+    // The same pid taking it again (a restarted process) still gets a new epoch.
+    let again = store.try_lease(me + 1, 11_000, 5000).unwrap().unwrap();
+    assert_eq!(again.epoch, theirs.epoch + 1);
+    assert!(!store.holds(theirs).unwrap());
+}
+
+#[test]
 fn a_file_that_is_not_a_store_is_reported_as_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("junk.sqlite");

@@ -246,7 +246,9 @@ impl Agent {
     /// to classify. A starting agent with no task to type is running once seen.
     pub fn captured(&mut self, tick: u64, screen_hash: &str, raw: &str) -> bool {
         self.screen.captured_tick = Some(tick);
-        if self.att.state == LifeState::Starting && self.task().is_none() {
+        // No task to type, or typed already by a supervisor that died before it could
+        // record so: running once seen.
+        if self.att.state == LifeState::Starting && (self.task().is_none() || self.att.task_sent) {
             self.att.state = LifeState::Running;
             self.dirty = true;
         }
@@ -326,6 +328,13 @@ impl Agent {
             return (self.is_live() && now_ms >= deadline)
                 .then_some(Step::Kill(Ending::CancelGrace));
         }
+        if self.att.tier == Tier::Kill && self.is_live() {
+            // The kill tier was recorded but the kill never finished (the supervisor
+            // died in between): finish it.
+            return Some(Step::Kill(Ending::Ladder {
+                stalled_s: self.stalled_s(now_ms),
+            }));
+        }
         if self.att.state == LifeState::Starting {
             let task = self.task()?;
             self.screen.captured_tick?;
@@ -374,6 +383,21 @@ impl Agent {
         now_ms.saturating_sub(self.att.last_progress_ms) / 1000
     }
 
+    /// Record, before acting, what a step is about to do, so that a supervisor that dies
+    /// between acting and recording the result never does it twice: the tier a ladder
+    /// step reaches, or that the task is being typed.
+    pub fn intend(&mut self, step: &Step, now_ms: i64) {
+        match step {
+            Step::Nudge(_) => self.set_tier(Tier::Nudge, now_ms),
+            Step::Kill(Ending::Ladder { .. }) => self.set_tier(Tier::Kill, now_ms),
+            Step::Task(_) => {
+                self.att.task_sent = true;
+                self.dirty = true;
+            }
+            Step::Warn | Step::Resume(_) | Step::Kill(_) => {}
+        }
+    }
+
     /// Shoal typed into or sent keys to the pane: the echo is not progress.
     pub fn typed(&mut self, now_ms: i64) {
         self.screen.rebaseline_until_ms = now_ms + ECHO_WINDOW_MS;
@@ -395,7 +419,11 @@ impl Agent {
                     },
                 )
             }
-            Err(error) => self.event(now_ms, EventKind::TaskFailed { error }),
+            Err(error) => {
+                self.att.task_sent = false;
+                self.dirty = true;
+                self.event(now_ms, EventKind::TaskFailed { error })
+            }
         }
     }
 

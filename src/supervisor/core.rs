@@ -5,7 +5,7 @@ use super::agent::Agent;
 use super::detector::Detector;
 use super::servers::{Connector, Servers};
 use crate::fleet::{EventView, FleetSettings, FleetSnapshot, TickStats};
-use crate::store::{AttemptRecord, NewEvent, Store, StoreError};
+use crate::store::{AttemptRecord, Lease, NewEvent, Store, StoreError};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -32,6 +32,10 @@ pub struct Supervisor {
     pub(crate) output: super::output::OutputLog,
     /// Something a snapshot shows changed since the last one was taken.
     pub(crate) changed: bool,
+    /// The lease this supervisor acts under; `None` for a command acting alone.
+    pub(crate) lease: Option<Lease>,
+    /// Why this supervisor may no longer act: its lease went to another.
+    pub(crate) lost: Option<String>,
 }
 
 impl Supervisor {
@@ -61,6 +65,8 @@ impl Supervisor {
             pruned_at_ms: 0,
             output: Default::default(),
             changed: true,
+            lease: None,
+            lost: None,
         };
         sup.reload()?;
         Ok(sup)
@@ -107,6 +113,64 @@ impl Supervisor {
         Ok(())
     }
 
+    /// Act under `lease` from now on: nothing is done to a pane and nothing is written
+    /// unless the store still says this lease is in force.
+    pub fn hold_lease(&mut self, lease: Lease) {
+        self.lease = Some(lease);
+    }
+
+    /// The lease this supervisor acts under.
+    pub fn lease(&self) -> Option<Lease> {
+        self.lease
+    }
+
+    /// Why this supervisor must stop, if it must: another took its lease over.
+    pub fn lease_lost(&self) -> Option<&str> {
+        self.lost.as_deref()
+    }
+
+    /// The lease was found gone: stop acting at once, and say to whom it went.
+    pub(crate) fn lose_lease(&mut self) {
+        if self.lost.is_some() {
+            return;
+        }
+        let holder = match self.store.lease() {
+            Ok(Some(h)) => format!("pid {} (lease epoch {})", h.pid, h.epoch),
+            Ok(None) => "nobody (the lease was released)".to_string(),
+            Err(e) => format!("an unknown holder ({e})"),
+        };
+        let mine = self.lease.map_or(0, |l| l.epoch);
+        self.lost = Some(format!(
+            "this supervisor (pid {}, lease epoch {mine}) lost the lease of fleet {} to {holder}; it stops acting",
+            std::process::id(),
+            self.settings.name
+        ));
+        self.changed = true;
+    }
+
+    /// Whether this supervisor may act on panes now. A supervisor holding a lease checks
+    /// the store first, every time: after a stall (a stopped process, a suspended
+    /// laptop) another may have taken over, and then nothing may be done twice.
+    pub(crate) fn may_act(&mut self) -> bool {
+        if self.lost.is_some() {
+            return false;
+        }
+        let Some(lease) = self.lease else {
+            return true;
+        };
+        match self.store.holds(lease) {
+            Ok(true) => true,
+            Ok(false) => {
+                self.lose_lease();
+                false
+            }
+            Err(e) => {
+                self.stats.error = Some(format!("cannot check the lease, so nothing is done: {e}"));
+                false
+            }
+        }
+    }
+
     /// Index of a tracked agent.
     pub(crate) fn find(&self, name: &str) -> Option<usize> {
         self.agents.iter().position(|a| a.name() == name)
@@ -130,10 +194,25 @@ impl Supervisor {
         if dirty.is_empty() && self.pending.is_empty() && self.output.pending.is_empty() {
             return Ok(());
         }
+        if self.lost.is_some() {
+            return Err(StoreError::LeaseLost {
+                path: self.store.path().to_path_buf(),
+            });
+        }
         let agents = &self.agents;
         let pending = &self.pending;
         let output = &self.output.pending;
-        let (ids, finals) = self.store.write(|s| {
+        let lease = self.lease;
+        let written = self.store.write(|s| {
+            // A supervisor that lost its lease writes nothing, in the same transaction
+            // as the check.
+            if let Some(lease) = lease {
+                if !s.holds(lease)? {
+                    return Err(StoreError::LeaseLost {
+                        path: s.path().to_path_buf(),
+                    });
+                }
+            }
             // Output first: the lines on screen come before the event they caused.
             s.insert_logs(output)?;
             // An event's capture is written with it, in the same transaction; a final
@@ -174,7 +253,14 @@ impl Supervisor {
                 }
             }
             Ok((ids, finals))
-        })?;
+        });
+        let (ids, finals) = match written {
+            Err(e @ StoreError::LeaseLost { .. }) => {
+                self.lose_lease();
+                return Err(e);
+            }
+            other => other?,
+        };
         self.output.pending.clear();
         for i in dirty {
             self.agents[i].mark_clean();

@@ -8,7 +8,7 @@ use crate::fleet::{EventView, FleetSnapshot};
 use crate::store::LeaseHolder;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -48,6 +48,7 @@ pub struct Handle {
     /// What became of each command.
     pub outcomes: Receiver<CommandOutcome>,
     stop: Arc<AtomicBool>,
+    ended: Arc<Mutex<Option<String>>>,
     join: Option<JoinHandle<()>>,
 }
 
@@ -78,6 +79,11 @@ impl Handle {
         self.stop.clone()
     }
 
+    /// Why the thread ended by itself, if it did: it lost the lease.
+    pub fn ended_because(&self) -> Option<String> {
+        self.ended.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Wait until the thread ends by itself (its stop flag was set elsewhere).
     pub fn join(mut self) {
         if let Some(j) = self.join.take() {
@@ -99,7 +105,7 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
     let poll = sup.settings.poll_interval;
     let stale = stale_after_ms(poll);
     match sup.store.try_lease(pid, now_ms(), stale) {
-        Ok(Ok(())) => {}
+        Ok(Ok(lease)) => sup.hold_lease(lease),
         Ok(Err(LeaseHolder { pid: other, .. })) => {
             return Err(format!(
                 "another shoal supervisor (pid {other}) already watches fleet {}; stop it first, or use the CLI, which goes through it",
@@ -116,6 +122,8 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
     let (snap_tx, snap_rx) = tokio::sync::watch::channel(first);
     let stop = Arc::new(AtomicBool::new(false));
     let stop2 = stop.clone();
+    let ended = Arc::new(Mutex::new(None));
+    let ended2 = ended.clone();
     note(&sup, format!("supervisor started (pid {pid})"));
     let join = std::thread::Builder::new()
         .name("shoal-supervisor".into())
@@ -128,8 +136,18 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
                 outcomes: &out_tx,
             };
             run(&mut sup, &chans, &stop2);
-            note(&sup, format!("supervisor stopped (pid {pid})"));
-            let _ = sup.store.release_lease(pid);
+            match sup.lease_lost().map(str::to_string) {
+                Some(why) => {
+                    note(&sup, why.clone());
+                    *ended2.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+                }
+                None => {
+                    note(&sup, format!("supervisor stopped (pid {pid})"));
+                    if let Some(lease) = sup.lease() {
+                        let _ = sup.store.release_lease(lease);
+                    }
+                }
+            }
         })
         .map_err(|e| format!("cannot start the supervisor thread: {e}"))?;
     Ok(Handle {
@@ -139,6 +157,7 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
         events: ev_rx,
         outcomes: out_rx,
         stop,
+        ended,
         join: Some(join),
     })
 }
@@ -165,10 +184,10 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
         events,
         outcomes,
     } = *chans;
-    let pid = std::process::id();
     let mut next_tick = now_ms();
     let mut published_at = next_tick;
-    while !stop.load(Ordering::SeqCst) {
+    // A supervisor that lost its lease stops at once: another one acts now.
+    while !stop.load(Ordering::SeqCst) && sup.lease_lost().is_none() {
         let now = now_ms();
         let mut applied = false;
         while let Ok(u) = updates.try_recv() {
@@ -183,8 +202,12 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
         let poll = sup.settings.poll_interval.as_millis().max(10) as i64;
         if now >= next_tick {
             sup.tick(now);
-            if let Err(e) = sup.store.heartbeat(pid, now) {
-                sup.stats.error = Some(e.to_string());
+            if let Some(lease) = sup.lease() {
+                match sup.store.heartbeat(lease, now, sup.ticks) {
+                    Ok(true) => {}
+                    Ok(false) => sup.lose_lease(),
+                    Err(e) => sup.stats.error = Some(e.to_string()),
+                }
             }
             for o in sup.take_outcomes() {
                 let _ = outcomes.send(o);

@@ -16,6 +16,9 @@ impl Supervisor {
     /// `max_running` and each parent's `max_children` allow.
     pub fn start_queued(&mut self, now_ms: i64) -> Vec<(String, Result<String, String>)> {
         let queued = self.queue_plan().start;
+        if queued.is_empty() || !self.may_act() {
+            return Vec::new();
+        }
         let mut out = Vec::new();
         for i in queued {
             let name = self.agents[i].name().to_string();
@@ -130,8 +133,23 @@ impl Supervisor {
         (screen, note)
     }
 
-    /// Carry out one step agent `i` asked for, and tell it what became of it.
+    /// Carry out one step agent `i` asked for, and tell it what became of it. What the
+    /// step is about to do is written first (see [`super::Agent::intend`]); nothing is
+    /// done without the lease, or when that cannot be written.
     pub(crate) fn run_step(&mut self, i: usize, step: Step, now_ms: i64) {
+        if !self.may_act() {
+            return;
+        }
+        self.agents[i].intend(&step, now_ms);
+        if self.agents[i].is_dirty() {
+            if let Err(e) = self.save_attempt_now(i) {
+                self.stats.error = Some(format!(
+                    "{}: not acting, the store cannot record it first: {e}",
+                    self.agents[i].name()
+                ));
+                return;
+            }
+        }
         let tmux = |r: Result<(), TmuxError>| r.map_err(|e| e.to_string());
         let event = match step {
             Step::Task(task) => {
@@ -155,6 +173,34 @@ impl Supervisor {
         self.record([event]);
     }
 
+    /// Write agent `i`'s attempt row now, under the lease.
+    fn save_attempt_now(&mut self, i: usize) -> Result<(), crate::store::StoreError> {
+        let lease = self.lease;
+        let att = &self.agents[i].att;
+        let r = self.store.write(|s| {
+            if let Some(lease) = lease {
+                if !s.holds(lease)? {
+                    return Err(crate::store::StoreError::LeaseLost {
+                        path: s.path().to_path_buf(),
+                    });
+                }
+            }
+            s.save_attempt(att)
+        });
+        match r {
+            Ok(()) => {
+                self.agents[i].mark_clean();
+                Ok(())
+            }
+            Err(e) => {
+                if matches!(e, crate::store::StoreError::LeaseLost { .. }) {
+                    self.lose_lease();
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Carry out an operator command now. `Ok` says what was done; `Err` why not.
     pub fn execute(&mut self, cmd: &Command, now_ms: i64) -> Result<String, String> {
         let name = cmd.agent();
@@ -170,6 +216,11 @@ impl Supervisor {
                 }
             ));
         };
+        if !self.may_act() {
+            return Err(self.lost.clone().unwrap_or_else(|| {
+                "this supervisor cannot check its lease; nothing was done".into()
+            }));
+        }
         let result = self.execute_on(i, cmd, now_ms);
         let verb = cmd.verb();
         let by = cmd.requester().to_string();

@@ -18,6 +18,10 @@ pub struct FakePane {
     pub history: Vec<String>,
     pub keys: Vec<String>,
     pub typed: Vec<String>,
+    /// When set, typing reads this store first and notes the agent's recorded tier: what
+    /// a supervisor that died right after typing would have left on record.
+    pub watch_store: Option<std::path::PathBuf>,
+    pub tier_on_record_when_typed: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -171,6 +175,16 @@ impl TmuxBackend for FakeBackend {
     fn send_text(&mut self, pane: &str, text: &str) -> Result<(), TmuxError> {
         self.with(|s| {
             let p = s.panes.get_mut(pane).ok_or_else(|| no_pane(pane))?;
+            if let (Some(path), Some(spec)) = (&p.watch_store, &p.spec) {
+                let store = crate::store::Store::open(path).expect("watched store opens");
+                let tier = store
+                    .current_attempts()
+                    .expect("attempts read")
+                    .into_iter()
+                    .find(|a| a.agent == spec.agent)
+                    .map_or("none".to_string(), |a| a.tier.to_string());
+                p.tier_on_record_when_typed.push(tier);
+            }
             p.typed.push(text.to_string());
             p.screen.push_str(text);
             Ok(())

@@ -733,3 +733,100 @@ fn a_tick_that_changes_nothing_asks_for_no_snapshot() {
     r.tick(T0 + 300, &["a"]);
     assert!(r.sup.take_changed());
 }
+
+/// A second supervisor on the same store and the same panes.
+fn second(r: &Rig) -> Supervisor {
+    let store = Store::open(r.sup.store().path()).unwrap();
+    Supervisor::new(
+        r.fleet.settings.clone(),
+        r.sup.home.clone(),
+        store,
+        Box::new(FakeDetector),
+        r.tmux.connector(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_supervisor_whose_lease_was_taken_over_acts_no_more_not_even_in_the_same_tick() {
+    let mut r = rig();
+    let me = std::process::id();
+    let lease = r.sup.store().try_lease(me, T0, 5000).unwrap().unwrap();
+    r.sup.hold_lease(lease);
+    r.tick(T0, &["b"]);
+    // This supervisor stalls past the lease's staleness; another takes over.
+    let mut other = second(&r);
+    let theirs = other
+        .store()
+        .try_lease(me + 1, T0 + 10 * STALL, 5000)
+        .unwrap()
+        .unwrap();
+    other.hold_lease(theirs);
+    // Back from the stall, a nudge is due: it must not be typed, nothing is written.
+    let events_before = r.sup.store().events(None, 0, 1000).unwrap().len();
+    r.tick(T0 + STALL, &["b"]);
+    assert!(
+        r.tmux.with_pane("a", |p| p.typed.is_empty()),
+        "no nudge from the fenced supervisor"
+    );
+    let why = r.sup.lease_lost().expect("it knows it lost the lease");
+    assert!(why.contains(&format!("pid {}", me + 1)), "{why}");
+    assert_eq!(
+        r.sup.store().events(None, 0, 1000).unwrap().len(),
+        events_before,
+        "nothing written"
+    );
+    let refused = r
+        .sup
+        .execute(&Command::Nudge { agent: "a".into() }, T0 + STALL + 1)
+        .unwrap_err();
+    assert!(refused.contains("lost the lease"), "{refused}");
+    assert!(r.tmux.with_pane("a", |p| p.typed.is_empty()));
+    // The holder acts: exactly one nudge.
+    other.tick(T0 + STALL + 10);
+    assert_eq!(r.tmux.with_pane("a", |p| p.typed.clone()), ["NUDGE"]);
+}
+
+#[test]
+fn a_kill_tier_recorded_before_a_crash_is_finished_by_the_next_supervisor() {
+    let mut r = rig();
+    r.tick(T0, &["b"]);
+    // What a supervisor that died between recording the kill tier and killing leaves.
+    let mut att = r
+        .sup
+        .store()
+        .current_attempts()
+        .unwrap()
+        .into_iter()
+        .find(|a| a.agent == "a")
+        .unwrap();
+    att.tier = Tier::Kill;
+    r.sup.store().save_attempt(&att).unwrap();
+    let mut r = r.reopen();
+    r.tick(T0 + 100, &["b"]);
+    let a = r.agent("a");
+    assert_eq!(a.state, LifeState::Killed, "the kill is carried out");
+    assert_eq!(
+        r.events("a").iter().filter(|k| *k == "kill").count(),
+        1,
+        "{:?}",
+        r.events("a")
+    );
+}
+
+#[test]
+fn the_tier_is_on_record_before_the_nudge_is_typed() {
+    let mut r = rig();
+    r.tick(T0, &["b"]);
+    let path = r.sup.store().path().to_path_buf();
+    r.tmux.with_pane("a", |p| p.watch_store = Some(path));
+    r.tick(T0 + STALL, &["b"]);
+    assert_eq!(r.tmux.with_pane("a", |p| p.typed.clone()), ["NUDGE"]);
+    // A supervisor killed right after typing leaves the nudge tier on record, so the
+    // next one does not nudge again.
+    assert_eq!(
+        r.tmux
+            .with_pane("a", |p| p.tier_on_record_when_typed.clone()),
+        ["nudge"]
+    );
+}
