@@ -74,7 +74,8 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
             re: re(concat!(
                 r#"(?i)\b([A-Z0-9_.-]*(?:API[_-]?KEY|ACCESS[_-]?KEY|PRIVATE[_-]?KEY|SECRET|TOKEN|"#,
                 r#"PASSWORD|PASSWD|PASSPHRASE|CREDENTIALS?)[A-Z0-9_]*["']?\s*[=:]\s*["']?)"#,
-                r#"([^\s"',;]{4,})"#
+                // The value ends at a quote, including the ones shoal and agents quote with.
+                r#"([^\s"'`,;»”’]{4,})"#
             )),
             replace: |c| {
                 (!is_harmless_value(group(c, 2))).then(|| format!("{}{REDACTED}", group(c, 1)))
@@ -251,4 +252,4 @@ fn redacted_line(line: &str) -> Cow<'static, str> {
 
 #[cfg(test)]
 #[path = "redact_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -72,6 +72,8 @@ fn each_kind_of_secret_is_replaced_and_its_kind_kept() {
         ("login password=hunter2", "login password=[REDACTED]"),
         ("secret=s3cr3tvalue", "secret=[REDACTED]"),
         ("token=abc123def", "token=[REDACTED]"),
+        // Inside shoal's own quotes, the quote survives.
+        ("on line 2: «token=abc123def»", "on line 2: «token=[REDACTED]»"),
         (
             "export OPENAI_API_KEY=abcd1234efgh5678",
             "export OPENAI_API_KEY=[REDACTED]",

@@ -15,6 +15,7 @@ pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
 
 use crate::fleet::Command;
 use crate::fleet::{EventView, Tier};
+use crate::logs::redact::Redactor;
 use rusqlite::{named_params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -74,6 +75,9 @@ pub type ClaimedCommand = (i64, Result<Command, String>);
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Each agent's output is one stream for the redactor: a private key printed over
+    /// several lines is caught though its lines are stored one by one.
+    output_redactors: std::cell::RefCell<std::collections::HashMap<String, Redactor>>,
 }
 
 impl Store {
@@ -86,6 +90,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            output_redactors: Default::default(),
         };
         store
             .conn
@@ -310,7 +315,7 @@ impl Store {
     }
 
     /// Append an event, and its entry in the log; returns the event's id. Secrets in
-    /// the detail are redacted.
+    /// the detail and in the rule (which quotes the screen) are redacted.
     pub fn insert_event(&self, e: &NewEvent) -> Result<i64, StoreError> {
         // A savepoint keeps the event and its log entry together even outside `write`.
         self.conn
@@ -318,13 +323,14 @@ impl Store {
             .map_err(|e| self.classify(e))?;
         let result = (|| {
             let detail = crate::logs::redact::redact(&e.detail);
+            let rule = e.rule.as_deref().map(crate::logs::redact::redact);
             self.conn
                 .execute(
                     "INSERT INTO events (ts_ms, agent, attempt, kind, tier, detail, rule, capture_id)
                      VALUES (:ts, :agent, :attempt, :kind, :tier, :detail, :rule, :capture)",
                     named_params! {
                         ":ts": e.ts_ms, ":agent": e.agent, ":attempt": e.attempt, ":kind": e.kind,
-                        ":tier": e.tier.map(Tier::as_str), ":detail": detail, ":rule": e.rule,
+                        ":tier": e.tier.map(Tier::as_str), ":detail": detail, ":rule": rule,
                         ":capture": e.capture_id,
                     },
                 )

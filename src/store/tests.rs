@@ -179,3 +179,70 @@ fn processes_opening_a_new_store_at_once_do_not_trip_over_the_migration() {
     }
     assert!(Store::open(&path).unwrap().agents().unwrap().is_empty());
 }
+
+#[test]
+fn nothing_from_a_screen_reaches_the_file_unredacted() {
+    let (dir, store) = open();
+    store.upsert_agent(&agent("a", 0)).unwrap();
+    let secret = "ghp_0123456789abcdefABCDEF0123456789abcd";
+    let pem = crate::logs::redact::tests::PEM;
+    let key_line = pem.lines().nth(2).unwrap();
+    let quote = format!("needs-input by rule `x` on line 2: «export TOKEN={secret}»");
+    store
+        .write(|s| {
+            let mut att = AttemptRecord {
+                agent: "a".into(),
+                attempt: 1,
+                reason: Some(quote.clone()),
+                ..Default::default()
+            };
+            s.save_attempt(&att)?;
+            att.reason = Some(format!("again {secret}"));
+            s.save_attempt(&att)?;
+            s.insert_capture(1, "a", 1, "death", &format!("$ cat k\n{pem}\n{secret}"))?;
+            s.insert_event(&NewEvent {
+                ts_ms: 2,
+                agent: Some("a".into()),
+                attempt: Some(1),
+                kind: "activity".into(),
+                detail: format!("working → needs-input {secret}"),
+                rule: Some(quote.clone()),
+                ..Default::default()
+            })?;
+            s.insert_signal(&NewSignal {
+                ts_ms: 3,
+                agent: "a".into(),
+                attempt: 1,
+                kind: crate::fleet::SignalKind::Blocked,
+                message: format!("need a new key, {secret} expired"),
+                parent: None,
+            })?;
+            // The key arrives as separate output lines, as the supervisor logs it.
+            let lines: Vec<crate::logs::NewLog> = pem
+                .lines()
+                .map(|l| crate::logs::NewLog::output(4, "a", 1, l.to_string()))
+                .collect();
+            s.insert_logs(&lines)
+        })
+        .unwrap();
+    let ev = store.events(Some("a"), 0, 10).unwrap();
+    assert_eq!(
+        ev[0].rule.as_deref(),
+        Some("needs-input by rule `x` on line 2: «export TOKEN=[REDACTED]»")
+    );
+    assert_eq!(
+        store.current_attempts().unwrap()[0].reason.as_deref(),
+        Some("again ghp_[REDACTED]")
+    );
+    drop(store);
+    // Every byte of the store, its WAL and shared memory included.
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for leaked in [&secret[4..20], &key_line[..24], "u3Nw8Qh0QsFAFhE5"] {
+        assert!(!text.contains(leaked), "{leaked:?} is in the store file");
+    }
+    assert!(text.contains("BEGIN RSA PRIVATE KEY"), "the armour stays");
+}
