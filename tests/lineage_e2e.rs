@@ -292,7 +292,10 @@ parent = "a"
         .into_iter()
         .find(|e| e["kind"] == "steer")
         .expect("a steer event");
-    assert_eq!(steer["detail"], "lead: typed a line into a1");
+    assert_eq!(
+        steer["detail"],
+        "agent lead#1 (no pane): typed a line into a1"
+    );
 
     // Up, sideways and into a sibling's subtree: refused, nothing typed.
     for (by, target) in [

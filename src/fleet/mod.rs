@@ -1,5 +1,6 @@
 //! The fleet: its declaration (fleet file) and the domain types every layer shares.
 
+pub mod caller;
 pub mod command;
 pub mod escalation;
 pub mod file;
@@ -9,7 +10,8 @@ pub mod sample;
 pub mod snapshot;
 pub mod units;
 
-pub use command::{Command, CommandOutcome};
+pub use caller::{may_act, Caller, Verb};
+pub use command::{Command, CommandOutcome, Request};
 pub use escalation::Escalation;
 pub use file::{AgentSpec, Fleet, FleetFileError};
 pub use lineage::{Lineage, PastAttempt, Rollup, SignalKind, SignalView};

@@ -233,8 +233,7 @@ impl Redactor {
 fn is_key_body(line: &str, min: usize) -> bool {
     let t = line.trim();
     t.len() >= min
-        && t
-            .bytes()
+        && t.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 

@@ -145,7 +145,11 @@ fn near_misses_are_left_alone() {
         "test result: ok. 9 passed; 0 failed",
         "AKIA alone is a word",
     ] {
-        assert!(matches!(redact(text), Cow::Borrowed(_)), "{text}: {}", redact(text));
+        assert!(
+            matches!(redact(text), Cow::Borrowed(_)),
+            "{text}: {}",
+            redact(text)
+        );
     }
 }
 

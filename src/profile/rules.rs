@@ -297,11 +297,20 @@ mod tests {
             "Error: login failed password=hunter2 for bob".to_string(),
             long,
         ] {
-            let d = apply("t", std::slice::from_ref(&r), None, &[], &Screen::new(&screen));
+            let d = apply(
+                "t",
+                std::slice::from_ref(&r),
+                None,
+                &[],
+                &Screen::new(&screen),
+            );
             let text = d.matched.as_ref().unwrap().text.clone();
             let explained = d.explain();
             for leaked in ["hunter2", "A1b2A1b2"] {
-                assert!(!text.contains(leaked) && !explained.contains(leaked), "{explained}");
+                assert!(
+                    !text.contains(leaked) && !explained.contains(leaked),
+                    "{explained}"
+                );
             }
             assert!(explained.contains("[REDACTED]"), "{explained}");
         }

@@ -13,7 +13,7 @@ pub use lineage::{AgentMeta, FleetSettings, NewSignal, Origin};
 pub use logs::Pruned;
 pub use records::{AgentRecord, AttemptRecord, LeaseHolder, NewEvent};
 
-use crate::fleet::Command;
+use crate::fleet::Request;
 use crate::fleet::{EventView, Tier};
 use crate::logs::redact::Redactor;
 use rusqlite::{named_params, Connection, OptionalExtension};
@@ -68,8 +68,8 @@ pub enum StoreError {
     },
 }
 
-/// A command taken from the queue: its id, and the command or why it could not be read.
-pub type ClaimedCommand = (i64, Result<Command, String>);
+/// A command taken from the queue: its id, and the request or why it could not be read.
+pub type ClaimedCommand = (i64, Result<Request, String>);
 
 /// An open fleet store.
 pub struct Store {
@@ -377,13 +377,13 @@ impl Store {
             .map_err(|e| self.classify(e))
     }
 
-    /// Queue an operator command for the running supervisor; returns its id.
-    pub fn enqueue_command(&self, cmd: &Command, now_ms: i64) -> Result<i64, StoreError> {
-        let body = serde_json::to_string(cmd).expect("commands serialize");
+    /// Queue a command, with its caller, for the running supervisor; returns its id.
+    pub fn enqueue_command(&self, req: &Request, now_ms: i64) -> Result<i64, StoreError> {
+        let body = serde_json::to_string(req).expect("commands serialize");
         self.conn
             .execute(
                 "INSERT INTO commands (ts_ms, agent, body) VALUES (:ts, :agent, :body)",
-                named_params! {":ts": now_ms, ":agent": cmd.agent(), ":body": body},
+                named_params! {":ts": now_ms, ":agent": req.command.agent(), ":body": body},
             )
             .map_err(|e| self.classify(e))?;
         Ok(self.conn.last_insert_rowid())

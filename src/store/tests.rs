@@ -1,5 +1,5 @@
 use super::*;
-use crate::fleet::{Activity, LifeState};
+use crate::fleet::{Activity, Caller, Command, LifeState, Request};
 use std::collections::BTreeMap;
 
 fn agent(name: &str, seq: i64) -> AgentRecord {
@@ -110,9 +110,12 @@ fn events_filter_by_agent_and_keep_their_capture() {
 fn commands_are_claimed_exactly_once() {
     let (dir, store) = open();
     let other = Store::open(&dir.path().join("f.sqlite")).unwrap();
-    let id = store
-        .enqueue_command(&Command::Nudge { agent: "a".into() }, 1)
-        .unwrap();
+    let tty = Some("/dev/pts/3".to_string());
+    let req = Request::new(
+        Command::Nudge { agent: "a".into() },
+        Caller::Operator { tty },
+    );
+    let id = store.enqueue_command(&req, 1).unwrap();
     let first = store.claim_commands().unwrap();
     let second = other.claim_commands().unwrap();
     assert_eq!(first.len(), 1);
@@ -120,7 +123,7 @@ fn commands_are_claimed_exactly_once() {
         second.is_empty(),
         "a claimed command is not handed out again"
     );
-    assert_eq!(first[0].1, Ok(Command::Nudge { agent: "a".into() }));
+    assert_eq!(first[0].1, Ok(req), "the caller travels with the command");
     store.finish_command(id, &Ok("nudged a".into()), 2).unwrap();
     assert_eq!(
         other.command_status(id).unwrap(),

@@ -4,7 +4,7 @@
 
 use super::core::Supervisor;
 use super::detector::Keys;
-use crate::fleet::Command;
+use crate::fleet::{may_act, Caller, Command, Verb};
 use crate::fleet::{Activity, LifeState, Tier};
 use crate::store::AttemptRecord;
 use crate::tmux::{TmuxError, WindowSpec};
@@ -179,8 +179,20 @@ impl Supervisor {
         self.attach_death_capture(i);
     }
 
-    /// Carry out an operator command now. `Ok` says what was done; `Err` why not.
+    /// Carry out a command now, for the caller it implies (the console's own commands
+    /// are the operator's). `Ok` says what was done; `Err` why not.
     pub fn execute(&mut self, cmd: &Command, now_ms: i64) -> Result<String, String> {
+        self.execute_as(&Caller::implied_by(cmd), cmd, now_ms)
+    }
+
+    /// Carry out a command for `caller`, refused unless the caller rule lets it act on
+    /// that agent; the event names the caller either way.
+    pub fn execute_as(
+        &mut self,
+        caller: &Caller,
+        cmd: &Command,
+        now_ms: i64,
+    ) -> Result<String, String> {
         let name = cmd.agent();
         let Some(i) = self.find(name) else {
             let names: Vec<&str> = self.agents.iter().map(|a| a.rec.name.as_str()).collect();
@@ -194,9 +206,13 @@ impl Supervisor {
                 }
             ));
         };
-        let result = self.execute_on(i, cmd, now_ms);
+        let parents = (self.agents.iter())
+            .map(|a| (a.rec.name.clone(), a.rec.parent.clone()))
+            .collect();
+        let result = may_act(caller, Verb::of(cmd), name, &parents)
+            .and_then(|()| self.execute_on(i, cmd, now_ms));
         let kind = cmd.verb();
-        let who = cmd.requester();
+        let who = caller.to_string();
         match &result {
             Ok(what) => self.event(i, now_ms, kind, format!("{who}: {what}")),
             Err(why) => self.event(i, now_ms, "refused", format!("{who} {kind}: {why}")),
