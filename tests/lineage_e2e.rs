@@ -197,11 +197,14 @@ sleep 60
         .filter(|e| e["kind"] == "signal")
         .map(|e| e["detail"].as_str().unwrap())
         .collect();
+    // The signals came from helper-a's own pane, and the events say so.
+    let pane = rig.agent("helper-a")["pane"].as_str().unwrap().to_string();
+    let who = format!("agent helper-a#1 (pane {pane})");
     assert_eq!(
         signals,
         [
-            "helper-a: signalled progress: halfway there",
-            "helper-a: signalled done: a finished; attempt 1 ended done"
+            format!("{who}: signalled progress: halfway there"),
+            format!("{who}: signalled done: a finished; attempt 1 ended done")
         ]
     );
 }

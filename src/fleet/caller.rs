@@ -173,6 +173,16 @@ impl Verb {
     }
 }
 
+impl Verb {
+    /// Whether the verb types text or keys into a pane (a refusal says nothing was sent).
+    pub fn types(self) -> bool {
+        matches!(
+            self,
+            Verb::Send | Verb::Steer | Verb::Nudge | Verb::Approve | Verb::Deny
+        )
+    }
+}
+
 impl fmt::Display for Verb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -213,8 +223,9 @@ pub fn may_act(caller: &Caller, verb: Verb, target: &str, parents: &Parents) -> 
             } else {
                 format!("{me} may {verb}: {}", mine.join(", "))
             };
+            let nothing = if verb.types() { "sent" } else { "done" };
             Err(format!(
-                "{me} cannot {verb} {target}: an agent may only {verb} its own descendants ({reach}); nothing was done"
+                "{me} cannot {verb} {target}: an agent may only {verb} its own descendants ({reach}); nothing was {nothing}"
             ))
         }
     }

@@ -73,7 +73,7 @@ fn refusals_say_who_may_do_what() {
             "mallory",
             Verb::Approve,
             "appr",
-            "mallory cannot approve appr: an agent may only approve its own descendants (mallory has no descendants); nothing was done",
+            "mallory cannot approve appr: an agent may only approve its own descendants (mallory has no descendants); nothing was sent",
         ),
         (
             "victim",

@@ -423,7 +423,7 @@ fn a_command_from_outside_the_subtree_is_refused_and_the_caller_named() {
     let e = r.sup.execute_as(&mallory, &send, T0 + 100).unwrap_err();
     assert_eq!(
         e,
-        "mallory cannot send kid: an agent may only send its own descendants (mallory has no descendants); nothing was done"
+        "mallory cannot send kid: an agent may only send its own descendants (mallory has no descendants); nothing was sent"
     );
     assert!(r.tmux.with_pane("kid", |p| p.typed.clone()).is_empty());
     let ev = r.sup.store().events(Some("kid"), 0, 100).unwrap();
