@@ -40,6 +40,7 @@ pub fn open_from_env() -> Result<Ctx> {
         );
     }
     let store = Store::open(&path)?;
+    super::ctx::warn_exposed(&store);
     let settings = store.fleet_settings()?.ok_or_else(|| {
         anyhow!(
             "the store {} holds no fleet settings yet; run `shoal -f FILE up --no-console` once with the fleet file",

@@ -5,6 +5,7 @@
 
 mod lineage;
 mod logs;
+pub mod private;
 mod records;
 mod retention;
 mod schema;
@@ -83,6 +84,9 @@ pub struct Store {
 impl Store {
     /// Open (creating if needed) the store at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // Owner-only before SQLite creates it; SQLite gives its journal files the same
+        // mode. If this fails, opening fails the same way and SQLite's error says why.
+        let _ = private::create_file(path);
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
