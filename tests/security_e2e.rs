@@ -204,6 +204,12 @@ kind = "shell"
             "mallory cannot run `shoal adopt` from its pane: only the operator brings panes under supervision; nothing was done".into(),
         ),
         (
+            SHOAL.to_string(),
+            "mallory",
+            "console",
+            "mallory cannot open the console from its pane: the console acts with the operator's powers; `shoal status` shows the fleet".into(),
+        ),
+        (
             format!("{SHOAL} down"),
             "mallory",
             "down",
