@@ -197,11 +197,14 @@ sleep 60
         .filter(|e| e["kind"] == "signal")
         .map(|e| e["detail"].as_str().unwrap())
         .collect();
+    // The signals came from helper-a's own pane, and the events say so.
+    let pane = rig.agent("helper-a")["pane"].as_str().unwrap().to_string();
+    let who = format!("agent helper-a#1 (pane {pane})");
     assert_eq!(
         signals,
         [
-            "helper-a: signalled progress: halfway there",
-            "helper-a: signalled done: a finished; attempt 1 ended done"
+            format!("{who}: signalled progress: halfway there"),
+            format!("{who}: signalled done: a finished; attempt 1 ended done")
         ]
     );
 }
@@ -292,7 +295,10 @@ parent = "a"
         .into_iter()
         .find(|e| e["kind"] == "steer")
         .expect("a steer event");
-    assert_eq!(steer["detail"], "lead: typed a line into a1");
+    assert_eq!(
+        steer["detail"],
+        "agent lead#1 (no pane): typed a line into a1"
+    );
 
     // Up, sideways and into a sibling's subtree: refused, nothing typed.
     for (by, target) in [

@@ -7,7 +7,7 @@
 //! commands (no control client attaches to a server shoal did not start).
 
 use super::ctx::{registry, Ctx};
-use super::lineage_ctx::{is_fleet_socket, Caller};
+use super::lineage_ctx::is_fleet_socket;
 use crate::fleet::file::check_name;
 use crate::fleet::{EventKind, LifeState};
 use crate::profile::Registry;
@@ -151,6 +151,8 @@ fn name_for(c: &Candidate, taken: &HashSet<String>) -> String {
 pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
     Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
+    let caller = super::caller::identify(&ctx)?;
+    super::caller::authorize(&ctx, &caller, crate::fleet::Verb::Adopt, "")?;
     if a.server.contains('/') {
         bail!(
             "--server takes a tmux socket name as `tmux -L NAME` does (e.g. default), not a path: {:?}",
@@ -178,11 +180,7 @@ pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
             );
         }
     }
-    let caller = Caller::of(&ctx)?;
-    let parent = a.parent.clone().or(match caller {
-        Caller::Agent(me) => Some(me),
-        Caller::Operator => None,
-    });
+    let parent = a.parent.clone();
     let panes = list_foreign_panes(&a.server).map_err(|e| match e {
         crate::tmux::TmuxError::ServerDown { .. } => anyhow::anyhow!(
             "no tmux server is running on socket {:?}; name the server with --server (the socket name of `tmux -L NAME`)",

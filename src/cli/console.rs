@@ -14,6 +14,9 @@ const HISTORY: usize = 2000;
 /// Open the console on a fleet, with its supervisor embedded.
 pub fn open(ctx: &Ctx) -> Result<()> {
     crate::tmux::Server::check_installed()?;
+    // The console's keys act as the operator: not for a command from an agent's pane.
+    let caller = super::caller::identify(ctx)?;
+    super::caller::authorize(ctx, &caller, crate::fleet::Verb::Console, "")?;
     if let Some(h) = ctx.live_supervisor()? {
         bail!(
             "a supervisor (pid {}) already watches fleet {}; a console that only views a running supervisor is not built yet: stop it (kill -TERM {}) and run the console, which supervises by itself",

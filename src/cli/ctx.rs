@@ -104,9 +104,10 @@ impl Ctx {
         let fleet = load_fleet(fleet_path, &config).map_err(anyhow::Error::new)?;
         let paths = paths()?;
         let home = paths.data_dir.clone();
-        std::fs::create_dir_all(&home)
+        crate::store::private::create_dir(&home)
             .with_context(|| format!("cannot create the data directory {}", home.display()))?;
         let store = Store::open(&home.join(format!("{}.sqlite", fleet.settings.name)))?;
+        warn_exposed(&store);
         let registry = registry();
         declare(&store, &fleet, &registry, now_ms())?;
         super::lineage_ctx::record_fleet(&store, &fleet, now_ms())?;
@@ -140,6 +141,18 @@ impl Ctx {
             Box::new(registry()),
             super::lineage_ctx::connector_for(&self.fleet.settings.name, control),
         )?)
+    }
+}
+
+/// Say once per command when the store, or the directory it is in, can be read by other
+/// users (it holds what agents printed), or the config changed by them.
+pub fn warn_exposed(store: &Store) {
+    let mut lines = crate::store::private::exposure(store.path());
+    if let Ok(p) = paths() {
+        lines.extend(crate::store::private::config_exposure(&p.config_dir));
+    }
+    for line in lines {
+        eprintln!("shoal: warning: {line}");
     }
 }
 

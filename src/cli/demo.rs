@@ -15,7 +15,8 @@ pub fn run(name: &str, no_console: bool) -> Result<i32> {
     crate::fleet::file::check_name(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
     let home = home_dir()?;
     let dir = home.join(name);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    crate::store::private::create_dir(&dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let exe = std::env::current_exe().context("cannot find the shoal executable")?;
     let sim = format!(
         "'{}' sim-agent",

@@ -1,9 +1,10 @@
 //! Commands that act on a fleet: up, supervise, status, events, the agent actions, down.
 
+use super::caller;
 use super::ctx::Ctx;
 use super::output;
-use crate::fleet::Command;
 use crate::fleet::LifeState;
+use crate::fleet::{Caller, Command, Request, Verb};
 use crate::supervisor::runner::{self, now_ms};
 use crate::tmux::Server;
 use anyhow::{bail, Result};
@@ -191,12 +192,22 @@ pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// Carry out one agent command: through the running supervisor when there is one
-/// (queued in the store and done exactly once), otherwise here and now.
+/// Carry out one agent command for whoever runs this process.
 pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
+    let caller = caller::identify(&ctx)?;
+    act_as(&ctx, &caller, cmd)
+}
+
+/// Carry out one command for `caller`, if the caller rule allows it: through the running
+/// supervisor when there is one (queued in the store with its caller, and done exactly
+/// once), otherwise here and now.
+pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
+    caller::require_agent(ctx, cmd.agent())?;
+    caller::authorize(ctx, caller, Verb::of(&cmd), cmd.agent())?;
     if let Some(holder) = ctx.live_supervisor()? {
-        let id = ctx.store.enqueue_command(&cmd, now_ms())?;
+        let req = Request::new(cmd.clone(), caller.clone());
+        let id = ctx.store.enqueue_command(&req, now_ms())?;
         let wait = (ctx.fleet.settings.poll_interval * 10).max(Duration::from_secs(10));
         let t0 = Instant::now();
         while t0.elapsed() < wait {
@@ -222,7 +233,7 @@ pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
     }
     let mut sup = ctx.supervisor(false)?;
     sup.observe_all(now_ms());
-    let result = sup.execute(&cmd, now_ms());
+    let result = sup.execute_as(caller, &cmd, now_ms());
     match result {
         Ok(what) => {
             println!("{what}");
@@ -249,6 +260,8 @@ pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
 
 pub fn down(fleet: &Path) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
+    let caller = caller::identify(&ctx)?;
+    caller::authorize(&ctx, &caller, Verb::Down, "")?;
     if let Some(h) = ctx.live_supervisor()? {
         eprintln!("shoal: stopping the supervisor (pid {})", h.pid);
         // SAFETY: sending SIGTERM to a pid read from the lease; it is ours by contract.
@@ -277,7 +290,8 @@ pub fn down(fleet: &Path) -> Result<i32> {
             );
             continue;
         }
-        match sup.execute(
+        match sup.execute_as(
+            &caller,
             &Command::Kill {
                 agent: a.name.clone(),
             },

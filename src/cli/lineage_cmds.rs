@@ -2,11 +2,11 @@
 //! `signal` reports upward, `inbox` reads the children's signals, `steer` types into a
 //! descendant's pane.
 
+use super::caller::{authorize, identify, require_agent};
 use super::ctx::{registry, Ctx};
-use super::lineage_ctx::{check_authority, is_descendant, parents, Caller};
 use super::output::clock;
 use crate::fleet::file::{check_name, expand_home, parse_duration};
-use crate::fleet::Command;
+use crate::fleet::{Caller, Command, Verb};
 use crate::fleet::{SignalKind, SignalView};
 use crate::store::{AgentRecord, Origin};
 use crate::supervisor::runner::now_ms;
@@ -93,14 +93,6 @@ fn known_agents(ctx: &Ctx) -> Result<String> {
     })
 }
 
-fn no_agent(ctx: &Ctx, name: &str) -> Result<anyhow::Error> {
-    Ok(anyhow::anyhow!(
-        "no agent named {name:?} in fleet {}; agents: {}",
-        ctx.fleet.settings.name,
-        known_agents(ctx)?
-    ))
-}
-
 /// Check everything about a spawn and build the agent's record; nothing is written.
 fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<AgentRecord> {
     check_name(&a.name).map_err(|e| anyhow::anyhow!("spawn: {e}"))?;
@@ -116,15 +108,13 @@ fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<Age
             ctx.fleet.settings.name
         );
     }
-    let parent = match (caller, &a.parent) {
-        (Caller::Agent(me), None) => Some(me.clone()),
-        (Caller::Agent(me), Some(p)) => {
-            if p != me && !is_descendant(&parents(&ctx.store)?, p, me) {
-                bail!("{me} can only spawn into its own subtree: --parent {p:?} is neither {me} nor one of its descendants");
-            }
+    let parent = match (caller.agent(), &a.parent) {
+        (Some(me), None) => Some(me.to_string()),
+        (Some(_), Some(p)) => {
+            authorize(ctx, caller, Verb::Spawn, p)?;
             Some(p.clone())
         }
-        (Caller::Operator, p) => p.clone(),
+        (None, p) => p.clone(),
     };
     let parent_rec = match &parent {
         Some(p) => Some(ctx.store.agent(p)?.ok_or_else(|| {
@@ -204,7 +194,7 @@ fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<Age
 /// starts it, or this command does when none runs.
 pub fn spawn(fleet: &Path, a: SpawnArgs) -> Result<i32> {
     let ctx = open(fleet, "spawn")?;
-    let caller = Caller::of(&ctx)?;
+    let caller = identify(&ctx)?;
     let now = now_ms();
     let mut rec = plan_spawn(&ctx, &caller, &a, now)?;
     let max_children = a.max_children.map(|n| n as usize);
@@ -279,13 +269,15 @@ pub fn spawn(fleet: &Path, a: SpawnArgs) -> Result<i32> {
 /// `shoal signal KIND MESSAGE`: the pane's agent reports about itself.
 pub fn signal(fleet: &Path, kind: SignalKind, message: &[String]) -> Result<i32> {
     let ctx = open(fleet, "signal")?;
-    let Caller::Agent(me) = Caller::of(&ctx)? else {
+    let caller = identify(&ctx)?;
+    let Some(me) = caller.agent().map(str::to_string) else {
         bail!("shoal signal reports for the agent whose pane it runs in, and SHOAL_AGENT is not set here; run it inside an agent's pane");
     };
-    let message = message.join(" ");
-    drop(ctx);
-    super::fleet_cmds::act(
-        fleet,
+    // The agent's own words: queued and shown, so redacted before they leave.
+    let message = crate::logs::redact::redact(&message.join(" ")).into_owned();
+    super::fleet_cmds::act_as(
+        &ctx,
+        &caller,
         Command::Signal {
             agent: me,
             kind,
@@ -297,15 +289,11 @@ pub fn signal(fleet: &Path, kind: SignalKind, message: &[String]) -> Result<i32>
 /// `shoal steer CHILD TEXT`: type a line into a descendant's pane (the operator: anyone's).
 pub fn steer(fleet: &Path, child: &str, text: &str) -> Result<i32> {
     let ctx = open(fleet, "steer")?;
-    let caller = Caller::of(&ctx)?;
-    if ctx.store.agent(child)?.is_none() {
-        return Err(no_agent(&ctx, child)?);
-    }
-    check_authority(&parents(&ctx.store)?, &caller, child, "steer")?;
+    let caller = identify(&ctx)?;
     let by = caller.name().to_string();
-    drop(ctx);
-    super::fleet_cmds::act(
-        fleet,
+    super::fleet_cmds::act_as(
+        &ctx,
+        &caller,
         Command::Steer {
             agent: child.to_string(),
             by,
@@ -330,21 +318,18 @@ pub fn signal_line(s: &SignalView) -> String {
 /// read. With `--wait`, block until one arrives (exit status 1 if none came in time).
 pub fn inbox(fleet: &Path, agent: Option<&str>, wait: Option<&str>, json: bool) -> Result<i32> {
     let ctx = open(fleet, "inbox")?;
-    let caller = Caller::of(&ctx)?;
-    let reader = match (agent, &caller) {
-        (Some(a), Caller::Operator) => a.to_string(),
-        (Some(a), Caller::Agent(me)) if a == me => a.to_string(),
-        (Some(a), Caller::Agent(me)) => {
-            bail!("{me} cannot read {a}'s inbox; an agent reads its own (drop --agent)")
+    let caller = identify(&ctx)?;
+    let reader = match (agent, caller.agent()) {
+        (Some(a), _) => {
+            authorize(&ctx, &caller, Verb::Inbox, a)?;
+            a.to_string()
         }
-        (None, Caller::Agent(me)) => me.clone(),
-        (None, Caller::Operator) => bail!(
+        (None, Some(me)) => me.to_string(),
+        (None, None) => bail!(
             "inbox reads the signals sent to one agent by its children: run it inside that agent's pane, or pass --agent NAME"
         ),
     };
-    if ctx.store.agent(&reader)?.is_none() {
-        return Err(no_agent(&ctx, &reader)?);
-    }
+    require_agent(&ctx, &reader)?;
     let wait = match wait {
         Some(w) => Some(
             parse_duration(w).map_err(|e| anyhow::anyhow!("--wait: {e}; write e.g. 30s or 10m"))?,

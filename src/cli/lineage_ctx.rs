@@ -1,14 +1,14 @@
 //! What commands run inside an agent's pane need: the fleet found from the pane's
 //! environment (`SHOAL_FLEET`, `SHOAL_HOME`) through the settings recorded in the store,
-//! who is asking (`SHOAL_AGENT`, else the operator), and the subtree that caller may act on.
+//! and the lineage the caller rule ([`crate::fleet::caller`]) is checked against.
 
 use super::ctx::{home_dir, Ctx};
+use crate::fleet::caller::Parents;
 use crate::fleet::{file, Fleet};
 use crate::store::{AgentRecord, Origin, RecordedFleet, Store};
 use crate::supervisor::Connector;
 use crate::tmux::{ForeignBackend, TmuxBackend};
 use anyhow::{anyhow, bail, Result};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// The fleet file to use: the one given with `-f`; inside an agent's pane, none (the
@@ -40,6 +40,7 @@ pub fn open_from_env() -> Result<Ctx> {
         );
     }
     let store = Store::open(&path)?;
+    super::ctx::warn_exposed(&store);
     let settings = store.fleet_settings()?.ok_or_else(|| {
         anyhow!(
             "the store {} holds no fleet settings yet; run `shoal -f FILE up --no-console` once with the fleet file",
@@ -109,106 +110,13 @@ pub fn connector_for(fleet: &str, control: bool) -> Connector {
     })
 }
 
-/// Who runs a command: an agent of this fleet (from its pane's environment), or the
-/// operator, who may do anything.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// The agent whose pane the command runs in.
-    Agent(String),
-    /// Anyone else.
-    Operator,
-}
-
-impl Caller {
-    /// The caller of a command on this fleet. An agent named by `SHOAL_AGENT` must
-    /// exist; an agent of another fleet acts as the operator of this one.
-    pub fn of(ctx: &Ctx) -> Result<Caller> {
-        let (Some(agent), Some(fleet)) = (env("SHOAL_AGENT"), env("SHOAL_FLEET")) else {
-            return Ok(Caller::Operator);
-        };
-        if fleet != ctx.fleet.settings.name {
-            return Ok(Caller::Operator);
-        }
-        if ctx.store.agent(&agent)?.is_none() {
-            bail!(
-                "SHOAL_AGENT names {agent:?}, which fleet {} does not know; run this inside one of its agents' panes",
-                ctx.fleet.settings.name
-            );
-        }
-        Ok(Caller::Agent(agent))
-    }
-
-    /// The name used in events: the agent's, or `operator`.
-    pub fn name(&self) -> &str {
-        match self {
-            Caller::Agent(a) => a,
-            Caller::Operator => "operator",
-        }
-    }
-}
-
 /// Parent of each agent, by name.
-pub fn parents(store: &Store) -> Result<HashMap<String, Option<String>>> {
+pub fn parents(store: &Store) -> Result<Parents> {
     Ok(store
         .agents()?
         .into_iter()
         .map(|a: AgentRecord| (a.name, a.parent))
         .collect())
-}
-
-/// Whether `agent` is a strict descendant of `ancestor`.
-pub fn is_descendant(
-    parents: &HashMap<String, Option<String>>,
-    agent: &str,
-    ancestor: &str,
-) -> bool {
-    let mut up = parents.get(agent).cloned().flatten();
-    let mut steps = 0;
-    while let Some(p) = up {
-        if p == ancestor {
-            return true;
-        }
-        steps += 1;
-        if steps > parents.len() {
-            return false;
-        }
-        up = parents.get(&p).cloned().flatten();
-    }
-    false
-}
-
-/// Names of `ancestor`'s descendants, sorted, for messages.
-pub fn descendants(parents: &HashMap<String, Option<String>>, ancestor: &str) -> Vec<String> {
-    let mut out: Vec<String> = parents
-        .keys()
-        .filter(|a| is_descendant(parents, a, ancestor))
-        .cloned()
-        .collect();
-    out.sort();
-    out
-}
-
-/// Refuse unless `by` may act on `target`: the operator may act on anyone, an agent
-/// only on its own descendants.
-pub fn check_authority(
-    parents: &HashMap<String, Option<String>>,
-    by: &Caller,
-    target: &str,
-    verb: &str,
-) -> Result<()> {
-    let Caller::Agent(me) = by else {
-        return Ok(());
-    };
-    if is_descendant(parents, target, me) {
-        return Ok(());
-    }
-    let mine = descendants(parents, me);
-    let allowed = if mine.is_empty() {
-        format!("{me} has no descendants")
-    } else {
-        format!("{me} may {verb}: {}", mine.join(", "))
-    };
-    bail!("{me} cannot {verb} {target}: an agent may only {verb} its own descendants ({allowed}); nothing was sent")
 }
 
 /// The fleet file a path names, or the pane's fleet for the empty path.
@@ -219,61 +127,6 @@ pub fn is_pane_fleet(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tree() -> HashMap<String, Option<String>> {
-        [
-            ("lead", None),
-            ("a", Some("lead")),
-            ("b", Some("lead")),
-            ("a1", Some("a")),
-            ("solo", None),
-        ]
-        .into_iter()
-        .map(|(n, p)| (n.to_string(), p.map(str::to_string)))
-        .collect()
-    }
-
-    #[test]
-    fn an_agent_may_act_on_its_descendants_only() {
-        let t = tree();
-        let lead = Caller::Agent("lead".into());
-        let a = Caller::Agent("a".into());
-        // (caller, target, allowed)
-        let cases = [
-            (&lead, "a", true),
-            (&lead, "a1", true),
-            (&lead, "lead", false),
-            (&lead, "solo", false),
-            (&a, "a1", true),
-            (&a, "lead", false),
-            (&a, "b", false),
-            (&Caller::Operator, "lead", true),
-            (&Caller::Operator, "a1", true),
-        ];
-        for (by, target, ok) in cases {
-            let r = check_authority(&t, by, target, "steer");
-            assert_eq!(r.is_ok(), ok, "{by:?} → {target}: {r:?}");
-        }
-        let e = check_authority(&t, &a, "b", "steer")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            e,
-            "a cannot steer b: an agent may only steer its own descendants (a may steer: a1); nothing was sent"
-        );
-        let e = check_authority(&t, &Caller::Agent("b".into()), "a", "steer")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("b has no descendants"), "{e}");
-    }
-
-    #[test]
-    fn a_parent_cycle_does_not_hang() {
-        let mut t = tree();
-        t.insert("x".into(), Some("y".into()));
-        t.insert("y".into(), Some("x".into()));
-        assert!(!is_descendant(&t, "x", "lead"));
-    }
 
     #[test]
     fn fleet_sockets_are_told_from_foreign_ones() {

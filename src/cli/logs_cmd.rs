@@ -121,6 +121,10 @@ pub fn logs(fleet: &Path, args: &LogsArgs) -> Result<i32> {
         }
         query.offset = (page - 1).saturating_mul(query.limit);
     }
+    if args.json {
+        // An export leaves the private store: say what it may hold.
+        eprintln!("shoal: {EXPORT_NOTICE}");
+    }
     if args.follow {
         return follow(&ctx, query, args.json);
     }
@@ -239,9 +243,13 @@ pub fn entry_json(e: &LogEntry) -> Value {
     })
 }
 
-/// A page as `{ "count", "total_count", "entries", "notice"?, "next_before"? }`.
+/// What every export of the log says about itself.
+pub const EXPORT_NOTICE: &str = "this export may contain what agents printed (secrets shoal recognises are redacted, others may not be); keep it private";
+
+/// A page as `{ "count", "total_count", "entries", "contains", "notice"?, "next_before"? }`.
 pub fn page_json(p: &LogPage) -> Value {
     let mut v = json!({
+        "contains": EXPORT_NOTICE,
         "count": p.count,
         "total_count": p.total_count,
         "entries": p.entries.iter().map(entry_json).collect::<Vec<_>>(),

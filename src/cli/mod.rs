@@ -1,6 +1,7 @@
 //! The command line: every operator action has a form here.
 
 mod adopt;
+pub mod caller;
 mod config_cmds;
 mod console;
 pub mod ctx;

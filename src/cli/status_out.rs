@@ -247,7 +247,11 @@ fn add_history(m: &mut Map<String, Value>, a: &AgentView) {
         })
         .collect();
     m.insert("past_attempts".into(), Value::Array(attempts));
-    let last = a.state.is_ended().then(|| a.capture.to_string());
+    // Read from a dead pane by this process, not from the store: redact it here.
+    let last = a
+        .state
+        .is_ended()
+        .then(|| crate::logs::redact::redact(&a.capture).into_owned());
     m.insert("final_screen".into(), json!(last));
 }
 

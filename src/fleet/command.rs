@@ -72,15 +72,6 @@ impl Command {
         }
     }
 
-    /// Who asks: the agent itself for a signal, the steering ancestor, else the operator.
-    pub fn requester(&self) -> &str {
-        match self {
-            Command::Signal { agent, .. } => agent,
-            Command::Steer { by, .. } => by,
-            _ => "operator",
-        }
-    }
-
     /// Whether carrying it out answers an agent waiting after a blocked / need-input signal.
     pub fn answers(&self) -> bool {
         matches!(
@@ -93,6 +84,35 @@ impl Command {
     }
 }
 
+/// A command with who asked for it: what the CLI queues for the supervisor, which checks
+/// the caller rule again before carrying it out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// What to do.
+    #[serde(flatten)]
+    pub command: Command,
+    /// Who asked; a row queued by an older shoal has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    caller: Option<super::Caller>,
+}
+
+impl Request {
+    /// `command`, asked by `caller`.
+    pub fn new(command: Command, caller: super::Caller) -> Request {
+        Request {
+            command,
+            caller: Some(caller),
+        }
+    }
+
+    /// Who asked: the recorded caller, or the one the command implies by itself.
+    pub fn caller(&self) -> super::Caller {
+        self.caller
+            .clone()
+            .unwrap_or_else(|| super::Caller::implied_by(&self.command))
+    }
+}
+
 /// What became of a command: a short line for the console footer or the CLI.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandOutcome {
@@ -100,4 +120,35 @@ pub struct CommandOutcome {
     pub command: Command,
     /// `Ok(what was done)` or `Err(why not, and what to do)`.
     pub result: Result<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::Caller;
+
+    #[test]
+    fn a_queued_request_keeps_its_caller_and_old_rows_still_read() {
+        let mallory = Caller::Agent {
+            name: "mallory".into(),
+            attempt: 2,
+            pane: Some("%7".into()),
+        };
+        let req = Request::new(
+            Command::Kill {
+                agent: "victim".into(),
+            },
+            mallory.clone(),
+        );
+        let body = serde_json::to_string(&req).unwrap();
+        let back: Request = serde_json::from_str(&body).unwrap();
+        assert_eq!(back, req);
+        assert_eq!(back.caller(), mallory);
+        // A row written before requests carried their caller.
+        let old: Request =
+            serde_json::from_str(r#"{"verb":"steer","agent":"a1","by":"lead","text":"x"}"#)
+                .unwrap();
+        assert_eq!(old.caller().agent(), Some("lead"));
+        assert_eq!(old.command.agent(), "a1");
+    }
 }

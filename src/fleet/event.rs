@@ -92,7 +92,8 @@ pub enum Tone {
     Bad,
 }
 
-/// What an operator or agent asked for, as the CLI spells it.
+/// What an operator or agent asks for, as the CLI spells it: every command, and the
+/// fleet-wide actions the caller rule knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verb {
@@ -118,6 +119,16 @@ pub enum Verb {
     Signal,
     /// An ancestor typing into a descendant.
     Steer,
+    /// `shoal spawn --parent`.
+    Spawn,
+    /// `shoal inbox --agent`.
+    Inbox,
+    /// `shoal adopt`.
+    Adopt,
+    /// `shoal down`.
+    Down,
+    /// Opening the console, which acts with the operator's keyboard.
+    Console,
 }
 
 impl Verb {
@@ -135,7 +146,25 @@ impl Verb {
             Verb::Resume => "resume",
             Verb::Signal => "signal",
             Verb::Steer => "steer",
+            Verb::Spawn => "spawn",
+            Verb::Inbox => "inbox",
+            Verb::Adopt => "adopt",
+            Verb::Down => "down",
+            Verb::Console => "console",
         }
+    }
+
+    /// The verb of a command.
+    pub fn of(cmd: &super::Command) -> Verb {
+        cmd.verb()
+    }
+
+    /// Whether the verb types text or keys into a pane (a refusal says nothing was sent).
+    pub fn types(self) -> bool {
+        matches!(
+            self,
+            Verb::Send | Verb::Steer | Verb::Nudge | Verb::Approve | Verb::Deny
+        )
     }
 }
 

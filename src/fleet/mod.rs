@@ -1,5 +1,6 @@
 //! The fleet: its declaration (fleet file) and the domain types every layer shares.
 
+pub mod caller;
 pub mod command;
 pub mod escalation;
 pub mod event;
@@ -11,7 +12,8 @@ pub mod settings;
 pub mod snapshot;
 pub mod units;
 
-pub use command::{Command, CommandOutcome};
+pub use caller::{may_act, Caller};
+pub use command::{Command, CommandOutcome, Request};
 pub use escalation::Escalation;
 pub use event::{EventKind, KilledBy, Level, Tone, Verb};
 pub use file::{AgentSpec, Fleet, FleetFileError};

@@ -104,7 +104,9 @@ pub fn changes(old: &FleetSnapshot, new: &FleetSnapshot, on: &[NotifyOn]) -> Vec
                 activity: a.activity.to_string(),
                 tier: a.tier.to_string(),
                 state: a.state.to_string(),
-                detail,
+                // The detail may quote the agent's screen: it goes to a desktop
+                // notification and to the hook's stdin, never with a secret in it.
+                detail: crate::logs::redact::redact(&detail).into_owned(),
                 at_ms: new.taken_at_ms,
             });
         }

@@ -62,6 +62,25 @@ fn each_kind_of_change_is_noticed_once() {
 }
 
 #[test]
+fn a_reason_quoting_a_secret_is_redacted_in_the_notification() {
+    let (old, new) = pair(|a| {
+        a.activity = Activity::NeedsInput;
+        a.reason =
+            Some("needs-input by rule `x` on line 3: «token=ghp_0123456789abcdefABCDEF»".into());
+    });
+    let got = changes(&old, &new, &NotifyOn::ALL);
+    assert_eq!(
+        got[0].detail,
+        "needs-input by rule `x` on line 3: «token=[REDACTED]»"
+    );
+    assert!(
+        !got[0].summary().contains("ghp_0123"),
+        "{}",
+        got[0].summary()
+    );
+}
+
+#[test]
 fn only_the_configured_kinds_notify_and_new_agents_are_not_news() {
     let (old, new) = pair(|a| a.activity = Activity::NeedsInput);
     assert!(changes(&old, &new, &[NotifyOn::Exited]).is_empty());

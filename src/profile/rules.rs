@@ -3,6 +3,7 @@
 use super::region::{Region, Screen};
 use super::reset::{self, ResetHint};
 use crate::fleet::{Activity, ErrorKind};
+use crate::logs::redact::redact;
 use regex::Regex;
 use serde::Serialize;
 
@@ -83,7 +84,7 @@ pub struct RuleMatch {
     pub first_line: usize,
     /// Last screen line of the match, 1-based.
     pub last_line: usize,
-    /// The matched text (shortened when very long).
+    /// The matched text (secrets redacted, shortened when very long).
     pub text: String,
 }
 
@@ -184,7 +185,9 @@ pub(crate) fn apply(
                 region: rule.region.name().to_string(),
                 first_line: range.start + 1 + newlines(m.start()),
                 last_line: range.start + 1 + newlines(end),
-                text: shorten(m.as_str().trim(), KEEP_TEXT_CHARS),
+                // Quoted in reasons, events, notifications and `detect`: never a secret,
+                // and redacted before shortening so a cut cannot hide one from the redactor.
+                text: shorten(&redact(m.as_str().trim()), KEEP_TEXT_CHARS),
             }),
         };
     }
@@ -283,6 +286,34 @@ mod tests {
             .explain()
             .starts_with("errored (rate-limit) by rule `t.limit`"));
         assert!(d.explain().ends_with("; may retry in 5m"));
+    }
+
+    #[test]
+    fn the_quoted_screen_text_never_holds_a_secret() {
+        // A rule that matches a whole line: the quote in the reason is all that leaves.
+        let r = rule("err", Region::Screen, r"Error:.*", 10, Activity::Errored);
+        let long = format!("Error: bad key sk-ant-api03-{} given", "A1b2".repeat(40));
+        for screen in [
+            "Error: login failed password=hunter2 for bob".to_string(),
+            long,
+        ] {
+            let d = apply(
+                "t",
+                std::slice::from_ref(&r),
+                None,
+                &[],
+                &Screen::new(&screen),
+            );
+            let text = d.matched.as_ref().unwrap().text.clone();
+            let explained = d.explain();
+            for leaked in ["hunter2", "A1b2A1b2"] {
+                assert!(
+                    !text.contains(leaked) && !explained.contains(leaked),
+                    "{explained}"
+                );
+            }
+            assert!(explained.contains("[REDACTED]"), "{explained}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use super::{Store, StoreError};
 use crate::fleet::{Fleet, FleetSettings, SignalKind, SignalView};
+use crate::logs::redact::redact;
 use rusqlite::{named_params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -266,7 +267,7 @@ impl Store {
             .map_err(|e| self.classify(e))
     }
 
-    /// Append a signal; returns its id.
+    /// Append a signal (its message redacted: it is the agent's own text); returns its id.
     pub fn insert_signal(&self, s: &NewSignal) -> Result<i64, StoreError> {
         self.conn
             .execute(
@@ -274,7 +275,7 @@ impl Store {
                  VALUES (:ts, :agent, :attempt, :kind, :message, :parent)",
                 named_params! {
                     ":ts": s.ts_ms, ":agent": s.agent, ":attempt": s.attempt,
-                    ":kind": s.kind.as_str(), ":message": s.message, ":parent": s.parent,
+                    ":kind": s.kind.as_str(), ":message": redact(&s.message), ":parent": s.parent,
                 },
             )
             .map_err(|e| self.classify(e))?;

@@ -142,8 +142,15 @@ pub struct Pruned {
 impl Store {
     /// Append one entry (message cleaned and redacted); returns its id.
     pub fn insert_log(&self, e: &NewLog) -> Result<i64, StoreError> {
-        let message = clean_message(&e.message);
-        let message = redact(&message);
+        // Redacted before it is cut to size, so a cut cannot split a secret past recognition.
+        let message = match (&e.source, &e.agent) {
+            (Source::Output, Some(agent)) => {
+                let mut streams = self.output_redactors.borrow_mut();
+                let r = streams.entry(agent.clone()).or_default();
+                clean_message(&r.redact(&e.message))
+            }
+            _ => clean_message(&redact(&e.message)),
+        };
         self.conn
             .prepare_cached(
                 "INSERT INTO logs (ts_ms, agent, attempt, level, source, message, capture_id, event_id)

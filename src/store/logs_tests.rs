@@ -278,7 +278,7 @@ fn secrets_never_reach_the_file_or_the_index() {
         messages,
         vec![
             "task: typed the task: use GITHUB_TOKEN=[REDACTED]",
-            "key=sk-[REDACTED]"
+            "key=sk-ant-api03-[REDACTED]"
         ]
     );
     for word in ["SECRETSECRETSECRET0123", "abcdefghijklmnopqrstuvwxyz0123"] {

@@ -5,6 +5,7 @@
 
 mod lineage;
 mod logs;
+pub mod private;
 mod records;
 mod retention;
 mod schema;
@@ -13,8 +14,9 @@ pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
 pub use records::{AgentRecord, AttemptRecord, Lease, LeaseHolder, NewEvent};
 
-use crate::fleet::Command;
+use crate::fleet::Request;
 use crate::fleet::{EventView, Tier};
+use crate::logs::redact::Redactor;
 use rusqlite::{named_params, Connection, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -73,18 +75,24 @@ pub enum StoreError {
     },
 }
 
-/// A command taken from the queue: its id, and the command or why it could not be read.
-pub type ClaimedCommand = (i64, Result<Command, String>);
+/// A command taken from the queue: its id, and the request or why it could not be read.
+pub type ClaimedCommand = (i64, Result<Request, String>);
 
 /// An open fleet store.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Each agent's output is one stream for the redactor: a private key printed over
+    /// several lines is caught though its lines are stored one by one.
+    output_redactors: std::cell::RefCell<std::collections::HashMap<String, Redactor>>,
 }
 
 impl Store {
     /// Open (creating if needed) the store at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        // Owner-only before SQLite creates it; SQLite gives its journal files the same
+        // mode. If this fails, opening fails the same way and SQLite's error says why.
+        let _ = private::create_file(path);
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
             path: path.to_path_buf(),
             source,
@@ -92,6 +100,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            output_redactors: Default::default(),
         };
         store
             .conn
@@ -316,7 +325,7 @@ impl Store {
     }
 
     /// Append an event, and its entry in the log; returns the event's id. Secrets in
-    /// the detail are redacted.
+    /// the detail and in the rule (which quotes the screen) are redacted.
     pub fn insert_event(&self, e: &NewEvent) -> Result<i64, StoreError> {
         // A savepoint keeps the event and its log entry together even outside `write`.
         self.conn
@@ -327,13 +336,14 @@ impl Store {
             let detail = crate::logs::redact::redact(&rendered);
             let payload = serde_json::to_string(&e.kind).expect("events serialize");
             let payload = crate::logs::redact::redact(&payload);
+            let rule = e.rule.as_deref().map(crate::logs::redact::redact);
             self.conn
                 .execute(
                     "INSERT INTO events (ts_ms, agent, attempt, kind, tier, detail, rule, capture_id, level, payload)
                      VALUES (:ts, :agent, :attempt, :kind, :tier, :detail, :rule, :capture, :level, :payload)",
                     named_params! {
                         ":ts": e.ts_ms, ":agent": e.agent, ":attempt": e.attempt, ":kind": e.kind.name(),
-                        ":tier": e.tier.map(Tier::as_str), ":detail": detail, ":rule": e.rule,
+                        ":tier": e.tier.map(Tier::as_str), ":detail": detail, ":rule": rule,
                         ":capture": e.capture_id, ":level": e.kind.level().rank(), ":payload": payload,
                     },
                 )
@@ -380,13 +390,13 @@ impl Store {
             .map_err(|e| self.classify(e))
     }
 
-    /// Queue an operator command for the running supervisor; returns its id.
-    pub fn enqueue_command(&self, cmd: &Command, now_ms: i64) -> Result<i64, StoreError> {
-        let body = serde_json::to_string(cmd).expect("commands serialize");
+    /// Queue a command, with its caller, for the running supervisor; returns its id.
+    pub fn enqueue_command(&self, req: &Request, now_ms: i64) -> Result<i64, StoreError> {
+        let body = serde_json::to_string(req).expect("commands serialize");
         self.conn
             .execute(
                 "INSERT INTO commands (ts_ms, agent, body) VALUES (:ts, :agent, :body)",
-                named_params! {":ts": now_ms, ":agent": cmd.agent(), ":body": body},
+                named_params! {":ts": now_ms, ":agent": req.command.agent(), ":body": body},
             )
             .map_err(|e| self.classify(e))?;
         Ok(self.conn.last_insert_rowid())

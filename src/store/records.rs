@@ -147,7 +147,9 @@ impl AttemptRecord {
             ":agent": self.agent, ":attempt": self.attempt, ":server": self.server, ":pane": self.pane,
             ":state": self.state.as_str(), ":started": self.started_ms, ":ended": self.ended_ms,
             ":exit": self.exit_status, ":activity": self.activity.as_str(),
-            ":error": self.error.map(ErrorKind::as_str), ":reason": self.reason, ":reset": self.reset_at_ms,
+            ":error": self.error.map(ErrorKind::as_str),
+            // The reason quotes the screen: it is redacted like everything else from it.
+            ":reason": self.reason.as_deref().map(crate::logs::redact::redact), ":reset": self.reset_at_ms,
             ":tier": self.tier.as_str(), ":tier_since": self.tier_since_ms, ":progress": self.last_progress_ms,
             ":proof": self.proof_hash, ":screen": self.screen_hash, ":task_sent": self.task_sent,
             ":cancel": self.cancel_deadline_ms, ":death": self.death_capture,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::fleet::{Activity, EventKind, KilledBy, LifeState};
+use crate::fleet::{Activity, Caller, Command, EventKind, KilledBy, LifeState, Request};
 use std::collections::BTreeMap;
 
 fn agent(name: &str, seq: i64) -> AgentRecord {
@@ -115,9 +115,12 @@ fn events_filter_by_agent_and_keep_their_capture() {
 fn commands_are_claimed_exactly_once() {
     let (dir, store) = open();
     let other = Store::open(&dir.path().join("f.sqlite")).unwrap();
-    let id = store
-        .enqueue_command(&Command::Nudge { agent: "a".into() }, 1)
-        .unwrap();
+    let tty = Some("/dev/pts/3".to_string());
+    let req = Request::new(
+        Command::Nudge { agent: "a".into() },
+        Caller::Operator { tty },
+    );
+    let id = store.enqueue_command(&req, 1).unwrap();
     let first = store.claim_commands().unwrap();
     let second = other.claim_commands().unwrap();
     assert_eq!(first.len(), 1);
@@ -125,7 +128,7 @@ fn commands_are_claimed_exactly_once() {
         second.is_empty(),
         "a claimed command is not handed out again"
     );
-    assert_eq!(first[0].1, Ok(Command::Nudge { agent: "a".into() }));
+    assert_eq!(first[0].1, Ok(req), "the caller travels with the command");
     store.finish_command(id, &Ok("nudged a".into()), 2).unwrap();
     assert_eq!(
         other.command_status(id).unwrap(),
@@ -206,4 +209,73 @@ fn processes_opening_a_new_store_at_once_do_not_trip_over_the_migration() {
         h.join().unwrap().expect("every opener succeeds");
     }
     assert!(Store::open(&path).unwrap().agents().unwrap().is_empty());
+}
+
+#[test]
+fn nothing_from_a_screen_reaches_the_file_unredacted() {
+    let (dir, store) = open();
+    store.upsert_agent(&agent("a", 0)).unwrap();
+    let secret = "ghp_0123456789abcdefABCDEF0123456789abcd";
+    let pem = crate::logs::redact::tests::PEM;
+    let key_line = pem.lines().nth(2).unwrap();
+    let quote = format!("needs-input by rule `x` on line 2: «export TOKEN={secret}»");
+    store
+        .write(|s| {
+            let mut att = AttemptRecord {
+                agent: "a".into(),
+                attempt: 1,
+                reason: Some(quote.clone()),
+                ..Default::default()
+            };
+            s.save_attempt(&att)?;
+            att.reason = Some(format!("again {secret}"));
+            s.save_attempt(&att)?;
+            s.insert_capture(1, "a", 1, "death", &format!("$ cat k\n{pem}\n{secret}"))?;
+            s.insert_event(&NewEvent {
+                rule: Some(quote.clone()),
+                ..NewEvent::agent(
+                    2,
+                    "a",
+                    1,
+                    EventKind::TaskTyped {
+                        task: format!("working → needs-input {secret}"),
+                    },
+                )
+            })?;
+            s.insert_signal(&NewSignal {
+                ts_ms: 3,
+                agent: "a".into(),
+                attempt: 1,
+                kind: crate::fleet::SignalKind::Blocked,
+                message: format!("need a new key, {secret} expired"),
+                parent: None,
+            })?;
+            // The key arrives as separate output lines, as the supervisor logs it.
+            let lines: Vec<crate::logs::NewLog> = pem
+                .lines()
+                .map(|l| crate::logs::NewLog::output(4, "a", 1, l.to_string()))
+                .collect();
+            s.insert_logs(&lines)
+        })
+        .unwrap();
+    let ev = store.events(Some("a"), 0, 10).unwrap();
+    assert_eq!(
+        ev[0].rule.as_deref(),
+        Some("needs-input by rule `x` on line 2: «export TOKEN=[REDACTED]»")
+    );
+    assert_eq!(
+        store.current_attempts().unwrap()[0].reason.as_deref(),
+        Some("again ghp_[REDACTED]")
+    );
+    drop(store);
+    // Every byte of the store, its WAL and shared memory included.
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for leaked in [&secret[4..20], &key_line[..24], "u3Nw8Qh0QsFAFhE5"] {
+        assert!(!text.contains(leaked), "{leaked:?} is in the store file");
+    }
+    assert!(text.contains("BEGIN RSA PRIVATE KEY"), "the armour stays");
 }

@@ -203,7 +203,7 @@ fn done_and_failed_signals_end_the_attempt_with_the_message_as_an_event() {
         .expect("a signal event");
     assert_eq!(
         sig.detail,
-        "a: signalled done: merged the parser; attempt 1 ended done"
+        "agent a (no pane): signalled done: merged the parser; attempt 1 ended done"
     );
 
     // An ended agent cannot signal; nothing is recorded.
@@ -410,5 +410,46 @@ fn steer_types_on_behalf_of_the_ancestor() {
     assert_eq!(r.tmux.with_pane("kid", |p| p.typed.clone()), ["use sqlite"]);
     let ev = r.sup.store().events(Some("kid"), 0, 100).unwrap();
     let e = ev.iter().find(|e| e.kind == "steer").unwrap();
-    assert_eq!(e.detail, "lead: typed a line into kid");
+    assert_eq!(e.detail, "agent lead (no pane): typed a line into kid");
+}
+
+#[test]
+fn a_command_from_outside_the_subtree_is_refused_and_the_caller_named() {
+    let mut r = rig(&format!(
+        "[fleet]\nname = \"t\"\n{}",
+        agents(&[("lead", None), ("kid", Some("lead")), ("mallory", None)])
+    ));
+    r.sup.tick(T0);
+    let mallory = crate::fleet::Caller::Agent {
+        name: "mallory".into(),
+        attempt: 1,
+        pane: Some("%9".into()),
+    };
+    let send = Command::Send {
+        agent: "kid".into(),
+        text: "rm -rf /".into(),
+    };
+    let e = r.sup.execute_as(&mallory, &send, T0 + 100).unwrap_err();
+    assert_eq!(
+        e,
+        "mallory cannot send kid: an agent may only send its own descendants (mallory has no descendants); nothing was sent"
+    );
+    assert!(r.tmux.with_pane("kid", |p| p.typed.clone()).is_empty());
+    let ev = r.sup.store().events(Some("kid"), 0, 100).unwrap();
+    let refused = ev.iter().find(|e| e.kind == "refused").unwrap();
+    assert_eq!(
+        refused.detail,
+        format!("agent mallory#1 (pane %9) send: {e}")
+    );
+    // The same command from the parent goes through, named as it.
+    let lead = crate::fleet::Caller::Agent {
+        name: "lead".into(),
+        attempt: 1,
+        pane: Some("%1".into()),
+    };
+    r.sup.execute_as(&lead, &send, T0 + 200).unwrap();
+    assert_eq!(r.tmux.with_pane("kid", |p| p.typed.clone()), ["rm -rf /"]);
+    let ev = r.sup.store().events(Some("kid"), 0, 100).unwrap();
+    let sent = ev.iter().find(|e| e.kind == "send").unwrap();
+    assert_eq!(sent.detail, "agent lead#1 (pane %1): typed a line into kid");
 }

@@ -7,7 +7,7 @@
 use super::agent::{Ending, Step};
 use super::core::Supervisor;
 use super::detector::Keys;
-use crate::fleet::{Command, EventKind};
+use crate::fleet::{may_act, Caller, Command, EventKind};
 use crate::tmux::{TmuxError, WindowSpec};
 use std::path::PathBuf;
 
@@ -201,8 +201,20 @@ impl Supervisor {
         }
     }
 
-    /// Carry out an operator command now. `Ok` says what was done; `Err` why not.
+    /// Carry out a command now, for the caller it implies (the console's own commands
+    /// are the operator's). `Ok` says what was done; `Err` why not.
     pub fn execute(&mut self, cmd: &Command, now_ms: i64) -> Result<String, String> {
+        self.execute_as(&Caller::implied_by(cmd), cmd, now_ms)
+    }
+
+    /// Carry out a command for `caller`, refused unless the caller rule lets it act on
+    /// that agent; the event names the caller either way.
+    pub fn execute_as(
+        &mut self,
+        caller: &Caller,
+        cmd: &Command,
+        now_ms: i64,
+    ) -> Result<String, String> {
         let name = cmd.agent();
         let Some(i) = self.find(name) else {
             let names: Vec<&str> = self.agents.iter().map(|a| a.name()).collect();
@@ -221,9 +233,13 @@ impl Supervisor {
                 "this supervisor cannot check its lease; nothing was done".into()
             }));
         }
-        let result = self.execute_on(i, cmd, now_ms);
+        let parents = (self.agents.iter())
+            .map(|a| (a.name().to_string(), a.decl.parent.clone()))
+            .collect();
+        let result = may_act(caller, cmd.verb(), name, &parents)
+            .and_then(|()| self.execute_on(i, cmd, now_ms));
         let verb = cmd.verb();
-        let by = cmd.requester().to_string();
+        let by = caller.to_string();
         let kind = match &result {
             Ok(outcome) => EventKind::Acted {
                 verb,

@@ -120,10 +120,10 @@ impl Supervisor {
         };
         for (id, cmd) in claimed {
             let result = match cmd {
-                Ok(cmd) => {
-                    let r = self.execute(&cmd, now_ms);
+                Ok(req) => {
+                    let r = self.execute_as(&req.caller(), &req.command, now_ms);
                     self.outcomes.push(crate::fleet::CommandOutcome {
-                        command: cmd,
+                        command: req.command,
                         result: r.clone(),
                     });
                     r
