@@ -59,6 +59,14 @@ pub enum StoreError {
         /// Newest version known here.
         known: i64,
     },
+    /// The store file was deleted, moved or replaced under a running process.
+    #[error("the store {path} is no longer the file this process opened ({detail}); stopping so nothing is lost or done twice: put the file back, or start shoal again on the new one")]
+    Replaced {
+        /// The store file.
+        path: PathBuf,
+        /// What happened to it.
+        detail: String,
+    },
     /// This supervisor's lease was taken over: it may write nothing more.
     #[error("the store {path} belongs to another supervisor now (the lease was taken over); this one stops")]
     LeaseLost {
@@ -75,6 +83,12 @@ pub enum StoreError {
     },
 }
 
+/// Device and inode of the file at `path`, if there is one.
+fn file_identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
 /// A command taken from the queue: its id, and the request or why it could not be read.
 pub type ClaimedCommand = (i64, Result<Request, String>);
 
@@ -85,6 +99,8 @@ pub struct Store {
     /// Each agent's output is one stream for the redactor: a private key printed over
     /// several lines is caught though its lines are stored one by one.
     output_redactors: std::cell::RefCell<std::collections::HashMap<String, Redactor>>,
+    /// Device and inode of the file opened: the path must keep naming this file.
+    identity: Option<(u64, u64)>,
 }
 
 impl Store {
@@ -97,10 +113,11 @@ impl Store {
             path: path.to_path_buf(),
             source,
         })?;
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
             output_redactors: Default::default(),
+            identity: None,
         };
         store
             .conn
@@ -115,7 +132,27 @@ impl Store {
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| store.classify(e))?;
         store.migrate()?;
+        store.identity = file_identity(path);
         Ok(store)
+    }
+
+    /// Whether the store's path still names the file this store opened. A store deleted,
+    /// moved or replaced while a supervisor runs would otherwise swallow its writes
+    /// without a word, and a second supervisor would start every agent again beside
+    /// the running ones.
+    pub fn check_identity(&self) -> Result<(), StoreError> {
+        let now = file_identity(&self.path);
+        if now.is_some() && now == self.identity {
+            return Ok(());
+        }
+        Err(StoreError::Replaced {
+            path: self.path.clone(),
+            detail: if now.is_none() {
+                "it was deleted or moved".to_string()
+            } else {
+                "another file took its place".to_string()
+            },
+        })
     }
 
     /// Where the store lives.

@@ -236,8 +236,23 @@ impl Agent {
         )
     }
 
-    /// Starting an attempt failed.
-    pub fn start_failed(&self, error: String, now_ms: i64) -> NewEvent {
+    /// Starting an attempt failed: that attempt is `failed` with the reason, once; it is
+    /// not tried again every tick (`retry` tries again).
+    pub fn start_failed(&mut self, error: String, now_ms: i64) -> NewEvent {
+        self.att = AttemptRecord {
+            agent: self.decl.name.clone(),
+            attempt: self.att.attempt + 1,
+            state: LifeState::Failed,
+            activity: Activity::Exited,
+            reason: Some(format!("could not start: {error}")),
+            started_ms: Some(now_ms),
+            ended_ms: Some(now_ms),
+            tier_since_ms: now_ms,
+            last_progress_ms: now_ms,
+            ..Default::default()
+        };
+        self.screen = Screen::default();
+        self.dirty = true;
         self.event(now_ms, EventKind::StartFailed { error })
     }
 

@@ -34,8 +34,9 @@ pub struct Supervisor {
     pub(crate) changed: bool,
     /// The lease this supervisor acts under; `None` for a command acting alone.
     pub(crate) lease: Option<Lease>,
-    /// Why this supervisor may no longer act: its lease went to another.
-    pub(crate) lost: Option<String>,
+    /// Why this supervisor may no longer act: its lease went to another, or its store
+    /// is no longer the file it opened.
+    pub(crate) halted: Option<String>,
 }
 
 impl Supervisor {
@@ -66,7 +67,7 @@ impl Supervisor {
             output: Default::default(),
             changed: true,
             lease: None,
-            lost: None,
+            halted: None,
         };
         sup.reload()?;
         Ok(sup)
@@ -124,14 +125,24 @@ impl Supervisor {
         self.lease
     }
 
-    /// Why this supervisor must stop, if it must: another took its lease over.
-    pub fn lease_lost(&self) -> Option<&str> {
-        self.lost.as_deref()
+    /// Why this supervisor must stop, if it must: another took its lease over, or its
+    /// store was deleted or replaced.
+    pub fn must_stop(&self) -> Option<&str> {
+        self.halted.as_deref()
+    }
+
+    /// Stop acting for good, saying why.
+    pub(crate) fn halt(&mut self, why: String) {
+        if self.halted.is_none() {
+            self.stats.error = Some(why.clone());
+            self.halted = Some(why);
+            self.changed = true;
+        }
     }
 
     /// The lease was found gone: stop acting at once, and say to whom it went.
     pub(crate) fn lose_lease(&mut self) {
-        if self.lost.is_some() {
+        if self.halted.is_some() {
             return;
         }
         let holder = match self.store.lease() {
@@ -140,19 +151,18 @@ impl Supervisor {
             Err(e) => format!("an unknown holder ({e})"),
         };
         let mine = self.lease.map_or(0, |l| l.epoch);
-        self.lost = Some(format!(
+        self.halt(format!(
             "this supervisor (pid {}, lease epoch {mine}) lost the lease of fleet {} to {holder}; it stops acting",
             std::process::id(),
             self.settings.name
         ));
-        self.changed = true;
     }
 
     /// Whether this supervisor may act on panes now. A supervisor holding a lease checks
     /// the store first, every time: after a stall (a stopped process, a suspended
     /// laptop) another may have taken over, and then nothing may be done twice.
     pub(crate) fn may_act(&mut self) -> bool {
-        if self.lost.is_some() {
+        if self.halted.is_some() {
             return false;
         }
         let Some(lease) = self.lease else {
@@ -194,7 +204,7 @@ impl Supervisor {
         if dirty.is_empty() && self.pending.is_empty() && self.output.pending.is_empty() {
             return Ok(());
         }
-        if self.lost.is_some() {
+        if self.halted.is_some() {
             return Err(StoreError::LeaseLost {
                 path: self.store.path().to_path_buf(),
             });

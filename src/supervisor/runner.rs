@@ -136,7 +136,7 @@ pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
                 outcomes: &out_tx,
             };
             run(&mut sup, &chans, &stop2);
-            match sup.lease_lost().map(str::to_string) {
+            match sup.must_stop().map(str::to_string) {
                 Some(why) => {
                     note(&sup, why.clone());
                     *ended2.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
@@ -187,7 +187,7 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
     let mut next_tick = now_ms();
     let mut published_at = next_tick;
     // A supervisor that lost its lease stops at once: another one acts now.
-    while !stop.load(Ordering::SeqCst) && sup.lease_lost().is_none() {
+    while !stop.load(Ordering::SeqCst) && sup.must_stop().is_none() {
         let now = now_ms();
         let mut applied = false;
         while let Ok(u) = updates.try_recv() {

@@ -23,10 +23,6 @@ impl Supervisor {
         for i in queued {
             let name = self.agents[i].name().to_string();
             let r = self.start_attempt(i, now_ms).map_err(|e| e.to_string());
-            if let Err(e) = &r {
-                let event = self.agents[i].start_failed(e.clone(), now_ms);
-                self.record([event]);
-            }
             out.push((name, r));
         }
         if let Err(e) = self.persist() {
@@ -69,7 +65,18 @@ impl Supervisor {
             attempt,
         };
         let socket = self.servers.socket(idx).to_string();
-        let pane = self.servers.connect(idx, true)?.new_window(&spec)?;
+        let pane = match self
+            .servers
+            .connect(idx, true)
+            .and_then(|b| b.new_window(&spec))
+        {
+            Ok(pane) => pane,
+            Err(e) => {
+                let event = self.agents[i].start_failed(e.to_string(), now_ms);
+                self.record([event]);
+                return Err(e);
+            }
+        };
         let event = self.agents[i].started(attempt, &socket, &pane, now_ms);
         let what = event.kind.render();
         self.record([event]);
@@ -229,7 +236,7 @@ impl Supervisor {
             ));
         };
         if !self.may_act() {
-            return Err(self.lost.clone().unwrap_or_else(|| {
+            return Err(self.halted.clone().unwrap_or_else(|| {
                 "this supervisor cannot check its lease; nothing was done".into()
             }));
         }

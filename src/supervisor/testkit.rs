@@ -219,6 +219,12 @@ impl TmuxBackend for FakeBackend {
 
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.with(|s| {
+            if spec.cmd.contains("cannot-start") {
+                return Err(TmuxError::Command {
+                    command: "new-window".into(),
+                    message: format!("{:?} cannot be started", spec.cmd),
+                });
+            }
             s.next_id += 1;
             let id = format!("%{}", s.next_id);
             s.panes.insert(

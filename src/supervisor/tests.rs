@@ -769,7 +769,7 @@ fn a_supervisor_whose_lease_was_taken_over_acts_no_more_not_even_in_the_same_tic
         r.tmux.with_pane("a", |p| p.typed.is_empty()),
         "no nudge from the fenced supervisor"
     );
-    let why = r.sup.lease_lost().expect("it knows it lost the lease");
+    let why = r.sup.must_stop().expect("it knows it lost the lease");
     assert!(why.contains(&format!("pid {}", me + 1)), "{why}");
     assert_eq!(
         r.sup.store().events(None, 0, 1000).unwrap().len(),
@@ -829,4 +829,58 @@ fn the_tier_is_on_record_before_the_nudge_is_typed() {
             .with_pane("a", |p| p.tier_on_record_when_typed.clone()),
         ["nudge"]
     );
+}
+
+#[test]
+fn a_store_deleted_under_the_supervisor_stops_it_loudly() {
+    let mut r = rig();
+    r.tick(T0, &["a", "b"]);
+    let path = r.sup.store().path().to_path_buf();
+    std::fs::rename(&path, path.with_extension("moved")).unwrap();
+    r.tick(T0 + STALL, &[]);
+    let why = r.sup.must_stop().expect("it stops");
+    assert!(why.contains("deleted or moved"), "{why}");
+    assert_eq!(r.sup.snapshot(T0).stats.error.as_deref(), Some(why));
+    assert!(
+        r.tmux.with_pane("a", |p| p.typed.is_empty()),
+        "nothing is done once the store is gone"
+    );
+    // A file put in its place is not the store it opened either.
+    std::fs::write(&path, b"").unwrap();
+    let mut r2 = rig();
+    let p2 = r2.sup.store().path().to_path_buf();
+    std::fs::remove_file(&p2).unwrap();
+    std::fs::write(&p2, b"").unwrap();
+    r2.tick(T0, &[]);
+    assert!(r2
+        .sup
+        .must_stop()
+        .unwrap()
+        .contains("another file took its place"));
+}
+
+#[test]
+fn an_agent_that_cannot_start_fails_once_with_the_reason_and_is_not_retried_every_tick() {
+    let mut r = rig_with(&fleet_text("").replace("agent-b", "cannot-start"));
+    for n in 0..5 {
+        r.tick(T0 + n * 1000, &[]);
+    }
+    let b = r.agent("b");
+    assert_eq!(b.state, LifeState::Failed);
+    assert_eq!(b.attempt, 1);
+    assert!(
+        b.reason.as_deref().unwrap().contains("cannot be started"),
+        "{:?}",
+        b.reason
+    );
+    assert_eq!(r.events("b"), ["error"], "one failure, recorded once");
+    // Retry tries again, as attempt 2, and fails the same way, once.
+    let e = r
+        .sup
+        .execute(&Command::Retry { agent: "b".into() }, T0 + 9000)
+        .unwrap_err();
+    assert!(e.contains("cannot be started"), "{e}");
+    assert_eq!(r.agent("b").attempt, 2);
+    r.tick(T0 + 10_000, &[]);
+    assert_eq!(r.events("b"), ["error", "error", "refused"]);
 }

@@ -26,6 +26,12 @@ impl Supervisor {
     pub fn tick(&mut self, now_ms: i64) {
         let started = Instant::now();
         self.ticks += 1;
+        if let Err(e) = self.store.check_identity() {
+            self.halt(e.to_string());
+        }
+        if self.halted.is_some() {
+            return;
+        }
         let error_before = self.stats.error.take();
         if let Err(e) = self.refresh_if_changed() {
             self.stats.error = Some(e.to_string());
