@@ -24,7 +24,8 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         );
     }
     let sup = ctx.supervisor(true)?;
-    let mut handle = runner::spawn(sup).map_err(anyhow::Error::msg)?;
+    let mut handle =
+        runner::spawn(sup, crate::store::SupervisorMode::Console).map_err(anyhow::Error::msg)?;
     let mut history = ctx.store.events(None, 0, usize::MAX)?;
     if history.len() > HISTORY {
         history.drain(..history.len() - HISTORY);

@@ -74,11 +74,28 @@ pub fn up(fleet: &Path) -> Result<i32> {
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
-pub fn supervise(fleet: &Path) -> Result<i32> {
+/// Run the supervisor until SIGINT or SIGTERM. `detached`: this is the process
+/// `--detach` started (it records so, and keeps a pid file); `take_over`: wait for the
+/// current supervisor to let go instead of refusing.
+pub fn supervise(fleet: &Path, detached: bool, take_over: bool) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     let sup = ctx.supervisor(true)?;
-    let handle = runner::spawn(sup).map_err(anyhow::Error::msg)?;
+    let mode = if detached {
+        crate::store::SupervisorMode::Detached
+    } else {
+        crate::store::SupervisorMode::Foreground
+    };
+    let wait = if take_over {
+        TAKE_OVER_WAIT
+    } else {
+        Duration::ZERO
+    };
+    let handle = runner::spawn_when_free(sup, mode, wait).map_err(anyhow::Error::msg)?;
+    let pid_file = detached.then(|| super::supervisor_cmds::pid_path(&ctx));
+    if let Some(p) = &pid_file {
+        let _ = std::fs::write(p, format!("{}\n", std::process::id()));
+    }
     // Config and fleet file changes apply while it runs; problems are printed once each.
     let loader = super::reload::Loader::new(
         ctx.paths.clone(),
@@ -100,12 +117,26 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, stop.clone())?;
     }
+    let how_to_stop = if detached {
+        "`shoal supervisor stop` stops it"
+    } else {
+        "Ctrl-C stops the supervisor"
+    };
     eprintln!(
-        "shoal: supervising fleet {} (pid {}); Ctrl-C stops the supervisor, agents keep running",
+        "shoal: supervising fleet {} (pid {}); {how_to_stop}, agents keep running",
         ctx.fleet.settings.name,
         std::process::id()
     );
+    let mut snapshots = handle.snapshots.clone();
+    let mut errors = ErrorEcho::default();
     while !stop.load(Ordering::SeqCst) {
+        // Tick and store errors go to stderr too: the store may be what fails.
+        if snapshots.has_changed().unwrap_or(false) {
+            let error = snapshots.borrow_and_update().stats.error.clone();
+            if let Some(line) = errors.echo(error, now_ms()) {
+                eprintln!("shoal: {line}");
+            }
+        }
         if let Some(rx) = live.as_mut().filter(|rx| rx.has_changed().unwrap_or(false)) {
             let l = std::sync::Arc::clone(&rx.borrow_and_update());
             for p in l.problems.iter().filter(|p| !reported.contains(p)) {
@@ -134,6 +165,9 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
+    if let Some(p) = &pid_file {
+        let _ = std::fs::remove_file(p);
+    }
     if let Some(why) = handle.ended_because() {
         eprintln!("shoal: {why}");
         return Ok(1);
@@ -142,6 +176,36 @@ pub fn supervise(fleet: &Path) -> Result<i32> {
     eprintln!("shoal: supervisor stopped");
     Ok(0)
 }
+
+/// Tick errors echoed to stderr: each new one at once, a lasting one again once a minute,
+/// and its end.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorEcho {
+    last: Option<String>,
+    said_ms: i64,
+}
+
+impl ErrorEcho {
+    /// The line to print for the error the supervisor shows now, if any is due.
+    pub(crate) fn echo(&mut self, error: Option<String>, now_ms: i64) -> Option<String> {
+        const AGAIN_MS: i64 = 60_000;
+        let line = match (&self.last, &error) {
+            (None, None) => None,
+            (Some(_), None) => Some("the supervisor's last error cleared".to_string()),
+            (Some(old), Some(new)) if old == new && now_ms - self.said_ms < AGAIN_MS => None,
+            (Some(old), Some(new)) if old == new => Some(format!("still failing: {new}")),
+            (_, Some(new)) => Some(format!("tick error: {new}")),
+        };
+        if line.is_some() {
+            self.said_ms = now_ms;
+        }
+        self.last = error;
+        line
+    }
+}
+
+/// How long a supervisor taking over waits for the current one to let go.
+const TAKE_OVER_WAIT: Duration = Duration::from_secs(15);
 
 pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
@@ -318,4 +382,35 @@ pub fn down(fleet: &Path) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorEcho;
+
+    #[test]
+    fn tick_errors_are_echoed_once_then_once_a_minute_and_their_end_is_said() {
+        let mut e = ErrorEcho::default();
+        let busy = || Some("store busy".to_string());
+        assert_eq!(e.echo(None, 0), None);
+        assert_eq!(
+            e.echo(busy(), 1000).as_deref(),
+            Some("tick error: store busy")
+        );
+        assert_eq!(e.echo(busy(), 2000), None);
+        assert_eq!(e.echo(busy(), 30_000), None);
+        assert_eq!(
+            e.echo(busy(), 61_000).as_deref(),
+            Some("still failing: store busy")
+        );
+        assert_eq!(
+            e.echo(Some("disk full".into()), 62_000).as_deref(),
+            Some("tick error: disk full")
+        );
+        assert_eq!(
+            e.echo(None, 63_000).as_deref(),
+            Some("the supervisor's last error cleared")
+        );
+        assert_eq!(e.echo(None, 64_000), None);
+    }
 }

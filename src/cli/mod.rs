@@ -13,6 +13,7 @@ pub mod logs_cmd;
 mod output;
 pub mod reload;
 mod status_out;
+pub mod supervisor_cmds;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -53,8 +54,25 @@ pub enum Cmd {
         #[arg(long)]
         no_console: bool,
     },
-    /// Run the supervisor in the foreground until SIGINT or SIGTERM.
-    Supervise,
+    /// Run the supervisor in the foreground until SIGINT or SIGTERM; with --detach, in
+    /// the background, outliving this terminal (its log: `shoal supervisor logs`).
+    Supervise {
+        /// Start it in its own session, detached from this terminal, and return.
+        #[arg(long)]
+        detach: bool,
+        /// This process is the detached supervisor (set by --detach).
+        #[arg(long, hide = true)]
+        detached: bool,
+        /// Wait for the current supervisor to let go of the fleet instead of refusing.
+        #[arg(long, hide = true)]
+        take_over: bool,
+    },
+    /// Look after the fleet's supervisor: status, stop, logs, a systemd unit.
+    Supervisor {
+        /// What to do.
+        #[command(subcommand)]
+        what: supervisor_cmds::SupervisorCmd,
+    },
     /// Show the fleet: one line per agent, or JSON.
     Status {
         /// Print a JSON array.
@@ -210,7 +228,21 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Some(Cmd::Up { no_console: true }) => fleet_cmds::up(f),
-        Some(Cmd::Supervise) => fleet_cmds::supervise(f),
+        Some(Cmd::Supervise { detach: true, .. }) => {
+            let ctx = ctx::Ctx::open(f)?;
+            let pid = supervisor_cmds::detach(&ctx, false)?;
+            println!(
+                "supervisor started (pid {pid}), detached; log: {}; `shoal supervisor stop` ends it",
+                supervisor_cmds::log_path(&ctx).display()
+            );
+            Ok(0)
+        }
+        Some(Cmd::Supervise {
+            detached,
+            take_over,
+            ..
+        }) => fleet_cmds::supervise(f, detached, take_over),
+        Some(Cmd::Supervisor { what }) => supervisor_cmds::run(&ctx::Ctx::open(f)?, &what),
         Some(Cmd::Status { json, all }) => fleet_cmds::status(f, json, all),
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
         Some(Cmd::Nudge { name }) => fleet_cmds::act(f, C::Nudge { agent: name }),

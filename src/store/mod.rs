@@ -12,7 +12,9 @@ mod schema;
 
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
-pub use records::{AgentRecord, AttemptRecord, Lease, LeaseHolder, NewEvent};
+pub use records::{
+    process_running, AgentRecord, AttemptRecord, Lease, LeaseHolder, NewEvent, SupervisorMode,
+};
 
 use crate::fleet::Request;
 use crate::fleet::{EventView, Tier};
@@ -506,6 +508,17 @@ impl Store {
         now_ms: i64,
         stale_ms: i64,
     ) -> Result<Result<Lease, LeaseHolder>, StoreError> {
+        self.try_lease_as(pid, now_ms, stale_ms, SupervisorMode::Foreground)
+    }
+
+    /// [`Store::try_lease`], recording where the supervisor runs.
+    pub fn try_lease_as(
+        &self,
+        pid: u32,
+        now_ms: i64,
+        stale_ms: i64,
+        mode: SupervisorMode,
+    ) -> Result<Result<Lease, LeaseHolder>, StoreError> {
         self.write(|s| {
             let old = s.lease()?;
             if let Some(h) = old {
@@ -516,11 +529,11 @@ impl Store {
             let epoch = old.map_or(1, |h| h.epoch + 1);
             s.conn
                 .execute(
-                    "INSERT INTO lease (id, pid, started_ms, heartbeat_ms, epoch, ticks)
-                     VALUES (1, :pid, :now, :now, :epoch, 0)
+                    "INSERT INTO lease (id, pid, started_ms, heartbeat_ms, epoch, ticks, mode)
+                     VALUES (1, :pid, :now, :now, :epoch, 0, :mode)
                      ON CONFLICT(id) DO UPDATE SET pid = :pid, started_ms = :now,
-                        heartbeat_ms = :now, epoch = :epoch, ticks = 0",
-                    named_params! {":pid": pid, ":now": now_ms, ":epoch": epoch},
+                        heartbeat_ms = :now, epoch = :epoch, ticks = 0, mode = :mode",
+                    named_params! {":pid": pid, ":now": now_ms, ":epoch": epoch, ":mode": mode.as_str()},
                 )
                 .map_err(|e| s.classify(e))?;
             Ok(Ok(Lease { pid, epoch }))
@@ -564,7 +577,7 @@ impl Store {
     pub fn lease(&self) -> Result<Option<LeaseHolder>, StoreError> {
         self.conn
             .query_row(
-                "SELECT pid, started_ms, heartbeat_ms, epoch, ticks FROM lease WHERE id = 1",
+                "SELECT pid, started_ms, heartbeat_ms, epoch, ticks, mode FROM lease WHERE id = 1",
                 [],
                 |r| {
                     Ok(LeaseHolder {
@@ -573,6 +586,7 @@ impl Store {
                         heartbeat_ms: r.get(2)?,
                         epoch: r.get(3)?,
                         ticks: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                        mode: SupervisorMode::parse(&r.get::<_, String>(5)?),
                     })
                 },
             )

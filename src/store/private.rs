@@ -31,6 +31,15 @@ pub fn create_file(path: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Open a file for appending (a log of what agents did), creating it owner-only.
+pub fn append(path: &Path) -> std::io::Result<std::fs::File> {
+    OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(FILE_MODE)
+        .open(path)
+}
+
 /// One line per file of the store (and its directory) that other users can read or
 /// write, each with the `chmod` that fixes it.
 pub fn exposure(store: &Path) -> Vec<String> {

@@ -241,6 +241,40 @@ pub struct LeaseHolder {
     pub epoch: i64,
     /// Ticks it has run since it took the lease.
     pub ticks: u64,
+    /// Where it runs.
+    pub mode: SupervisorMode,
+}
+
+/// Where a supervisor runs, as views and `shoal supervisor status` say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SupervisorMode {
+    /// Inside a console.
+    Console,
+    /// `shoal supervise` in a terminal (or under a service manager).
+    #[default]
+    Foreground,
+    /// `shoal supervise --detach`: its own session, logging to a file.
+    Detached,
+}
+
+impl SupervisorMode {
+    /// The word stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SupervisorMode::Console => "console",
+            SupervisorMode::Foreground => "foreground",
+            SupervisorMode::Detached => "detached",
+        }
+    }
+
+    /// The mode stored as `word`; unknown words read as foreground.
+    pub fn parse(word: &str) -> SupervisorMode {
+        match word {
+            "console" => SupervisorMode::Console,
+            "detached" => SupervisorMode::Detached,
+            _ => SupervisorMode::Foreground,
+        }
+    }
 }
 
 /// A lease as its holder knows it: it acts only while the store's lease row still
@@ -258,6 +292,20 @@ impl LeaseHolder {
     pub fn is_live(&self, now_ms: i64, stale_ms: i64) -> bool {
         now_ms - self.heartbeat_ms <= stale_ms && process_exists(self.pid)
     }
+}
+
+/// Whether a process with this pid runs: it exists and is not a zombie waiting to be
+/// reaped.
+pub fn process_running(pid: u32) -> bool {
+    if !process_exists(pid) {
+        return false;
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The state follows the command name's closing parenthesis.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.trim_start().chars().next());
+    state != Some('Z')
 }
 
 /// Whether a process with this pid exists (signal 0 probes without delivering).

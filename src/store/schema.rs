@@ -163,9 +163,11 @@ pub const MIGRATIONS: &[&str] = &[
     END;
     "#,
     // 5: a fenced lease: every take-over raises the epoch, and a supervisor acts only
-    // while the row still holds its pid and epoch; the tick count shows it is alive.
+    // while the row still holds its pid and epoch; the tick count shows it is alive, and
+    // the mode says where it runs (a console, a terminal, detached).
     r#"
     ALTER TABLE lease ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE lease ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE lease ADD COLUMN mode TEXT NOT NULL DEFAULT 'foreground';
     "#,
 ];

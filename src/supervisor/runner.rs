@@ -5,7 +5,7 @@
 use super::core::Supervisor;
 use crate::fleet::{Command, CommandOutcome};
 use crate::fleet::{EventView, FleetSnapshot};
-use crate::store::LeaseHolder;
+use crate::store::{LeaseHolder, SupervisorMode};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -100,19 +100,39 @@ impl Drop for Handle {
 
 /// Take the lease and start the supervisor thread. Refused, with the holder, when
 /// another live supervisor acts on this fleet.
-pub fn spawn(mut sup: Supervisor) -> Result<Handle, String> {
+pub fn spawn(sup: Supervisor, mode: SupervisorMode) -> Result<Handle, String> {
+    spawn_when_free(sup, mode, Duration::ZERO)
+}
+
+/// [`spawn`], waiting up to `within` for the lease to come free: a supervisor taking
+/// over from one that is about to stop (a console handing its fleet to a detached
+/// supervisor) starts the moment the other lets go.
+pub fn spawn_when_free(
+    mut sup: Supervisor,
+    mode: SupervisorMode,
+    within: Duration,
+) -> Result<Handle, String> {
     let pid = std::process::id();
     let poll = sup.settings.poll_interval;
     let stale = stale_after_ms(poll);
-    match sup.store.try_lease(pid, now_ms(), stale) {
-        Ok(Ok(lease)) => sup.hold_lease(lease),
-        Ok(Err(LeaseHolder { pid: other, .. })) => {
-            return Err(format!(
-                "another shoal supervisor (pid {other}) already watches fleet {}; stop it first, or use the CLI, which goes through it",
-                sup.settings.name
-            ))
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match sup.store.try_lease_as(pid, now_ms(), stale, mode) {
+            Ok(Ok(lease)) => {
+                sup.hold_lease(lease);
+                break;
+            }
+            Ok(Err(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(Err(LeaseHolder { pid: other, .. })) => {
+                return Err(format!(
+                    "another shoal supervisor (pid {other}) already watches fleet {}; stop it first (`shoal supervisor stop`), or use the CLI, which goes through it",
+                    sup.settings.name
+                ))
+            }
+            Err(e) => return Err(e.to_string()),
         }
-        Err(e) => return Err(e.to_string()),
     }
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     let (up_tx, up_rx) = mpsc::channel::<super::Update>();
