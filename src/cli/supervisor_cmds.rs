@@ -281,7 +281,10 @@ fn logs(ctx: &Ctx, follow: bool, lines: usize) -> Result<i32> {
             return Ok(0);
         }
     }
-    while follow {
+    if !follow {
+        return Ok(0);
+    }
+    loop {
         let pos = reader.stream_position()?;
         if reader.read_line(&mut line)? == 0 {
             out.flush()?;
@@ -294,7 +297,6 @@ fn logs(ctx: &Ctx, follow: bool, lines: usize) -> Result<i32> {
         }
         line.clear();
     }
-    Ok(0)
 }
 
 fn unit(ctx: &Ctx) -> Result<i32> {
