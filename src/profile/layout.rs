@@ -31,6 +31,8 @@ pub(crate) struct Layout {
     pub composer_prefix: Option<Regex>,
     /// Composer text that is only a hint (`Ask Codex to do anything`): the composer is empty.
     pub placeholder: Option<Regex>,
+    /// How the composer shows a long paste it collapsed (`[Pasted text #1 +17 lines]`).
+    pub pasted: Option<Regex>,
     /// The CLI understands bracketed paste (pasted newlines do not submit).
     pub bracketed_paste: bool,
 }
@@ -183,6 +185,21 @@ impl Profile {
         self.layout.composer_text(&s)
     }
 
+    /// Whether the composer holds `typed`: its text contains it (compared with
+    /// [`composer_shows`], as the composer wraps long lines), or the CLI collapsed a long
+    /// paste into its placeholder (`[Pasted text #1 +17 lines]`, `screen.pasted`). `None`
+    /// when no composer is drawn.
+    pub fn composer_holds(&self, screen: &str, typed: &str) -> Option<bool> {
+        let shown = self.composer_text(screen)?;
+        let collapsed = !typed.trim().is_empty()
+            && self
+                .layout
+                .pasted
+                .as_ref()
+                .is_some_and(|p| p.is_match(&shown));
+        Some(collapsed || composer_shows(&shown, typed))
+    }
+
     /// True when the CLI waits at its own prompt with an empty composer: the moment to type
     /// a task (or, after an error, a message). Never true while it starts up or works,
     /// shows a dialog, has a draft typed, or the capture is torn.
@@ -228,6 +245,7 @@ mod tests {
             composer_prefix: None,
             placeholder: placeholder.map(|p| Regex::new(&format!(r"\A(?:{p})\z")).unwrap()),
             chrome_always: true,
+            pasted: None,
             bracketed_paste: true,
         }
     }

@@ -51,6 +51,8 @@ struct ScreenFile {
     #[serde(default)]
     placeholder: Option<Spanned<String>>,
     #[serde(default)]
+    pasted: Option<Spanned<String>>,
+    #[serde(default)]
     bracketed_paste: bool,
 }
 
@@ -224,6 +226,11 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
                 )
             }
         },
+        pasted: screen
+            .pasted
+            .as_ref()
+            .map(|p| regex("screen.pasted", p))
+            .transpose()?,
         bracketed_paste: screen.bracketed_paste,
     };
     for (re, s) in reset.iter().zip(&spec.reset) {

@@ -251,3 +251,197 @@ fn the_chrome_is_not_progress() {
         assert_eq!(p.classify(&more).activity, Activity::Idle, "{cli}");
     }
 }
+
+/// What confirmed delivery reads: typed and pasted text shows in the composer (a long
+/// paste as the CLI's placeholder), an emptied composer means the CLI took it, and a
+/// dialog has no composer to type into.
+#[test]
+fn the_composer_holds_what_was_typed() {
+    let long: Vec<String> = (1..=18)
+        .map(|i| format!("Step {i}: check the build output of module {i} and fix what fails, then run the tests again."))
+        .collect();
+    let long = long.join("\n");
+    for cli in CLIS {
+        let p = profile(cli);
+        let at = |state: &str| super::fixture(cli, state, "ansi");
+        let holds = |state: &str, text: &str| p.composer_holds(&at(state), text);
+        assert_eq!(
+            holds("composer_typed", "Create a marker file in this directory"),
+            Some(true),
+            "{cli}"
+        );
+        assert_eq!(
+            holds("composer_pasted", "Say hello\nin one short line"),
+            Some(true),
+            "{cli}"
+        );
+        assert_eq!(holds("composer_long_paste", &long), Some(true), "{cli}");
+        assert_eq!(
+            holds("composer_typed", "Something else entirely"),
+            Some(false),
+            "{cli}"
+        );
+        assert_eq!(
+            holds("done_idle", "Create a marker file"),
+            Some(false),
+            "{cli}"
+        );
+        assert_eq!(
+            holds("approval_prompt", "y"),
+            None,
+            "{cli}: a dialog has no composer"
+        );
+        assert!(
+            p.bracketed_paste(),
+            "{cli}: a two-line paste stayed in the composer"
+        );
+    }
+    // The Enter that Gemini CLI dropped: the line is still there to be submitted again.
+    let g = profile("gemini");
+    let dropped = super::fixture("gemini", "typed_enter_back_to_back", "txt");
+    assert_eq!(
+        g.composer_holds(&dropped, "Say hello once more please"),
+        Some(true)
+    );
+    assert!(!g.ready_for_input(&dropped));
+}
+
+/// States in the order the README's table lists them.
+const TABLE_ORDER: &[&str] = &[
+    "startup_idle",
+    "composer_typed",
+    "composer_pasted",
+    "composer_long_paste",
+    "working",
+    "working_80x24",
+    "working_60x20",
+    "streaming",
+    "stream_a",
+    "stream_b",
+    "hang_a",
+    "hang_b",
+    "working_hang",
+    "approval_prompt",
+    "approval_80x24",
+    "approval_60x20",
+    "after_approve",
+    "after_deny",
+    "done_idle",
+    "pasted_submitted",
+    "text_idle",
+    "typed_enter_back_to_back",
+    "interrupted",
+    "ratelimit_early",
+    "ratelimit_error",
+    "ratelimit_keep_trying",
+    "ratelimit_stopped",
+    "auth_early",
+    "auth_error",
+    "overloaded_early",
+    "overloaded_error",
+    "ctrl_c_once",
+    "exited",
+    "not_installed",
+    "torn_redraw",
+    "torn_footer",
+];
+
+/// The README's table: per state and CLI, what the screen shows and whether `shoal
+/// detect` reads every capture of it right (activity, error, keys, composer, readiness,
+/// torn).
+fn detection_table() -> String {
+    let mut out = String::from(
+        "| state | Claude Code 2.1.197 | Codex 0.169.0 | Gemini CLI 0.61.0 | aider 0.86.2 |\n",
+    );
+    out.push_str("| --- | --- | --- | --- | --- |\n");
+    let mut listed = BTreeSet::new();
+    for state in TABLE_ORDER {
+        let mut row = format!("| `{state}` |");
+        for cli in CLIS {
+            let shots: Vec<&Expected> = expected()
+                .iter()
+                .filter(|e| e.strict && e.kind == cli && e.state == *state)
+                .collect();
+            if shots.is_empty() {
+                row.push_str(" – |");
+                continue;
+            }
+            listed.insert((cli, *state));
+            let right = shots.iter().all(|e| check(e, &report(e)).is_empty());
+            let e = shots.iter().find(|e| !e.torn).unwrap_or(&shots[0]);
+            let mut what = if shots.iter().all(|e| e.torn) {
+                "torn".to_string()
+            } else {
+                e.activity.to_string()
+            };
+            if let Some(err) = e.error.or_else(|| shots.iter().find_map(|s| s.error)) {
+                what.push_str(&format!(" ({err})"));
+            }
+            if shots.iter().any(|e| e.torn) && !shots.iter().all(|e| e.torn) {
+                what.push_str(", one capture torn");
+            }
+            row.push_str(&format!(" {} {what} |", if right { "✓" } else { "✗" }));
+        }
+        out.push_str(&row);
+        out.push('\n');
+    }
+    for e in expected().iter().filter(|e| e.strict) {
+        assert!(
+            listed.contains(&(e.kind.as_str(), e.state.as_str())),
+            "{} is missing from the table order",
+            e.label()
+        );
+    }
+    out
+}
+
+/// The README's detection table is what detection does today.
+#[test]
+fn the_readme_table_is_current() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let (start, end) = (
+        "<!-- detection-table:start -->\n",
+        "<!-- detection-table:end -->",
+    );
+    let from = readme
+        .find(start)
+        .expect("README has the detection table markers")
+        + start.len();
+    let to = readme[from..].find(end).expect("end marker") + from;
+    let table = detection_table();
+    assert!(
+        readme[from..to] == table,
+        "README's detection table is out of date; replace it with:\n{table}"
+    );
+}
+
+/// `shoal detect` itself, run over every recorded capture of each CLI at once, reports
+/// exactly what the checks above were made on.
+#[test]
+fn the_detect_command_reports_every_capture_the_same() {
+    for cli in CLIS {
+        let shots: Vec<&Expected> = expected()
+            .iter()
+            .filter(|e| e.strict && e.kind == cli)
+            .collect();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_shoal"))
+            .args(["detect", "--json", "--kind", cli])
+            .args(shots.iter().map(|e| e.path()))
+            .output()
+            .expect("run shoal detect");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(got.len(), shots.len(), "{cli}");
+        for (e, json) in shots.iter().zip(&got) {
+            let mut want = serde_json::to_value(report(e)).unwrap();
+            want["name"] = json["name"].clone();
+            assert_eq!(json, &want, "{}", e.label());
+            assert!(check(e, &report(e)).is_empty(), "{}", e.label());
+        }
+    }
+}
