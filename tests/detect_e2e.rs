@@ -10,7 +10,10 @@ use std::process::Command;
 use std::time::Duration;
 
 fn fixtures() -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures"))
+    std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/screens/shared"
+    ))
 }
 
 #[test]

@@ -663,6 +663,66 @@ fn adopt_takes_over_an_agent_pane_on_another_server_without_restarting_it() {
     assert_eq!(user.panes().len(), 1, "the user's server keeps running");
 }
 
+/// A CLI run by an interpreter (aider is `python3 …/aider`, Codex is `node …/codex`) has
+/// its window named after the interpreter by tmux: adopt names it after its session and
+/// finds its kind in the process tree.
+#[test]
+fn adopt_names_an_interpreted_cli_after_its_session_not_its_process() {
+    if Command::new("python3").arg("-V").output().is_err() {
+        eprintln!("skipped: python3 is not installed");
+        return;
+    }
+    let user = UserServer::new();
+    // No -n: tmux names the window after the running program, as for a pane the user
+    // started with a plain `tmux new -s reviewer aider`.
+    user.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "reviewer",
+        "python3 -c 'import time; time.sleep(600)' aider --model x",
+    ]);
+    let window = Command::new("tmux")
+        .args([
+            "-L",
+            &user.socket,
+            "display",
+            "-p",
+            "-t",
+            "reviewer:",
+            "#{window_name}",
+        ])
+        .output()
+        .unwrap();
+    let rig = Rig::new(
+        "stall_timeout = \"1h\"",
+        "[[agent]]\nname = \"own\"\ncmd = \"cat\"\n",
+    );
+    let listed = rig.wait_for(Duration::from_secs(10), "the pane to run python3", || {
+        let out = rig.ok(&["adopt", "--server", &user.socket, "--match", "^reviewer:"]);
+        out.contains("python3").then_some(out)
+    });
+    assert!(
+        listed.contains("aider"),
+        "kind from the process tree: {listed}"
+    );
+    assert!(
+        listed.contains("→ agent reviewer"),
+        "window {:?}: {listed}",
+        text(&window)
+    );
+    let out = rig.ok(&[
+        "adopt",
+        "--server",
+        &user.socket,
+        "--match",
+        "^reviewer:",
+        "--yes",
+    ]);
+    assert!(out.contains("reviewer: adopted pane"), "{out}");
+    assert_eq!(rig.agent("reviewer")["kind"], "aider");
+}
+
 #[test]
 fn caps_in_the_fleet_file_are_validated() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/fleet/valid/caps.toml");

@@ -93,6 +93,15 @@ impl Procs {
         Procs { children, cmdline }
     }
 
+    /// Program names (argv[0] without its directory) of `pid` and its descendants.
+    fn programs(&self, pid: u32) -> Vec<String> {
+        self.tree(pid)
+            .iter()
+            .filter_map(|line| line.split_whitespace().next())
+            .map(|argv0| argv0.rsplit('/').next().unwrap_or(argv0).to_string())
+            .collect()
+    }
+
     /// Command lines of `pid` and its descendants, the pane's own process first.
     fn tree(&self, pid: u32) -> Vec<String> {
         let mut out = Vec::new();
@@ -134,16 +143,37 @@ pub fn recognize(
     (kind != fallback).then(|| (kind, current.to_string()))
 }
 
-/// The agent name for an adopted pane: its window name when that is a valid, unused
-/// name, else `<kind>-<n>`.
-fn name_for(c: &Candidate, taken: &HashSet<String>) -> String {
-    let window = c.pane.window_name.trim();
-    if check_name(window).is_ok() && !taken.contains(window) {
-        return window.to_string();
+/// Names an adopted pane could go by, best first: its window's name when somebody chose
+/// it, then its session's name. A process name is never a name (`node`, `python3`: tmux
+/// names a window after its command unless told otherwise), nor tmux's numbered default
+/// session (`0`). `programs` are the process names running in the pane.
+pub fn name_choices(pane: &ForeignPane, programs: &[String]) -> Vec<String> {
+    let is_process = |n: &str| n == pane.current_command || programs.iter().any(|p| p == n);
+    let mut out = Vec::new();
+    let window = pane.window_name.trim();
+    if !pane.window_auto_named && !is_process(window) {
+        out.push(window.to_string());
     }
-    (1..)
-        .map(|n| format!("{}-{n}", c.kind))
-        .find(|n| !taken.contains(n))
+    let session = pane.session.trim();
+    if !is_process(session) && !session.chars().all(|c| c.is_ascii_digit()) {
+        out.push(session.to_string());
+    }
+    out.retain(|n| check_name(n).is_ok());
+    out
+}
+
+/// The agent name for an adopted pane: the first unused of [`name_choices`], the session
+/// name numbered (`review-2`) when several panes of one session are adopted, else
+/// `<kind>-<n>`.
+fn name_for(c: &Candidate, programs: &[String], taken: &HashSet<String>) -> String {
+    let choices = name_choices(&c.pane, programs);
+    if let Some(n) = choices.iter().find(|n| !taken.contains(*n)) {
+        return n.clone();
+    }
+    let base = choices.last().map_or(c.kind.as_str(), String::as_str);
+    (if choices.is_empty() { 1 } else { 2 }..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|n| !taken.contains(n) && check_name(n).is_ok())
         .expect("an unused name exists")
 }
 
@@ -231,7 +261,7 @@ pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
     let mut taken: HashSet<String> = ctx.store.agents()?.into_iter().map(|r| r.name).collect();
     let mut plan = Vec::new();
     for c in found {
-        let name = name_for(&c, &taken);
+        let name = name_for(&c, &procs.programs(c.pane.pid), &taken);
         taken.insert(name.clone());
         plan.push((name, c));
     }
@@ -341,6 +371,62 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pane(session: &str, window: &str, auto: bool, current: &str) -> ForeignPane {
+        ForeignPane {
+            pane_id: "%1".into(),
+            pid: 1,
+            session: session.into(),
+            window_name: window.into(),
+            window_auto_named: auto,
+            current_command: current.into(),
+            current_path: "/tmp".into(),
+            agent: None,
+        }
+    }
+
+    #[test]
+    fn adopted_panes_are_named_after_their_window_or_session_never_their_process() {
+        let programs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let codex = programs(&["bash", "node", "codex"]);
+        let aider = programs(&["python3"]);
+        // tmux named the window after the process: the session names the agent.
+        assert_eq!(
+            name_choices(&pane("reviewer", "node", true, "node"), &codex),
+            ["reviewer"]
+        );
+        assert_eq!(
+            name_choices(&pane("tests", "python3", true, "python3"), &aider),
+            ["tests"]
+        );
+        // Automatic renaming off, but the window still carries the program's name.
+        assert_eq!(
+            name_choices(&pane("tests", "python3", false, "python3"), &aider),
+            ["tests"]
+        );
+        // A window somebody named wins over its session.
+        assert_eq!(
+            name_choices(&pane("work", "coder", false, "node"), &codex),
+            ["coder", "work"]
+        );
+        // tmux's numbered default session is no name either; neither is a bad one.
+        assert!(name_choices(&pane("0", "node", true, "node"), &codex).is_empty());
+        assert!(name_choices(&pane("my work", "a b", false, "node"), &codex).is_empty());
+
+        let cand = |p: ForeignPane| Candidate {
+            pane: p,
+            kind: "codex".into(),
+            cmd: "codex".into(),
+        };
+        let mut taken = HashSet::new();
+        let first = name_for(&cand(pane("review", "node", true, "node")), &codex, &taken);
+        assert_eq!(first, "review");
+        taken.insert(first);
+        let second = name_for(&cand(pane("review", "node", true, "node")), &codex, &taken);
+        assert_eq!(second, "review-2");
+        let numbered = name_for(&cand(pane("0", "node", true, "node")), &codex, &taken);
+        assert_eq!(numbered, "codex-1");
+    }
 
     #[test]
     fn agent_clis_are_recognised_from_the_process_tree() {

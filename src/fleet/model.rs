@@ -33,6 +33,27 @@ pub enum ErrorKind {
     Auth,
     /// The provider is overloaded or down (529/503).
     Overloaded,
+    /// Credit, quota or billing exhausted: no retry helps until someone pays or raises it.
+    Quota,
+    /// The configured model does not exist or the account has no access to it.
+    ModelNotFound,
+    /// The agent's program is not installed (the shell found no such command).
+    NotInstalled,
+}
+
+impl ErrorKind {
+    /// True for errors that waiting does not cure: retrying or restarting the agent only
+    /// fails again until the operator fixes something (a key, a bill, a model name, an
+    /// install). Rate limits and overloads pass with time.
+    pub fn is_fatal(self) -> bool {
+        match self {
+            ErrorKind::RateLimit | ErrorKind::Overloaded => false,
+            ErrorKind::Auth
+            | ErrorKind::Quota
+            | ErrorKind::ModelNotFound
+            | ErrorKind::NotInstalled => true,
+        }
+    }
 }
 
 /// Durable lifecycle state of an agent's current attempt.
@@ -135,7 +156,8 @@ macro_rules! kebab_display {
 
 kebab_display!(Activity { Working => "working", NeedsInput => "needs-input", Idle => "idle",
     Errored => "errored", Exited => "exited", Unknown => "unknown" });
-kebab_display!(ErrorKind { RateLimit => "rate-limit", Auth => "auth", Overloaded => "overloaded" });
+kebab_display!(ErrorKind { RateLimit => "rate-limit", Auth => "auth", Overloaded => "overloaded",
+    Quota => "quota", ModelNotFound => "model-not-found", NotInstalled => "not-installed" });
 kebab_display!(LifeState { Queued => "queued", Starting => "starting", Running => "running",
     Done => "done", Failed => "failed", Cancelled => "cancelled", Killed => "killed" });
 kebab_display!(Tier { Ok => "ok", Nudge => "nudge", Warn => "warn", Kill => "kill" });
@@ -159,6 +181,28 @@ mod tests {
         }
         assert_eq!("needs-input".parse::<Activity>(), Ok(Activity::NeedsInput));
         assert!("busy".parse::<Activity>().unwrap_err().contains("working"));
+    }
+
+    #[test]
+    fn error_kinds_round_trip_and_say_which_are_fatal() {
+        let all = [
+            ErrorKind::RateLimit,
+            ErrorKind::Auth,
+            ErrorKind::Overloaded,
+            ErrorKind::Quota,
+            ErrorKind::ModelNotFound,
+            ErrorKind::NotInstalled,
+        ];
+        for e in all {
+            assert_eq!(e.as_str().parse::<ErrorKind>().unwrap(), e);
+            assert_eq!(serde_json::to_string(&e).unwrap(), format!("\"{e}\""));
+        }
+        let fatal: Vec<_> = all
+            .iter()
+            .filter(|e| e.is_fatal())
+            .map(|e| e.as_str())
+            .collect();
+        assert_eq!(fatal, ["auth", "quota", "model-not-found", "not-installed"]);
     }
 
     #[test]

@@ -64,6 +64,11 @@ pub enum Problem {
     NoAnswerKeys,
     /// A key name is empty or contains whitespace.
     BadKey(String),
+    /// `screen.composer` has no named group `text`.
+    ComposerWithoutText(String),
+    /// `screen.composer` is given but `screen.chrome` is not: the composer is looked for
+    /// in the chrome.
+    ComposerWithoutChrome,
     /// The profile name is empty or has characters a kind name cannot have.
     BadName(String),
 }
@@ -90,7 +95,7 @@ impl fmt::Display for Problem {
             ),
             Problem::UnknownError(e) => write!(
                 f,
-                "unknown error {e:?}; use one of: rate-limit, auth, overloaded"
+                "unknown error {e:?}; use one of: rate-limit, auth, overloaded, quota, model-not-found, not-installed"
             ),
             Problem::ResetWithoutGroup(p) => write!(
                 f,
@@ -107,6 +112,14 @@ impl fmt::Display for Problem {
             Problem::BadName(n) => write!(
                 f,
                 "bad profile name {n:?}; use letters, digits, '-', '_' or '.' (e.g. \"claude\")"
+            ),
+            Problem::ComposerWithoutText(p) => write!(
+                f,
+                "screen.composer {p:?} needs a named group `(?P<text>…)` for what the composer holds"
+            ),
+            Problem::ComposerWithoutChrome => write!(
+                f,
+                "screen.composer is looked for in the chrome, so [screen] needs `chrome` patterns too"
             ),
             Problem::BadKey(k) => write!(
                 f,

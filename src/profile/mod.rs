@@ -7,6 +7,7 @@
 //! says which rule decided, in which region, on which lines.
 
 mod error;
+mod layout;
 mod normalize;
 mod region;
 mod registry;
@@ -16,6 +17,7 @@ mod rules;
 mod spec;
 
 pub use error::{Problem, ProfileError};
+pub use layout::composer_shows;
 pub use normalize::{digest, normalize, strip_ansi};
 pub use region::REGION_NAMES;
 pub use registry::Registry;
@@ -59,6 +61,7 @@ pub struct Profile {
     keys: Keys,
     /// Highest priority first.
     rules: Vec<Rule>,
+    layout: layout::Layout,
     source: PathBuf,
 }
 
@@ -87,13 +90,25 @@ impl Profile {
     pub fn classify(&self, screen: &str) -> Detection {
         let text = strip_ansi(screen);
         let screen = region::Screen::new(&text);
-        rules::apply(
-            &self.name,
-            &self.rules,
-            self.turn_start.as_ref(),
-            &self.reset,
-            &screen,
-        )
+        let frame = self.layout.frame(&screen);
+        rules::apply(self, &screen, &frame)
+    }
+
+    /// A profile with only `rules` (and the defaults for everything else), for unit tests.
+    #[cfg(test)]
+    pub(crate) fn for_test(name: &str, rules: Vec<Rule>) -> Profile {
+        Profile {
+            name: name.into(),
+            description: String::new(),
+            recognize: Recognize::default(),
+            turn_start: None,
+            masks: Vec::new(),
+            reset: Vec::new(),
+            keys: Keys::default(),
+            rules,
+            layout: layout::Layout::default(),
+            source: PathBuf::from("test"),
+        }
     }
 
     /// The profile's rules, highest priority first (the implicit `pane-dead` included).

@@ -61,6 +61,9 @@ static DEFAULT_MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
             TIMER_MASK,
         ),
         mask(r"\d+(?:\.\d+)?[ \t]?%", PERCENT_MASK),
+        // Alignment: a right-aligned hint moves left when a timer before it gains a digit
+        // (`(esc to cancel, 9s)      ? for shortcuts`), so runs of blanks count as one.
+        mask(r"[ \t]{2,}", " "),
     ]
 });
 
@@ -76,7 +79,12 @@ pub fn strip_ansi(raw: &str) -> String {
 /// Strips ANSI, applies the default masks, trims trailing whitespace per line and
 /// trailing empty lines, then applies `extra_masks` (each match becomes [`PROFILE_MASK`]).
 pub fn normalize(raw: &str, extra_masks: &[Regex]) -> String {
-    let mut text = strip_ansi(raw);
+    normalize_stripped(&strip_ansi(raw), extra_masks)
+}
+
+/// [`normalize`] for text already free of ANSI escapes.
+pub(crate) fn normalize_stripped(text: &str, extra_masks: &[Regex]) -> String {
+    let mut text = text.to_string();
     for m in DEFAULT_MASKS.iter() {
         if let std::borrow::Cow::Owned(s) = m.re.replace_all(&text, m.with) {
             text = s;
@@ -118,7 +126,7 @@ mod tests {
 
     #[test]
     fn default_masks_compile() {
-        assert_eq!(DEFAULT_MASKS.len(), 7);
+        assert_eq!(DEFAULT_MASKS.len(), 8);
     }
 
     #[test]
@@ -147,6 +155,20 @@ mod tests {
         );
         assert_eq!(n("Working (2h 4m"), n("Working"));
         assert_eq!(n("✻ Brewed for 6s"), n("✻ Brewed for 1m 3s"));
+    }
+
+    #[test]
+    fn a_timer_gaining_a_digit_does_not_shift_the_line() {
+        let line = |t: &str| {
+            let left = format!(" ⠦ Thinking... (esc to cancel, {t})");
+            format!(
+                "{left}{}? for shortcuts",
+                " ".repeat(60 - left.chars().count())
+            )
+        };
+        assert_ne!(line("9s"), line("10s"));
+        assert_eq!(n(&line("9s")), n(&line("10s")));
+        assert_eq!(n(&line("9s")), n(&line("1m 40s")));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! higher up are only transcript. Every region is a contiguous range of screen lines, so a
 //! match can always be reported with its line numbers.
 
+use super::layout::Frame;
 use regex::Regex;
 use std::fmt;
 use std::ops::Range;
@@ -17,6 +18,8 @@ pub const REGION_NAMES: &[&str] = &[
     "last-box",
     "bottom-block",
     "last-turn",
+    "transcript",
+    "chrome",
 ];
 
 /// Non-empty lines allowed under a box's bottom edge for it still to count as "at the
@@ -40,8 +43,13 @@ pub enum Region {
     LastBox,
     /// The lines after the last blank line.
     BottomBlock,
-    /// From the last line matching the profile's `turn_start` to the bottom.
+    /// From the last line above the chrome matching the profile's `turn_start` to the
+    /// bottom (the chrome's composer may look like a turn start; it never is one).
     LastTurn,
+    /// The lines above the chrome (`[screen] chrome`); the whole screen without one.
+    Transcript,
+    /// The chrome at the bottom; empty when the profile names none or none is drawn.
+    Chrome,
 }
 
 impl Region {
@@ -54,6 +62,8 @@ impl Region {
             "last-box" => Region::LastBox,
             "bottom-block" => Region::BottomBlock,
             "last-turn" => Region::LastTurn,
+            "transcript" => Region::Transcript,
+            "chrome" => Region::Chrome,
             _ => return None,
         })
     }
@@ -67,6 +77,8 @@ impl Region {
             Region::LastBox => "last-box",
             Region::BottomBlock => "bottom-block",
             Region::LastTurn => "last-turn",
+            Region::Transcript => "transcript",
+            Region::Chrome => "chrome",
         }
     }
 }
@@ -99,14 +111,20 @@ impl Screen {
         Screen { lines, end }
     }
 
+    /// One past the last non-empty line.
+    pub fn end(&self) -> usize {
+        self.end
+    }
+
     /// The screen's lines, top first.
     #[cfg(test)]
     pub fn lines(&self) -> &[String] {
         &self.lines
     }
 
-    /// The line indices (0-based, end exclusive) that `region` covers.
-    pub fn range(&self, region: Region, turn_start: Option<&Regex>) -> Range<usize> {
+    /// The line indices (0-based, end exclusive) that `region` covers; `frame` is where
+    /// the screen's chrome is.
+    pub fn range(&self, region: Region, turn_start: Option<&Regex>, frame: &Frame) -> Range<usize> {
         let end = self.end;
         let blank = |i: usize| self.lines[i].trim().is_empty();
         match region {
@@ -132,11 +150,14 @@ impl Screen {
                 start..end
             }
             Region::LastTurn => {
+                let above = frame.transcript.end.min(end);
                 let start = turn_start
-                    .and_then(|re| (0..end).rev().find(|&i| re.is_match(&self.lines[i])))
+                    .and_then(|re| (0..above).rev().find(|&i| re.is_match(&self.lines[i])))
                     .unwrap_or(0);
                 start..end
             }
+            Region::Transcript => frame.transcript.start..frame.transcript.end.min(end),
+            Region::Chrome => frame.chrome.clone().unwrap_or(end..end),
         }
     }
 
@@ -190,7 +211,8 @@ mod tests {
     use super::*;
 
     fn lines_of(screen: &Screen, region: Region, turn: Option<&Regex>) -> Vec<String> {
-        let r = screen.range(region, turn);
+        let frame = Frame::whole(screen);
+        let r = screen.range(region, turn, &frame);
         screen.lines()[r].to_vec()
     }
 
@@ -259,6 +281,26 @@ mod tests {
             vec!["> two", "y", "z"]
         );
         assert_eq!(lines_of(&s, Region::LastTurn, None).len(), 6);
+    }
+
+    #[test]
+    fn transcript_chrome_and_a_composer_that_looks_like_a_turn() {
+        let s = Screen::new("› fix it\nok\n\n› draft\n  footer\n");
+        let frame = Frame {
+            transcript: 0..3,
+            chrome: Some(3..5),
+        };
+        let turn = Regex::new(r"^› \S").unwrap();
+        let of = |r| s.lines()[s.range(r, Some(&turn), &frame)].to_vec();
+        assert_eq!(of(Region::Transcript), vec!["› fix it", "ok", ""]);
+        assert_eq!(of(Region::Chrome), vec!["› draft", "  footer"]);
+        assert_eq!(
+            of(Region::LastTurn).len(),
+            5,
+            "the turn starts above the chrome"
+        );
+        let none = Frame::whole(&s);
+        assert!(s.lines()[s.range(Region::Chrome, None, &none)].is_empty());
     }
 
     #[test]

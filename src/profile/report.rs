@@ -36,8 +36,14 @@ pub struct DetectReport {
     pub approve_keys: Vec<String>,
     /// Keys that would refuse the prompt (only for needs-input).
     pub deny_keys: Vec<String>,
-    /// Proof-of-life digest of the classified part.
+    /// Proof-of-life digest of the transcript (the classified part above the chrome).
     pub digest: String,
+    /// What the composer holds (`""` empty), when the profile finds one on the screen.
+    pub composer: Option<String>,
+    /// The CLI waits at its prompt with an empty composer: a task may be typed.
+    pub ready_for_input: bool,
+    /// The capture caught the screen mid-redraw: no evidence of progress or activity.
+    pub torn: bool,
     /// Lines in the file.
     pub lines_total: usize,
     /// First file line (1-based) that was classified.
@@ -110,6 +116,9 @@ pub fn detect_report(
             approve_keys: Vec::new(),
             deny_keys: Vec::new(),
             digest: digest(&super::normalize(tail, &[])),
+            composer: None,
+            ready_for_input: false,
+            torn: false,
             lines_total,
             first_line: offset + 1,
             notes,
@@ -121,8 +130,6 @@ pub fn detect_report(
         m.first_line += offset;
         m.last_line += offset;
     }
-    let needs_input = detection.activity == Activity::NeedsInput;
-    let keys = |k: &[String]| if needs_input { k.to_vec() } else { Vec::new() };
     DetectReport {
         name: name.to_string(),
         kind: profile.name().to_string(),
@@ -133,9 +140,12 @@ pub fn detect_report(
         reset: detection.reset,
         explanation: detection.explain(),
         matched: detection.matched,
-        approve_keys: keys(profile.approve_keys()),
-        deny_keys: keys(profile.deny_keys()),
-        digest: digest(&profile.normalize(tail)),
+        approve_keys: detection.approve.clone(),
+        deny_keys: detection.deny.clone(),
+        digest: profile.progress_digest(tail),
+        composer: profile.composer_text(tail),
+        ready_for_input: profile.ready_for_input(tail),
+        torn: profile.is_torn(tail),
         lines_total,
         first_line: offset + 1,
         notes,
@@ -192,6 +202,24 @@ impl DetectReport {
                 self.approve_keys.join(" "),
                 self.deny_keys.join(" ")
             ));
+        }
+        if let Some(c) = &self.composer {
+            let shown = if c.is_empty() {
+                "(empty)".to_string()
+            } else {
+                format!("«{}»", c.replace('\n', "⏎"))
+            };
+            let ready = if self.ready_for_input {
+                " · ready for input"
+            } else {
+                ""
+            };
+            out.push_str(&format!("  input   {shown}{ready}\n"));
+        }
+        if self.torn {
+            out.push_str(
+                "  torn    caught mid-redraw: no chrome drawn; not evidence of progress\n",
+            );
         }
         out.push_str(&format!("  digest  {}\n", self.digest));
         for n in &self.notes {

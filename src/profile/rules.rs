@@ -1,7 +1,9 @@
 //! Rules, and what applying them to a screen found.
 
+use super::layout::Frame;
 use super::region::{Region, Screen};
 use super::reset::{self, ResetHint};
+use super::Profile;
 use crate::fleet::{Activity, ErrorKind};
 use crate::logs::redact::redact;
 use regex::Regex;
@@ -26,6 +28,10 @@ pub(crate) struct Rule {
     pub priority: i64,
     pub activity: Activity,
     pub error: Option<ErrorKind>,
+    /// Keys answering this rule's dialog "yes", when they differ from the profile's.
+    pub approve: Option<Vec<String>>,
+    /// Keys answering this rule's dialog "no", when they differ from the profile's.
+    pub deny: Option<Vec<String>>,
 }
 
 impl Rule {
@@ -42,6 +48,28 @@ impl Rule {
             priority: PANE_DEAD_PRIORITY,
             activity: Activity::Exited,
             error: None,
+            approve: None,
+            deny: None,
+        }
+    }
+
+    /// A pane that died with status 127 ran a command the shell could not find: the agent's
+    /// CLI is not installed (or not on the PATH tmux gave it). The shell's own message is
+    /// often lost (printed before tmux reads the pane), so the status decides.
+    pub fn not_installed() -> Rule {
+        // Constant pattern, exercised by the fixture tests.
+        let regex =
+            Regex::new(r"(?m)^Pane is dead \(status 127[,)][^\n]*").expect("not-installed pattern");
+        Rule {
+            name: "not-installed".into(),
+            region: Region::LastLines(3),
+            regex,
+            unless: None,
+            priority: PANE_DEAD_PRIORITY + 1,
+            activity: Activity::Exited,
+            error: Some(ErrorKind::NotInstalled),
+            approve: None,
+            deny: None,
         }
     }
 }
@@ -99,6 +127,10 @@ pub struct Detection {
     pub reset: Option<ResetHint>,
     /// The rule that decided; `None` when no rule matched (activity `unknown`).
     pub matched: Option<RuleMatch>,
+    /// Keys that answer the live dialog "yes" (only for needs-input).
+    pub approve: Vec<String>,
+    /// Keys that answer the live dialog "no" (only for needs-input).
+    pub deny: Vec<String>,
 }
 
 impl Detection {
@@ -109,6 +141,8 @@ impl Detection {
             error: None,
             reset: None,
             matched: None,
+            approve: Vec::new(),
+            deny: Vec::new(),
         }
     }
 
@@ -141,16 +175,12 @@ impl Detection {
     }
 }
 
-/// Applies `rules` (sorted, highest priority first) to a screen; the first match wins.
-pub(crate) fn apply(
-    profile: &str,
-    rules: &[Rule],
-    turn_start: Option<&Regex>,
-    reset_patterns: &[Regex],
-    screen: &Screen,
-) -> Detection {
-    for rule in rules {
-        let range = screen.range(rule.region, turn_start);
+/// Applies the profile's rules (sorted, highest priority first) to a screen whose chrome
+/// is at `frame`; the first match wins.
+pub(crate) fn apply(p: &Profile, screen: &Screen, frame: &Frame) -> Detection {
+    let (profile, reset_patterns) = (&p.name, &p.reset);
+    for rule in &p.rules {
+        let range = screen.range(rule.region, p.turn_start.as_ref(), frame);
         if range.is_empty() {
             continue;
         }
@@ -176,10 +206,18 @@ pub(crate) fn apply(
         } else {
             None
         };
+        let asks = rule.activity == Activity::NeedsInput;
+        let keys = |own: &Option<Vec<String>>, profile: &[String]| match own {
+            _ if !asks => Vec::new(),
+            Some(k) => k.clone(),
+            None => profile.to_vec(),
+        };
         return Detection {
             activity: rule.activity,
             error: rule.error,
             reset,
+            approve: keys(&rule.approve, &p.keys.approve),
+            deny: keys(&rule.deny, &p.keys.deny),
             matched: Some(RuleMatch {
                 rule: format!("{profile}.{}", rule.name),
                 region: rule.region.name().to_string(),
@@ -221,7 +259,16 @@ mod tests {
             priority: prio,
             activity: act,
             error: None,
+            approve: None,
+            deny: None,
         }
+    }
+
+    fn run(rules: Vec<Rule>, reset: Vec<Regex>, screen: &str) -> Detection {
+        let mut p = Profile::for_test("t", rules);
+        p.reset = reset;
+        let s = Screen::new(screen);
+        apply(&p, &s, &Frame::whole(&s))
     }
 
     #[test]
@@ -236,8 +283,7 @@ mod tests {
             ),
             rule("prompt", Region::LastLines(1), r"^\$$", 10, Activity::Idle),
         ];
-        let screen = Screen::new("hello\nAllow?\n 1. Yes\n");
-        let d = apply("t", &rules, None, &[], &screen);
+        let d = run(rules.clone(), vec![], "hello\nAllow?\n 1. Yes\n");
         assert_eq!(d.activity, Activity::NeedsInput);
         let m = d.matched.clone().unwrap();
         assert_eq!((m.first_line, m.last_line), (2, 3));
@@ -246,13 +292,7 @@ mod tests {
             d.explain(),
             "needs-input by rule `t.dialog` in region `last-lines` on lines 2–3: «Allow? 1. Yes»"
         );
-        let idle = apply(
-            "t",
-            &rules,
-            None,
-            &[],
-            &Screen::new("Allow?\n 1. Yes\nok\n$"),
-        );
+        let idle = run(rules, vec![], "Allow?\n 1. Yes\nok\n$");
         assert_eq!(idle.activity, Activity::Idle);
         assert_eq!(idle.matched.unwrap().first_line, 4);
     }
@@ -261,7 +301,7 @@ mod tests {
     fn unless_vetoes_and_nothing_matched_is_unknown() {
         let mut r = rule("idle", Region::Screen, "❯", 10, Activity::Idle);
         r.unless = Some(Regex::new("esc to interrupt").unwrap());
-        let d = apply("t", &[r], None, &[], &Screen::new("❯\nesc to interrupt"));
+        let d = run(vec![r], vec![], "❯\nesc to interrupt");
         assert_eq!(d, Detection::unknown());
         assert_eq!(d.explain(), "unknown: no rule matched");
     }
@@ -270,14 +310,8 @@ mod tests {
     fn errors_carry_a_reset_hint() {
         let mut r = rule("limit", Region::Screen, "rate limit", 10, Activity::Errored);
         r.error = Some(ErrorKind::RateLimit);
-        let pats = [Regex::new(r"in (?P<duration>\d+ minutes)").unwrap()];
-        let d = apply(
-            "t",
-            &[r],
-            None,
-            &pats,
-            &Screen::new("rate limit\ntry in 5 minutes"),
-        );
+        let pats = vec![Regex::new(r"in (?P<duration>\d+ minutes)").unwrap()];
+        let d = run(vec![r], pats, "rate limit\ntry in 5 minutes");
         assert_eq!(
             d.reset,
             Some(ResetHint::In(std::time::Duration::from_secs(300)))
@@ -297,13 +331,9 @@ mod tests {
             "Error: login failed password=hunter2 for bob".to_string(),
             long,
         ] {
-            let d = apply(
-                "t",
-                std::slice::from_ref(&r),
-                None,
-                &[],
-                &Screen::new(&screen),
-            );
+            let p = Profile::for_test("t", vec![r.clone()]);
+            let s = Screen::new(&screen);
+            let d = apply(&p, &s, &Frame::whole(&s));
             let text = d.matched.as_ref().unwrap().text.clone();
             let explained = d.explain();
             for leaked in ["hunter2", "A1b2A1b2"] {
@@ -314,6 +344,52 @@ mod tests {
             }
             assert!(explained.contains("[REDACTED]"), "{explained}");
         }
+    }
+
+    #[test]
+    fn a_dialog_rule_may_bring_its_own_keys() {
+        let mut limit = rule(
+            "limit",
+            Region::Screen,
+            "Keep trying",
+            20,
+            Activity::NeedsInput,
+        );
+        limit.deny = Some(vec!["2".into()]);
+        let tool = rule("tool", Region::Screen, "Allow", 10, Activity::NeedsInput);
+        let mut p = Profile::for_test("t", vec![limit, tool]);
+        p.keys.approve = vec!["Enter".into()];
+        p.keys.deny = vec!["Escape".into()];
+        let at = |text: &str| {
+            let s = Screen::new(text);
+            apply(&p, &s, &Frame::whole(&s))
+        };
+        let d = at("● 1. Keep trying\n  2. Stop");
+        assert_eq!(
+            (d.approve.as_slice(), d.deny.as_slice()),
+            (&["Enter".to_string()][..], &["2".to_string()][..])
+        );
+        let d = at("Allow execution?");
+        assert_eq!(d.deny, ["Escape"]);
+        assert!(at("nothing").deny.is_empty());
+    }
+
+    #[test]
+    fn a_pane_dead_with_status_127_is_a_missing_program() {
+        let p = Profile::for_test("t", vec![Rule::not_installed(), Rule::pane_dead()]);
+        let at = |text: &str| {
+            let s = Screen::new(text);
+            apply(&p, &s, &Frame::whole(&s))
+        };
+        let d = at("\n\nPane is dead (status 127, Thu Dec  3 14:02:15 2026)");
+        assert_eq!(
+            (d.activity, d.error),
+            (Activity::Exited, Some(ErrorKind::NotInstalled))
+        );
+        let d = at("bye\nPane is dead (status 0, Thu Dec  3 14:02:15 2026)");
+        assert_eq!((d.activity, d.error), (Activity::Exited, None));
+        let d = at("Pane is dead (status 1270, Thu Dec  3 14:02:15 2026)");
+        assert_eq!(d.error, None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! reported with the file, line and column where the operator has to fix it.
 
 use super::error::{Problem, ProfileError};
+use super::layout::Layout;
 use super::region::Region;
 use super::rules::Rule;
 use super::{Keys, Profile, Recognize};
@@ -30,7 +31,29 @@ struct ProfileFile {
     recognize: RecognizeFile,
     #[serde(default)]
     keys: KeysFile,
+    #[serde(default)]
+    screen: ScreenFile,
     rules: Vec<RuleFile>,
+}
+
+/// `[screen]`: the chrome under the transcript, the composer in it, and how input arrives.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ScreenFile {
+    #[serde(default)]
+    chrome: Vec<Spanned<String>>,
+    #[serde(default)]
+    chrome_always: bool,
+    #[serde(default)]
+    composer: Option<Spanned<String>>,
+    #[serde(default)]
+    composer_prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    placeholder: Option<Spanned<String>>,
+    #[serde(default)]
+    pasted: Option<Spanned<String>>,
+    #[serde(default)]
+    bracketed_paste: bool,
 }
 
 /// `[recognize]`: how to tell this CLI from a command line or a saved screen.
@@ -74,6 +97,10 @@ struct RuleFile {
     activity: Spanned<String>,
     #[serde(default)]
     error: Option<Spanned<String>>,
+    #[serde(default)]
+    approve: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    deny: Option<Vec<Spanned<String>>>,
 }
 
 /// Reads a profile from TOML text; `file` is only used to name the source in errors.
@@ -140,6 +167,72 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
         .map(|s| regex("turn_start", s))
         .transpose()?;
     let reset = regexes("reset", &spec.reset)?;
+    let screen = &spec.screen;
+    let chrome = screen
+        .chrome
+        .iter()
+        .map(|s| {
+            // Checked as written first, so an error quotes the operator's own pattern.
+            regex("screen.chrome", s)?;
+            Regex::new(&Layout::anchor_chrome(s.get_ref())).map_err(|e| {
+                let problem = Problem::BadRegex {
+                    field: "screen.chrome",
+                    pattern: s.get_ref().clone(),
+                    error: e.to_string(),
+                };
+                at(Some(s.span()), problem)
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let composer = match &screen.composer {
+        None => None,
+        Some(c) => {
+            let re = regex("screen.composer", c)?;
+            if !re.capture_names().flatten().any(|n| n == "text") {
+                return Err(at(
+                    Some(c.span()),
+                    Problem::ComposerWithoutText(c.get_ref().clone()),
+                ));
+            }
+            if chrome.is_empty() {
+                return Err(at(Some(c.span()), Problem::ComposerWithoutChrome));
+            }
+            Some(re)
+        }
+    };
+    let layout = Layout {
+        chrome,
+        chrome_always: screen.chrome_always,
+        composer,
+        composer_prefix: screen
+            .composer_prefix
+            .as_ref()
+            .map(|p| regex("screen.composer_prefix", p))
+            .transpose()?,
+        placeholder: match &screen.placeholder {
+            None => None,
+            Some(p) => {
+                regex("screen.placeholder", p)?;
+                // The whole composer text must be the placeholder, not a word of a draft.
+                Some(
+                    Regex::new(&format!(r"\A(?:{})\z", p.get_ref())).map_err(|e| {
+                        let problem = Problem::BadRegex {
+                            field: "screen.placeholder",
+                            pattern: p.get_ref().clone(),
+                            error: e.to_string(),
+                        };
+                        at(Some(p.span()), problem)
+                    })?,
+                )
+            }
+        },
+        pasted: screen
+            .pasted
+            .as_ref()
+            .map(|p| regex("screen.pasted", p))
+            .transpose()?,
+        bracketed_paste: screen.bracketed_paste,
+    };
     for (re, s) in reset.iter().zip(&spec.reset) {
         let names: Vec<_> = re.capture_names().flatten().collect();
         if !names.contains(&"clock") && !names.contains(&"duration") {
@@ -192,10 +285,15 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
             priority: r.priority,
             activity,
             error,
+            approve: r.approve.as_deref().map(keys).transpose()?,
+            deny: r.deny.as_deref().map(keys).transpose()?,
         });
     }
     if !rules.iter().any(|r| r.name == "pane-dead") {
         rules.push(Rule::pane_dead());
+    }
+    if !rules.iter().any(|r| r.name == "not-installed") {
+        rules.push(Rule::not_installed());
     }
     // Stable: rules of equal priority keep the order they were written in.
     rules.sort_by_key(|r| std::cmp::Reverse(r.priority));
@@ -233,6 +331,7 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
             continue_message: spec.keys.continue_message,
         },
         rules,
+        layout,
         source: file.to_path_buf(),
     })
 }
@@ -287,8 +386,9 @@ activity = "needs-input"
         assert_eq!(p.name(), "t");
         assert_eq!(p.interrupt_keys(), ["C-c"]);
         assert_eq!(p.approve_keys(), ["y", "Enter"]);
-        // The implicit pane-dead rule is first (highest priority).
-        assert_eq!(p.rules[0].name, "pane-dead");
+        // The implicit rules for a dead pane come first (highest priority).
+        assert_eq!(p.rules[0].name, "not-installed");
+        assert_eq!(p.rules[1].name, "pane-dead");
     }
 
     #[test]
@@ -331,8 +431,8 @@ activity = "needs-input"
         assert!(e.to_string().contains("working, needs-input"));
         let e = err(&OK.replace("activity = \"needs-input\"", "activity = \"unknown\""));
         assert_eq!(e.problem, Problem::UnknownActivity("unknown".into()));
-        let e = err(&format!("{OK}error = \"quota\"\n"));
-        assert_eq!(e.problem, Problem::UnknownError("quota".into()));
+        let e = err(&format!("{OK}error = \"billing\"\n"));
+        assert_eq!(e.problem, Problem::UnknownError("billing".into()));
     }
 
     #[test]
@@ -348,6 +448,50 @@ activity = "needs-input"
         assert_eq!(e.line, Some(2));
         let e = err(&OK.replace("\"y\", \"Enter\"", "\"y Enter\""));
         assert_eq!(e.problem, Problem::BadKey("y Enter".into()));
+    }
+
+    #[test]
+    fn the_screen_table_is_checked() {
+        // A table must come before the [[rules]] array in TOML.
+        let put =
+            |screen: &str| OK.replace("[[rules]]", &format!("[screen]\n{screen}\n\n[[rules]]"));
+        let p = parse(
+            Path::new("t.toml"),
+            &put("chrome = ['> [^\\n]*']\ncomposer = '> (?P<text>.*)'\nbracketed_paste = true"),
+        )
+        .unwrap();
+        assert!(p.bracketed_paste());
+        assert_eq!(p.composer_text("out\n> draft").as_deref(), Some("draft"));
+        let e = err(&put("chrome = ['> .*']\ncomposer = '> (.*)'"));
+        assert!(matches!(e.problem, Problem::ComposerWithoutText(_)), "{e}");
+        assert!(e.to_string().contains("(?P<text>"), "{e}");
+        let e = err(&put("composer = '> (?P<text>.*)'"));
+        assert_eq!(e.problem, Problem::ComposerWithoutChrome);
+        let e = err(&put("chrome = ['(> ']"));
+        assert!(
+            matches!(&e.problem, Problem::BadRegex { field: "screen.chrome", pattern, .. } if pattern == "(> "),
+            "{e}"
+        );
+        let e = err(&put("chrome = ['x']\nchrome_alwayz = true"));
+        assert!(
+            matches!(e.problem, Problem::Syntax(ref m) if m.contains("chrome_alwayz")),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rule_keys_are_checked_like_the_profile_keys() {
+        let p = parse(Path::new("t.toml"), &format!("{OK}deny = [\"2\"]\n")).unwrap();
+        let d = p.classify("Go? [y/N]");
+        assert_eq!(
+            (d.approve.as_slice(), d.deny.as_slice()),
+            (
+                &["y".to_string(), "Enter".to_string()][..],
+                &["2".to_string()][..]
+            )
+        );
+        let e = err(&format!("{OK}deny = [\"a b\"]\n"));
+        assert_eq!(e.problem, Problem::BadKey("a b".into()));
     }
 
     #[test]

@@ -11,9 +11,10 @@ use super::{AGENT_OPTION, ATTEMPT_OPTION};
 use std::path::PathBuf;
 use tmux_interface::KillPane;
 
-/// `list-panes -a -F` format for adopting: ids and pid, then the free-text fields.
+/// `list-panes -a -F` format for adopting: ids, pid and whether tmux names the window
+/// after its command (`automatic-rename`), then the free-text fields.
 const FOREIGN_FORMAT: &str = concat!(
-    "#{pane_id}\t#{pane_pid}\t",
+    "#{pane_id}\t#{pane_pid}\t#{automatic-rename}\t",
     "#{n:session_name}\t#{n:window_name}\t#{n:pane_current_command}\t",
     "#{n:pane_current_path}\t#{n:@shoal_agent}\t",
     "#{session_name}#{window_name}#{pane_current_command}#{pane_current_path}#{@shoal_agent}"
@@ -30,6 +31,9 @@ pub struct ForeignPane {
     pub session: String,
     /// Name of its window.
     pub window_name: String,
+    /// tmux names the window after the command running in it (`automatic-rename`): the
+    /// name is a process name (`node`, `python3`), not one somebody chose.
+    pub window_auto_named: bool,
     /// `#{pane_current_command}`: the foreground process name.
     pub current_command: String,
     /// `#{pane_current_path}`: its working directory.
@@ -40,7 +44,7 @@ pub struct ForeignPane {
 
 /// Parse `list-panes -a -F FOREIGN_FORMAT` output.
 fn parse_foreign(out: &[u8]) -> Result<Vec<ForeignPane>, String> {
-    parse_records(out, 2, 5)?
+    parse_records(out, 3, 5)?
         .into_iter()
         .map(|r| {
             let text = |i: usize| String::from_utf8_lossy(r.sized[i]).into_owned();
@@ -56,6 +60,7 @@ fn parse_foreign(out: &[u8]) -> Result<Vec<ForeignPane>, String> {
                 pid,
                 session: text(0),
                 window_name: text(1),
+                window_auto_named: field(r.fixed[2]) != "0",
                 current_command: text(2),
                 current_path: PathBuf::from(text(3)),
                 agent: Some(text(4)).filter(|a| !a.is_empty()),
@@ -157,7 +162,8 @@ mod tests {
     #[test]
     fn parses_panes_with_any_bytes_in_their_names() {
         let rec = |id: &str, pid: &str, texts: [&str; 5]| {
-            let mut s = format!("{id}\t{pid}\t");
+            let auto = if texts[1] == "w" { "1" } else { "0" };
+            let mut s = format!("{id}\t{pid}\t{auto}\t");
             for t in &texts {
                 s.push_str(&format!("{}\t", t.len()));
             }
@@ -174,8 +180,10 @@ mod tests {
         assert_eq!(panes[0].window_name, "ed\tit");
         assert_eq!(panes[0].current_command, "claude");
         assert_eq!(panes[0].agent, None);
+        assert!(!panes[0].window_auto_named);
+        assert!(panes[1].window_auto_named);
         assert_eq!(panes[1].pid, 200);
         assert_eq!(panes[1].agent.as_deref(), Some("lead"));
-        assert!(parse_foreign(b"%1\tx\t0\t0\t0\t0\t0\t\n").is_err());
+        assert!(parse_foreign(b"%1\tx\t1\t0\t0\t0\t0\t0\t\n").is_err());
     }
 }

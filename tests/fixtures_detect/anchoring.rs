@@ -1,173 +1,13 @@
-//! Detection against verbatim captures of real agent CLIs (`../shared/fixtures`), and the
-//! ways detection must not be fooled: quoted dialogs, answered prompts, busy footers,
-//! broken profile files, and captures that are huge, binary or not UTF-8.
+//! Anchoring: dialog words printed by the agent are not a live dialog; answered prompts,
+//! busy footers; broken profile files; captures that are huge, binary or not UTF-8.
 
+use super::{fixture, profile, registry, shared};
 use shoal::fleet::{Activity, ErrorKind};
-use shoal::profile::{detect_report, digest, Problem, Profile, Registry};
+use shoal::profile::{detect_report, Problem, Registry};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
 const BAD_PROFILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/profiles");
-const VARIANTS: [&str; 2] = ["txt", "ansi"];
-
-/// One entry of expected.toml.
-struct Expected {
-    kind: String,
-    state: String,
-    activity: Activity,
-    error: Option<ErrorKind>,
-    approve: Option<Vec<String>>,
-    deny: Option<Vec<String>>,
-    progress_pair: Option<String>,
-}
-
-fn expected() -> Vec<Expected> {
-    let path = Path::new(FIXTURES).join("expected.toml");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let doc: toml::Table = toml::from_str(&text).expect("expected.toml parses");
-    let strings = |v: Option<&toml::Value>| {
-        v.and_then(|v| v.as_array()).map(|a| {
-            a.iter()
-                .map(|k| k.as_str().expect("key names are strings").to_string())
-                .collect::<Vec<_>>()
-        })
-    };
-    let mut out = Vec::new();
-    for (kind, states) in &doc {
-        for (state, e) in states.as_table().expect("a table per kind") {
-            let field = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
-            out.push(Expected {
-                kind: kind.clone(),
-                state: state.clone(),
-                activity: field("activity")
-                    .expect("activity")
-                    .parse()
-                    .expect("activity"),
-                error: field("error").map(|s| s.parse().expect("error kind")),
-                approve: strings(e.get("approve")),
-                deny: strings(e.get("deny")),
-                progress_pair: field("progress_pair"),
-            });
-        }
-    }
-    assert!(out.len() >= 50, "expected.toml lists {} screens", out.len());
-    out
-}
-
-fn fixture(kind: &str, state: &str, ext: &str) -> String {
-    let path = Path::new(FIXTURES)
-        .join(kind)
-        .join(format!("{state}.{ext}"));
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn registry() -> &'static Registry {
-    static REG: OnceLock<Registry> = OnceLock::new();
-    REG.get_or_init(Registry::builtin)
-}
-
-fn profile(kind: &str) -> Arc<Profile> {
-    registry()
-        .get(kind)
-        .unwrap_or_else(|| panic!("no built-in profile {kind:?}"))
-}
-
-#[test]
-fn every_fixture_is_detected_as_expected() {
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    for e in expected() {
-        let p = profile(&e.kind);
-        for ext in VARIANTS {
-            let d = p.classify(&fixture(&e.kind, &e.state, ext));
-            checked += 1;
-            let name = format!("{}/{}.{ext}", e.kind, e.state);
-            if d.activity != e.activity || d.error != e.error {
-                failures.push(format!(
-                    "{name}: want {} {:?}, got {} {:?} — {}",
-                    e.activity,
-                    e.error,
-                    d.activity,
-                    d.error,
-                    d.explain()
-                ));
-            }
-            if e.activity == Activity::NeedsInput {
-                let want_approve = e.approve.clone().unwrap_or_default();
-                let want_deny = e.deny.clone().unwrap_or_default();
-                if p.approve_keys() != want_approve || p.deny_keys() != want_deny {
-                    failures.push(format!(
-                        "{name}: keys approve {:?} deny {:?}, want {want_approve:?} {want_deny:?}",
-                        p.approve_keys(),
-                        p.deny_keys()
-                    ));
-                }
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} screens wrong:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
-}
-
-#[test]
-fn proof_of_life_pairs() {
-    // (kind, pair name) → [(state, ext, digest)]
-    type Shots = Vec<(String, &'static str, String)>;
-    let mut pairs: BTreeMap<(String, String), Shots> = BTreeMap::new();
-    for e in expected() {
-        let Some(pair) = e.progress_pair.clone() else {
-            continue;
-        };
-        let p = profile(&e.kind);
-        for ext in VARIANTS {
-            let d = digest(&p.normalize(&fixture(&e.kind, &e.state, ext)));
-            pairs
-                .entry((e.kind.clone(), pair.clone()))
-                .or_default()
-                .push((e.state.clone(), ext, d));
-        }
-    }
-    let mut failures = Vec::new();
-    let mut seen = Vec::new();
-    for ((kind, pair), shots) in &pairs {
-        seen.push(format!("{kind}/{pair}"));
-        for ext in VARIANTS {
-            let digests: Vec<_> = shots.iter().filter(|s| s.1 == ext).collect();
-            assert_eq!(digests.len(), 2, "{kind}/{pair}.{ext}: {digests:?}");
-            let (a, b) = (digests[0], digests[1]);
-            let same = a.2 == b.2;
-            match pair.as_str() {
-                "hang" if !same => failures.push(format!(
-                    "{kind}: {}.{ext} and {}.{ext} differ only by spinner/timer but hash differently:\n{}\n---\n{}",
-                    a.0,
-                    b.0,
-                    profile(kind).normalize(&fixture(kind, &a.0, ext)),
-                    profile(kind).normalize(&fixture(kind, &b.0, ext)),
-                )),
-                "stream" if same => failures.push(format!(
-                    "{kind}: {}.{ext} and {}.{ext} show new text but hash the same",
-                    a.0, b.0
-                )),
-                "hang" | "stream" => {}
-                other => failures.push(format!("{kind}: unknown progress_pair {other:?}")),
-            }
-        }
-    }
-    assert_eq!(
-        seen,
-        ["aider/hang", "aider/stream", "claude/hang", "claude/stream"],
-        "pairs found in expected.toml"
-    );
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-}
 
 // ---------------------------------------------------------------------------------------
 // Anchoring: words of a dialog printed by the agent are not a live dialog.
@@ -247,27 +87,32 @@ const PHRASES: &[Phrase] = &[
         live: "╭──────────────────────────────────────╮\n│ ?  Shell touch a.txt                 │\n│                                      │\n│ Allow execution of: 'touch'?         │\n│                                      │\n│ ● 1. Yes, allow once                 │\n│   2. Yes, allow always               │\n│   3. No, suggest changes (esc)       │\n╰──────────────────────────────────────╯\n~/proj (main*)   no sandbox   gemini-2.5-pro (99% context left)",
         quoted: "╭──────────────────────────────────────╮\n│ Allow execution of: 'touch'?         │\n│ ● 1. Yes, allow once                 │\n╰──────────────────────────────────────╯\n✦ That is the dialog you will see: Apply this change? 1. Yes, allow once",
     },
+    Phrase {
+        kind: "gemini",
+        live: "╭──────────────────────────────────────╮\n│                                      │\n│ Usage limit reached for gemini-2.5-pro. │\n│ /stats model for usage details       │\n│                                      │\n│ ● 1. Keep trying                     │\n│   2. Stop                            │\n╰──────────────────────────────────────╯",
+        quoted: "╭──────────────────────────────────────╮\n│ Usage limit reached for gemini-2.5-pro. │\n│ ● 1. Keep trying                     │\n│   2. Stop                            │\n╰──────────────────────────────────────╯\n✦ When the limit is hit, that dialog comes up.",
+    },
 ];
 
 /// Live screens of each kind (idle and working), with the line before which agent output
 /// goes: `(name, screen, insert_at)`.
 fn live_screens(kind: &str) -> Vec<(String, String, usize)> {
+    // Output goes where the chrome starts (above Claude Code's input box, Codex's status
+    // and composer, Gemini's status line); aider's above its last rule (idle) or its
+    // spinner line (working).
     let from_fixture = |state: &str| {
         let text = fixture(kind, state, "txt");
         let lines: Vec<&str> = text.lines().collect();
-        let rules: Vec<usize> = (0..lines.len())
-            .filter(|&i| lines[i].starts_with("────"))
-            .collect();
         let last_text = lines
             .iter()
             .rposition(|l| !l.trim().is_empty())
             .unwrap_or(0);
-        // Claude: output goes above the input box (two rules from the bottom); aider: above
-        // its last rule (idle) or its spinner line (working).
         let at = match (kind, state) {
-            ("claude", _) => rules[rules.len() - 2],
-            (_, "done_idle") => rules[rules.len() - 1],
-            _ => last_text,
+            ("aider", "done_idle") => last_text - 1,
+            ("aider", _) => last_text,
+            _ => profile(kind)
+                .chrome_start(&text)
+                .unwrap_or_else(|| panic!("{kind}/{state}: no chrome")),
         };
         (format!("{kind}/{state}"), text, at)
     };
@@ -279,22 +124,16 @@ fn live_screens(kind: &str) -> Vec<(String, String, usize)> {
         (format!("{kind}/{name}"), text.replace("@@\n", ""), at)
     };
     match kind {
-        "claude" | "aider" => vec![from_fixture("done_idle"), from_fixture("working")],
+        "claude" | "aider" | "codex" | "gemini" => {
+            vec![from_fixture("done_idle"), from_fixture("hang_a")]
+        }
         "shell" => vec![
-            synthetic("idle", "$ make\ncc -o app app.c\n@@\nop@host:~/src$ ".into()),
+            synthetic(
+                "idle",
+                "$ make\ncc -o app app.c\n@@\nop@host:~/src$ ".into(),
+            ),
             synthetic("working", "$ make\n@@\ncc -o app app.c\n".into()),
         ],
-        "codex" => vec![
-            synthetic("idle", ">_ OpenAI Codex (v0.46.0)\n\n› fix the build\n\n@@\n• Done.\n\n› Ask Codex to do anything\n\n  100% context left · ? for shortcuts".into()),
-            synthetic("working", ">_ OpenAI Codex (v0.46.0)\n\n› fix the build\n\n@@\n• Working (3s • esc to interrupt)\n\n› Ask Codex to do anything\n\n  100% context left".into()),
-        ],
-        "gemini" => {
-            let input = "╭────────────────────────────────────────────╮\n│ >   Type your message or @path/to/file     │\n╰────────────────────────────────────────────╯\n~/proj (main*)   no sandbox   gemini-2.5-pro (99% context left)";
-            vec![
-                synthetic("idle", format!("Tips for getting started:\n\n> fix the build\n\n@@\n✦ Done.\n\n{input}")),
-                synthetic("working", format!("Tips for getting started:\n\n> fix the build\n\n@@\n⠏ Thinking… (esc to cancel, 3s)\n\n{input}")),
-            ]
-        }
         other => panic!("no live screens for {other}"),
     }
 }
@@ -399,12 +238,12 @@ fn a_busy_footer_beats_the_permanent_prompt() {
 
 #[test]
 fn explanations_name_rule_region_lines_and_text() {
-    let d = profile("claude").classify(&fixture("claude", "approval_prompt", "ansi"));
+    let d = profile("claude").classify(&shared("claude", "approval_prompt", "ansi"));
     assert_eq!(
         d.explain(),
         "needs-input by rule `claude.approval-dialog` in region `below-rule` on lines 19–20: «Do you want to proceed? ❯ 1. Yes»"
     );
-    let d = profile("aider").classify(&fixture("aider", "ratelimit_error", "txt"));
+    let d = profile("aider").classify(&shared("aider", "ratelimit_error", "txt"));
     assert_eq!(d.error, Some(ErrorKind::RateLimit));
     assert_eq!(
         d.reset,
@@ -583,11 +422,15 @@ fn detect_guesses_the_kind_from_the_screen() {
         ("claude", "approval_prompt"),
         ("aider", "approval_prompt"),
         ("claude", "streaming"),
-        ("aider", "working"),
+        ("aider", "hang_a"),
+        ("codex", "startup_idle"),
+        ("codex", "approval_prompt"),
+        ("codex", "streaming"),
+        ("gemini", "startup_idle"),
+        ("gemini", "hang_a"),
     ] {
-        let bytes =
-            std::fs::read(Path::new(FIXTURES).join(kind).join(format!("{state}.ansi"))).unwrap();
-        let r = detect_report(reg, None, state, &bytes);
+        let bytes = fixture(kind, state, "ansi");
+        let r = detect_report(reg, None, state, bytes.as_bytes());
         assert_eq!(r.kind, kind, "{state}: {}", r.to_text());
         assert_eq!(r.kind_source, "screen");
     }
@@ -655,11 +498,17 @@ fn usage_limits_carry_a_reset_time_that_resolves() {
         d.explain()
     );
 
-    let codex = "• Working on it\n\n■ You've hit your usage limit. Upgrade to Pro or try again in 4 days 6 hours.\n\n› Ask Codex to do anything\n\n  100% context left";
-    let d = profile("codex").classify(codex);
+    let codex = fixture("codex", "ratelimit_error", "txt").replace(
+        "■ exceeded retry limit, last status: 429 Too Many Requests",
+        "■ You've hit your usage limit. Upgrade to Pro or try again in 4 days 6 hours.",
+    );
+    assert!(codex.contains("You've hit"));
+    let d = profile("codex").classify(&codex);
     assert_eq!(
         (d.activity, d.error),
-        (Activity::Errored, Some(ErrorKind::RateLimit))
+        (Activity::Errored, Some(ErrorKind::RateLimit)),
+        "{}",
+        d.explain()
     );
     let secs = (4 * 24 + 6) * 3600;
     assert_eq!(
