@@ -196,16 +196,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// Parse a duration such as `500ms`, `3s`, `5m`, `1h` or `1h 30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text.trim()) {
-        Ok(d) if d.is_zero() => Err(format!("duration {text:?} must be more than zero")),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!("bad duration {text:?} ({e})")),
-    }
-}
-
-const DURATION_HINT: &str = "write a duration like \"500ms\", \"3s\", \"5m\" or \"1h\"";
+/// Parse a duration such as `500ms`, `3s`, `5m`, `1h` or `1h 30m`, at most ten years.
+pub use super::units::parse_duration;
+use super::units::DURATION_HINT;
 
 /// Expand a leading `~` to the home directory.
 pub fn expand_home(path: &str) -> PathBuf {
