@@ -257,6 +257,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 "write the line a stalled agent should read, or switch the tier off with [escalation] nudge = false",
             ));
         }
+        if let Err(e) = crate::fleet::typed::check_typed(v.get_ref()) {
+            return Err(loc.at(
+                v.span(),
+                format!("nudge_message: {e}"),
+                "write plain text; newlines and tabs are fine",
+            ));
+        }
         c.nudge_message = v.into_inner();
     }
     if let Some(v) = raw.theme {

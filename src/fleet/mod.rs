@@ -7,6 +7,7 @@ pub mod lineage;
 pub mod model;
 pub mod sample;
 pub mod snapshot;
+pub mod typed;
 pub mod units;
 
 pub use command::{Command, CommandOutcome};
