@@ -5,8 +5,9 @@
 //! one connects on the next request; a read (listing, capture) that hit the deadline
 //! is answered at once through [`Batched`] one-shot commands, so the tick goes on. A
 //! write is never repeated: the wedged client may have delivered it. After
-//! [`WatchPolicy::strikes`] failures in a row the server stays on the one-shot
-//! fallback for [`WatchPolicy::cooldown`] (slower, still correct), and
+//! [`WatchPolicy::strikes`] failures within [`WatchPolicy::window`] (a fresh client
+//! that works for a while and wedges again counts too) the server stays on the
+//! one-shot fallback for [`WatchPolicy::cooldown`] (slower, still correct), and
 //! [`TmuxBackend::degraded`] says so for the header.
 //!
 //! The failure count lives in a process-wide table by socket, so it survives the
@@ -25,9 +26,11 @@ pub struct WatchPolicy {
     /// Reply deadline of one control-mode request (plus 2 ms per command of a batch);
     /// also the deadline of each one-shot tmux process on the fallback.
     pub deadline: Duration,
-    /// Failures in a row (missed deadlines, lost clients, failed connects) before the
-    /// server goes on the fallback.
+    /// Failures (missed deadlines, lost clients, failed connects) within `window`
+    /// that put the server on the fallback.
     pub strikes: u32,
+    /// How far back failures count.
+    pub window: Duration,
     /// How long the fallback lasts before the control client is tried again.
     pub cooldown: Duration,
 }
@@ -37,6 +40,7 @@ impl Default for WatchPolicy {
         WatchPolicy {
             deadline: Duration::from_secs(3),
             strikes: 3,
+            window: Duration::from_secs(600),
             cooldown: Duration::from_secs(60),
         }
     }
@@ -45,7 +49,7 @@ impl Default for WatchPolicy {
 /// How one server's control clients have fared.
 #[derive(Debug, Clone, Default)]
 struct Health {
-    strikes: u32,
+    failures: Vec<Instant>,
     fallback_until: Option<Instant>,
     last_error: String,
 }
@@ -139,11 +143,14 @@ impl Watched {
             c.close();
         }
         let policy = self.policy;
+        let now = Instant::now();
         self.update(|h| {
-            h.strikes += 1;
+            h.failures
+                .retain(|t| now.saturating_duration_since(*t) < policy.window);
+            h.failures.push(now);
             h.last_error = e.to_string();
-            if h.strikes >= policy.strikes {
-                h.fallback_until = Some(Instant::now() + policy.cooldown);
+            if h.failures.len() >= policy.strikes as usize {
+                h.fallback_until = Some(now + policy.cooldown);
             }
         });
     }
@@ -157,13 +164,7 @@ impl Watched {
     ) -> Result<T, TmuxError> {
         if let Some(client) = self.control() {
             match op(client) {
-                Ok(v) => {
-                    self.update(|h| {
-                        h.strikes = 0;
-                        h.fallback_until = None;
-                    });
-                    return Ok(v);
-                }
+                Ok(v) => return Ok(v),
                 Err(e @ TmuxError::Protocol { .. }) => {
                     self.strike(&e);
                     if !read {
@@ -229,9 +230,10 @@ impl TmuxBackend for Watched {
         let h = self.health();
         let until = h.fallback_until.filter(|t| Instant::now() < *t)?;
         Some(format!(
-            "one-shot commands for {}s more after {} control-client failures in a row ({})",
+            "one-shot commands for {}s more after {} control-client failures within {}s ({})",
             until.saturating_duration_since(Instant::now()).as_secs() + 1,
-            h.strikes,
+            h.failures.len(),
+            self.policy.window.as_secs(),
             h.last_error
         ))
     }
