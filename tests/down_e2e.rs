@@ -31,7 +31,11 @@ fn with_env(pair: &str) -> Vec<(u32, String)> {
             continue;
         }
         let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        if stat.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')) {
+        if stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|r| r.trim_start().starts_with('Z'))
+        {
             continue;
         }
         let cmd = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
@@ -119,7 +123,10 @@ fn down_ends_every_server_of_the_fleet_and_every_process_in_it() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let second = format!("{}-2", rig.socket());
-    assert!(tmux(&second, &["has-session"]), "agent b runs on its own server");
+    assert!(
+        tmux(&second, &["has-session"]),
+        "agent b runs on its own server"
+    );
 
     let out = rig.shoal(&["down"]);
     let stdout = String::from_utf8_lossy(&out.stdout);

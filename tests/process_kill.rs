@@ -101,7 +101,11 @@ impl Rig {
                 continue;
             }
             let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
-            if stat.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')) {
+            if stat
+                .rsplit(')')
+                .next()
+                .is_some_and(|r| r.trim_start().starts_with('Z'))
+            {
                 continue;
             }
             let cmd = std::fs::read(dir.join("cmdline")).unwrap_or_default();
@@ -181,7 +185,11 @@ fn kill_tree_ends_every_process_then_the_window_closes() {
     let report = kill_tree(&selector, Duration::from_millis(500));
     println!("kill took {:?}: {}", t0.elapsed(), report.summary());
     assert!(report.is_clean(), "{}", report.summary());
-    assert!(report.forced, "every process ignores TERM: {}", report.summary());
+    assert!(
+        report.forced,
+        "every process ignores TERM: {}",
+        report.summary()
+    );
     let ended: Vec<u32> = report.ended.iter().map(|e| e.pid).collect();
     assert!(ended.contains(&pid), "the pane process is among {ended:?}");
     assert!(report.ended.len() >= 4, "{}", report.summary());
@@ -190,7 +198,9 @@ fn kill_tree_ends_every_process_then_the_window_closes() {
     let dead = rig.tmux(&["display-message", "-p", "-t", &pane, "#{pane_dead}"]);
     assert_eq!(dead.trim(), "1");
     OneShot::new(rig.socket.clone()).kill_pane(&pane).unwrap();
-    assert!(!rig.tmux(&["list-panes", "-a", "-F", "#{pane_id}"]).contains(&pane));
+    assert!(!rig
+        .tmux(&["list-panes", "-a", "-F", "#{pane_id}"])
+        .contains(&pane));
 }
 
 /// Without the environment marker, a tree recorded while the parents lived still

@@ -53,7 +53,10 @@ fn forty_kilobytes_sent_arrive_whole_then_enter() {
     rig.wait_for(Duration::from_secs(20), "all bytes", || {
         (read(&out).len() > text.len()).then_some(())
     });
-    assert!(read(&out) == format!("{text}\r"), "the text arrived changed");
+    assert!(
+        read(&out) == format!("{text}\r"),
+        "the text arrived changed"
+    );
 }
 
 #[test]

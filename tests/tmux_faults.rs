@@ -137,7 +137,10 @@ fn a_stopped_control_client_does_not_stop_the_poll_and_does_not_leak() {
     assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
     assert_eq!(during, before);
     drop(w);
-    assert!(!is_running(pid), "the stopped client {pid} outlived its backend");
+    assert!(
+        !is_running(pid),
+        "the stopped client {pid} outlived its backend"
+    );
     assert_eq!(g.tmux(&["list-clients"]), "", "a client is still attached");
 }
 
@@ -155,7 +158,9 @@ fn wedge_control_clients(g: &Guard) {
 fn a_wedged_control_client_is_killed_and_the_poll_goes_on_within_the_deadline() {
     let g = Guard::started();
     let mut w = Watched::with_policy(&g.socket, policy(3)).unwrap();
-    let pane = w.new_window(&spec("a", "echo hello-watch; sleep 100")).unwrap();
+    let pane = w
+        .new_window(&spec("a", "echo hello-watch; sleep 100"))
+        .unwrap();
     wedge_control_clients(&g);
     let before = w.poll_panes().expect("the first listing still answers");
     let first = w.control_pid().expect("a control client is connected");
@@ -164,10 +169,16 @@ fn a_wedged_control_client_is_killed_and_the_poll_goes_on_within_the_deadline() 
     let during = w.poll_panes().expect("the poll goes on");
     let took = t0.elapsed();
     println!("poll with a wedged client took {took:?}");
-    assert!(took >= Duration::from_secs(1), "the deadline was not waited: {took:?}");
+    assert!(
+        took >= Duration::from_secs(1),
+        "the deadline was not waited: {took:?}"
+    );
     assert!(took < Duration::from_secs(4), "took {took:?}");
     assert_eq!(during, before);
-    assert!(!is_running(first), "the wedged client {first} was not killed");
+    assert!(
+        !is_running(first),
+        "the wedged client {first} was not killed"
+    );
     assert_eq!(w.degraded(), None, "one failure is not yet a fallback");
 
     // The next request connects a new client.
@@ -176,14 +187,20 @@ fn a_wedged_control_client_is_killed_and_the_poll_goes_on_within_the_deadline() 
     let second = w.control_pid().expect("reconnected");
     assert_ne!(second, first);
     let clients = g.tmux(&["list-clients", "-F", "#{client_pid}"]);
-    assert_eq!(clients.trim(), second.to_string(), "only the new client is attached");
+    assert_eq!(
+        clients.trim(),
+        second.to_string(),
+        "only the new client is attached"
+    );
 }
 
 #[test]
 fn repeated_failures_put_the_server_on_one_shot_commands_and_say_so() {
     let g = Guard::started();
     let mut w = Watched::with_policy(&g.socket, policy(2)).unwrap();
-    let pane = w.new_window(&spec("a", "echo hello-fallback; sleep 100")).unwrap();
+    let pane = w
+        .new_window(&spec("a", "echo hello-fallback; sleep 100"))
+        .unwrap();
     wedge_control_clients(&g);
     for round in 0..2 {
         // A fresh client answers its first listing, then wedges.
@@ -197,13 +214,19 @@ fn repeated_failures_put_the_server_on_one_shot_commands_and_say_so() {
     }
     let why = w.degraded().expect("the backend says it is degraded");
     assert!(why.contains("one-shot"), "{why}");
-    assert!(why.contains("2 control-client failures within 600s"), "{why}");
+    assert!(
+        why.contains("2 control-client failures within 600s"),
+        "{why}"
+    );
     assert!(why.contains("no reply within"), "{why}");
     assert_eq!(w.control_pid(), None, "no control client on the fallback");
     // Slower, still correct: every operation works on the fallback, with no waiting.
     let t0 = Instant::now();
     let screen = w.capture_panes(std::slice::from_ref(&pane)).unwrap();
-    assert!(screen[0].as_deref().unwrap_or("").contains("hello-fallback"));
+    assert!(screen[0]
+        .as_deref()
+        .unwrap_or("")
+        .contains("hello-fallback"));
     w.send_keys(&pane, &["C-c".to_string()]).unwrap();
     w.kill_pane(&pane).unwrap();
     assert_eq!(w.poll_panes().unwrap().len(), 1);
@@ -241,7 +264,10 @@ fn packed_captures_agree_with_the_control_client_and_survive_a_vanished_pane() {
     assert_eq!(got.len(), ids.len());
     assert_eq!(got[2], None);
     assert_eq!(got[6], None);
-    assert_eq!(got, want, "packed one-shot captures differ from control mode");
+    assert_eq!(
+        got, want,
+        "packed one-shot captures differ from control mode"
+    );
     assert_eq!(batched.poll_panes().unwrap(), control.poll_panes().unwrap());
     let history: Vec<(String, u32)> = ids.iter().map(|p| (p.clone(), 5)).collect();
     assert_eq!(
@@ -253,7 +279,11 @@ fn packed_captures_agree_with_the_control_client_and_survive_a_vanished_pane() {
 #[test]
 fn a_wedged_server_fails_the_one_shot_fallback_at_its_deadline() {
     let mut g = Guard::started();
-    let server_pid: u32 = g.tmux(&["display-message", "-p", "#{pid}"]).trim().parse().unwrap();
+    let server_pid: u32 = g
+        .tmux(&["display-message", "-p", "#{pid}"])
+        .trim()
+        .parse()
+        .unwrap();
     let mut batched = Batched::new(g.socket.clone(), Duration::from_millis(800));
     g.stop(server_pid);
     let t0 = Instant::now();
@@ -277,7 +307,8 @@ fn reader(g: &Guard, name: &str, n: usize) -> (String, PathBuf) {
         .new_window(&spec(name, &cmd))
         .unwrap();
     wait_for("the reader", Duration::from_secs(5), || {
-        g.tmux(&["capture-pane", "-p", "-t", &pane]).contains("ready")
+        g.tmux(&["capture-pane", "-p", "-t", &pane])
+            .contains("ready")
     });
     (pane, out)
 }
@@ -286,7 +317,9 @@ fn long_text() -> String {
     let mut text = String::new();
     let mut i = 0;
     while text.len() < 40 * 1024 {
-        text.push_str(&format!("line {i}: «long» text with quotes ' \" ; # $HOME ~ \\ \t|"));
+        text.push_str(&format!(
+            "line {i}: «long» text with quotes ' \" ; # $HOME ~ \\ \t|"
+        ));
         if i % 7 == 0 {
             text.push('\n');
         }
@@ -314,19 +347,26 @@ fn forty_kilobytes_of_text_arrive_whole_through_every_backend() {
         let (pane, out) = reader(&g, &format!("send-{name}"), text.len());
         b.send_text(&pane, &text)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        wait_for(&format!("{name}: all bytes"), Duration::from_secs(20), || {
-            read(&out).len() >= text.len()
-        });
+        wait_for(
+            &format!("{name}: all bytes"),
+            Duration::from_secs(20),
+            || read(&out).len() >= text.len(),
+        );
         assert!(read(&out) == text, "{name}: the text arrived changed");
 
         // A paste is a terminal paste: newlines arrive as carriage returns.
         let (pane, out) = reader(&g, &format!("paste-{name}"), text.len());
         b.paste_text(&pane, &text, false)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        wait_for(&format!("{name}: all pasted bytes"), Duration::from_secs(20), || {
-            read(&out).len() >= text.len()
-        });
-        assert!(read(&out) == text.replace('\n', "\r"), "{name}: the paste arrived changed");
+        wait_for(
+            &format!("{name}: all pasted bytes"),
+            Duration::from_secs(20),
+            || read(&out).len() >= text.len(),
+        );
+        assert!(
+            read(&out) == text.replace('\n', "\r"),
+            "{name}: the paste arrived changed"
+        );
     }
     assert_eq!(g.tmux(&["list-buffers"]), "", "paste buffers are deleted");
 }
@@ -343,10 +383,13 @@ fn bracketed_paste_wraps_the_text_when_the_application_asks() {
     let mut b = ControlClient::connect(&g.socket).unwrap();
     let pane = b.new_window(&spec("br", &cmd)).unwrap();
     wait_for("the reader", Duration::from_secs(5), || {
-        g.tmux(&["capture-pane", "-p", "-t", &pane]).contains("ready")
+        g.tmux(&["capture-pane", "-p", "-t", &pane])
+            .contains("ready")
     });
     b.paste_text(&pane, "hi\nyo", true).unwrap();
-    wait_for("the paste", Duration::from_secs(5), || read(&out).len() >= 17);
+    wait_for("the paste", Duration::from_secs(5), || {
+        read(&out).len() >= 17
+    });
     assert_eq!(read(&out), "\x1b[200~hi\ryo\x1b[201~");
 }
 
@@ -363,11 +406,15 @@ fn ctrl_c_in_text_is_refused_and_never_interrupts_the_agent() {
             "one-shot",
             Box::new(OneShot::new(g.socket.clone())) as Box<dyn TmuxBackend>,
         ),
-        ("control", Box::new(ControlClient::connect(&g.socket).unwrap())),
+        (
+            "control",
+            Box::new(ControlClient::connect(&g.socket).unwrap()),
+        ),
     ] {
         let pane = b.new_window(&spec(&format!("i-{name}"), &cmd)).unwrap();
         wait_for("ready", Duration::from_secs(5), || {
-            g.tmux(&["capture-pane", "-p", "-t", &pane]).contains("ready")
+            g.tmux(&["capture-pane", "-p", "-t", &pane])
+                .contains("ready")
         });
         for text in ["stop\x03now", "\x1b[A", "\x7f"] {
             let err = b.send_text(&pane, text).unwrap_err().to_string();
@@ -378,7 +425,10 @@ fn ctrl_c_in_text_is_refused_and_never_interrupts_the_agent() {
         std::thread::sleep(Duration::from_millis(400));
         assert!(!flag.exists(), "{name}: the agent was interrupted");
         let screen = g.tmux(&["capture-pane", "-p", "-t", &pane]);
-        assert!(!screen.contains("stop"), "{name}: part of the text was typed: {screen}");
+        assert!(
+            !screen.contains("stop"),
+            "{name}: part of the text was typed: {screen}"
+        );
         // Keys by name still interrupt: that is what --keys is for.
         b.send_keys(&pane, &["C-c".to_string()]).unwrap();
         wait_for("the interrupt by key name", Duration::from_secs(5), || {
@@ -397,10 +447,7 @@ fn path_and_every_env_entry_reach_the_agent_through_every_backend() {
             "control",
             Box::new(ControlClient::connect(&g.socket).unwrap()),
         ),
-        (
-            "watched",
-            Box::new(Watched::connect(&g.socket).unwrap()),
-        ),
+        ("watched", Box::new(Watched::connect(&g.socket).unwrap())),
     ];
     for (name, mut b) in backends {
         let out = g.path(&format!("env-{name}"));
@@ -413,9 +460,11 @@ fn path_and_every_env_entry_reach_the_agent_through_every_backend() {
             ("SHOAL_T_FOO".into(), "bar baz".into()),
         ];
         let started = b.open_window(&s).unwrap_or_else(|e| panic!("{name}: {e}"));
-        wait_for(&format!("{name}: env written"), Duration::from_secs(5), || {
-            read(&out).ends_with('\n')
-        });
+        wait_for(
+            &format!("{name}: env written"),
+            Duration::from_secs(5),
+            || read(&out).ends_with('\n'),
+        );
         assert_eq!(
             read(&out),
             "/opt/shoal-test/bin:/usr/bin:/bin|bar baz\n",
@@ -423,7 +472,10 @@ fn path_and_every_env_entry_reach_the_agent_through_every_backend() {
         );
         // The pid new-window printed is the pane's, as the listing says.
         let listed = b.list_panes().unwrap();
-        let p = listed.iter().find(|p| p.pane_id == started.pane_id).unwrap();
+        let p = listed
+            .iter()
+            .find(|p| p.pane_id == started.pane_id)
+            .unwrap();
         assert_eq!(p.pid, started.pid, "{name}");
         assert!(Path::new(&format!("/proc/{}", started.pid)).exists());
     }
@@ -439,9 +491,15 @@ fn a_start_that_cannot_work_says_why_and_opens_no_window() {
             "one-shot",
             Box::new(OneShot::new(g.socket.clone())) as Box<dyn TmuxBackend>,
         ),
-        ("control", Box::new(ControlClient::connect(&g.socket).unwrap())),
+        (
+            "control",
+            Box::new(ControlClient::connect(&g.socket).unwrap()),
+        ),
     ] {
-        let err = b.open_window(&spec("nul", "echo a\0b")).unwrap_err().to_string();
+        let err = b
+            .open_window(&spec("nul", "echo a\0b"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("NUL byte"), "{name}: {err}");
         let mut gone = spec("gone", "true");
         gone.cwd = Some(PathBuf::from("/nonexistent/shoal-cwd"));

@@ -265,7 +265,10 @@ pub fn send_keys(fleet: &Path, agent: &str, keys: &[String]) -> Result<i32> {
         );
     };
     let (Some(server), Some(pane)) = (a.server.clone(), a.pane.clone()) else {
-        bail!("{agent} has no pane (state {}); `shoal retry {agent}` starts it", a.state);
+        bail!(
+            "{agent} has no pane (state {}); `shoal retry {agent}` starts it",
+            a.state
+        );
     };
     if !matches!(a.state, LifeState::Starting | LifeState::Running) {
         bail!(
@@ -275,9 +278,10 @@ pub fn send_keys(fleet: &Path, agent: &str, keys: &[String]) -> Result<i32> {
     }
     let mut tmux = OneShot::new(server.clone());
     let listed = tmux.list_panes()?;
-    let ours = listed.iter().find(|p| p.pane_id == pane).is_some_and(|p| {
-        p.agent.as_deref() == Some(agent) && p.attempt == Some(a.attempt)
-    });
+    let ours = listed
+        .iter()
+        .find(|p| p.pane_id == pane)
+        .is_some_and(|p| p.agent.as_deref() == Some(agent) && p.attempt == Some(a.attempt));
     if !ours {
         bail!(
             "pane {pane} on tmux server {server} is no longer {agent}'s attempt {}; nothing was sent",

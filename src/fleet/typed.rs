@@ -69,8 +69,16 @@ mod tests {
     #[test]
     fn control_characters_are_refused_by_name_and_place() {
         let cases = [
-            ("ab\u{3}", "Ctrl-C (U+0003) at character 3", "--keys AGENT C-c"),
-            ("\u{1b}[A", "Escape (U+001B) at character 1", "--keys AGENT Escape"),
+            (
+                "ab\u{3}",
+                "Ctrl-C (U+0003) at character 3",
+                "--keys AGENT C-c",
+            ),
+            (
+                "\u{1b}[A",
+                "Escape (U+001B) at character 1",
+                "--keys AGENT Escape",
+            ),
             ("x\ry", "carriage return (U+000D) at character 2", "Enter"),
             ("\0", "NUL byte (U+0000)", "KEY"),
             ("del\u{7f}", "Delete (U+007F)", "BSpace"),

@@ -60,7 +60,10 @@ impl KillReport {
             out.push_str(" (SIGKILL after the grace period)");
         }
         for s in &self.survivors {
-            out.push_str(&format!("; pid {} ({}) survives: {}", s.pid, s.comm, s.reason));
+            out.push_str(&format!(
+                "; pid {} ({}) survives: {}",
+                s.pid, s.comm, s.reason
+            ));
         }
         out
     }
@@ -156,7 +159,9 @@ impl TreeKill {
             .members
             .iter()
             .copied()
-            .filter(|pid| !matches!(self.tracked.get(pid), Some(t) if t.id.start == scan[pid].start))
+            .filter(
+                |pid| !matches!(self.tracked.get(pid), Some(t) if t.id.start == scan[pid].start),
+            )
             .collect();
         for pid in &fresh {
             let p = &scan[pid];
@@ -214,7 +219,10 @@ impl TreeKill {
         sig: i32,
     ) {
         for group in whole_groups(scan, members) {
-            if targets.iter().any(|t| scan.get(t).is_some_and(|p| p.pgid == group)) {
+            if targets
+                .iter()
+                .any(|t| scan.get(t).is_some_and(|p| p.pgid == group))
+            {
                 send(-(group as i32), sig);
             }
         }
@@ -355,7 +363,10 @@ mod tests {
         let status = waiter.join().unwrap().unwrap();
         assert!(report.is_clean(), "{}", report.summary());
         assert!(report.forced, "TERM is ignored, so KILL was needed");
-        assert_eq!(report.ended.iter().map(|e| e.pid).collect::<Vec<_>>(), [pid]);
+        assert_eq!(
+            report.ended.iter().map(|e| e.pid).collect::<Vec<_>>(),
+            [pid]
+        );
         assert!(t0.elapsed() >= Duration::from_millis(300));
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(status.signal(), Some(libc::SIGKILL));

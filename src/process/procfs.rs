@@ -105,7 +105,7 @@ pub fn environ_has(pid: u32, pairs: &[(String, String)]) -> bool {
     let entries: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
     pairs.iter().all(|(k, v)| {
         let want = format!("{k}={v}");
-        entries.iter().any(|e| *e == want.as_bytes())
+        entries.contains(&want.as_bytes())
     })
 }
 
@@ -171,7 +171,10 @@ mod tests {
         let found = environ_has(pid, &[pair("SHOAL_TEST_MARK", "yes")]);
         let both = environ_has(
             pid,
-            &[pair("SHOAL_TEST_MARK", "yes"), pair("SHOAL_TEST_OTHER", "1")],
+            &[
+                pair("SHOAL_TEST_MARK", "yes"),
+                pair("SHOAL_TEST_OTHER", "1"),
+            ],
         );
         let wrong = environ_has(pid, &[pair("SHOAL_TEST_MARK", "ye")]);
         let none = environ_has(pid, &[]);

@@ -60,7 +60,12 @@ pub(crate) struct Selection {
 pub(crate) fn protected(scan: &HashMap<u32, ProcInfo>, own: &[u32]) -> HashMap<u32, &'static str> {
     let mut out: HashMap<u32, &'static str> = own
         .iter()
-        .map(|&p| (p, "runs this shoal command (or is its parent); not signalled"))
+        .map(|&p| {
+            (
+                p,
+                "runs this shoal command (or is its parent); not signalled",
+            )
+        })
         .collect();
     for p in scan.values() {
         if p.pid <= 1 || p.is_kernel() {
@@ -100,9 +105,9 @@ pub(crate) fn select(
         if p.is_gone() || seeds.contains(&p.pid) {
             continue;
         }
-        if sessions.contains(&p.sid) || sessions.contains(&p.pgid) {
-            seeds.insert(p.pid);
-        } else if !selector.env.is_empty() && !is_tmux_server(p) && env_match(p) {
+        let in_session = sessions.contains(&p.sid) || sessions.contains(&p.pgid);
+        // The environment is read only when nothing cheaper already decided.
+        if in_session || (!selector.env.is_empty() && !is_tmux_server(p) && env_match(p)) {
             seeds.insert(p.pid);
         }
     }
@@ -275,7 +280,10 @@ mod tests {
         s.known = vec![id(400), ProcId { pid: 300, start: 5 }];
         let sel = select(&scan, &s, &[], &protected(&scan, &[]), &mut |_| false);
         assert!(sel.members.contains(&400) && sel.members.contains(&401));
-        assert!(!sel.members.contains(&300), "a reused pid is not the known one");
+        assert!(
+            !sel.members.contains(&300),
+            "a reused pid is not the known one"
+        );
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl Batched {
             let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
             let mut rest = stdout.as_str();
             let mut done = 0;
-            for i in next..next + count {
+            for (i, slot) in out.iter_mut().enumerate().skip(next).take(count) {
                 let marker = mark(i);
                 let at = if rest.starts_with(&format!("{marker}\n")) {
                     Some(0)
@@ -71,7 +71,7 @@ impl Batched {
                     rest.find(&format!("\n{marker}\n")).map(|p| p + 1)
                 };
                 let Some(at) = at else { break };
-                out[i] = Some(rest[..at].to_string());
+                *slot = Some(rest[..at].to_string());
                 rest = &rest[at + marker.len() + 1..];
                 done += 1;
             }

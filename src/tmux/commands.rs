@@ -129,7 +129,11 @@ pub fn new_window(spec: &WindowSpec, mode: Mode) -> Result<TmuxCommand<'static>,
 /// Read what [`new_window`] printed.
 pub fn parse_new_pane(out: &str) -> Result<NewPane, String> {
     let mut parts = out.split_whitespace();
-    match (parts.next(), parts.next().map(str::parse::<u32>), parts.next()) {
+    match (
+        parts.next(),
+        parts.next().map(str::parse::<u32>),
+        parts.next(),
+    ) {
         (Some(id), Some(Ok(pid)), None) if id.starts_with('%') => Ok(NewPane {
             pane_id: id.to_string(),
             pid,
@@ -327,7 +331,10 @@ mod tests {
         assert!(argv.starts_with(&["new-window".to_string()]), "{joined}");
         assert!(joined.contains("-n ag##1"), "{joined}");
         let dir = std::env::temp_dir();
-        assert!(joined.contains(&format!("-c {}", dir.display())), "{joined}");
+        assert!(
+            joined.contains(&format!("-c {}", dir.display())),
+            "{joined}"
+        );
         assert!(joined.contains("-e SHOAL_AGENT=ag#1 -e A=b\\;"), "{joined}");
         assert_eq!(&argv[argv.len() - 2..], ["--", "claude --resume\\;"]);
     }
@@ -355,7 +362,10 @@ mod tests {
         let mut nul = spec();
         nul.cmd = "x\0y".into();
         let err = new_window(&nul, Mode::Argv).unwrap_err().to_string();
-        assert!(err.contains("the command \"x\\0y\" contains a NUL"), "{err}");
+        assert!(
+            err.contains("the command \"x\\0y\" contains a NUL"),
+            "{err}"
+        );
         let mut nul_env = spec();
         nul_env.env.push(("K".into(), "v\0".into()));
         let err = new_window(&nul_env, Mode::Control).unwrap_err().to_string();
@@ -363,7 +373,10 @@ mod tests {
         let mut gone = spec();
         gone.cwd = Some(PathBuf::from("/nonexistent/shoal-test-dir"));
         let err = new_window(&gone, Mode::Argv).unwrap_err().to_string();
-        assert!(err.contains("\"/nonexistent/shoal-test-dir\" does not exist"), "{err}");
+        assert!(
+            err.contains("\"/nonexistent/shoal-test-dir\" does not exist"),
+            "{err}"
+        );
     }
 
     fn lines(cmds: &[TmuxCommand<'static>]) -> Vec<String> {
@@ -407,7 +420,11 @@ mod tests {
         let cmds = paste_text("%2", &text, true, "shoal-paste-1", Mode::Control).unwrap();
         let got = lines(&cmds);
         assert_eq!(got.len(), 3);
-        assert!(got[0].starts_with("set-buffer -b shoal-paste-1 -- aaa"), "{}", got[0]);
+        assert!(
+            got[0].starts_with("set-buffer -b shoal-paste-1 -- aaa"),
+            "{}",
+            got[0]
+        );
         assert_eq!(got[1], "set-buffer -a -b shoal-paste-1 -- a");
         assert_eq!(got[2], "paste-buffer -d -p -b shoal-paste-1 -t %2");
         let plain = paste_text("%2", "hi;", false, "b", Mode::Argv).unwrap();

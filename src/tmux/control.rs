@@ -376,7 +376,11 @@ fn spawn_writer(socket: &str, mut stdin: ChildStdin) -> Result<Sender<Vec<u8>>, 
         .name(format!("tmux-control-in-{socket}"))
         .spawn(move || {
             for bytes in rx {
-                if stdin.write_all(&bytes).and_then(|()| stdin.flush()).is_err() {
+                if stdin
+                    .write_all(&bytes)
+                    .and_then(|()| stdin.flush())
+                    .is_err()
+                {
                     break;
                 }
             }

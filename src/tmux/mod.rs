@@ -24,13 +24,13 @@ mod watched;
 
 pub use self::format::POLL_FORMAT;
 pub use attach::{attach_argv, attach_command, inside_tmux};
+pub use batched::Batched;
 pub use control::{ControlClient, DEFAULT_TIMEOUT};
 pub use foreign::{list_foreign_panes, mark_adopted, ForeignBackend, ForeignPane};
 pub use oneshot::OneShot;
 pub use protocol::Reply;
 pub use server::{Server, HISTORY_LIMIT};
 pub use text::check_typed;
-pub use batched::Batched;
 pub use watched::{WatchPolicy, Watched};
 
 /// Session that holds every agent window on a fleet's tmux server.
