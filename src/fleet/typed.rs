@@ -79,7 +79,11 @@ mod tests {
                 "Escape (U+001B) at character 1",
                 "--keys AGENT Escape",
             ),
-            ("x\ry", "carriage return (U+000D) at character 2", "Enter"),
+            (
+                "x\ry",
+                "carriage return (U+000D, as in a Windows line ending) at character 2",
+                "Enter",
+            ),
             ("\0", "NUL byte (U+0000)", "KEY"),
             ("del\u{7f}", "Delete (U+007F)", "BSpace"),
             ("c1\u{85}", "control character U+0085", "KEY"),
