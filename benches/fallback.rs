@@ -16,6 +16,8 @@ struct Guard(String);
 impl Drop for Guard {
     fn drop(&mut self) {
         let _ = Server::new(self.0.clone()).kill();
+        // tmux 3.3a leaves its socket file behind; it is this run's alone.
+        let _ = std::fs::remove_file(shoal::tmux::sockets::socket_dir().join(&self.0));
     }
 }
 
