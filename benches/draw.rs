@@ -109,6 +109,7 @@ fn fleet() -> FleetSnapshot {
             servers_up: 10,
             servers: 10,
             error: None,
+            degraded: Vec::new(),
         },
         agents,
     }

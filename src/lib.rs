@@ -6,6 +6,7 @@ pub mod config;
 pub mod fleet;
 pub mod logs;
 pub mod notify;
+pub mod process;
 pub mod profile;
 pub mod sim;
 pub mod store;

@@ -65,6 +65,7 @@ fn snapshot(agents: Vec<AgentView>) -> Arc<FleetSnapshot> {
             servers_up: 1,
             servers: 1,
             error: None,
+            degraded: Vec::new(),
         },
         agents,
     })
@@ -229,6 +230,16 @@ fn header_counts_activities_and_shows_supervisor_health() {
     ] {
         assert!(head.contains(part), "header lacks {part:?}: {head}");
     }
+    assert!(!head.contains("one-shot"), "{head}");
+
+    let mut slow = (*snapshot(fleet())).clone();
+    slow.stats.degraded = vec!["shoal-demo-2".into()];
+    app.on_snapshot(Arc::new(slow));
+    let head = render(&mut app, 160, 30).remove(0);
+    assert!(
+        head.contains("slow poll (one-shot): shoal-demo-2"),
+        "header does not say which server is on the fallback: {head}"
+    );
 }
 
 #[test]

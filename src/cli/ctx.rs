@@ -7,7 +7,7 @@ use crate::profile::Registry;
 use crate::store::{LeaseHolder, Store};
 use crate::supervisor::runner::{now_ms, stale_after_ms};
 use crate::supervisor::{declare, Connector, Supervisor};
-use crate::tmux::{ControlClient, OneShot, Server, TmuxBackend};
+use crate::tmux::{OneShot, Server, TmuxBackend, Watched};
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -173,7 +173,8 @@ pub fn connector(control: bool) -> Connector {
 }
 
 /// One connection to a server of shoal's own: started first when `start`, reported
-/// down otherwise; a control-mode client when `control`, else one-shot commands.
+/// down otherwise; a watched control-mode client when `control` (one-shot commands
+/// while the control client misses its deadlines), else one-shot commands.
 pub fn connect_fleet_server(
     socket: &str,
     start: bool,
@@ -188,7 +189,7 @@ pub fn connect_fleet_server(
         });
     }
     Ok(if control {
-        Box::new(ControlClient::connect(socket)?)
+        Box::new(Watched::connect(socket)?)
     } else {
         Box::new(OneShot::new(socket))
     })

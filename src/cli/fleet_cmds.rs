@@ -6,7 +6,6 @@ use super::output;
 use crate::fleet::LifeState;
 use crate::fleet::{Caller, Command, Request, Verb};
 use crate::supervisor::runner::{self, now_ms};
-use crate::tmux::Server;
 use anyhow::{bail, Result};
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -322,6 +321,59 @@ pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
     }
 }
 
+/// Refuse text that cannot be typed literally, before anything is queued.
+pub fn check_text(text: &str) -> Result<()> {
+    crate::fleet::typed::check_typed(text).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `shoal send --keys AGENT KEY…`: tmux key names straight into the agent's pane, after
+/// checking that the pane still carries the agent's marks (a restarted tmux server
+/// numbers panes anew). Not queued through a running supervisor.
+pub fn send_keys(fleet: &Path, agent: &str, keys: &[String]) -> Result<i32> {
+    use crate::tmux::{OneShot, TmuxBackend};
+    let ctx = Ctx::open(fleet)?;
+    let sup = ctx.supervisor(false)?;
+    let snap = sup.snapshot(now_ms());
+    let Some(a) = snap.agent(agent) else {
+        let names: Vec<&str> = snap.agents.iter().map(|a| a.name.as_str()).collect();
+        bail!(
+            "no agent named {agent:?} in fleet {}; agents: {}",
+            ctx.fleet.settings.name,
+            names.join(", ")
+        );
+    };
+    let (Some(server), Some(pane)) = (a.server.clone(), a.pane.clone()) else {
+        bail!(
+            "{agent} has no pane (state {}); `shoal retry {agent}` starts it",
+            a.state
+        );
+    };
+    if !matches!(a.state, LifeState::Starting | LifeState::Running) {
+        bail!(
+            "{agent} is not running (state {}); `shoal retry {agent}` starts it again",
+            a.state
+        );
+    }
+    let mut tmux = OneShot::new(server.clone());
+    let listed = tmux.list_panes()?;
+    let ours = listed
+        .iter()
+        .find(|p| p.pane_id == pane)
+        .is_some_and(|p| p.agent.as_deref() == Some(agent) && p.attempt == Some(a.attempt));
+    if !ours {
+        bail!(
+            "pane {pane} on tmux server {server} is no longer {agent}'s attempt {}; nothing was sent",
+            a.attempt
+        );
+    }
+    tmux.send_keys(&pane, keys)?;
+    println!("sent {} to {agent}", keys.join(" "));
+    Ok(0)
+}
+
+/// Stop the fleet: the supervisor, every agent (recorded as killed), every live tmux
+/// server of the fleet with every process in its panes, and any process still carrying
+/// the fleet's marker. Exits 1 when a process survives, naming it.
 pub fn down(fleet: &Path) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let caller = caller::identify(&ctx)?;
@@ -339,6 +391,14 @@ pub fn down(fleet: &Path) -> Result<i32> {
     let now = now_ms();
     sup.observe_all(now);
     let snap = sup.snapshot(now);
+    let known: Vec<String> = snap
+        .agents
+        .iter()
+        .filter_map(|a| a.server.clone())
+        .filter(|s| super::lineage_ctx::is_fleet_socket(&ctx.fleet.settings.name, s))
+        .collect();
+    // Before any window closes: the panes' pids anchor the process trees.
+    let plans = super::teardown::plan(&ctx.fleet.settings.name, &ctx.home, &known);
     for a in snap
         .agents
         .iter()
@@ -365,23 +425,33 @@ pub fn down(fleet: &Path) -> Result<i32> {
             Err(e) => eprintln!("{}: {e}", a.name),
         }
     }
-    let mut sockets: Vec<String> = snap
-        .agents
-        .iter()
-        .filter_map(|a| a.server.clone())
-        .filter(|s| super::lineage_ctx::is_fleet_socket(&ctx.fleet.settings.name, s))
-        .collect();
-    sockets.push(ctx.fleet.socket(0));
-    sockets.sort();
-    sockets.dedup();
-    for s in sockets {
-        let server = Server::new(&s);
-        if server.is_running() {
-            server.kill()?;
-            println!("tmux server {s}: stopped");
+    let done = super::teardown::execute(
+        &plans,
+        &ctx.fleet.settings.name,
+        &ctx.home,
+        super::teardown::DOWN_GRACE,
+    );
+    let mut failed = false;
+    for (socket, result) in &done.servers {
+        match result {
+            Ok(()) => println!("tmux server {socket}: stopped"),
+            Err(e) => {
+                failed = true;
+                eprintln!("tmux server {socket}: {e}");
+            }
         }
     }
-    Ok(0)
+    if !done.report.ended.is_empty() || !done.report.is_clean() {
+        println!("processes: {}", done.report.summary());
+    }
+    for s in &done.report.survivors {
+        failed = true;
+        eprintln!(
+            "shoal: pid {} ({}) is still running: {}",
+            s.pid, s.comm, s.reason
+        );
+    }
+    Ok(if failed { 1 } else { 0 })
 }
 
 #[cfg(test)]

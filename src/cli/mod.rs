@@ -14,6 +14,7 @@ mod output;
 pub mod reload;
 mod status_out;
 pub mod supervisor_cmds;
+pub mod teardown;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -121,12 +122,17 @@ pub enum Cmd {
         /// The agent.
         name: String,
     },
-    /// Type a line of text into an agent's pane, then Enter.
+    /// Type a line of text into an agent's pane, then Enter (with --keys: send keys).
     Send {
+        /// Send tmux key names (`C-c`, `Escape`, `Enter`, `y`) instead of typing text.
+        #[arg(long)]
+        keys: bool,
         /// The agent.
         name: String,
-        /// The text, typed literally.
-        text: String,
+        /// The text, typed literally (control characters are refused; see --keys).
+        /// With --keys: the key names, in order.
+        #[arg(required = true)]
+        text: Vec<String>,
     },
     /// Hold an agent's stall ladder (no nudge, warn or kill).
     Pause {
@@ -251,7 +257,16 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Cancel { name }) => fleet_cmds::act(f, C::Cancel { agent: name }),
         Some(Cmd::Approve { name }) => fleet_cmds::act(f, C::Approve { agent: name }),
         Some(Cmd::Deny { name }) => fleet_cmds::act(f, C::Deny { agent: name }),
-        Some(Cmd::Send { name, text }) => fleet_cmds::act(f, C::Send { agent: name, text }),
+        Some(Cmd::Send {
+            keys: true,
+            name,
+            text,
+        }) => fleet_cmds::send_keys(f, &name, &text),
+        Some(Cmd::Send { name, text, .. }) => {
+            let text = text.join(" ");
+            fleet_cmds::check_text(&text)?;
+            fleet_cmds::act(f, C::Send { agent: name, text })
+        }
         Some(Cmd::Pause { name }) => fleet_cmds::act(
             f,
             C::Pause {
@@ -274,7 +289,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Inbox { wait, agent, json }) => {
             lineage_cmds::inbox(f, agent.as_deref(), wait.as_deref(), json)
         }
-        Some(Cmd::Steer { child, text }) => lineage_cmds::steer(f, &child, &text),
+        Some(Cmd::Steer { child, text }) => {
+            fleet_cmds::check_text(&text)?;
+            lineage_cmds::steer(f, &child, &text)
+        }
         Some(Cmd::Adopt(args)) => adopt::adopt(f, args),
         Some(Cmd::Paths) => config_cmds::show_paths(),
         Some(Cmd::Config { default: true, .. }) => config_cmds::print_default(),

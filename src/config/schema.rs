@@ -2,7 +2,8 @@
 //! mistake located and explained.
 
 use super::error::{ConfigError, Locator, Pos};
-use crate::fleet::file::{parse_duration, DEFAULT_NUDGE};
+use crate::fleet::file::DEFAULT_NUDGE;
+use crate::fleet::units::{parse_duration, DURATION_HINT};
 use crate::fleet::Escalation;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -208,7 +209,6 @@ struct RawKeymap {
 }
 
 const REFERENCE: &str = "`shoal config --default` prints every key with its meaning";
-const DURATION_HINT: &str = "write a duration like \"500ms\", \"3s\", \"5m\" or \"1h\"";
 
 /// Read the config file; a missing file gives the built-in defaults.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -259,6 +259,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
                 v.span(),
                 "nudge_message is empty".into(),
                 "write the line a stalled agent should read, or switch the tier off with [escalation] nudge = false",
+            ));
+        }
+        if let Err(e) = crate::fleet::typed::check_typed(v.get_ref()) {
+            return Err(loc.at(
+                v.span(),
+                format!("nudge_message: {e}"),
+                "write plain text; newlines and tabs are fine",
             ));
         }
         c.nudge_message = v.into_inner();

@@ -125,6 +125,11 @@ fn bad_values_are_located_and_explained() {
             "",
         ),
         (
+            "poll_interval = \"1s\"\nstall_timeout = \"500000000years\"\n",
+            "c.toml:2:17: stall_timeout: duration \"500000000years\" is longer than 10 years",
+            "at most 10 years",
+        ),
+        (
             "log_retention = \"never\"\n",
             "log_retention: bad duration",
             "\"off\" to keep everything",

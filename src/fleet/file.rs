@@ -110,7 +110,7 @@ struct RawFleet {
     name: Spanned<String>,
     stall_timeout: Option<Spanned<String>>,
     poll_interval: Option<Spanned<String>>,
-    nudge_message: Option<String>,
+    nudge_message: Option<Spanned<String>>,
     cancel_grace: Option<Spanned<String>>,
     agents_per_server: Option<Spanned<i64>>,
     resume_after_reset: Option<bool>,
@@ -125,7 +125,7 @@ struct RawAgent {
     cmd: Spanned<String>,
     cwd: Option<Spanned<String>>,
     kind: Option<Spanned<String>>,
-    task: Option<String>,
+    task: Option<Spanned<String>>,
     parent: Option<Spanned<String>>,
     stall_timeout: Option<Spanned<String>>,
     #[serde(default)]
@@ -156,16 +156,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// Parse a duration such as `500ms`, `3s`, `5m`, `1h` or `1h 30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    match humantime::parse_duration(text.trim()) {
-        Ok(d) if d.is_zero() => Err(format!("duration {text:?} must be more than zero")),
-        Ok(d) => Ok(d),
-        Err(e) => Err(format!("bad duration {text:?} ({e})")),
-    }
-}
-
-const DURATION_HINT: &str = "write a duration like \"500ms\", \"3s\", \"5m\" or \"1h\"";
+/// Parse a duration such as `500ms`, `3s`, `5m`, `1h` or `1h 30m`, at most ten years.
+pub use super::units::parse_duration;
+use super::units::DURATION_HINT;
 
 /// Expand a leading `~` to the home directory.
 pub fn expand_home(path: &str) -> PathBuf {
@@ -210,6 +203,17 @@ impl Locator<'_> {
                 &format!("use a number from 1 to {MAX_CAP}, or remove the line for no cap"),
             )),
         }
+    }
+
+    /// Text shoal will type into a pane: no control characters but newline and tab.
+    fn typed(&self, value: &Spanned<String>, field: &str) -> Result<(), FleetFileError> {
+        crate::fleet::typed::check_typed(value.get_ref()).map_err(|e| {
+            self.at(
+                value.span(),
+                format!("{field}: {e}"),
+                "write plain text; newlines and tabs are fine",
+            )
+        })
     }
 
     fn duration(&self, value: &Spanned<String>, field: &str) -> Result<Duration, FleetFileError> {
@@ -307,6 +311,9 @@ pub fn parse_with(
         })?,
         None => defaults.log_max_size,
     };
+    if let Some(v) = &rf.nudge_message {
+        loc.typed(v, "nudge_message")?;
+    }
 
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
@@ -336,6 +343,16 @@ pub fn parse_with(
                 format!("agent {name:?}: cmd is empty"),
                 "write the command line that starts the agent, e.g. cmd = \"claude\"",
             ));
+        }
+        if a.cmd.get_ref().contains('\0') {
+            return Err(loc.at(
+                a.cmd.span(),
+                format!("agent {name:?}: cmd contains a NUL byte, which no program can take"),
+                "remove the \\u0000 from the command",
+            ));
+        }
+        if let Some(t) = &a.task {
+            loc.typed(t, &format!("agent {name:?}: task"))?;
         }
         let cwd = match &a.cwd {
             Some(c) => {
@@ -381,6 +398,16 @@ pub fn parse_with(
                     "use letters, digits and '_', not starting with a digit",
                 ));
             }
+            if v.contains('\0') {
+                return Err(loc.at(
+                    k.span(),
+                    format!(
+                        "agent {name:?}: environment variable {:?} holds a NUL byte, which no program can take",
+                        k.get_ref()
+                    ),
+                    "remove the \\u0000 from the value",
+                ));
+            }
             env.insert(k.into_inner(), v);
         }
         if let Some(p) = &a.parent {
@@ -395,7 +422,7 @@ pub fn parse_with(
             cmd: a.cmd.into_inner(),
             cwd,
             kind: a.kind.map(Spanned::into_inner),
-            task: a.task,
+            task: a.task.map(Spanned::into_inner),
             parent: a.parent.map(Spanned::into_inner),
             stall_timeout: stall,
             env,
@@ -411,6 +438,7 @@ pub fn parse_with(
             poll_interval,
             nudge_message: rf
                 .nudge_message
+                .map(Spanned::into_inner)
                 .unwrap_or_else(|| defaults.nudge_message.clone()),
             cancel_grace,
             agents_per_server,

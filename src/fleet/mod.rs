@@ -10,6 +10,7 @@ pub mod model;
 pub mod sample;
 pub mod settings;
 pub mod snapshot;
+pub mod typed;
 pub mod units;
 
 pub use caller::{may_act, Caller};

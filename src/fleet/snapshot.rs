@@ -68,6 +68,10 @@ pub struct TickStats {
     pub servers: usize,
     /// The last tick's error, if it failed.
     pub error: Option<String>,
+    /// Servers polled through one-shot commands because their control client kept
+    /// missing its reply deadline (see `TmuxBackend::degraded`).
+    #[serde(default)]
+    pub degraded: Vec<String>,
 }
 
 /// The whole fleet at one instant.

@@ -1,4 +1,32 @@
-//! Units an operator writes in files and reads in messages: sizes and their display.
+//! Units an operator writes in files and reads in messages: sizes, durations and their
+//! display.
+
+use std::time::Duration;
+
+/// The longest duration shoal accepts anywhere: ten years. Every timer is kept in
+/// milliseconds as `i64` next to a unix timestamp; a bound this far below `i64::MAX`
+/// keeps `now + duration` from overflowing on the ladder and in the store.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// What to write instead of a bad duration.
+pub const DURATION_HINT: &str =
+    "write a duration like \"500ms\", \"3s\", \"5m\" or \"1h\" (at most 10 years, \"3650d\")";
+
+/// A duration such as `500ms`, `3s`, `5m`, `1h` or `1h 30m`: more than zero and at
+/// most [`MAX_DURATION`].
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d.is_zero() => Err(format!("duration {text:?} must be more than zero")),
+        Ok(d) if d > MAX_DURATION => Err(format!(
+            "duration {text:?} is longer than 10 years, the most shoal accepts"
+        )),
+        Ok(d) => Ok(d),
+        Err(humantime::DurationError::NumberOverflow) => Err(format!(
+            "duration {text:?} is out of range: at most 10 years, in steps of 1ns"
+        )),
+        Err(e) => Err(format!("bad duration {text:?} ({e})")),
+    }
+}
 
 /// Default retention cap of a fleet's store, in bytes.
 pub const DEFAULT_MAX_BYTES: u64 = 512 * 1024 * 1024;
@@ -72,5 +100,19 @@ mod tests {
         assert_eq!(human_size(512 << 20), "512 MiB");
         assert_eq!(human_size(1536), "1.5 KiB");
         assert_eq!(human_size(12), "12 B");
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration(" 1h 30m "), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("3650d"), Ok(MAX_DURATION));
+        for long in ["500000000years", "3651d", "99999999999999999999999s"] {
+            let e = parse_duration(long).unwrap_err();
+            assert!(e.contains(&format!("{long:?}")), "{e}");
+            assert!(e.contains("10 years"), "{e}");
+        }
+        assert!(parse_duration("0s").unwrap_err().contains("more than zero"));
+        assert!(parse_duration("soon").unwrap_err().contains("bad duration"));
     }
 }

@@ -4,11 +4,12 @@
 //! Free text goes after `--` wherever tmux would otherwise read a leading `-` as a flag.
 
 use super::quote::{argv_arg, format_literal};
-use super::{TmuxError, WindowSpec, AGENT_OPTION, ATTEMPT_OPTION, SESSION};
+use super::text::{check_typed, chunks, CHUNK_BYTES};
+use super::{NewPane, TmuxError, WindowSpec, AGENT_OPTION, ATTEMPT_OPTION, SESSION};
 use std::borrow::Cow;
 use tmux_interface::{
-    CapturePane, DisplayMessage, KillWindow, ListPanes, NewWindow, RunShell, SendKeys, SetOption,
-    TmuxCommand,
+    CapturePane, DeleteBuffer, DisplayMessage, KillWindow, ListPanes, NewWindow, PasteBuffer,
+    RunShell, SendKeys, SetBuffer, SetOption, TmuxCommand,
 };
 
 /// How the command will reach tmux, which decides how free text is protected.
@@ -49,7 +50,10 @@ fn invalid(command: &str, message: String) -> TmuxError {
     }
 }
 
-/// `new-window -d -P -F '#{pane_id}' -t shoal: -n NAME [-c CWD] [-e K=V]… -- CMD`.
+/// What `new-window` prints: the pane id and the pid of its first process.
+const NEW_WINDOW_FORMAT: &str = "#{pane_id} #{pane_pid}";
+
+/// `new-window -d -P -F '#{pane_id} #{pane_pid}' -t shoal: -n NAME [-c CWD] [-e K=V]… -- CMD`.
 pub fn new_window(spec: &WindowSpec, mode: Mode) -> Result<TmuxCommand<'static>, TmuxError> {
     if spec.name.is_empty() {
         return Err(invalid(
@@ -65,17 +69,29 @@ pub fn new_window(spec: &WindowSpec, mode: Mode) -> Result<TmuxCommand<'static>,
             ));
         }
     }
-    let texts = std::iter::once(&spec.cmd).chain(spec.env.iter().flat_map(|(k, v)| [k, v]));
-    if let Some(text) = texts.into_iter().find(|t| t.contains('\0')) {
+    if spec.cmd.contains('\0') {
         return Err(invalid(
             "new-window",
-            format!("{text:?} contains a NUL byte, which tmux cannot take; remove it"),
+            format!(
+                "the command {:?} contains a NUL byte, which tmux cannot take; remove it",
+                spec.cmd
+            ),
+        ));
+    }
+    if let Some((k, v)) = spec
+        .env
+        .iter()
+        .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(invalid(
+            "new-window",
+            format!("environment entry {k:?} = {v:?} contains a NUL byte, which tmux cannot take; remove it"),
         ));
     }
     let mut builder = NewWindow::new()
         .detached()
         .print()
-        .format("#{pane_id}")
+        .format(NEW_WINDOW_FORMAT)
         .target_window(format!("{SESSION}:"))
         .window_name(mode.arg(&format_literal(&spec.name)));
     if let Some(cwd) = &spec.cwd {
@@ -85,6 +101,14 @@ pub fn new_window(spec: &WindowSpec, mode: Mode) -> Result<TmuxCommand<'static>,
                 format!("working directory {cwd:?} is not valid UTF-8; use a UTF-8 path"),
             )
         })?;
+        // tmux starts the pane in its own directory when this one is missing: the
+        // agent would work in the wrong place without a word.
+        if !cwd.is_dir() {
+            return Err(invalid(
+                "new-window",
+                format!("working directory {dir:?} does not exist or is not a directory; create it or fix the agent's cwd"),
+            ));
+        }
         builder = builder.start_directory(mode.arg(&format_literal(dir)));
     }
     let mut cmd = builder.build();
@@ -100,6 +124,24 @@ pub fn new_window(spec: &WindowSpec, mode: Mode) -> Result<TmuxCommand<'static>,
     cmd.push_param("--");
     cmd.push_param(mode.arg(&spec.cmd));
     Ok(cmd)
+}
+
+/// Read what [`new_window`] printed.
+pub fn parse_new_pane(out: &str) -> Result<NewPane, String> {
+    let mut parts = out.split_whitespace();
+    match (
+        parts.next(),
+        parts.next().map(str::parse::<u32>),
+        parts.next(),
+    ) {
+        (Some(id), Some(Ok(pid)), None) if id.starts_with('%') => Ok(NewPane {
+            pane_id: id.to_string(),
+            pid,
+        }),
+        _ => Err(format!(
+            "new-window printed {out:?}, not a pane id and a pid"
+        )),
+    }
 }
 
 /// `set-option -p -t PANE -- OPTION VALUE`: mark a pane as shoal's.
@@ -128,25 +170,35 @@ pub fn send_keys(pane: &str, keys: &[String], mode: Mode) -> TmuxCommand<'static
     builder.build()
 }
 
-/// Commands typing `text` literally: runs of ordinary text with `send-keys -l`, and
-/// newlines and NUL bytes (which no command line or argument can carry) as hex bytes.
-pub fn send_text(pane: &str, text: &str, mode: Mode) -> Vec<TmuxCommand<'static>> {
+fn refused(command: &str, e: String) -> TmuxError {
+    invalid(command, format!("{e}; nothing was typed"))
+}
+
+/// Commands typing `text` literally: runs of ordinary text with `send-keys -l`, at
+/// most [`CHUNK_BYTES`] each, and newlines as hex bytes (a newline would end a
+/// control-mode line). Text with other control characters is refused whole.
+pub fn send_text(
+    pane: &str,
+    text: &str,
+    mode: Mode,
+) -> Result<Vec<TmuxCommand<'static>>, TmuxError> {
+    check_typed(text).map_err(|e| refused("send-keys", e))?;
     let mut cmds = Vec::new();
     let mut rest = text;
     while !rest.is_empty() {
-        let split = rest.find(['\n', '\0']).unwrap_or(rest.len());
-        if split > 0 {
+        let split = rest.find('\n').unwrap_or(rest.len());
+        for piece in chunks(&rest[..split], CHUNK_BYTES) {
             cmds.push(
                 SendKeys::new()
                     .disable_lookup()
                     .target_pane(mode.arg(pane))
                     .key("--")
-                    .key(mode.arg(&rest[..split]))
+                    .key(mode.arg(piece))
                     .build(),
             );
-            rest = &rest[split..];
         }
-        let special = rest.len() - rest.trim_start_matches(['\n', '\0']).len();
+        rest = &rest[split..];
+        let special = rest.len() - rest.trim_start_matches('\n').len();
         if special > 0 {
             let mut builder = SendKeys::new().hex().target_pane(mode.arg(pane));
             for b in rest[..special].bytes() {
@@ -156,7 +208,57 @@ pub fn send_text(pane: &str, text: &str, mode: Mode) -> Vec<TmuxCommand<'static>
             rest = &rest[special..];
         }
     }
-    cmds
+    Ok(cmds)
+}
+
+/// Commands pasting `text` into the pane as a terminal paste does: the text goes into
+/// the named tmux buffer in pieces (`set-buffer`, then `set-buffer -a`), then
+/// `paste-buffer -d` types it and deletes the buffer. Newlines arrive as carriage
+/// returns, as from a terminal; with `bracketed`, tmux wraps the text in
+/// bracketed-paste markers when the application asked for them (`-p`).
+pub fn paste_text(
+    pane: &str,
+    text: &str,
+    bracketed: bool,
+    buffer: &str,
+    mode: Mode,
+) -> Result<Vec<TmuxCommand<'static>>, TmuxError> {
+    check_typed(text).map_err(|e| refused("paste-buffer", e))?;
+    let mut cmds = Vec::new();
+    for (n, piece) in chunks(text, CHUNK_BYTES).into_iter().enumerate() {
+        let mut set = SetBuffer::new().buffer_name(mode.arg(buffer));
+        if n > 0 {
+            set = set.append();
+        }
+        let mut cmd = set.build();
+        cmd.push_param("--");
+        cmd.push_param(mode.arg(piece));
+        cmds.push(cmd);
+    }
+    if cmds.is_empty() {
+        return Ok(cmds);
+    }
+    let mut paste = PasteBuffer::new()
+        .delete()
+        .buffer_name(mode.arg(buffer))
+        .target_pane(mode.arg(pane));
+    if bracketed {
+        paste = paste.bracket_codes();
+    }
+    cmds.push(paste.build());
+    Ok(cmds)
+}
+
+/// A tmux buffer name no other paste uses at the same time.
+pub fn paste_buffer_name() -> String {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("shoal-paste-{}-{n}", std::process::id())
+}
+
+/// `delete-buffer -b NAME`: clean up after a paste that failed half way.
+pub fn delete_buffer(buffer: &str, mode: Mode) -> TmuxCommand<'static> {
+    DeleteBuffer::new().buffer_name(mode.arg(buffer)).build()
 }
 
 /// `capture-pane -p -e -t PANE`: the visible screen with colours.
@@ -212,7 +314,7 @@ mod tests {
         WindowSpec {
             name: "ag#1".into(),
             cmd: "claude --resume;".into(),
-            cwd: Some(PathBuf::from("/tmp/x")),
+            cwd: Some(std::env::temp_dir()),
             env: vec![
                 ("SHOAL_AGENT".into(), "ag#1".into()),
                 ("A".into(), "b;".into()),
@@ -228,7 +330,11 @@ mod tests {
         let joined = argv.join(" ");
         assert!(argv.starts_with(&["new-window".to_string()]), "{joined}");
         assert!(joined.contains("-n ag##1"), "{joined}");
-        assert!(joined.contains("-c /tmp/x"), "{joined}");
+        let dir = std::env::temp_dir();
+        assert!(
+            joined.contains(&format!("-c {}", dir.display())),
+            "{joined}"
+        );
         assert!(joined.contains("-e SHOAL_AGENT=ag#1 -e A=b\\;"), "{joined}");
         assert_eq!(&argv[argv.len() - 2..], ["--", "claude --resume\\;"]);
     }
@@ -256,26 +362,91 @@ mod tests {
         let mut nul = spec();
         nul.cmd = "x\0y".into();
         let err = new_window(&nul, Mode::Argv).unwrap_err().to_string();
-        assert!(err.contains("NUL"), "{err}");
+        assert!(
+            err.contains("the command \"x\\0y\" contains a NUL"),
+            "{err}"
+        );
+        let mut nul_env = spec();
+        nul_env.env.push(("K".into(), "v\0".into()));
+        let err = new_window(&nul_env, Mode::Control).unwrap_err().to_string();
+        assert!(err.contains("environment entry \"K\""), "{err}");
+        let mut gone = spec();
+        gone.cwd = Some(PathBuf::from("/nonexistent/shoal-test-dir"));
+        let err = new_window(&gone, Mode::Argv).unwrap_err().to_string();
+        assert!(
+            err.contains("\"/nonexistent/shoal-test-dir\" does not exist"),
+            "{err}"
+        );
+    }
+
+    fn lines(cmds: &[TmuxCommand<'static>]) -> Vec<String> {
+        cmds.iter().map(|c| argv_of(c).join(" ")).collect()
     }
 
     #[test]
-    fn send_text_splits_out_newlines_and_nuls() {
-        let cmds: Vec<String> = send_text("%1", "-a\nb\n\n\0c", Mode::Control)
-            .iter()
-            .map(|c| argv_of(c).join(" "))
-            .collect();
+    fn send_text_splits_out_newlines() {
+        let cmds = send_text("%1", "-a\nb\n\nc", Mode::Control).unwrap();
         assert_eq!(
-            cmds,
+            lines(&cmds),
             [
                 "send-keys -l -t %1 -- -a",
                 "send-keys -H -t %1 0a",
                 "send-keys -l -t %1 -- b",
-                "send-keys -H -t %1 0a 0a 00",
+                "send-keys -H -t %1 0a 0a",
                 "send-keys -l -t %1 -- c",
             ]
         );
-        assert!(send_text("%1", "", Mode::Control).is_empty());
+        assert!(send_text("%1", "", Mode::Control).unwrap().is_empty());
+    }
+
+    #[test]
+    fn send_text_refuses_control_characters_and_cuts_long_text() {
+        let err = send_text("%1", "stop\u{3}now", Mode::Argv).unwrap_err();
+        assert!(err.to_string().contains("Ctrl-C (U+0003)"), "{err}");
+        assert!(err.to_string().contains("nothing was typed"), "{err}");
+        let long = "x".repeat(CHUNK_BYTES * 2 + 5);
+        let cmds = send_text("%1", &long, Mode::Argv).unwrap();
+        assert_eq!(cmds.len(), 3);
+        let typed: String = cmds
+            .iter()
+            .map(|c| argv_of(c).last().cloned().unwrap())
+            .collect();
+        assert_eq!(typed, long);
+    }
+
+    #[test]
+    fn paste_fills_a_buffer_in_pieces_then_pastes_and_deletes_it() {
+        let text = "a".repeat(CHUNK_BYTES + 1);
+        let cmds = paste_text("%2", &text, true, "shoal-paste-1", Mode::Control).unwrap();
+        let got = lines(&cmds);
+        assert_eq!(got.len(), 3);
+        assert!(
+            got[0].starts_with("set-buffer -b shoal-paste-1 -- aaa"),
+            "{}",
+            got[0]
+        );
+        assert_eq!(got[1], "set-buffer -a -b shoal-paste-1 -- a");
+        assert_eq!(got[2], "paste-buffer -d -p -b shoal-paste-1 -t %2");
+        let plain = paste_text("%2", "hi;", false, "b", Mode::Argv).unwrap();
+        assert_eq!(
+            lines(&plain),
+            ["set-buffer -b b -- hi\\;", "paste-buffer -d -b b -t %2"]
+        );
+        assert!(paste_text("%2", "\u{1b}[201~", true, "b", Mode::Argv).is_err());
+    }
+
+    #[test]
+    fn new_pane_output_gives_id_and_pid() {
+        assert_eq!(
+            parse_new_pane("%7 4242\n"),
+            Ok(NewPane {
+                pane_id: "%7".into(),
+                pid: 4242
+            })
+        );
+        for bad in ["", "%7", "7 42", "%7 x", "%7 1 2"] {
+            assert!(parse_new_pane(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -7,18 +7,22 @@ use super::format::{self, COMMAND_FORMAT, PANE_FORMAT, POLL_FORMAT};
 use super::protocol::{Event, Reply, ReplyParser};
 use super::quote::command_line;
 use super::server::{classify, isolate, spawn_error, tmux, Server};
-use super::{PaneInfo, PaneState, TmuxBackend, TmuxError, WindowSpec, SESSION};
+use super::{NewPane, PaneInfo, PaneState, TmuxBackend, TmuxError, WindowSpec, SESSION};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, ChildStdin, ChildStdout};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 use tmux_interface::{AttachSession, ClientFlags, StdIO, TmuxCommand};
 
-/// How long a reply may stay silent before the client is declared wedged.
+/// How long a request's replies may take before the client is declared wedged (plus
+/// [`PER_COMMAND`] for each command of a batch).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Extra reply time per command of a batch: 1000 captures take tmux about half a
+/// second on a quiet machine.
+const PER_COMMAND: Duration = Duration::from_millis(2);
 /// How long the ready token may take after the attach before the client is respawned.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a detaching client gets to exit on its own before it is killed.
@@ -33,7 +37,9 @@ static TOKENS: AtomicU64 = AtomicU64::new(0);
 pub struct ControlClient {
     socket: String,
     child: Child,
-    stdin: Option<ChildStdin>,
+    /// Lines for the writer thread: a stopped or wedged client stops reading its
+    /// stdin, and a blocking write must never hold the caller past its deadline.
+    stdin: Option<Sender<Vec<u8>>>,
     lines: Receiver<Vec<u8>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     parser: ReplyParser,
@@ -107,8 +113,10 @@ impl ControlClient {
             });
         };
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        let lines = match spawn_readers(socket, stdout, stderr_pipe, Arc::clone(&stderr)) {
-            Ok(lines) => lines,
+        let pipes = spawn_readers(socket, stdout, stderr_pipe, Arc::clone(&stderr))
+            .and_then(|lines| Ok((lines, spawn_writer(socket, stdin)?)));
+        let (lines, writer) = match pipes {
+            Ok(pipes) => pipes,
             Err(e) => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -118,7 +126,7 @@ impl ControlClient {
         let mut client = ControlClient {
             socket: socket.to_string(),
             child,
-            stdin: Some(stdin),
+            stdin: Some(writer),
             lines,
             stderr,
             parser: ReplyParser::new(),
@@ -180,7 +188,8 @@ impl ControlClient {
         self.alive
     }
 
-    /// How long a reply may stay silent before the batch fails (default 5 s).
+    /// How long a request's replies may take before the client is killed and the
+    /// request fails (default 5 s, plus 2 ms per command of a batch).
     pub fn set_timeout(&mut self, timeout: Duration) {
         self.timeout = timeout;
     }
@@ -211,10 +220,13 @@ impl ControlClient {
         if cmds.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(payload.as_bytes())?;
+        self.write(payload.into_bytes())?;
+        let allowance = PER_COMMAND.saturating_mul(u32::try_from(cmds.len()).unwrap_or(u32::MAX));
+        let deadline = Instant::now() + self.timeout + allowance;
         let mut replies = Vec::with_capacity(cmds.len());
         while replies.len() < cmds.len() {
-            match self.next_event(self.timeout) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.next_event(left) {
                 Ok(Event::Reply { ours: true, reply }) => replies.push(reply),
                 Ok(Event::Exit(reason)) => {
                     self.alive = false;
@@ -245,9 +257,9 @@ impl ControlClient {
 
     fn shutdown(&mut self) {
         self.alive = false;
-        if let Some(mut stdin) = self.stdin.take() {
-            // An empty line detaches; dropping stdin closes it.
-            let _ = stdin.write_all(b"\n").and_then(|()| stdin.flush());
+        if let Some(stdin) = self.stdin.take() {
+            // An empty line detaches; the writer then drops stdin, which closes it.
+            let _ = stdin.send(b"\n".to_vec());
         }
         let deadline = Instant::now() + DETACH_GRACE;
         while Instant::now() < deadline {
@@ -287,15 +299,20 @@ impl ControlClient {
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<(), TmuxError> {
-        let result = match self.stdin.as_mut() {
-            Some(stdin) => stdin.write_all(bytes).and_then(|()| stdin.flush()),
-            None => Err(std::io::ErrorKind::BrokenPipe.into()),
-        };
-        result.map_err(|e| {
-            self.alive = false;
-            self.lost(format!("writing commands failed: {e}"))
-        })
+    fn write(&mut self, bytes: Vec<u8>) -> Result<(), TmuxError> {
+        let sent = self.stdin.as_ref().is_some_and(|w| w.send(bytes).is_ok());
+        if sent {
+            return Ok(());
+        }
+        self.alive = false;
+        Err(self.lost("writing commands failed: the client's stdin is closed".into()))
+    }
+
+    /// Kill the child now (SIGKILL reaches a stopped process too) and reap it.
+    fn kill_child(&mut self) {
+        self.stdin = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn next_event(&mut self, timeout: Duration) -> Result<Event, ReadError> {
@@ -311,10 +328,14 @@ impl ControlClient {
     fn failure(&mut self, e: ReadError, when: &str) -> TmuxError {
         self.alive = false;
         match e {
-            ReadError::Timeout => self.protocol(format!(
-                "tmux sent nothing for {:?} {when}; reconnect",
-                self.timeout
-            )),
+            ReadError::Timeout => {
+                // A wedged client is no use, and a stopped one would block kill-server.
+                self.kill_child();
+                self.protocol(format!(
+                    "no reply within the {:?} deadline {when}; the client was killed, reconnect",
+                    self.timeout
+                ))
+            }
             ReadError::Eof => self.lost(format!("the client exited {when}")),
         }
     }
@@ -345,6 +366,26 @@ impl ControlClient {
             message,
         }
     }
+}
+
+/// Write queued lines to the client's stdin. The thread ends when the channel closes
+/// (stdin is then closed) or a write fails (the client died).
+fn spawn_writer(socket: &str, mut stdin: ChildStdin) -> Result<Sender<Vec<u8>>, TmuxError> {
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    thread::Builder::new()
+        .name(format!("tmux-control-in-{socket}"))
+        .spawn(move || {
+            for bytes in rx {
+                if stdin
+                    .write_all(&bytes)
+                    .and_then(|()| stdin.flush())
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        })?;
+    Ok(tx)
 }
 
 /// Read stdout line by line into a channel (so reads can time out), and keep the start
@@ -472,8 +513,18 @@ impl TmuxBackend for ControlClient {
     }
 
     fn send_text(&mut self, pane: &str, text: &str) -> Result<(), TmuxError> {
-        self.all(commands::send_text(pane, text, Mode::Control))
+        self.all(commands::send_text(pane, text, Mode::Control)?)
             .map(drop)
+    }
+
+    fn paste_text(&mut self, pane: &str, text: &str, bracketed: bool) -> Result<(), TmuxError> {
+        let buffer = commands::paste_buffer_name();
+        let cmds = commands::paste_text(pane, text, bracketed, &buffer, Mode::Control)?;
+        let result = self.all(cmds).map(drop);
+        if matches!(result, Err(TmuxError::Command { .. })) {
+            let _ = self.run_batch(&[argv_of(&commands::delete_buffer(&buffer, Mode::Control))]);
+        }
+        result
     }
 
     /// A pane that is already gone counts as killed.
@@ -485,12 +536,15 @@ impl TmuxBackend for ControlClient {
     }
 
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
+        self.open_window(spec).map(|p| p.pane_id)
+    }
+
+    /// An attached client does not impose its own `PATH` on the pane, so a `PATH` in
+    /// the spec's environment reaches the agent as written.
+    fn open_window(&mut self, spec: &WindowSpec) -> Result<NewPane, TmuxError> {
         let reply = self.one(commands::new_window(spec, Mode::Control)?)?;
-        let pane = reply.text().trim().to_string();
-        if !pane.starts_with('%') {
-            return Err(self.protocol(format!("new-window printed {pane:?}, not a pane id")));
-        }
-        self.all(commands::mark_pane(&pane, spec, Mode::Control).into())
+        let pane = commands::parse_new_pane(&reply.text()).map_err(|m| self.protocol(m))?;
+        self.all(commands::mark_pane(&pane.pane_id, spec, Mode::Control).into())
             .map(|_| pane)
     }
 }

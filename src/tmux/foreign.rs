@@ -133,6 +133,10 @@ impl TmuxBackend for ForeignBackend {
         self.inner.send_text(pane, text)
     }
 
+    fn paste_text(&mut self, pane: &str, text: &str, bracketed: bool) -> Result<(), TmuxError> {
+        self.inner.paste_text(pane, text, bracketed)
+    }
+
     /// Only the pane: the user's window may hold other panes. A pane already gone
     /// counts as killed.
     fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError> {

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 mod attach;
+mod batched;
 mod commands;
 mod control;
 pub mod foreign;
@@ -17,14 +18,20 @@ mod oneshot;
 pub mod protocol;
 pub mod quote;
 mod server;
+pub mod sockets;
+pub mod text;
+mod watched;
 
 pub use self::format::POLL_FORMAT;
 pub use attach::{attach_argv, attach_command, inside_tmux};
+pub use batched::Batched;
 pub use control::{ControlClient, DEFAULT_TIMEOUT};
 pub use foreign::{list_foreign_panes, mark_adopted, ForeignBackend, ForeignPane};
 pub use oneshot::OneShot;
 pub use protocol::Reply;
 pub use server::{Server, HISTORY_LIMIT};
+pub use text::check_typed;
+pub use watched::{WatchPolicy, Watched};
 
 /// Session that holds every agent window on a fleet's tmux server.
 pub const SESSION: &str = "shoal";
@@ -134,6 +141,16 @@ pub struct WindowSpec {
     pub attempt: u32,
 }
 
+/// A window just started: its pane, and the pid of the pane's first process (which
+/// tmux makes a session and process-group leader; see [`crate::process`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPane {
+    /// Pane id, e.g. `%3`.
+    pub pane_id: String,
+    /// `#{pane_pid}` as `new-window` printed it.
+    pub pid: u32,
+}
+
 /// The operations the supervisor needs from one tmux server. Implemented by the
 /// control-mode client (hot path), the one-shot client (CLI without a supervisor) and
 /// by scripted fakes in tests.
@@ -162,6 +179,38 @@ pub trait TmuxBackend {
     fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError>;
     /// Start an agent in a new window of the shoal session; returns its pane id.
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError>;
+    /// Start an agent like [`TmuxBackend::new_window`] and also return the pid of the
+    /// pane's first process, to record at the start of the attempt (for
+    /// [`crate::process::Selector::anchors`]). The default looks the pid up in a listing.
+    fn open_window(&mut self, spec: &WindowSpec) -> Result<NewPane, TmuxError> {
+        let pane_id = self.new_window(spec)?;
+        let pid = self
+            .list_panes()?
+            .into_iter()
+            .find(|p| p.pane_id == pane_id)
+            .map(|p| p.pid)
+            .ok_or_else(|| TmuxError::Command {
+                command: "new-window".into(),
+                message: format!("pane {pane_id} vanished right after it was started"),
+            })?;
+        Ok(NewPane { pane_id, pid })
+    }
+    /// Paste text as a terminal paste does (newlines arrive as carriage returns), through
+    /// a tmux buffer, so text of any length arrives whole; with `bracketed`, wrapped in
+    /// bracketed-paste markers when the application asked for them. Text with control
+    /// characters other than newline and tab is refused (see [`text::check_typed`]).
+    fn paste_text(&mut self, pane: &str, text: &str, bracketed: bool) -> Result<(), TmuxError> {
+        let _ = (pane, text, bracketed);
+        Err(TmuxError::Command {
+            command: "paste-buffer".into(),
+            message: format!("the backend for `{}` cannot paste", self.socket()),
+        })
+    }
+    /// Why this backend works in a slower fallback mode, when it does (the header
+    /// shows it): e.g. one-shot commands after the control client missed its deadlines.
+    fn degraded(&self) -> Option<String> {
+        None
+    }
     /// The last `lines` lines of each pane's scrollback (just above its screen), plain
     /// text, in one round trip; `None` for a pane that vanished or a backend that keeps
     /// no scrollback.

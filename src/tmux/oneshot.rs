@@ -4,13 +4,16 @@
 
 use super::commands::{self, Mode};
 use super::format::{self, PANE_FORMAT};
-use super::server::run;
-use super::{PaneInfo, TmuxBackend, TmuxError, WindowSpec};
+use super::server::{run_grouped, run_with, RunOpts};
+use super::{NewPane, PaneInfo, TmuxBackend, TmuxError, WindowSpec};
+use std::time::Duration;
+use tmux_interface::TmuxCommand;
 
 /// One-shot tmux commands against one server socket.
 #[derive(Debug, Clone)]
 pub struct OneShot {
     socket: String,
+    deadline: Option<Duration>,
 }
 
 impl OneShot {
@@ -18,14 +21,51 @@ impl OneShot {
     pub fn new(socket: impl Into<String>) -> Self {
         Self {
             socket: socket.into(),
+            deadline: None,
         }
     }
 
-    fn protocol(&self, message: String) -> TmuxError {
+    /// Like [`OneShot::new`], but a tmux process that has not finished within
+    /// `deadline` is killed and the operation fails (a wedged server hangs nobody).
+    pub fn with_deadline(socket: impl Into<String>, deadline: Duration) -> Self {
+        Self {
+            socket: socket.into(),
+            deadline: Some(deadline),
+        }
+    }
+
+    pub(crate) fn opts(&self) -> RunOpts<'static> {
+        RunOpts {
+            path: None,
+            deadline: self.deadline,
+        }
+    }
+
+    fn run(&self, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<u8>, TmuxError> {
+        run_with(&self.socket, cmds, self.opts())
+    }
+
+    pub(crate) fn protocol(&self, message: String) -> TmuxError {
         TmuxError::Protocol {
             socket: self.socket.clone(),
             message,
         }
+    }
+}
+
+/// tmux's terse "command too long", said with what to do about it.
+fn too_long(e: TmuxError) -> TmuxError {
+    match e {
+        TmuxError::Command { command, message } if message.contains("command too long") => {
+            TmuxError::Command {
+                command,
+                message: "the agent's command line and environment are longer than the \
+                          16 KiB a tmux client can pass; move the command into a script \
+                          and run that"
+                    .into(),
+            }
+        }
+        other => other,
     }
 }
 
@@ -35,17 +75,14 @@ impl TmuxBackend for OneShot {
     }
 
     fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError> {
-        let out = run(&self.socket, vec![commands::list_panes(PANE_FORMAT)])?;
+        let out = self.run(vec![commands::list_panes(PANE_FORMAT)])?;
         let panes = format::parse_panes(&out)
             .map_err(|m| self.protocol(format!("list-panes output: {m}")))?;
         if !format::unreaped(&panes) {
             return Ok(panes);
         }
         // `run-shell true` prints nothing, so stdout is the second listing alone.
-        let out = run(
-            &self.socket,
-            vec![commands::reap(), commands::list_panes(PANE_FORMAT)],
-        )?;
+        let out = self.run(vec![commands::reap(), commands::list_panes(PANE_FORMAT)])?;
         format::parse_panes(&out).map_err(|m| self.protocol(format!("list-panes output: {m}")))
     }
 
@@ -54,7 +91,7 @@ impl TmuxBackend for OneShot {
         panes
             .iter()
             .map(
-                |pane| match run(&self.socket, vec![commands::capture(pane, Mode::Argv)]) {
+                |pane| match self.run(vec![commands::capture(pane, Mode::Argv)]) {
                     Ok(out) => Ok(Some(String::from_utf8_lossy(&out).into_owned())),
                     Err(TmuxError::Command { .. }) => Ok(None),
                     Err(e) => Err(e),
@@ -67,39 +104,55 @@ impl TmuxBackend for OneShot {
         if keys.is_empty() {
             return Ok(());
         }
-        run(
-            &self.socket,
-            vec![commands::send_keys(pane, keys, Mode::Argv)],
-        )
-        .map(drop)
+        self.run(vec![commands::send_keys(pane, keys, Mode::Argv)])
+            .map(drop)
     }
 
     fn send_text(&mut self, pane: &str, text: &str) -> Result<(), TmuxError> {
-        let cmds = commands::send_text(pane, text, Mode::Argv);
-        if cmds.is_empty() {
-            return Ok(());
+        let cmds = commands::send_text(pane, text, Mode::Argv)?;
+        run_grouped(&self.socket, cmds, self.opts()).map(drop)
+    }
+
+    fn paste_text(&mut self, pane: &str, text: &str, bracketed: bool) -> Result<(), TmuxError> {
+        let buffer = commands::paste_buffer_name();
+        let cmds = commands::paste_text(pane, text, bracketed, &buffer, Mode::Argv)?;
+        let result = run_grouped(&self.socket, cmds, self.opts()).map(drop);
+        if result.is_err() {
+            let _ = self.run(vec![commands::delete_buffer(&buffer, Mode::Argv)]);
         }
-        run(&self.socket, cmds).map(drop)
+        result
     }
 
     /// A pane that is already gone counts as killed.
     fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError> {
-        match run(&self.socket, vec![commands::kill_window(pane, Mode::Argv)]) {
+        match self.run(vec![commands::kill_window(pane, Mode::Argv)]) {
             Err(TmuxError::Command { message, .. }) if message.contains("can't find") => Ok(()),
             other => other.map(drop),
         }
     }
 
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
-        let out = run(&self.socket, vec![commands::new_window(spec, Mode::Argv)?])?;
-        let pane = String::from_utf8_lossy(&out).trim().to_string();
-        if !pane.starts_with('%') {
-            return Err(self.protocol(format!("new-window printed {pane:?}, not a pane id")));
-        }
-        run(
-            &self.socket,
-            commands::mark_pane(&pane, spec, Mode::Argv).into(),
-        )
-        .map(|_| pane)
+        self.open_window(spec).map(|p| p.pane_id)
+    }
+
+    /// The client runs with the spec's `PATH`, if it sets one: tmux gives a pane
+    /// started by an unattached client that client's `PATH`, whatever `-e` says.
+    fn open_window(&mut self, spec: &WindowSpec) -> Result<NewPane, TmuxError> {
+        let path = spec
+            .env
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let opts = RunOpts {
+            path,
+            ..self.opts()
+        };
+        let cmd = commands::new_window(spec, Mode::Argv)?;
+        let out = run_with(&self.socket, vec![cmd], opts).map_err(too_long)?;
+        let pane = commands::parse_new_pane(&String::from_utf8_lossy(&out))
+            .map_err(|m| self.protocol(m))?;
+        self.run(commands::mark_pane(&pane.pane_id, spec, Mode::Argv).into())
+            .map(|_| pane)
     }
 }

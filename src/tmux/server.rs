@@ -2,7 +2,11 @@
 //! one-shot tmux commands against it with tmux's messages kept off the terminal.
 
 use super::{TmuxError, KEEPER_WINDOW, SESSION};
-use std::process::{Command, Output};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 use tmux_interface::{
     HasSession, KillServer, ListSessions, NewSession, SetOption, StdIO, Tmux, TmuxCommand,
 };
@@ -139,8 +143,44 @@ pub(crate) fn isolate(cmd: &mut Command) {
     cmd.env_remove("TMUX").env_remove("TMUX_PANE");
 }
 
+/// How one tmux client process is run.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RunOpts<'a> {
+    /// The client's own `PATH`. A client that is not attached hands its `PATH` to every
+    /// pane it starts, over the pane's `-e PATH=…` (tmux 3.3a `spawn.c`), so a fleet
+    /// file's `PATH` reaches the agent only if the client carries it too.
+    pub path: Option<&'a str>,
+    /// Kill the client and fail when it has not finished by then: a wedged server
+    /// must not hang the caller.
+    pub deadline: Option<Duration>,
+}
+
 /// Run commands in one tmux process (joined with `;`) and return its stdout.
 pub(crate) fn run(socket: &str, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<u8>, TmuxError> {
+    run_with(socket, cmds, RunOpts::default())
+}
+
+/// [`run`], with the client's `PATH` and a deadline.
+pub(crate) fn run_with(
+    socket: &str,
+    cmds: Vec<TmuxCommand<'static>>,
+    opts: RunOpts<'_>,
+) -> Result<Vec<u8>, TmuxError> {
+    let name = cmds
+        .first()
+        .map(super::commands::name_of)
+        .unwrap_or_default();
+    let out = run_output(socket, cmds, opts)?;
+    check(socket, &name, out)
+}
+
+/// Run commands in one tmux process and return what it printed and its status, even
+/// when a command failed (tmux stops at the first failure; the output before it is kept).
+pub(crate) fn run_output(
+    socket: &str,
+    cmds: Vec<TmuxCommand<'static>>,
+    opts: RunOpts<'_>,
+) -> Result<Output, TmuxError> {
     let name = cmds
         .first()
         .map(super::commands::name_of)
@@ -154,12 +194,129 @@ pub(crate) fn run(socket: &str, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<u
         .stdout(Some(StdIO::Piped))
         .stderr(Some(StdIO::Piped))
         .into_command();
+    if let Some(path) = opts.path {
+        // A changed PATH would also change where `tmux` itself is looked up.
+        let mut with_path = Command::new(tmux_binary());
+        with_path.args(cmd.get_args()).env("PATH", path);
+        with_path.stdin(Stdio::null());
+        cmd = with_path;
+    }
     isolate(&mut cmd);
-    let out = cmd.output().map_err(spawn_error)?;
-    check(socket, &name, out)
+    match opts.deadline {
+        None => {
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            cmd.output().map_err(spawn_error)
+        }
+        Some(limit) => output_within(socket, &name, cmd, limit),
+    }
 }
 
-fn check(socket: &str, command: &str, out: Output) -> Result<Vec<u8>, TmuxError> {
+/// Run commands in as many tmux processes as their arguments need: one client takes
+/// at most 16 KiB of arguments, so long text is spread over several.
+pub(crate) fn run_grouped(
+    socket: &str,
+    cmds: Vec<TmuxCommand<'static>>,
+    opts: RunOpts<'_>,
+) -> Result<Vec<u8>, TmuxError> {
+    let mut out = Vec::new();
+    for group in argv_groups(cmds) {
+        out.extend(run_with(socket, group, opts)?);
+    }
+    Ok(out)
+}
+
+/// Split commands into groups whose arguments fit one client's message.
+pub(crate) fn argv_groups(cmds: Vec<TmuxCommand<'static>>) -> Vec<Vec<TmuxCommand<'static>>> {
+    let mut groups = Vec::new();
+    let mut group: Vec<TmuxCommand<'static>> = Vec::new();
+    let mut bytes = 0;
+    for cmd in cmds {
+        let size: usize = cmd.to_vec().iter().map(|a| a.len() + 1).sum();
+        if !group.is_empty() && bytes + size > super::text::ARGV_BUDGET {
+            groups.push(std::mem::take(&mut group));
+            bytes = 0;
+        }
+        bytes += size;
+        group.push(cmd);
+    }
+    if !group.is_empty() {
+        groups.push(group);
+    }
+    groups
+}
+
+/// The `tmux` binary as the caller's own `PATH` finds it.
+fn tmux_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            std::env::var_os("PATH")
+                .iter()
+                .flat_map(std::env::split_paths)
+                .map(|dir| dir.join("tmux"))
+                .find(|p| p.is_file())
+                .unwrap_or_else(|| PathBuf::from("tmux"))
+        })
+        .clone()
+}
+
+/// `Command::output` with a deadline: the pipes are drained on threads so a chatty
+/// client cannot block, and a client still running at the deadline is killed.
+fn output_within(
+    socket: &str,
+    name: &str,
+    mut cmd: Command,
+    limit: Duration,
+) -> Result<Output, TmuxError> {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(spawn_error)?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(TmuxError::Protocol {
+                socket: socket.to_string(),
+                message: format!(
+                    "tmux {name} did not finish within {limit:?}; the server may be wedged \
+                     (check it with `tmux -L {socket} ls`)"
+                ),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    Ok(Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+pub(crate) fn check(socket: &str, command: &str, out: Output) -> Result<Vec<u8>, TmuxError> {
     if out.status.success() {
         return Ok(out.stdout);
     }

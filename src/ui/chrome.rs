@@ -102,6 +102,12 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
             format!("servers {}/{}", stats.servers_up, stats.servers),
             servers_style,
         ));
+        if !stats.degraded.is_empty() {
+            right.push(Span::styled(
+                format!(" · slow poll (one-shot): {}", stats.degraded.join(", ")),
+                theme.tier_warn,
+            ));
+        }
         if let Some(err) = &stats.error {
             right.push(Span::styled(format!(" · ✗ {err}"), theme.error));
         }

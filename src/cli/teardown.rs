@@ -1,0 +1,140 @@
+//! Stopping a fleet from tmux and `/proc` alone: every live tmux server of the fleet
+//! (`shoal-<fleet>`, `shoal-<fleet>-2`, … found in tmux's socket directory, not only
+//! the servers the store names), the process tree of every pane on them (agents and the
+//! keeper window), the servers themselves, and finally any process still carrying the
+//! fleet's environment marker (a `setsid` child of an agent killed earlier).
+//!
+//! It needs no store, so it also works when the store is damaged.
+
+use crate::process::{self, KillReport, Selector, TreeKill};
+use crate::tmux::{sockets, OneShot, Server, TmuxBackend};
+use std::path::Path;
+use std::time::Duration;
+
+/// How long agents get to act on SIGTERM before SIGKILL when the fleet goes down.
+pub const DOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// One pane to end, found before anything was closed.
+#[derive(Debug, Clone)]
+pub struct PanePlan {
+    /// The pane id on its server.
+    pub pane: String,
+    /// The agent it runs, or the window name (the keeper).
+    pub name: String,
+    /// Its processes.
+    pub selector: Selector,
+}
+
+/// A live fleet server and its panes.
+#[derive(Debug, Clone)]
+pub struct ServerPlan {
+    /// Socket name.
+    pub socket: String,
+    /// Every pane on it.
+    pub panes: Vec<PanePlan>,
+}
+
+/// What stopping the fleet did.
+#[derive(Debug, Default)]
+pub struct Teardown {
+    /// Servers stopped, or why not.
+    pub servers: Vec<(String, Result<(), String>)>,
+    /// Every process ended, and every survivor, across all panes and the sweep.
+    pub report: KillReport,
+}
+
+/// Look at every live server of the fleet now, while the panes still run: their pids
+/// are the anchors of the process trees. `extra` names servers known from elsewhere
+/// (the store); the socket directory is searched in any case.
+pub fn plan(fleet: &str, home: &Path, extra: &[String]) -> Vec<ServerPlan> {
+    let mut names = sockets::live_servers(|n| super::lineage_ctx::is_fleet_socket(fleet, n));
+    for s in extra {
+        if !names.contains(s) && Server::new(s.clone()).is_running() {
+            names.push(s.clone());
+        }
+    }
+    names
+        .into_iter()
+        .map(|socket| {
+            let panes = OneShot::new(socket.clone())
+                .list_panes()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| {
+                    let anchors = if p.dead {
+                        Vec::new()
+                    } else {
+                        process::ProcId::of(p.pid).into_iter().collect()
+                    };
+                    let env = match &p.agent {
+                        Some(agent) => process::agent_marker(fleet, agent, home),
+                        None => Vec::new(),
+                    };
+                    PanePlan {
+                        pane: p.pane_id,
+                        name: p.agent.unwrap_or(p.window_name),
+                        selector: Selector {
+                            anchors,
+                            known: Vec::new(),
+                            env,
+                        },
+                    }
+                })
+                .collect();
+            ServerPlan { socket, panes }
+        })
+        .collect()
+}
+
+/// End every planned process tree (all at once: SIGTERM, `grace`, SIGKILL), stop the
+/// servers, then end whatever still carries the fleet's marker.
+pub fn execute(plans: &[ServerPlan], fleet: &str, home: &Path, grace: Duration) -> Teardown {
+    let mut kills: Vec<TreeKill> = plans
+        .iter()
+        .flat_map(|s| &s.panes)
+        .map(|p| TreeKill::start(p.selector.clone(), grace))
+        .collect();
+    let mut out = Teardown::default();
+    while !kills.is_empty() {
+        let mut pending = Vec::new();
+        for mut k in kills {
+            match k.step() {
+                Some(r) => merge(&mut out.report, r),
+                None => pending.push(k),
+            }
+        }
+        kills = pending;
+        if !kills.is_empty() {
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+    for s in plans {
+        let result = Server::new(s.socket.clone())
+            .kill()
+            .map_err(|e| e.to_string());
+        out.servers.push((s.socket.clone(), result));
+    }
+    let fleet_marker = Selector {
+        env: vec![
+            ("SHOAL_FLEET".into(), fleet.to_string()),
+            ("SHOAL_HOME".into(), home.display().to_string()),
+        ],
+        ..Selector::default()
+    };
+    merge(&mut out.report, process::kill_tree(&fleet_marker, grace));
+    out
+}
+
+fn merge(into: &mut KillReport, r: KillReport) {
+    for e in r.ended {
+        if !into.ended.iter().any(|x| x.pid == e.pid) {
+            into.ended.push(e);
+        }
+    }
+    for s in r.survivors {
+        if !into.survivors.iter().any(|x| x.pid == s.pid) {
+            into.survivors.push(s);
+        }
+    }
+    into.forced |= r.forced;
+}
