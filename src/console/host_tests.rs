@@ -1,13 +1,16 @@
 //! The console loop driven by a script: TestBackend, fake input, fake screen, fake clock.
 
 use super::*;
+use crate::console::wake::{self, Bell, Wake};
 use crate::fleet::sample::{agent, family, snapshot, NOW};
 use crate::fleet::{Activity, Tier};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::io;
 use std::rc::Rc;
+use std::sync::Mutex;
 
 enum Step {
     /// A terminal event.
@@ -16,21 +19,53 @@ enum Step {
     Idle,
     /// Something happens elsewhere (a snapshot, a clock tick), then the poll times out.
     Do(Box<dyn FnOnce()>),
+    /// Another thread rings the loop's bell (a log answer): wait for it.
+    Settle,
 }
 
-struct Script(VecDeque<Step>);
+/// The terminal and the bell, played from a list of steps.
+pub(super) struct Script {
+    steps: VecDeque<Step>,
+    bell: Bell,
+    rings: mpsc::Receiver<Wake>,
+    /// The timeouts the loop asked for, in order.
+    pub(super) timeouts: Rc<RefCell<Vec<Option<Duration>>>>,
+}
+
+impl Script {
+    fn new(steps: Vec<Step>) -> Script {
+        let (bell, rings) = wake::channel();
+        Script {
+            steps: steps.into(),
+            bell,
+            rings,
+            timeouts: Rc::default(),
+        }
+    }
+}
 
 impl Input for Script {
-    fn next(&mut self, _timeout: Duration) -> io::Result<Option<Event>> {
-        match self.0.pop_front() {
+    fn next(&mut self, timeout: Option<Duration>) -> io::Result<Option<Event>> {
+        if timeout != Some(Duration::ZERO) {
+            self.timeouts.borrow_mut().push(timeout);
+        }
+        match self.steps.pop_front() {
             Some(Step::Ev(e)) => Ok(Some(e)),
             Some(Step::Idle) => Ok(None),
             Some(Step::Do(f)) => {
                 f();
                 Ok(None)
             }
+            Some(Step::Settle) => match self.rings.recv_timeout(Duration::from_secs(20)) {
+                Ok(_) => Ok(None),
+                Err(_) => Err(io::Error::other("nothing rang the bell within 20 s")),
+            },
             None => Err(io::Error::other("script ran out before the console quit")),
         }
+    }
+
+    fn bell(&self) -> Bell {
+        self.bell.clone()
     }
 }
 
@@ -108,13 +143,14 @@ fn io_pair(attach_result: fn() -> anyhow::Result<()>) -> (ConsoleIo, Ends) {
 
 const FAST: Pacing = Pacing {
     frame: Duration::ZERO,
-    poll: Duration::ZERO,
 };
 
 struct Run {
     stats: LoopStats,
     screen: Vec<String>,
     log: Vec<&'static str>,
+    /// How long the loop asked to sleep each time it waited.
+    timeouts: Vec<Option<Duration>>,
 }
 
 fn run(io: ConsoleIo, steps: Vec<Step>, clock: Rc<Cell<i64>>) -> Run {
@@ -123,10 +159,12 @@ fn run(io: ConsoleIo, steps: Vec<Step>, clock: Rc<Cell<i64>>) -> Run {
     let log = Rc::clone(&screen.log);
     let mut now = move || clock.get();
     let stop = AtomicBool::new(false);
+    let mut script = Script::new(steps);
+    let timeouts = Rc::clone(&script.timeouts);
     let stats = drive(
         &mut terminal,
         io,
-        &mut Script(steps.into()),
+        &mut script,
         &mut screen,
         &mut now,
         &Theme::plain(),
@@ -139,7 +177,13 @@ fn run(io: ConsoleIo, steps: Vec<Step>, clock: Rc<Cell<i64>>) -> Run {
         .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
         .collect();
     let log = log.borrow().clone();
-    Run { stats, screen, log }
+    let timeouts = timeouts.borrow().clone();
+    Run {
+        stats,
+        screen,
+        log,
+        timeouts,
+    }
 }
 
 fn shows(run: &Run, needle: &str) -> bool {
@@ -360,7 +404,7 @@ fn a_stop_signal_ends_the_loop() {
     let stats = drive(
         &mut terminal,
         io,
-        &mut Script(VecDeque::new()),
+        &mut Script::new(Vec::new()),
         &mut FakeScreen::default(),
         &mut || NOW,
         &Theme::plain(),
@@ -395,13 +439,13 @@ fn resize_moves_the_mouse_targets() {
 /// A log with two entries of `lead`: an output line and an event with its capture.
 #[derive(Default)]
 struct FakeLogs {
-    asked: Rc<RefCell<Vec<crate::logs::LogQuery>>>,
+    asked: Arc<Mutex<Vec<crate::logs::LogQuery>>>,
 }
 
 impl crate::logs::LogSource for FakeLogs {
     fn query(&mut self, q: &crate::logs::LogQuery) -> Result<crate::logs::LogPage, String> {
         use crate::logs::{Level, LogEntry, Source};
-        self.asked.borrow_mut().push(q.clone());
+        self.asked.lock().unwrap().push(q.clone());
         let entry = |id: i64, source: Source, message: &str, capture: Option<i64>| LogEntry {
             id,
             ts_ms: NOW - 1000 * id,
@@ -444,20 +488,20 @@ impl crate::logs::LogSource for FakeLogs {
 fn the_log_browser_searches_through_the_host_and_opens_a_capture() {
     let (mut io, _ends) = io_pair(|| Ok(()));
     let logs = FakeLogs::default();
-    let asked = Rc::clone(&logs.asked);
+    let asked = Arc::clone(&logs.asked);
     io.logs = Box::new(logs);
     let ctrl_c = Step::Ev(Event::Key(KeyEvent::new(
         KeyCode::Char('c'),
         KeyModifiers::CONTROL,
     )));
-    // l opens the browser on the selected agent; its search runs before the next frame.
+    // l opens the browser on the selected agent; its search runs on the log worker.
     let r = run(
         io,
-        vec![key('l'), Step::Idle, ctrl_c],
+        vec![key('l'), Step::Idle, Step::Settle, ctrl_c],
         Rc::new(Cell::new(NOW)),
     );
-    assert_eq!(asked.borrow().len(), 1);
-    assert_eq!(asked.borrow()[0].agents, ["lead"]);
+    assert_eq!(asked.lock().unwrap().len(), 1);
+    assert_eq!(asked.lock().unwrap()[0].agents, ["lead"]);
     assert!(shows(&r, "[agent:lead]"), "{}", r.screen.join("\n"));
     assert!(
         shows(&r, "cargo test: 12 passed"),
@@ -476,9 +520,11 @@ fn the_log_browser_searches_through_the_host_and_opens_a_capture() {
     let steps = vec![
         key('l'),
         Step::Idle,
+        Step::Settle,
         key('j'),
         code(KeyCode::Enter),
         Step::Idle,
+        Step::Settle,
         ctrl_c,
     ];
     let r = run(io, steps, Rc::new(Cell::new(NOW)));
@@ -494,4 +540,155 @@ fn the_log_browser_searches_through_the_host_and_opens_a_capture() {
     );
     assert!(shows(&r, "rule that matched"), "{screen}");
     assert!(shows(&r, "rule `rate-limit` matched"), "{screen}");
+}
+
+#[test]
+fn an_idle_console_sleeps_until_something_on_screen_moves() {
+    let (io, _ends) = io_pair(|| Ok(()));
+    // The family's progress column reads "5s" at NOW + 100; it turns at NOW + 1000.
+    let r = run(
+        io,
+        vec![Step::Idle, key('q')],
+        Rc::new(Cell::new(NOW + 100)),
+    );
+    assert_eq!(r.timeouts[0], Some(Duration::from_millis(900)));
+
+    // Nothing that moves with the clock: no deadline at all.
+    let (io, ends) = io_pair(|| Ok(()));
+    let mut quiet = agent("queued", None, Activity::Unknown);
+    quiet.state = crate::fleet::LifeState::Queued;
+    ends.snapshots.send_replace(snapshot(vec![quiet]));
+    let snapshots = ends.snapshots;
+    let steps = vec![
+        Step::Do(Box::new(move || drop(snapshots))),
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW + 100)));
+    assert!(shows(&r, "supervisor stopped"), "{}", r.screen.join("\n"));
+    assert_eq!(r.timeouts.last(), Some(&None), "{:?}", r.timeouts);
+}
+
+/// A log whose searches wait for the test to let each one through (or 5 s), answering
+/// "answer to N" for the Nth search.
+struct GatedLogs {
+    open: mpsc::Receiver<()>,
+    asked: Arc<Mutex<usize>>,
+}
+
+impl crate::logs::LogSource for GatedLogs {
+    fn query(&mut self, _q: &crate::logs::LogQuery) -> Result<crate::logs::LogPage, String> {
+        use crate::logs::{Level, LogEntry, Source};
+        let n = {
+            let mut asked = self.asked.lock().unwrap();
+            *asked += 1;
+            *asked
+        };
+        let _ = self.open.recv_timeout(Duration::from_secs(5));
+        Ok(crate::logs::LogPage {
+            count: 1,
+            total_count: 1,
+            entries: vec![LogEntry {
+                id: 1,
+                ts_ms: NOW,
+                agent: Some("lead".into()),
+                attempt: Some(1),
+                level: Level::Info,
+                source: Source::Output,
+                message: format!("answer to {n}"),
+                capture_id: None,
+                event_id: None,
+                rule: None,
+            }],
+            ..Default::default()
+        })
+    }
+
+    fn capture(&mut self, _id: i64) -> Result<Option<String>, String> {
+        Ok(None)
+    }
+}
+
+fn gated() -> (GatedLogs, mpsc::Sender<()>, Arc<Mutex<usize>>) {
+    let (tx, open) = mpsc::channel();
+    let asked = Arc::new(Mutex::new(0));
+    let logs = GatedLogs {
+        open,
+        asked: Arc::clone(&asked),
+    };
+    (logs, tx, asked)
+}
+
+#[test]
+fn a_slow_search_does_not_hold_up_the_screen() {
+    let (mut io, _ends) = io_pair(|| Ok(()));
+    let (logs, gate, _asked) = gated();
+    io.logs = Box::new(logs);
+    let ctrl_c = Step::Ev(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    // The search is still running when the next keys arrive: they are handled, and the
+    // browser says it is searching. Run on the loop's thread, the search would have
+    // answered (after 5 s) before the screen was drawn.
+    let r = run(
+        io,
+        vec![
+            key('l'),
+            Step::Idle,
+            key('/'),
+            key(' '),
+            key('x'),
+            Step::Idle,
+            ctrl_c,
+        ],
+        Rc::new(Cell::new(NOW)),
+    );
+    drop(gate);
+    let screen = r.screen.join("\n");
+    assert!(shows(&r, "searching…"), "{screen}");
+    assert!(
+        shows(&r, "/ agent:lead x█"),
+        "the keys were taken: {screen}"
+    );
+    assert!(!shows(&r, "answer to"), "{screen}");
+}
+
+#[test]
+fn a_late_answer_to_an_older_search_is_dropped() {
+    let (mut io, _ends) = io_pair(|| Ok(()));
+    let (logs, gate, asked) = gated();
+    io.logs = Box::new(logs);
+    let ctrl_c = Step::Ev(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    let first = gate.clone();
+    let steps = vec![
+        key('l'), // search 1 starts and waits at the gate
+        Step::Idle,
+        key('/'),
+        key(' '),
+        key('x'),
+        code(KeyCode::Enter), // search 2 is asked while 1 runs
+        Step::Idle,
+        Step::Do(Box::new(move || first.send(()).unwrap())), // 1 answers; 2 starts
+        Step::Settle,
+        ctrl_c,
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW)));
+    drop(gate);
+    let screen = r.screen.join("\n");
+    assert!(
+        !shows(&r, "answer to 1"),
+        "a stale answer was shown: {screen}"
+    );
+    assert!(shows(&r, "searching…"), "{screen}");
+    assert!(shows(&r, "[\"x\"]"), "{screen}");
+    // Search 2 reached the worker (it is what holds the gate now).
+    let t0 = Instant::now();
+    while *asked.lock().unwrap() < 2 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(*asked.lock().unwrap(), 2);
 }

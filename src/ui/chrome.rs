@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// A snapshot older than this is called out in the header: the supervisor may be stuck.
-const STALE_MS: i64 = 10_000;
+pub(super) const STALE_MS: i64 = 10_000;
 
 /// Activities in the order the header counts them.
 const ACTIVITIES: [Activity; 6] = [
