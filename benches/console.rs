@@ -239,6 +239,8 @@ struct Measured {
     sched_ms: f64,
     /// utime+stime of each server, ms.
     servers_ms: Vec<f64>,
+    /// Run time of the measured process's threads, by thread name, ms, largest first.
+    threads: Vec<(String, f64)>,
 }
 
 impl Measured {
@@ -258,6 +260,13 @@ impl Measured {
             line.push_str(&format!("; {name} {ms:.0} ms ({:.3}%)", self.pct(*ms)));
         }
         println!("{line}");
+        let threads: Vec<String> = self
+            .threads
+            .iter()
+            .filter(|(_, ms)| *ms >= 0.05)
+            .map(|(name, ms)| format!("{name} {ms:.1}"))
+            .collect();
+        println!("{:<10} by thread (ms): {}", "", threads.join(", "));
     }
 }
 
@@ -279,6 +288,15 @@ fn measure(pid: u32, servers: &[u32], window: Duration, stop: &AtomicBool) -> Re
             .zip(&before.servers)
             .map(|(a, b)| a - b)
             .collect(),
+        threads: {
+            let mut t: Vec<(String, f64)> = after
+                .threads
+                .iter()
+                .map(|(name, ms)| (name.clone(), ms - before.threads.get(name).unwrap_or(&0.0)))
+                .collect();
+            t.sort_by(|a, b| b.1.total_cmp(&a.1));
+            t
+        },
     })
 }
 
@@ -287,6 +305,8 @@ struct Sample {
     /// Per pid of the tree: (utime+stime+cutime+cstime in ms, run time in ms).
     tree: std::collections::HashMap<u32, (f64, f64)>,
     servers: Vec<f64>,
+    /// Run time of the root's threads by name (threads of one name summed), ms.
+    threads: std::collections::HashMap<String, f64>,
 }
 
 impl Sample {
@@ -313,7 +333,11 @@ impl Sample {
                     .map_or(0.0, |i| i.stat_ms)
             })
             .collect();
-        Ok(Sample { tree, servers })
+        Ok(Sample {
+            tree,
+            servers,
+            threads: thread_times(root),
+        })
     }
 
     fn stat_ms(&self) -> f64 {
@@ -375,6 +399,23 @@ fn run_time_ms(pid: u32) -> f64 {
         .filter_map(|s| s.split_whitespace().next()?.parse::<f64>().ok())
         .sum::<f64>()
         / 1e6
+}
+
+/// Run time of each thread of `pid` by name, ms.
+fn thread_times(pid: u32) -> std::collections::HashMap<String, f64> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for t in tasks.flatten() {
+        let name = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        let ns = std::fs::read_to_string(t.path().join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        *out.entry(name.trim().to_string()).or_default() += ns / 1e6;
+    }
+    out
 }
 
 fn wait_screen(socket: &str, needle: &str, stop: &AtomicBool) -> Result<()> {
