@@ -204,6 +204,14 @@ impl App {
     /// Take a new fleet picture. The selection follows the agent's name; if that agent
     /// left, the row that took its place is selected.
     pub fn on_snapshot(&mut self, s: Arc<FleetSnapshot>) {
+        // Most ticks of a quiet fleet change no agent: the tree stays as built.
+        let derived = self.show_history && s.agents.iter().any(|a| !a.lineage.past.is_empty());
+        if self.seen_snapshot && !derived && s.agents == self.latest.agents {
+            self.logs_on_snapshot(&s);
+            self.latest = Arc::clone(&s);
+            self.snapshot = s;
+            return;
+        }
         self.latest = s.clone();
         let s = self.history_view(s);
         let old_tiers: HashMap<&str, Tier> = self

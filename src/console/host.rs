@@ -70,12 +70,12 @@ pub(crate) fn drive<B: Backend>(
         if stop.load(Ordering::Relaxed) {
             return Ok(host.stats);
         }
-        host.pump_snapshots(screen)?;
+        let now = clock();
+        host.pump_snapshots(screen, now)?;
         host.pump_reloads();
         host.pump_events();
         host.pump_outcomes();
         host.pump_logs();
-        let now = clock();
         host.pump_timers(now);
         let since_draw = host.last_draw.map_or(pacing.frame, |t| t.elapsed());
         if host.dirty && since_draw >= pacing.frame {
@@ -173,7 +173,7 @@ impl<'t, B: Backend> Host<'t, B> {
     }
 
     /// A new fleet picture: show it, and tell the operator about agents that newly need them.
-    fn pump_snapshots(&mut self, screen: &mut dyn Screen) -> anyhow::Result<()> {
+    fn pump_snapshots(&mut self, screen: &mut dyn Screen, now: i64) -> anyhow::Result<()> {
         if self.closed {
             return Ok(());
         }
@@ -193,9 +193,16 @@ impl<'t, B: Backend> Host<'t, B> {
         let new = Arc::clone(&self.snapshots.borrow_and_update());
         let old = std::mem::replace(&mut self.shown, new);
         self.app.on_snapshot(Arc::clone(&self.shown));
-        self.dirty = true;
         // The notification settings decide about the bell now.
         self.app.take_bell();
+        if ui::same_picture(&old, &self.shown, now) {
+            // Nothing to draw or tell; only the stale warning's deadline moved.
+            if !self.dirty {
+                self.next_change = ui::next_change(&self.app, now);
+            }
+            return Ok(());
+        }
+        self.dirty = true;
         let news = crate::notify::changes(&old, &self.shown, &self.reload.notify().on);
         if !news.is_empty() {
             let cfg = self.reload.notify().clone();

@@ -664,9 +664,16 @@ fn a_late_answer_to_an_older_search_is_dropped() {
         KeyModifiers::CONTROL,
     )));
     let first = gate.clone();
+    let started = Arc::clone(&asked);
     let steps = vec![
         key('l'), // search 1 starts and waits at the gate
         Step::Idle,
+        Step::Do(Box::new(move || {
+            let t0 = Instant::now();
+            while *started.lock().unwrap() == 0 && t0.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })),
         key('/'),
         key(' '),
         key('x'),
@@ -691,4 +698,35 @@ fn a_late_answer_to_an_older_search_is_dropped() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(*asked.lock().unwrap(), 2);
+}
+
+#[test]
+fn a_tick_that_changes_nothing_on_screen_costs_no_frame() {
+    let (io, ends) = io_pair(|| Ok(()));
+    let snapshots = Rc::new(ends.snapshots);
+    let (quiet, busy) = (Rc::clone(&snapshots), Rc::clone(&snapshots));
+    let steps = vec![
+        Step::Idle,
+        Step::Do(Box::new(move || {
+            let mut next = (*snapshot(family())).clone();
+            next.tick = 2;
+            next.taken_at_ms = NOW + 1000;
+            next.stats.duration_us = 1_700;
+            quiet.send_replace(Arc::new(next));
+        })),
+        Step::Idle,
+        Step::Do(Box::new(move || {
+            let mut agents = family();
+            agents[3].activity = Activity::Working;
+            busy.send_replace(snapshot(agents));
+        })),
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW + 100)));
+    assert_eq!(
+        r.stats.frames, 2,
+        "the first frame, then the reviewer at work"
+    );
+    assert!(shows(&r, "● 3 working"), "{}", r.screen.join("\n"));
 }

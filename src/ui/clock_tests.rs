@@ -5,6 +5,7 @@ use crate::app::format::{elapsed, remaining};
 use crate::fleet::sample::{agent, family, snapshot, NOW};
 use crate::fleet::{Activity, ErrorKind};
 use crate::theme::Theme;
+use crate::ui::same_picture;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -142,4 +143,32 @@ fn a_snapshot_that_goes_stale_is_called_out_on_time() {
     assert_eq!(next, NOW + STALE_MS + 1);
     assert!(!frame(&app, next - 1).contains("snapshot"));
     assert!(frame(&app, next).contains("snapshot 10s old"));
+}
+
+#[test]
+fn a_picture_is_the_same_unless_something_shown_changed() {
+    let old = snapshot(family());
+    let same = |f: &dyn Fn(&mut crate::fleet::FleetSnapshot)| {
+        let mut new = (*old).clone();
+        f(&mut new);
+        same_picture(&old, &new, NOW + 100)
+    };
+    assert!(same(&|s| {
+        s.tick += 1;
+        s.taken_at_ms += 1000;
+        s.stats.duration_us = 4_000;
+        s.stats.captured = 3;
+    }));
+    assert!(
+        !same(&|s| s.stats.duration_us = 40_000),
+        "a slow tick shows"
+    );
+    assert!(!same(&|s| s.stats.servers_up += 1));
+    assert!(!same(&|s| s.stats.error = Some("tmux is gone".into())));
+    assert!(!same(&|s| s.agents[1].activity = Activity::Idle));
+    assert!(!same(&|s| s.agents[1].capture = "new text".into()));
+    // A stale picture replaced by a fresh one takes the warning away.
+    let mut stale = (*old).clone();
+    stale.taken_at_ms = NOW - 60_000;
+    assert!(!same_picture(&stale, &old, NOW + 100));
 }

@@ -10,6 +10,7 @@ mod popup;
 mod tree;
 
 pub use crate::app::layout::{areas, regions, Areas};
+pub use chrome::same_picture;
 pub use clock::next_change;
 pub use pane::PaneCache;
 
