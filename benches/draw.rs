@@ -1,6 +1,7 @@
 //! Cost of one console frame for a 1000-agent fleet: nested three deep, every activity
 //! and tier present, a 200×50 ANSI capture in the pane view, drawn into a 200×60
-//! TestBackend. Prints median and p95 over 200 frames, plus the per-snapshot tree rebuild.
+//! TestBackend. Prints median and p95 over 200 frames (with the capture parsed every
+//! frame, and once as the console does), plus the per-snapshot tree rebuild.
 //!
 //! Run with `cargo bench --bench draw`.
 
@@ -156,5 +157,16 @@ fn main() {
         frames.push(t.elapsed());
     }
     report("frame 200x60, 1000 agents", frames);
+    // The console keeps the parsed capture between frames while it is unchanged.
+    let mut cache = ui::PaneCache::default();
+    let mut cached = Vec::with_capacity(FRAMES);
+    for f in 0..FRAMES {
+        let t = Instant::now();
+        terminal
+            .draw(|frame| ui::draw_cached(frame, &app, &theme, NOW + f as i64 * 16, &mut cache))
+            .expect("draw");
+        cached.push(t.elapsed());
+    }
+    report("frame 200x60, 1000 agents, capture parsed once", cached);
     report("snapshot -> tree rows, 1000 agents", rebuilds);
 }

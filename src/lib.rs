@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod fleet;
 pub mod logs;
 pub mod notify;

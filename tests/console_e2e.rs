@@ -177,3 +177,96 @@ fn the_demo_console_shows_the_fleet_escalates_and_acts_from_the_keyboard() {
         s.contains("keeps running")
     });
 }
+
+/// Keys typed while attached reach the agent, every one of them (the console's input
+/// thread must not read the terminal meanwhile), and the console takes keys again
+/// after the detach.
+#[test]
+fn attach_hands_every_key_to_the_agent_and_takes_the_terminal_back() {
+    let id = std::process::id();
+    let dir = tempfile::tempdir().unwrap();
+    let fleet_name = format!("att{id}");
+    let fleet = dir.path().join("shoal.toml");
+    std::fs::write(
+        &fleet,
+        format!("[fleet]\nname = \"{fleet_name}\"\n\n[[agent]]\nname = \"echo\"\nkind = \"shell\"\ncmd = \"cat\"\n"),
+    )
+    .unwrap();
+    let term = Terminal {
+        socket: format!("shoal-opa{id}"),
+        demo: fleet_name.clone(),
+        home: tempfile::tempdir().unwrap(),
+    };
+    // Outside tmux (no $TMUX), attach runs a nested `tmux attach` in this very pane.
+    let cmd = format!("env -u TMUX {SHOAL} -f {} up; sleep 600", fleet.display());
+    term.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "op",
+        "-n",
+        "console",
+        "-x",
+        "160",
+        "-y",
+        "45",
+        "-e",
+        &format!("SHOAL_HOME={}", term.home.path().display()),
+        "-e",
+        &format!("SHOAL_CONFIG={}", dir.path().join("config").display()),
+        &cmd,
+    ]);
+    term.wait_screen("the agent running", Duration::from_secs(30), |s| {
+        row(s, "echo").contains("running")
+    });
+
+    term.keys(&["Enter"]);
+    let fleet_tmux = |args: &[&str]| {
+        let out = Command::new("tmux")
+            .args(["-L", &format!("shoal-{fleet_name}"), "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // Attached once the fleet's server has a client.
+    let t0 = Instant::now();
+    while fleet_tmux(&["list-clients"]).trim().is_empty() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "no client attached; console:\n{}",
+            term.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let line = "the-quick-brown-fox-jumps-over-the-lazy-dog-0123456789";
+    term.keys(&["-l", line]);
+    term.keys(&["Enter"]);
+    let pane = fleet_tmux(&["list-panes", "-a", "-F", "#{window_name} #{pane_id}"])
+        .lines()
+        .find_map(|l| l.strip_prefix("echo ").map(str::to_string))
+        .expect("the agent's pane");
+    let t0 = Instant::now();
+    loop {
+        let screen = fleet_tmux(&["capture-pane", "-p", "-t", &pane]);
+        // The terminal echoes the line and `cat` prints it again: two whole copies.
+        if screen.matches(line).count() >= 2 {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the agent did not get every key:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Detach (the fleet server's prefix is tmux's default): the console is back.
+    term.keys(&["C-b", "d"]);
+    term.wait_screen("the console again", Duration::from_secs(20), |s| {
+        s.contains("back from echo")
+    });
+    term.keys(&["?"]);
+    term.wait_screen("the key help", Duration::from_secs(10), |s| {
+        s.contains("any key closes")
+    });
+}

@@ -3,10 +3,10 @@
 
 use shoal::cli::reload::{start, Loader};
 use shoal::config::{self, Paths};
+use shoal::console::Live;
 use shoal::fleet::file;
 use shoal::supervisor::Update;
 use shoal::theme::ColorDepth;
-use shoal::ui::Live;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::Arc;

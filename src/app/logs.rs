@@ -73,7 +73,12 @@ pub struct LogsView {
     cursors: Vec<Option<i64>>,
     selected: usize,
     detail: Option<LogDetail>,
-    pending: Option<LogRequest>,
+    /// Asked for and not yet taken by the host: a newer search replaces an older one,
+    /// and never a capture (or the other way round).
+    pending_page: Option<LogQuery>,
+    pending_capture: Option<i64>,
+    /// A search was asked for and its page has not come back yet.
+    searching: bool,
 }
 
 impl LogsView {
@@ -102,7 +107,9 @@ impl LogsView {
             cursors: vec![None],
             selected: 0,
             detail: None,
-            pending: None,
+            pending_page: None,
+            pending_capture: None,
+            searching: false,
         }
     }
 
@@ -170,6 +177,11 @@ impl LogsView {
     /// Whether any answer has arrived yet.
     pub fn loaded(&self) -> bool {
         self.loaded
+    }
+
+    /// Whether a search is running: the page shown (if any) is the previous answer.
+    pub fn searching(&self) -> bool {
+        self.searching
     }
 
     /// Page number, from 1 (the newest).
@@ -266,7 +278,11 @@ impl App {
 
     /// The next thing the log browser needs from the store, for the host to fetch.
     pub fn take_log_request(&mut self) -> Option<LogRequest> {
-        self.logs.as_mut()?.pending.take()
+        let v = self.logs.as_mut()?;
+        match v.pending_page.take() {
+            Some(q) => Some(LogRequest::Page(q)),
+            None => v.pending_capture.take().map(LogRequest::Capture),
+        }
     }
 
     /// The store's answer to the last request.
@@ -276,12 +292,16 @@ impl App {
         };
         match reply {
             LogReply::Page(Ok(page)) => {
+                v.searching = false;
                 v.page = page;
                 v.loaded = true;
                 v.error = None;
                 v.selected = v.selected.min(v.page.entries.len().saturating_sub(1));
             }
-            LogReply::Page(Err(e)) => v.error = Some(e),
+            LogReply::Page(Err(e)) => {
+                v.searching = false;
+                v.error = Some(e);
+            }
             LogReply::Capture(id, result) => {
                 let Some(d) = v.detail.as_mut().filter(|d| d.entry.capture_id == Some(id)) else {
                     return;
@@ -324,7 +344,10 @@ impl App {
             return;
         };
         match v.query(snapshot, now_ms, tz) {
-            Ok(q) => v.pending = Some(LogRequest::Page(q)),
+            Ok(q) => {
+                v.pending_page = Some(q);
+                v.searching = true;
+            }
             Err(e) => v.error = Some(e),
         }
     }
@@ -516,7 +539,7 @@ impl App {
         };
         match entry.capture_id {
             Some(id) => {
-                v.pending = Some(LogRequest::Capture(id));
+                v.pending_capture = Some(id);
                 v.detail = Some(LogDetail {
                     entry,
                     capture: None,

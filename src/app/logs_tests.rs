@@ -254,3 +254,38 @@ fn notices_and_errors_from_the_store_are_shown() {
     assert_eq!(a.logs_view().unwrap().error(), Some("the store is locked"));
     assert_eq!(ctrl(&mut a, 'c'), vec![Effect::Quit]);
 }
+
+#[test]
+fn the_browser_says_when_a_search_is_running() {
+    let mut a = app();
+    press(&mut a, "l");
+    assert!(a.logs_view().unwrap().searching(), "asked, not answered");
+    page_query(&mut a);
+    reply(&mut a, vec![entry(1, "lead", Source::Output, None)], None);
+    assert!(!a.logs_view().unwrap().searching());
+    // A refresh keeps the old page on screen while the new one is searched.
+    press(&mut a, "r");
+    let v = a.logs_view().unwrap();
+    assert!(v.searching() && v.page().count == 1);
+    page_query(&mut a);
+    a.on_log_reply(LogReply::Page(Err("the store is locked".into())));
+    assert!(!a.logs_view().unwrap().searching(), "a failure ends it too");
+}
+
+#[test]
+fn a_capture_asked_for_does_not_replace_a_search_not_yet_taken() {
+    let mut a = app();
+    press(&mut a, "l");
+    page_query(&mut a);
+    reply(
+        &mut a,
+        vec![entry(1, "lead", Source::Event, Some(77))],
+        None,
+    );
+    // A refresh and Enter in one burst: both requests reach the host.
+    press(&mut a, "r");
+    code(&mut a, KeyCode::Enter);
+    assert!(matches!(a.take_log_request(), Some(LogRequest::Page(_))));
+    assert_eq!(a.take_log_request(), Some(LogRequest::Capture(77)));
+    assert!(a.take_log_request().is_none());
+}

@@ -11,6 +11,7 @@ mod history;
 pub mod keymap;
 pub mod keymap_config;
 mod keys;
+pub mod layout;
 pub mod logs;
 mod notice;
 pub mod tree;
@@ -31,12 +32,12 @@ pub fn cmdline_extras() -> &'static [(&'static str, &'static str, &'static str)]
 }
 pub use keymap::{KeyBinding, Keymap};
 pub use keymap_config::Keymaps;
+pub use layout::Regions;
 pub use logs::{LogDetail, LogReply, LogRequest, LogsView};
 pub use tree::{needs_operator, urgency, TreeRow, Urgency};
 
 use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
 use crate::fleet::{Command, CommandOutcome};
-use ratatui::layout::Rect;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tree::Forest;
@@ -108,27 +109,6 @@ pub struct Footer {
     pub text: String,
     /// Shown in the error style.
     pub is_error: bool,
-}
-
-/// Where the tree and the pane view sit on screen, for mouse hits and page sizes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Regions {
-    /// The fleet tree panel, borders included.
-    pub tree: Rect,
-    /// The pane view panel, borders included.
-    pub pane: Rect,
-}
-
-impl Regions {
-    /// Agent rows the tree panel can show (inside the borders, under the column titles).
-    pub fn tree_rows(&self) -> usize {
-        usize::from(self.tree.height.saturating_sub(3))
-    }
-
-    /// Capture lines the pane panel can show.
-    pub fn pane_rows(&self) -> usize {
-        usize::from(self.pane.height.saturating_sub(2))
-    }
 }
 
 /// The console's state between frames.
@@ -224,6 +204,14 @@ impl App {
     /// Take a new fleet picture. The selection follows the agent's name; if that agent
     /// left, the row that took its place is selected.
     pub fn on_snapshot(&mut self, s: Arc<FleetSnapshot>) {
+        // Most ticks of a quiet fleet change no agent: the tree stays as built.
+        let derived = self.show_history && s.agents.iter().any(|a| !a.lineage.past.is_empty());
+        if self.seen_snapshot && !derived && s.agents == self.latest.agents {
+            self.logs_on_snapshot(&s);
+            self.latest = Arc::clone(&s);
+            self.snapshot = s;
+            return;
+        }
         self.latest = s.clone();
         let s = self.history_view(s);
         let old_tiers: HashMap<&str, Tier> = self

@@ -475,7 +475,7 @@ fn bell_rings_once_for_a_new_warn() {
 fn mouse_click_selects_the_row_under_it() {
     use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
     let mut app = app_with(family());
-    let regions = crate::ui::regions(ratatui::layout::Rect::new(0, 0, 120, 30));
+    let regions = super::layout::regions(ratatui::layout::Rect::new(0, 0, 120, 30));
     app.set_regions(regions);
     let click = |row: u16| MouseEvent {
         kind: MouseEventKind::Down(MouseButton::Left),
@@ -498,7 +498,7 @@ fn pane_scroll_is_bounded_by_the_capture() {
         .collect::<String>()
         .into();
     let mut app = app_with(agents);
-    app.set_regions(crate::ui::regions(ratatui::layout::Rect::new(
+    app.set_regions(super::layout::regions(ratatui::layout::Rect::new(
         0, 0, 120, 30,
     )));
     let rows = app.regions.pane_rows();

@@ -2,11 +2,9 @@
 //! draws its snapshots, and attaching hands the terminal to tmux and back.
 
 use super::ctx::Ctx;
+use crate::console::{attach, run_console, ConsoleIo, LiveIo};
 use crate::supervisor::runner::{self};
-use crate::tmux::{attach_argv, attach_command, inside_tmux};
-use crate::ui::{run_console, ConsoleIo};
-use anyhow::{bail, Context, Result};
-use std::process::{Command, Stdio};
+use anyhow::{bail, Result};
 
 /// How many past events the console starts with.
 const HISTORY: usize = 2000;
@@ -54,7 +52,7 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         commands: handle.commands.clone(),
         attach: Box::new(attach),
         bell: true,
-        live: live.map(|live| crate::ui::LiveIo {
+        live: live.map(|live| LiveIo {
             live,
             updates: handle.updates.clone(),
         }),
@@ -63,37 +61,4 @@ pub fn open(ctx: &Ctx) -> Result<()> {
     let result = run_console(io);
     handle.stop();
     result
-}
-
-/// Attach the operator's terminal to an agent's pane until they detach. Inside tmux,
-/// the pane opens in a popup of the operator's own tmux instead of nesting clients.
-fn attach(socket: &str, pane: &str) -> Result<()> {
-    let status = if inside_tmux() {
-        let argv = attach_argv(socket, pane);
-        let line = std::iter::once("env -u TMUX".to_string())
-            .chain(argv.iter().map(|a| sh_quote(a)))
-            .collect::<Vec<_>>()
-            .join(" ");
-        Command::new("tmux")
-            .args(["display-popup", "-E", "-w", "95%", "-h", "95%", &line])
-            .stdin(Stdio::inherit())
-            .status()
-            .context("cannot run tmux display-popup")?
-    } else {
-        attach_command(socket, pane)
-            .stdin(Stdio::inherit())
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .status()
-            .context("cannot run tmux attach")?
-    };
-    if !status.success() {
-        bail!("tmux attach to {pane} on {socket} ended with {status}");
-    }
-    Ok(())
-}
-
-/// Quote one word for `sh -c`.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }

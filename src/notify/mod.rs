@@ -148,6 +148,12 @@ pub struct Notifier {
 impl Notifier {
     /// Start the background thread.
     pub fn spawn() -> std::io::Result<Notifier> {
+        Notifier::spawn_waking(Box::new(|| {}))
+    }
+
+    /// Start the background thread; `wake` is called after each failure is queued, so
+    /// a caller that sleeps can look at [`Notifier::failures`] at once.
+    pub fn spawn_waking(wake: Box<dyn Fn() + Send>) -> std::io::Result<Notifier> {
         use std::sync::atomic::Ordering;
         let (tx, rx) = mpsc::channel::<(String, NotifyEvent)>();
         let (fail_tx, failures) = mpsc::channel();
@@ -160,6 +166,7 @@ impl Notifier {
                     q.fetch_sub(1, Ordering::SeqCst);
                     if let Err(e) = run_command(&cmd, &ev, COMMAND_TIMEOUT) {
                         let _ = fail_tx.send(format!("notification command for {}: {e}", ev.agent));
+                        wake();
                     }
                 }
             })?;

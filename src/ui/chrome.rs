@@ -2,7 +2,7 @@
 //! message), plus the glyphs and styles every panel shares.
 
 use crate::app::{Action, App, Mode};
-use crate::fleet::Activity;
+use crate::fleet::{Activity, FleetSnapshot};
 use crate::theme::Theme;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// A snapshot older than this is called out in the header: the supervisor may be stuck.
-const STALE_MS: i64 = 10_000;
+pub(super) const STALE_MS: i64 = 10_000;
 
 /// Activities in the order the header counts them.
 const ACTIVITIES: [Activity; 6] = [
@@ -45,6 +45,26 @@ pub(super) fn activity_style(a: Activity, theme: &Theme) -> Style {
         Activity::Exited => theme.exited,
         Activity::Unknown => theme.unknown,
     }
+}
+
+/// Whether drawing `new` instead of `old` at `now_ms` changes nothing worth a frame: the
+/// same agents, fleet, servers and error, the same staleness, and a tick time in the same
+/// band. Most ticks of a quiet fleet change only the tick number and its time by a
+/// millisecond or two; the header shows the newer time with the next frame.
+pub fn same_picture(old: &FleetSnapshot, new: &FleetSnapshot, now_ms: i64) -> bool {
+    // Waiting for the first picture, stale, or fresh: the header says which.
+    let age = |s: &FleetSnapshot| (s.taken_at_ms != 0, now_ms - s.taken_at_ms > STALE_MS);
+    let band = |us: u64| match us / 1000 {
+        0..=7 => 0,
+        ms => ms.ilog2(),
+    };
+    old.fleet == new.fleet
+        && age(old) == age(new)
+        && band(old.stats.duration_us) == band(new.stats.duration_us)
+        && old.stats.servers_up == new.stats.servers_up
+        && old.stats.servers == new.stats.servers
+        && old.stats.error == new.stats.error
+        && old.agents == new.agents
 }
 
 pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {

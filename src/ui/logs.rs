@@ -51,8 +51,11 @@ pub(super) fn body(
             first + p.count - 1,
             p.total_count
         ));
-    } else if v.loaded() {
+    } else if v.loaded() && !v.searching() {
         title.push_str("· no entries match ");
+    }
+    if v.searching() {
+        title.push_str("· searching… ");
     }
     let mut block = Block::bordered()
         .border_style(theme.border)
@@ -145,7 +148,7 @@ fn results(
     let entries = &v.page().entries;
     let height = usize::from(area.height);
     if entries.is_empty() {
-        let text = if v.loaded() {
+        let text = if v.loaded() && !v.searching() {
             "no entries match; widen the window (0), or change the search (/)"
         } else {
             "searching…"

@@ -1,18 +1,20 @@
 //! Drawing the console. `draw` is a pure function of the app state, the theme and the
-//! clock: no I/O and no locks, so a frame can be rendered into a test buffer.
+//! clock: no I/O and no locks, so a frame can be rendered into a test buffer. The loop
+//! that reads the terminal and feeds the state is the console host (`crate::console`).
 
 mod chrome;
-pub mod live;
+mod clock;
 mod logs;
 mod pane;
 mod popup;
-pub mod run;
 mod tree;
 
-pub use live::{Live, LiveIo};
-pub use run::{run_console, ConsoleIo};
+pub use crate::app::layout::{areas, regions, Areas};
+pub use chrome::same_picture;
+pub use clock::next_change;
+pub use pane::PaneCache;
 
-use crate::app::{App, Regions};
+use crate::app::App;
 use crate::theme::Theme;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
@@ -27,74 +29,20 @@ pub const MIN_HEIGHT: u16 = 15;
 /// Most rows notices take above the footer.
 pub const MAX_NOTICES: u16 = 3;
 
-/// Where each part of the console goes on a screen of a given size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    /// Fleet name, counts, supervisor health.
-    pub header: Rect,
-    /// The fleet tree panel.
-    pub tree: Rect,
-    /// The selected agent's capture.
-    pub pane: Rect,
-    /// The selected agent's recent events.
-    pub events: Rect,
-    /// Key hints or the last message.
-    pub footer: Rect,
-}
-
-/// Split the screen into the console's panels.
-pub fn areas(area: Rect) -> Areas {
-    let row = |y: u16, h: u16| Rect {
-        x: area.x,
-        y,
-        width: area.width,
-        height: h,
-    };
-    let header = row(area.y, 1.min(area.height));
-    let footer = row(area.bottom().saturating_sub(1), 1.min(area.height));
-    let body = row(area.y + header.height, area.height.saturating_sub(2));
-    let tree_w = (body.width * 60 / 100)
-        .clamp(30.min(body.width), 100)
-        .min(body.width);
-    let tree = Rect {
-        width: tree_w,
-        ..body
-    };
-    let right = Rect {
-        x: body.x + tree_w,
-        width: body.width - tree_w,
-        ..body
-    };
-    let events_h = (body.height / 4).clamp(3, 8).min(body.height);
-    let pane = Rect {
-        height: body.height - events_h,
-        ..right
-    };
-    let events = Rect {
-        y: pane.bottom(),
-        height: events_h,
-        ..right
-    };
-    Areas {
-        header,
-        tree,
-        pane,
-        events,
-        footer,
-    }
-}
-
-/// The panel positions the app needs for mouse hits and page sizes.
-pub fn regions(area: Rect) -> Regions {
-    let a = areas(area);
-    Regions {
-        tree: a.tree,
-        pane: a.pane,
-    }
-}
-
 /// Draw one frame of the console.
 pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now_ms: i64) {
+    draw_cached(frame, app, theme, now_ms, &mut PaneCache::default());
+}
+
+/// Draw one frame, reusing the selected pane's parsed capture from `cache` while the
+/// capture is unchanged: parsing a full screen of ANSI text is most of a frame's cost.
+pub fn draw_cached(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    now_ms: i64,
+    cache: &mut PaneCache,
+) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return too_small(frame, area, theme);
@@ -125,7 +73,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme, now_ms: i64) {
     }
     chrome::header(frame, a.header, app, theme, now_ms);
     tree::tree(frame, a.tree, app, theme, now_ms);
-    pane::pane(frame, a.pane, app, theme);
+    pane::pane(frame, a.pane, app, theme, cache);
     pane::events(frame, a.events, app, theme);
     if banner_h > 0 {
         chrome::notices(frame, banner, app, theme);

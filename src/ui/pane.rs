@@ -11,8 +11,40 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 use std::borrow::Cow;
+use std::sync::Arc;
 
-pub(super) fn pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+/// The last capture parsed for the pane view and its styled text, so a frame whose
+/// capture did not change clones a screenful of lines instead of parsing it again.
+#[derive(Debug, Default)]
+pub struct PaneCache {
+    /// Held, not just compared by address: a freed capture's address can be reused.
+    source: Option<Arc<str>>,
+    text: Text<'static>,
+    parses: u64,
+}
+
+impl PaneCache {
+    /// The capture as styled text, parsed only if it differs from the last one.
+    fn text(&mut self, capture: &Arc<str>) -> &Text<'static> {
+        let same = self
+            .source
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, capture) || **s == **capture);
+        if !same {
+            self.text = capture_text(capture);
+            self.source = Some(Arc::clone(capture));
+            self.parses += 1;
+        }
+        &self.text
+    }
+
+    /// How many captures were parsed so far (for tests and benchmarks).
+    pub fn parses(&self) -> u64 {
+        self.parses
+    }
+}
+
+pub(super) fn pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cache: &mut PaneCache) {
     let Some(a) = app.selected_agent() else {
         let block = Block::bordered().border_style(theme.border).title(" pane ");
         let msg = Line::styled(" no agent selected", theme.muted);
@@ -31,7 +63,7 @@ pub(super) fn pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ));
     let inner = block.inner(area);
     let height = usize::from(inner.height);
-    let mut text = capture_text(&a.capture);
+    let text = cache.text(&a.capture);
     let total = text.lines.len();
     let scroll = app.scroll().min(total.saturating_sub(height));
     if scroll > 0 {
@@ -50,9 +82,12 @@ pub(super) fn pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let end = total - scroll;
     let start = end.saturating_sub(height);
-    text.lines.truncate(end);
-    text.lines.drain(..start);
-    frame.render_widget(Paragraph::new(text).block(block), area);
+    let shown = Text {
+        lines: text.lines[start..end].to_vec(),
+        alignment: text.alignment,
+        style: text.style,
+    };
+    frame.render_widget(Paragraph::new(shown).block(block), area);
 }
 
 /// Convert a capture's tail to styled text; a capture the ANSI parser rejects is shown
@@ -139,3 +174,7 @@ fn clock(ts_ms: i64) -> String {
         None => "--:--:--".to_string(),
     }
 }
+
+#[cfg(test)]
+#[path = "pane_tests.rs"]
+mod tests;

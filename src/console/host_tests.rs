@@ -1,13 +1,16 @@
 //! The console loop driven by a script: TestBackend, fake input, fake screen, fake clock.
 
 use super::*;
+use crate::console::wake::{self, Bell, Wake};
 use crate::fleet::sample::{agent, family, snapshot, NOW};
 use crate::fleet::{Activity, Tier};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
+use std::io;
 use std::rc::Rc;
+use std::sync::Mutex;
 
 enum Step {
     /// A terminal event.
@@ -16,21 +19,53 @@ enum Step {
     Idle,
     /// Something happens elsewhere (a snapshot, a clock tick), then the poll times out.
     Do(Box<dyn FnOnce()>),
+    /// Another thread rings the loop's bell (a log answer): wait for it.
+    Settle,
 }
 
-struct Script(VecDeque<Step>);
+/// The terminal and the bell, played from a list of steps.
+pub(super) struct Script {
+    steps: VecDeque<Step>,
+    bell: Bell,
+    rings: mpsc::Receiver<Wake>,
+    /// The timeouts the loop asked for, in order.
+    pub(super) timeouts: Rc<RefCell<Vec<Option<Duration>>>>,
+}
+
+impl Script {
+    fn new(steps: Vec<Step>) -> Script {
+        let (bell, rings) = wake::channel();
+        Script {
+            steps: steps.into(),
+            bell,
+            rings,
+            timeouts: Rc::default(),
+        }
+    }
+}
 
 impl Input for Script {
-    fn next(&mut self, _timeout: Duration) -> io::Result<Option<Event>> {
-        match self.0.pop_front() {
+    fn next(&mut self, timeout: Option<Duration>) -> io::Result<Option<Event>> {
+        if timeout != Some(Duration::ZERO) {
+            self.timeouts.borrow_mut().push(timeout);
+        }
+        match self.steps.pop_front() {
             Some(Step::Ev(e)) => Ok(Some(e)),
             Some(Step::Idle) => Ok(None),
             Some(Step::Do(f)) => {
                 f();
                 Ok(None)
             }
+            Some(Step::Settle) => match self.rings.recv_timeout(Duration::from_secs(20)) {
+                Ok(_) => Ok(None),
+                Err(_) => Err(io::Error::other("nothing rang the bell within 20 s")),
+            },
             None => Err(io::Error::other("script ran out before the console quit")),
         }
+    }
+
+    fn bell(&self) -> Bell {
+        self.bell.clone()
     }
 }
 
@@ -108,13 +143,14 @@ fn io_pair(attach_result: fn() -> anyhow::Result<()>) -> (ConsoleIo, Ends) {
 
 const FAST: Pacing = Pacing {
     frame: Duration::ZERO,
-    poll: Duration::ZERO,
 };
 
 struct Run {
     stats: LoopStats,
     screen: Vec<String>,
     log: Vec<&'static str>,
+    /// How long the loop asked to sleep each time it waited.
+    timeouts: Vec<Option<Duration>>,
 }
 
 fn run(io: ConsoleIo, steps: Vec<Step>, clock: Rc<Cell<i64>>) -> Run {
@@ -123,10 +159,12 @@ fn run(io: ConsoleIo, steps: Vec<Step>, clock: Rc<Cell<i64>>) -> Run {
     let log = Rc::clone(&screen.log);
     let mut now = move || clock.get();
     let stop = AtomicBool::new(false);
+    let mut script = Script::new(steps);
+    let timeouts = Rc::clone(&script.timeouts);
     let stats = drive(
         &mut terminal,
         io,
-        &mut Script(steps.into()),
+        &mut script,
         &mut screen,
         &mut now,
         &Theme::plain(),
@@ -139,7 +177,13 @@ fn run(io: ConsoleIo, steps: Vec<Step>, clock: Rc<Cell<i64>>) -> Run {
         .map(|y| (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect())
         .collect();
     let log = log.borrow().clone();
-    Run { stats, screen, log }
+    let timeouts = timeouts.borrow().clone();
+    Run {
+        stats,
+        screen,
+        log,
+        timeouts,
+    }
 }
 
 fn shows(run: &Run, needle: &str) -> bool {
@@ -364,7 +408,7 @@ fn a_stop_signal_ends_the_loop() {
     let stats = drive(
         &mut terminal,
         io,
-        &mut Script(VecDeque::new()),
+        &mut Script::new(Vec::new()),
         &mut FakeScreen::default(),
         &mut || NOW,
         &Theme::plain(),
@@ -399,13 +443,13 @@ fn resize_moves_the_mouse_targets() {
 /// A log with two entries of `lead`: an output line and an event with its capture.
 #[derive(Default)]
 struct FakeLogs {
-    asked: Rc<RefCell<Vec<crate::logs::LogQuery>>>,
+    asked: Arc<Mutex<Vec<crate::logs::LogQuery>>>,
 }
 
 impl crate::logs::LogSource for FakeLogs {
     fn query(&mut self, q: &crate::logs::LogQuery) -> Result<crate::logs::LogPage, String> {
         use crate::logs::{Level, LogEntry, Source};
-        self.asked.borrow_mut().push(q.clone());
+        self.asked.lock().unwrap().push(q.clone());
         let entry = |id: i64, source: Source, message: &str, capture: Option<i64>| LogEntry {
             id,
             ts_ms: NOW - 1000 * id,
@@ -445,57 +489,62 @@ impl crate::logs::LogSource for FakeLogs {
 }
 
 #[test]
-fn the_log_browser_searches_through_the_host_and_opens_a_capture() {
-    let (mut io, _ends) = io_pair(|| Ok(()));
-    let logs = FakeLogs::default();
-    let asked = Rc::clone(&logs.asked);
-    io.logs = Box::new(logs);
-    let ctrl_c = Step::Ev(Event::Key(KeyEvent::new(
-        KeyCode::Char('c'),
-        KeyModifiers::CONTROL,
-    )));
-    // l opens the browser on the selected agent; its search runs before the next frame.
+fn an_idle_console_sleeps_until_something_on_screen_moves() {
+    let (io, _ends) = io_pair(|| Ok(()));
+    // The family's progress column reads "5s" at NOW + 100; it turns at NOW + 1000.
     let r = run(
         io,
-        vec![key('l'), Step::Idle, ctrl_c],
-        Rc::new(Cell::new(NOW)),
+        vec![Step::Idle, key('q')],
+        Rc::new(Cell::new(NOW + 100)),
     );
-    assert_eq!(asked.borrow().len(), 1);
-    assert_eq!(asked.borrow()[0].agents, ["lead"]);
-    assert!(shows(&r, "[agent:lead]"), "{}", r.screen.join("\n"));
-    assert!(
-        shows(&r, "cargo test: 12 passed"),
-        "{}",
-        r.screen.join("\n")
-    );
-    assert!(shows(&r, "1–2 of 2"), "{}", r.screen.join("\n"));
+    assert_eq!(r.timeouts[0], Some(Duration::from_millis(900)));
 
-    // Enter on the event shows its capture beside the rule that matched.
-    let (mut io, _ends) = io_pair(|| Ok(()));
-    io.logs = Box::new(FakeLogs::default());
-    let ctrl_c = Step::Ev(Event::Key(KeyEvent::new(
-        KeyCode::Char('c'),
-        KeyModifiers::CONTROL,
-    )));
+    // Nothing that moves with the clock: no deadline at all.
+    let (io, ends) = io_pair(|| Ok(()));
+    let mut quiet = agent("queued", None, Activity::Unknown);
+    quiet.state = crate::fleet::LifeState::Queued;
+    ends.snapshots.send_replace(snapshot(vec![quiet]));
+    let snapshots = ends.snapshots;
     let steps = vec![
-        key('l'),
+        Step::Do(Box::new(move || drop(snapshots))),
         Step::Idle,
-        key('j'),
-        code(KeyCode::Enter),
-        Step::Idle,
-        ctrl_c,
+        key('q'),
     ];
-    let r = run(io, steps, Rc::new(Cell::new(NOW)));
-    let screen = r.screen.join("\n");
-    let row = r
-        .screen
-        .iter()
-        .find(|l| l.contains("API Error: Request rejected (429)"))
-        .unwrap_or_else(|| panic!("no capture on screen:\n{screen}"));
-    assert!(
-        row.contains("│"),
-        "the capture sits in its own panel: {row}"
-    );
-    assert!(shows(&r, "rule that matched"), "{screen}");
-    assert!(shows(&r, "rule `rate-limit` matched"), "{screen}");
+    let r = run(io, steps, Rc::new(Cell::new(NOW + 100)));
+    assert!(shows(&r, "supervisor stopped"), "{}", r.screen.join("\n"));
+    assert_eq!(r.timeouts.last(), Some(&None), "{:?}", r.timeouts);
 }
+
+#[test]
+fn a_tick_that_changes_nothing_on_screen_costs_no_frame() {
+    let (io, ends) = io_pair(|| Ok(()));
+    let snapshots = Rc::new(ends.snapshots);
+    let (quiet, busy) = (Rc::clone(&snapshots), Rc::clone(&snapshots));
+    let steps = vec![
+        Step::Idle,
+        Step::Do(Box::new(move || {
+            let mut next = (*snapshot(family())).clone();
+            next.tick = 2;
+            next.taken_at_ms = NOW + 1000;
+            next.stats.duration_us = 1_700;
+            quiet.send_replace(Arc::new(next));
+        })),
+        Step::Idle,
+        Step::Do(Box::new(move || {
+            let mut agents = family();
+            agents[3].activity = Activity::Working;
+            busy.send_replace(snapshot(agents));
+        })),
+        Step::Idle,
+        key('q'),
+    ];
+    let r = run(io, steps, Rc::new(Cell::new(NOW + 100)));
+    assert_eq!(
+        r.stats.frames, 2,
+        "the first frame, then the reviewer at work"
+    );
+    assert!(shows(&r, "● 3 working"), "{}", r.screen.join("\n"));
+}
+
+#[path = "host_search_tests.rs"]
+mod search;

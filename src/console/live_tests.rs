@@ -3,14 +3,16 @@
 
 use super::*;
 use crate::config::{Desktop, NotifyConfig};
+use crate::console::wake::{self, Bell};
+use crate::console::{Live, LiveIo};
 use crate::fleet::sample::{agent, family, snapshot, NOW};
 use crate::fleet::{Activity, Tier};
 use crate::supervisor::Update;
-use crate::ui::{Live, LiveIo};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::io;
 use std::rc::Rc;
 
 enum Step {
@@ -18,10 +20,11 @@ enum Step {
     Do(Box<dyn FnOnce()>),
 }
 
-struct Script(VecDeque<Step>);
+/// The steps, and a bell nobody listens to: these tests do not wait for other threads.
+struct Script(VecDeque<Step>, Bell);
 
 impl Input for Script {
-    fn next(&mut self, _timeout: Duration) -> io::Result<Option<Event>> {
+    fn next(&mut self, _timeout: Option<Duration>) -> io::Result<Option<Event>> {
         match self.0.pop_front() {
             Some(Step::Key(c)) => Ok(Some(Event::Key(KeyEvent::new(c, KeyModifiers::NONE)))),
             Some(Step::Do(f)) => {
@@ -30,6 +33,10 @@ impl Input for Script {
             }
             None => Err(io::Error::other("script ran out before the console quit")),
         }
+    }
+
+    fn bell(&self) -> Bell {
+        self.1.clone()
     }
 }
 
@@ -98,7 +105,6 @@ fn io_with(live: Live) -> (ConsoleIo, Ends) {
 
 const FAST: Pacing = Pacing {
     frame: Duration::ZERO,
-    poll: Duration::ZERO,
 };
 
 fn run(io: ConsoleIo, steps: Vec<Step>) -> (Vec<String>, Vec<String>, ratatui::buffer::Buffer) {
@@ -109,7 +115,7 @@ fn run(io: ConsoleIo, steps: Vec<Step>) -> (Vec<String>, Vec<String>, ratatui::b
     drive(
         &mut terminal,
         io,
-        &mut Script(steps.into()),
+        &mut Script(steps.into(), wake::channel().0),
         &mut screen,
         &mut || NOW,
         &Theme::plain(),
