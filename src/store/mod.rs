@@ -125,17 +125,30 @@ impl Store {
             .conn
             .busy_timeout(Duration::from_secs(5))
             .map_err(|e| store.classify(e))?;
-        store
-            .conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(|e| store.classify(e))?;
-        store
-            .conn
-            .pragma_update(None, "synchronous", "NORMAL")
-            .map_err(|e| store.classify(e))?;
-        store.migrate()?;
+        // Switching a new file to WAL and migrating it take locks that SQLite does not
+        // always wait for (a journal-mode change that would deadlock returns BUSY at
+        // once), so processes opening one new store together retry for a while.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match store.prepare() {
+                Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        }
         store.identity = file_identity(path);
         Ok(store)
+    }
+
+    fn prepare(&self) -> Result<(), StoreError> {
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| self.classify(e))?;
+        self.conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.classify(e))?;
+        self.migrate()
     }
 
     /// Whether the store's path still names the file this store opened. A store deleted,
