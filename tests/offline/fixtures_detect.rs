@@ -2,13 +2,13 @@
 //! ways detection must not be fooled: quoted dialogs, answered prompts, busy footers,
 //! broken profile files, and captures that are huge, binary or not UTF-8.
 
+use crate::common::shared_fixtures;
 use shoal::fleet::{Activity, ErrorKind};
 use shoal::profile::{detect_report, digest, Problem, Profile, Registry};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures");
 const BAD_PROFILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/profiles");
 const VARIANTS: [&str; 2] = ["txt", "ansi"];
 
@@ -24,7 +24,7 @@ struct Expected {
 }
 
 fn expected() -> Vec<Expected> {
-    let path = Path::new(FIXTURES).join("expected.toml");
+    let path = shared_fixtures().join("expected.toml");
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let doc: toml::Table = toml::from_str(&text).expect("expected.toml parses");
@@ -58,9 +58,7 @@ fn expected() -> Vec<Expected> {
 }
 
 fn fixture(kind: &str, state: &str, ext: &str) -> String {
-    let path = Path::new(FIXTURES)
-        .join(kind)
-        .join(format!("{state}.{ext}"));
+    let path = shared_fixtures().join(kind).join(format!("{state}.{ext}"));
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     String::from_utf8_lossy(&bytes).into_owned()
 }
@@ -586,7 +584,7 @@ fn detect_guesses_the_kind_from_the_screen() {
         ("aider", "working"),
     ] {
         let bytes =
-            std::fs::read(Path::new(FIXTURES).join(kind).join(format!("{state}.ansi"))).unwrap();
+            std::fs::read(shared_fixtures().join(kind).join(format!("{state}.ansi"))).unwrap();
         let r = detect_report(reg, None, state, &bytes);
         assert_eq!(r.kind, kind, "{state}: {}", r.to_text());
         assert_eq!(r.kind_source, "screen");

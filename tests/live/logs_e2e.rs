@@ -2,9 +2,7 @@
 //! printed line once and in order (steady, fast, and under a spinner), `shoal logs`
 //! filters, JSON and bad input, and `--follow`.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{Rig, SHOAL};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

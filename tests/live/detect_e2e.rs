@@ -2,20 +2,14 @@
 //! waiting at an approval prompt is never nudged and goes back to work once approved
 //! from the CLI.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{shared_fixtures, Rig, SHOAL};
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
-fn fixtures() -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures"))
-}
-
 #[test]
 fn detect_explains_which_rule_matched_where() {
-    let file = fixtures().join("claude/approval_prompt.ansi");
+    let file = shared_fixtures().join("claude/approval_prompt.ansi");
     let out = Command::new(SHOAL)
         .args(["detect", "--kind", "claude", "--json"])
         .arg(&file)
@@ -34,7 +28,7 @@ fn detect_explains_which_rule_matched_where() {
 
     let out = Command::new(SHOAL)
         .arg("detect")
-        .arg(fixtures().join("aider/ratelimit_error.txt"))
+        .arg(shared_fixtures().join("aider/ratelimit_error.txt"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);

@@ -3,16 +3,11 @@
 //! start queue honours `max_running`, steering is limited to one's own subtree, the
 //! history is kept, and panes on another tmux server are adopted without a restart.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{unique, Rig, SHOAL};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-
-static SERVERS: AtomicU32 = AtomicU32::new(0);
 
 /// Run shoal as a command inside `agent`'s pane would: no `-f`, the pane's environment.
 fn as_agent(rig: &Rig, agent: &str, args: &[&str]) -> Output {
@@ -500,8 +495,7 @@ struct UserServer {
 
 impl UserServer {
     fn new() -> UserServer {
-        let n = SERVERS.fetch_add(1, Ordering::SeqCst);
-        let socket = format!("user{}x{n}", std::process::id());
+        let socket = unique("user");
         let bin = tempfile::tempdir().unwrap();
         // A program named `claude`: the simulated Claude Code agent under that name.
         std::os::unix::fs::symlink(SHOAL, bin.path().join("claude")).unwrap();

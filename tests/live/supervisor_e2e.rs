@@ -2,9 +2,7 @@
 //! working agents stay ok, stalled ones walk the ladder, crashes are recorded, retry
 //! and cancel work, and a supervisor killed with SIGKILL resumes where it stopped.
 
-mod common;
-
-use common::Rig;
+use crate::common::Rig;
 use std::time::Duration;
 
 const LADDER_AGENTS: &str = r#"
