@@ -15,7 +15,12 @@ fn l_opens_the_selected_agents_log_and_it_searches_follows_and_goes_back() {
     term.wait_screen("builder selected", Duration::from_secs(5), |s| {
         s.contains("┌ builder · claude")
     });
-    std::thread::sleep(Duration::from_secs(4));
+    // Its pane shows an edit followed by more output: those lines are in the log once
+    // the supervisor has ticked over them.
+    term.wait_screen("builder's first edit", Duration::from_secs(15), |s| {
+        s.contains("Updated src/module_")
+    });
+    term.wait_ticks(2);
     term.keys(&["l"]);
     let s = term.wait_screen("builder's log", Duration::from_secs(10), |s| {
         s.contains("[agent:builder]") && s.contains("Read(src/module_")

@@ -139,7 +139,7 @@ kind = "claude"
         kinds.iter().any(|k| k == "activity").then_some(())
     });
     // Let the spinner turn for a while: many captures, each a new frame.
-    std::thread::sleep(Duration::from_secs(4));
+    rig.wait_ticks(15);
     let lines = output_lines(&rig, "hung");
     assert!(
         lines.iter().all(|l| !l.contains('…')),

@@ -13,6 +13,7 @@ mod config_cli;
 mod detect_e2e;
 mod lineage_e2e;
 mod logs_e2e;
+mod pulse;
 mod sim_agent;
 mod supervisor_e2e;
 mod tmux_layer;
