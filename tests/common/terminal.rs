@@ -32,17 +32,12 @@ impl Terminal {
         term
     }
 
-    /// Run `shoal ARGS` in the console window. The window stays after it exits, so its
-    /// last words can be read.
+    /// Run `shoal ARGS` as the console window's own process. The window stays after it
+    /// exits, so its last words can be read.
     pub fn open(&self, args: &[&str]) {
-        let quoted: Vec<String> = std::iter::once(SHOAL)
-            .chain(args.iter().copied())
-            .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
-            .collect();
-        let cmd = format!("{}; sleep 600", quoted.join(" "));
         let home = format!("SHOAL_HOME={}", self.home().display());
         let config = format!("SHOAL_CONFIG={}", self.config_dir().display());
-        self.tmux(&[
+        let mut cmd = vec![
             "new-session",
             "-d",
             "-s",
@@ -57,8 +52,12 @@ impl Terminal {
             &home,
             "-e",
             &config,
-            &cmd,
-        ]);
+            SHOAL,
+        ];
+        // Several words are run as they are, without a shell: the pane's pid is shoal's.
+        cmd.extend_from_slice(args);
+        cmd.extend_from_slice(&[";", "set-option", "-g", "remain-on-exit", "on"]);
+        self.tmux(&cmd);
     }
 
     /// The fleet's name.
@@ -151,6 +150,14 @@ impl Terminal {
 
 impl Drop for Terminal {
     fn drop(&mut self) {
+        // A console whose terminal hangs up keeps running (it spins on the closed tty), so
+        // a console still running is killed by its pid before its tmux server goes.
+        let panes = self.tmux(&["list-panes", "-a", "-F", "#{pane_dead} #{pane_pid}"]);
+        for pid in panes.lines().filter_map(|l| l.strip_prefix("0 ")) {
+            if let Ok(pid) = pid.trim().parse::<i32>() {
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
         for s in [self.socket.clone(), self.fleet_socket()] {
             let _ = Command::new("tmux")
                 .args(["-L", &s, "-f", "/dev/null", "kill-server"])
