@@ -271,7 +271,14 @@ parent = "a"
 "#;
     let rig = Rig::new("stall_timeout = \"1h\"", agents);
     rig.ok(&["up", "--no-console"]);
-    let pane = |n: &str| rig.agent(n)["pane"].as_str().unwrap().to_string();
+    // Read once: nothing in this test ends or restarts a pane.
+    let status = rig.status();
+    let pane = |n: &str| {
+        find(&status, n).unwrap()["pane"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
 
     let ok = as_agent(&rig, "lead", &["steer", "a1", "from-lead-to-grandchild"]);
     assert!(ok.status.success(), "{}", text(&ok));
@@ -407,9 +414,11 @@ kind = "shell"
     rig.wait_for(Duration::from_secs(10), "crasher to fail", || {
         (rig.agent("crasher")["state"] == "failed").then_some(())
     });
+    let lead_pane = rig.agent("lead")["pane"].as_str().unwrap().to_string();
     rig.wait_for(Duration::from_secs(5), "lead's screen", || {
-        let pane = rig.agent("lead")["pane"].as_str().unwrap().to_string();
-        rig.capture(&pane).contains("lead-was-here").then_some(())
+        rig.capture(&lead_pane)
+            .contains("lead-was-here")
+            .then_some(())
     });
     rig.ok(&["kill", "lead"]);
     let retry = rig.ok(&["retry", "crasher"]);
