@@ -9,13 +9,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use shoal::app::App;
+use shoal::fleet::sample::NOW;
 use shoal::fleet::{Activity, AgentView, FleetSnapshot, LifeState, TickStats, Tier};
 use shoal::theme::Theme;
 use shoal::ui;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const NOW: i64 = 1_704_067_200_000;
 const FRAMES: usize = 200;
 
 /// A 200-column, 50-line screen with colours, bold and 256-colour runs on every line.
@@ -53,32 +53,28 @@ fn fleet() -> FleetSnapshot {
     let screen = capture();
     let mut agents = Vec::with_capacity(1000);
     let mut push = |name: String, parent: Option<String>, i: usize| {
-        agents.push(AgentView {
-            name,
-            parent,
-            kind: ["claude", "codex", "aider", "shell"][i % 4].into(),
-            state: if i % 11 == 0 {
-                LifeState::Failed
-            } else {
-                LifeState::Running
-            },
-            activity: activities[i % activities.len()],
-            error: None,
-            reset_at_ms: None,
-            reason: Some("bench".into()),
-            tier: tiers[i % tiers.len()],
-            tier_since_ms: NOW - (i as i64 % 600) * 1000,
-            next_action_at_ms: Some(NOW + (i as i64 % 300) * 1000),
-            last_progress_ms: NOW - (i as i64 % 900) * 1000,
-            stall_timeout_ms: 120_000,
-            attempt: 1 + (i % 3) as u32,
-            pane: Some(format!("%{i}")),
-            server: Some("shoal".into()),
-            exit_status: None,
-            paused: i % 17 == 0,
-            capture: Arc::clone(&screen),
-            lineage: Default::default(),
-        });
+        let state = if i % 11 == 0 {
+            LifeState::Failed
+        } else {
+            LifeState::Running
+        };
+        let n = i as i64;
+        agents.push(
+            AgentView::sample(&name)
+                .with_parent(parent.as_deref())
+                .with_kind(["claude", "codex", "aider", "shell"][i % 4])
+                .with_state(state)
+                .with_activity(activities[i % activities.len()])
+                .with_reason(Some("bench"))
+                .with_tier(tiers[i % tiers.len()], NOW - (n % 600) * 1000)
+                .with_next_action_at(NOW + (n % 300) * 1000)
+                .with_progress_at(NOW - (n % 900) * 1000)
+                .with_stall_timeout_ms(120_000)
+                .with_attempt(1 + (i % 3) as u32)
+                .with_pane(Some(&format!("%{i}")), Some("shoal"))
+                .with_paused(i % 17 == 0)
+                .with_capture(Arc::clone(&screen)),
+        );
     };
     let mut i = 0;
     for lead in 0..10 {
@@ -99,21 +95,15 @@ fn fleet() -> FleetSnapshot {
             }
         }
     }
-    FleetSnapshot {
-        fleet: "bench".into(),
-        taken_at_ms: NOW,
-        tick: 1,
-        stats: TickStats {
-            duration_us: 9000,
-            panes: 1000,
-            captured: 40,
-            servers_up: 10,
-            servers: 10,
-            error: None,
-            degraded: Vec::new(),
-        },
-        agents,
-    }
+    FleetSnapshot::sample(agents).with_stats(TickStats {
+        duration_us: 9000,
+        panes: 1000,
+        captured: 40,
+        servers_up: 10,
+        servers: 10,
+        error: None,
+        degraded: Vec::new(),
+    })
 }
 
 fn report(what: &str, mut times: Vec<Duration>) {

@@ -258,32 +258,17 @@ fn add_history(m: &mut Map<String, Value>, a: &AgentView) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::{Activity, Lineage, SignalKind, SignalView, Tier};
-    use std::sync::Arc;
+    use crate::fleet::sample::NOW;
+    use crate::fleet::{SignalKind, SignalView};
 
+    /// A shell agent with no pane whose screen says its last words.
     fn agent(name: &str, parent: Option<&str>, state: LifeState) -> AgentView {
-        AgentView {
-            name: name.into(),
-            parent: parent.map(Into::into),
-            kind: "shell".into(),
-            state,
-            activity: Activity::Working,
-            error: None,
-            reset_at_ms: None,
-            reason: None,
-            tier: Tier::Ok,
-            tier_since_ms: 0,
-            next_action_at_ms: None,
-            last_progress_ms: 0,
-            stall_timeout_ms: 1000,
-            attempt: 1,
-            pane: None,
-            server: None,
-            exit_status: None,
-            paused: false,
-            capture: Arc::from("last words"),
-            lineage: Lineage::default(),
-        }
+        AgentView::sample(name)
+            .with_parent(parent)
+            .with_state(state)
+            .with_kind("shell")
+            .with_pane(None, None)
+            .with_capture("last words")
     }
 
     fn fleet() -> FleetSnapshot {
@@ -302,16 +287,12 @@ mod tests {
             message: "shipped".into(),
         });
         agents[3].lineage.removed = true;
-        FleetSnapshot {
-            fleet: "f".into(),
-            agents,
-            ..Default::default()
-        }
+        FleetSnapshot::sample(agents)
     }
 
     #[test]
     fn the_default_table_shows_live_agents_under_their_ended_parents() {
-        let t = status_table(&fleet(), 0, false);
+        let t = status_table(&fleet(), NOW, false);
         let names: Vec<&str> = t
             .lines()
             .skip(1)
@@ -320,7 +301,7 @@ mod tests {
         assert_eq!(names, ["lead", "kid", "(2"], "{t}");
         assert!(t.contains("  kid"), "indented under lead:\n{t}");
         assert!(t.contains("(2 ended or removed agents not shown"), "{t}");
-        let all = status_table(&fleet(), 0, true);
+        let all = status_table(&fleet(), NOW, true);
         assert!(all.contains("done: shipped"), "{all}");
         assert!(all.contains("removed"), "{all}");
         assert!(!all.contains("not shown"), "{all}");
@@ -328,7 +309,7 @@ mod tests {
 
     #[test]
     fn json_keeps_ended_agents_and_adds_history_with_all() {
-        let v = status_json(&fleet(), 0, false);
+        let v = status_json(&fleet(), NOW, false);
         let names: Vec<&str> = v
             .as_array()
             .unwrap()
@@ -343,7 +324,7 @@ mod tests {
         assert_eq!(v[2]["signal"]["message"], "shipped");
         assert_eq!(v[1]["live"], true);
         assert!(v[0].get("final_screen").is_none());
-        let all = status_json(&fleet(), 0, true);
+        let all = status_json(&fleet(), NOW, true);
         assert_eq!(all.as_array().unwrap().len(), 4);
         assert_eq!(all[0]["final_screen"], "last words");
         assert_eq!(all[1]["final_screen"], Value::Null, "a live agent has none");

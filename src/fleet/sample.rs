@@ -1,7 +1,7 @@
 //! Sample agents and snapshots for tests, benchmarks and examples: one builder instead of
 //! hand-built literals, so a new field of [`AgentView`] is filled in one place.
 
-use super::{Activity, AgentView, FleetSnapshot, LifeState, Tier};
+use super::{Activity, AgentView, FleetSnapshot, LifeState, TickStats, Tier};
 use std::sync::Arc;
 
 /// A fixed clock for samples: 2024-01-01T00:00:00Z.
@@ -55,6 +55,105 @@ impl AgentView {
         self.state = state;
         self
     }
+
+    /// The same agent under another detection profile.
+    #[must_use]
+    pub fn with_kind(mut self, kind: &str) -> AgentView {
+        self.kind = kind.into();
+        self
+    }
+
+    /// The same agent with another explanation of its activity (`None`: none).
+    #[must_use]
+    pub fn with_reason(mut self, reason: Option<&str>) -> AgentView {
+        self.reason = reason.map(Into::into);
+        self
+    }
+
+    /// The same agent on another tier of the ladder, entered at `since_ms`.
+    #[must_use]
+    pub fn with_tier(mut self, tier: Tier, since_ms: i64) -> AgentView {
+        self.tier = tier;
+        self.tier_since_ms = since_ms;
+        self
+    }
+
+    /// The same agent with its next ladder step due at `at_ms`.
+    #[must_use]
+    pub fn with_next_action_at(mut self, at_ms: i64) -> AgentView {
+        self.next_action_at_ms = Some(at_ms);
+        self
+    }
+
+    /// The same agent with its last proof of life at `at_ms`.
+    #[must_use]
+    pub fn with_progress_at(mut self, at_ms: i64) -> AgentView {
+        self.last_progress_ms = at_ms;
+        self
+    }
+
+    /// The same agent with another stall timeout.
+    #[must_use]
+    pub fn with_stall_timeout_ms(mut self, ms: u64) -> AgentView {
+        self.stall_timeout_ms = ms;
+        self
+    }
+
+    /// The same agent on another attempt.
+    #[must_use]
+    pub fn with_attempt(mut self, attempt: u32) -> AgentView {
+        self.attempt = attempt;
+        self
+    }
+
+    /// The same agent in another pane, on another tmux server (`None`: not in one).
+    #[must_use]
+    pub fn with_pane(mut self, pane: Option<&str>, server: Option<&str>) -> AgentView {
+        self.pane = pane.map(Into::into);
+        self.server = server.map(Into::into);
+        self
+    }
+
+    /// The same agent showing another screen.
+    #[must_use]
+    pub fn with_capture(mut self, capture: impl Into<Arc<str>>) -> AgentView {
+        self.capture = capture.into();
+        self
+    }
+
+    /// The same agent with supervision paused or resumed.
+    #[must_use]
+    pub fn with_paused(mut self, paused: bool) -> AgentView {
+        self.paused = paused;
+        self
+    }
+}
+
+impl FleetSnapshot {
+    /// Fleet `demo` with these agents, as tick 1 published it at [`NOW`].
+    pub fn sample(agents: Vec<AgentView>) -> FleetSnapshot {
+        FleetSnapshot {
+            fleet: "demo".into(),
+            taken_at_ms: NOW,
+            tick: 1,
+            agents,
+            ..Default::default()
+        }
+    }
+
+    /// The same snapshot taken at `at_ms`.
+    #[must_use]
+    pub fn taken_at(mut self, at_ms: i64) -> FleetSnapshot {
+        self.taken_at_ms = at_ms;
+        self
+    }
+
+    /// The same snapshot with another tick's cost and health.
+    #[must_use]
+    pub fn with_stats(mut self, stats: TickStats) -> FleetSnapshot {
+        self.stats = stats;
+        self
+    }
 }
 
 /// A running agent with this parent and activity.
@@ -64,15 +163,9 @@ pub fn agent(name: &str, parent: Option<&str>, activity: Activity) -> AgentView 
         .with_activity(activity)
 }
 
-/// A snapshot of these agents, taken at [`NOW`].
+/// A snapshot of these agents, taken at [`NOW`] (see [`FleetSnapshot::sample`]).
 pub fn snapshot(agents: Vec<AgentView>) -> Arc<FleetSnapshot> {
-    Arc::new(FleetSnapshot {
-        fleet: "demo".into(),
-        taken_at_ms: NOW,
-        tick: 1,
-        agents,
-        ..Default::default()
-    })
+    Arc::new(FleetSnapshot::sample(agents))
 }
 
 /// lead → (builder → tester, reviewer); `tester` needs input.

@@ -2,9 +2,7 @@
 //! returns at once, and the fleet is still nudged, warned and killed on time; `shoal
 //! supervisor status|stop|logs` look after it.
 
-mod common;
-
-use common::Rig;
+use crate::common::Rig;
 use serde_json::Value;
 use std::time::Duration;
 

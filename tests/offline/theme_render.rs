@@ -7,53 +7,28 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier};
 use ratatui::Terminal;
 use shoal::app::{App, FleetChange};
-use shoal::fleet::{Activity, AgentView, FleetSnapshot, LifeState, Tier};
+use shoal::fleet::sample::{snapshot, NOW};
+use shoal::fleet::{Activity, AgentView, Tier};
 use shoal::theme::{ColorDepth, Theme, BUILTIN};
 use shoal::ui;
-use std::sync::Arc;
 
-const NOW: i64 = 1_704_067_200_000;
-
+/// A root agent whose screen and explanation never name it, so that the first "worker"
+/// below the header is its row in the tree.
 fn agent(name: &str, activity: Activity) -> AgentView {
-    AgentView {
-        name: name.into(),
-        parent: None,
-        kind: "claude".into(),
-        state: LifeState::Running,
-        activity,
-        error: None,
-        reset_at_ms: None,
-        reason: None,
-        tier: Tier::Ok,
-        tier_since_ms: NOW,
-        next_action_at_ms: None,
-        last_progress_ms: NOW - 1000,
-        stall_timeout_ms: 60_000,
-        attempt: 1,
-        pane: Some("%1".into()),
-        server: Some("s".into()),
-        exit_status: None,
-        paused: false,
-        capture: "hello\n".into(),
-        lineage: Default::default(),
-    }
+    AgentView::sample(name)
+        .with_activity(activity)
+        .with_reason(None)
+        .with_capture("hello\n")
 }
 
 fn app() -> App {
-    let mut warned = agent("staller", Activity::Working);
-    warned.tier = Tier::Warn;
     let mut app = App::default();
-    app.on_snapshot(Arc::new(FleetSnapshot {
-        fleet: "demo".into(),
-        taken_at_ms: NOW,
-        agents: vec![
-            agent("worker", Activity::Working),
-            agent("asker", Activity::NeedsInput),
-            agent("broken", Activity::Errored),
-            warned,
-        ],
-        ..Default::default()
-    }));
+    app.on_snapshot(snapshot(vec![
+        agent("worker", Activity::Working),
+        agent("asker", Activity::NeedsInput),
+        agent("broken", Activity::Errored),
+        agent("staller", Activity::Working).with_tier(Tier::Warn, NOW),
+    ]));
     app.set_problems(vec!["config.toml:3:1: unknown key `pol`".into()]);
     app
 }

@@ -2,62 +2,8 @@
 //! edit is shown with file and line until fixed, a new agent in the fleet file is
 //! offered and started, and the `:` command line answers.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
-
-const SHOAL: &str = env!("CARGO_BIN_EXE_shoal");
-
-/// The operator's terminal on a private tmux server; kills it and the fleet's server.
-struct Terminal {
-    socket: String,
-    fleet: String,
-    dir: tempfile::TempDir,
-}
-
-impl Terminal {
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "console"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "console"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn wait_screen(&self, what: &str, timeout: Duration, f: impl Fn(&str) -> bool) -> String {
-        let t0 = Instant::now();
-        loop {
-            let s = self.screen();
-            if f(&s) {
-                return s;
-            }
-            if t0.elapsed() > timeout {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        for s in [self.socket.clone(), format!("shoal-{}", self.fleet)] {
-            let _ = Command::new("tmux")
-                .args(["-L", &s, "-f", "/dev/null", "kill-server"])
-                .output();
-        }
-    }
-}
+use crate::common::{Terminal, SHOAL};
+use std::time::Duration;
 
 /// The agent's row in the fleet tree (lines inside the tree panel's border).
 fn row(screen: &str, agent: &str) -> String {
@@ -71,14 +17,9 @@ fn row(screen: &str, agent: &str) -> String {
 
 #[test]
 fn the_console_follows_config_and_fleet_file_edits() {
-    let id = std::process::id();
-    let term = Terminal {
-        socket: format!("shoal-cfg-{id}"),
-        fleet: format!("cfg{id}"),
-        dir: tempfile::tempdir().unwrap(),
-    };
-    let dir = term.dir.path();
-    let config_dir = dir.join("config");
+    let term = Terminal::new("cfg");
+    let dir = term.dir();
+    let config_dir = term.config_dir();
     std::fs::create_dir_all(&config_dir).unwrap();
     let config = config_dir.join("config.toml");
     std::fs::write(&config, "theme = \"dark\"\n").unwrap();
@@ -88,28 +29,11 @@ fn the_console_follows_config_and_fleet_file_edits() {
     };
     let text = format!(
         "[fleet]\nname = \"{}\"\nstall_timeout = \"5m\"\n\n{}",
-        term.fleet,
+        term.fleet(),
         agent("alpha")
     );
     std::fs::write(&fleet, &text).unwrap();
-    let cmd = format!("{SHOAL} -f {}; sleep 600", fleet.display());
-    term.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "op",
-        "-n",
-        "console",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "-e",
-        &format!("SHOAL_HOME={}", dir.join("home").display()),
-        "-e",
-        &format!("SHOAL_CONFIG={}", config_dir.display()),
-        &cmd,
-    ]);
+    term.open(&["-f", &fleet.display().to_string()]);
     term.wait_screen("alpha at work", Duration::from_secs(20), |s| {
         row(s, "alpha").contains("working")
     });

@@ -1,75 +1,9 @@
 //! The real binary running `shoal demo` inside a tmux pane on a private socket, driven
 //! with send-keys and read with capture-pane, as an operator would use it.
 
+use crate::common::Terminal;
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-const SHOAL: &str = env!("CARGO_BIN_EXE_shoal");
-
-/// The operator's terminal: a private tmux server running the console. Kills its own
-/// server and the demo fleet's server on drop.
-struct Terminal {
-    socket: String,
-    demo: String,
-    home: tempfile::TempDir,
-}
-
-impl Terminal {
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "console"])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "console"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn wait_screen(&self, what: &str, timeout: Duration, f: impl Fn(&str) -> bool) -> String {
-        let t0 = Instant::now();
-        loop {
-            let s = self.screen();
-            if f(&s) {
-                return s;
-            }
-            if t0.elapsed() > timeout {
-                panic!("timed out waiting for {what}; screen:\n{s}");
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn demo_windows(&self) -> Vec<String> {
-        let out = Command::new("tmux")
-            .args(["-L", &format!("shoal-{}", self.demo), "-f", "/dev/null"])
-            .args(["list-panes", "-a", "-F", "#{window_name} #{pane_dead}"])
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        for s in [self.socket.clone(), format!("shoal-{}", self.demo)] {
-            let _ = Command::new("tmux")
-                .args(["-L", &s, "-f", "/dev/null", "kill-server"])
-                .output();
-        }
-    }
-}
 
 /// The tree row of an agent: the left panel's part of the line holding its name.
 fn row(screen: &str, agent: &str) -> String {
@@ -82,29 +16,7 @@ fn row(screen: &str, agent: &str) -> String {
 
 #[test]
 fn the_demo_console_shows_the_fleet_escalates_and_acts_from_the_keyboard() {
-    let id = std::process::id();
-    let term = Terminal {
-        socket: format!("shoal-op-{id}"),
-        demo: format!("demo{id}"),
-        home: tempfile::tempdir().unwrap(),
-    };
-    let home = term.home.path().display().to_string();
-    let cmd = format!("{SHOAL} demo --name {}; sleep 600", term.demo);
-    term.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "op",
-        "-n",
-        "console",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "-e",
-        &format!("SHOAL_HOME={home}"),
-        &cmd,
-    ]);
+    let term = Terminal::demo();
 
     // The tree shows the demo agents under their parents.
     let s = term.wait_screen("the fleet tree", Duration::from_secs(20), |s| {
@@ -115,7 +27,7 @@ fn the_demo_console_shows_the_fleet_escalates_and_acts_from_the_keyboard() {
         .all(|a| !row(s, a).is_empty())
     });
     assert!(
-        s.contains(&format!("shoal · {}", term.demo)),
+        s.contains(&format!("shoal · {}", term.fleet())),
         "header names the fleet:\n{s}"
     );
     assert!(
@@ -165,7 +77,7 @@ fn the_demo_console_shows_the_fleet_escalates_and_acts_from_the_keyboard() {
     term.wait_screen("the quit question", Duration::from_secs(10), |s| {
         s.contains("Stop the demo fleet")
     });
-    let windows = term.demo_windows();
+    let windows = term.fleet_windows();
     for agent in ["lead", "builder", "tester", "reviewer", "hanger"] {
         assert!(
             windows.contains(&format!("{agent} 0")),
@@ -183,39 +95,19 @@ fn the_demo_console_shows_the_fleet_escalates_and_acts_from_the_keyboard() {
 /// after the detach.
 #[test]
 fn attach_hands_every_key_to_the_agent_and_takes_the_terminal_back() {
-    let id = std::process::id();
-    let dir = tempfile::tempdir().unwrap();
-    let fleet_name = format!("att{id}");
-    let fleet = dir.path().join("shoal.toml");
+    let term = Terminal::new("att");
+    let fleet = term.dir().join("shoal.toml");
     std::fs::write(
         &fleet,
-        format!("[fleet]\nname = \"{fleet_name}\"\n\n[[agent]]\nname = \"echo\"\nkind = \"shell\"\ncmd = \"cat\"\n"),
+        format!(
+            "[fleet]\nname = \"{}\"\n\n[[agent]]\nname = \"echo\"\nkind = \"shell\"\ncmd = \"cat\"\n",
+            term.fleet()
+        ),
     )
     .unwrap();
-    let term = Terminal {
-        socket: format!("shoal-opa{id}"),
-        demo: fleet_name.clone(),
-        home: tempfile::tempdir().unwrap(),
-    };
-    // Outside tmux (no $TMUX), attach runs a nested `tmux attach` in this very pane.
-    let cmd = format!("env -u TMUX {SHOAL} -f {} up; sleep 600", fleet.display());
-    term.tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        "op",
-        "-n",
-        "console",
-        "-x",
-        "160",
-        "-y",
-        "45",
-        "-e",
-        &format!("SHOAL_HOME={}", term.home.path().display()),
-        "-e",
-        &format!("SHOAL_CONFIG={}", dir.path().join("config").display()),
-        &cmd,
-    ]);
+    // Outside tmux (the terminal's server runs without $TMUX), attach runs a nested
+    // `tmux attach` in this very pane.
+    term.open_outside_tmux(&["-f", &fleet.display().to_string(), "up"]);
     term.wait_screen("the agent running", Duration::from_secs(30), |s| {
         row(s, "echo").contains("running")
     });
@@ -223,7 +115,7 @@ fn attach_hands_every_key_to_the_agent_and_takes_the_terminal_back() {
     term.keys(&["Enter"]);
     let fleet_tmux = |args: &[&str]| {
         let out = Command::new("tmux")
-            .args(["-L", &format!("shoal-{fleet_name}"), "-f", "/dev/null"])
+            .args(["-L", &format!("shoal-{}", term.fleet()), "-f", "/dev/null"])
             .args(args)
             .output()
             .expect("tmux");

@@ -7,43 +7,28 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use shoal::app::{App, Effect};
+use shoal::fleet::sample::{snapshot, NOW};
 use shoal::fleet::{
-    Activity, AgentView, FleetSnapshot, LifeState, Lineage, PastAttempt, Rollup, SignalKind,
-    SignalView, Tier,
+    Activity, AgentView, FleetSnapshot, LifeState, PastAttempt, Rollup, SignalKind, SignalView,
+    Tier,
 };
 use shoal::theme::Theme;
 use shoal::ui;
 use std::sync::Arc;
 
-const NOW: i64 = 1_704_067_200_000;
-
+/// An agent in `state`: working while live, exited once ended.
 fn agent(name: &str, parent: Option<&str>, state: LifeState) -> AgentView {
-    AgentView {
-        name: name.into(),
-        parent: parent.map(Into::into),
-        kind: "claude".into(),
-        state,
-        activity: if state.is_ended() {
-            Activity::Exited
-        } else {
-            Activity::Working
-        },
-        error: None,
-        reset_at_ms: None,
-        reason: None,
-        tier: Tier::Ok,
-        tier_since_ms: NOW - 60_000,
-        next_action_at_ms: None,
-        last_progress_ms: NOW - 5_000,
-        stall_timeout_ms: 120_000,
-        attempt: 1,
-        pane: Some(format!("%{}", name.len())),
-        server: Some("shoal-test".into()),
-        exit_status: None,
-        paused: false,
-        capture: format!("{name} live screen\n").into(),
-        lineage: Lineage::default(),
-    }
+    let activity = if state.is_ended() {
+        Activity::Exited
+    } else {
+        Activity::Working
+    };
+    AgentView::sample(name)
+        .with_parent(parent)
+        .with_state(state)
+        .with_activity(activity)
+        .with_reason(None)
+        .with_capture(format!("{name} live screen\n"))
 }
 
 fn signal(agent: &str, kind: SignalKind, message: &str) -> SignalView {
@@ -94,13 +79,7 @@ fn fleet() -> Vec<AgentView> {
 
 fn app() -> App {
     let mut app = App::default();
-    app.on_snapshot(Arc::new(FleetSnapshot {
-        fleet: "demo".into(),
-        taken_at_ms: NOW - 400,
-        tick: 3,
-        agents: fleet(),
-        ..Default::default()
-    }));
+    app.on_snapshot(Arc::new(FleetSnapshot::sample(fleet()).taken_at(NOW - 400)));
     app
 }
 
@@ -239,12 +218,7 @@ fn a_held_agent_needs_the_operator_and_an_empty_live_view_says_how_to_see_histor
     held.lineage.held = true;
     held.lineage.signal = Some(signal("kid", SignalKind::Blocked, "which database?"));
     let mut app = App::default();
-    app.on_snapshot(Arc::new(FleetSnapshot {
-        fleet: "demo".into(),
-        taken_at_ms: NOW,
-        agents: vec![held, agent("gone", None, LifeState::Done)],
-        ..Default::default()
-    }));
+    app.on_snapshot(snapshot(vec![held, agent("gone", None, LifeState::Done)]));
     let screen = render(&mut app, 160, 30);
     let row = line_with(&screen, "? kid");
     assert!(
@@ -254,12 +228,7 @@ fn a_held_agent_needs_the_operator_and_an_empty_live_view_says_how_to_see_histor
     );
 
     let mut app = App::default();
-    app.on_snapshot(Arc::new(FleetSnapshot {
-        fleet: "demo".into(),
-        taken_at_ms: NOW,
-        agents: vec![agent("gone", None, LifeState::Done)],
-        ..Default::default()
-    }));
+    app.on_snapshot(snapshot(vec![agent("gone", None, LifeState::Done)]));
     let screen = render(&mut app, 160, 30);
     line_with(&screen, "no live agents; H shows the history");
 }
@@ -269,12 +238,10 @@ fn tab_skips_agents_the_live_view_hides() {
     let mut killed = agent("stuck", None, LifeState::Killed);
     killed.tier = Tier::Kill;
     let mut app = App::default();
-    app.on_snapshot(Arc::new(FleetSnapshot {
-        fleet: "demo".into(),
-        taken_at_ms: NOW,
-        agents: vec![agent("busy", None, LifeState::Running), killed],
-        ..Default::default()
-    }));
+    app.on_snapshot(snapshot(vec![
+        agent("busy", None, LifeState::Running),
+        killed,
+    ]));
     app.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE), NOW);
     assert_eq!(app.selected(), Some("busy"));
     assert_eq!(app.footer().unwrap().text, "no agent needs you right now");

@@ -5,70 +5,50 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use shoal::app::{Action, App, Keymap};
-use shoal::fleet::{Activity, AgentView, EventView, FleetSnapshot, LifeState, TickStats, Tier};
+use shoal::fleet::sample::NOW;
+use shoal::fleet::{Activity, AgentView, EventView, FleetSnapshot, TickStats, Tier};
 use shoal::theme::Theme;
 use shoal::ui;
 use std::sync::Arc;
 
-const NOW: i64 = 1_704_067_200_000;
-
+/// A running agent, quiet for 7 s, in pane %3 of server `shoal`.
 fn agent(name: &str, parent: Option<&str>, activity: Activity) -> AgentView {
-    AgentView {
-        name: name.into(),
-        parent: parent.map(Into::into),
-        kind: "claude".into(),
-        state: LifeState::Running,
-        activity,
-        error: None,
-        reset_at_ms: None,
-        reason: Some(format!("{name}: status-line rule matched")),
-        tier: Tier::Ok,
-        tier_since_ms: NOW - 300_000,
-        next_action_at_ms: None,
-        last_progress_ms: NOW - 7_000,
-        stall_timeout_ms: 60_000,
-        attempt: 1,
-        pane: Some("%3".into()),
-        server: Some("shoal".into()),
-        exit_status: None,
-        paused: false,
-        capture: format!("{name} screen line 1\n{name} screen line 2\n").into(),
-        lineage: Default::default(),
-    }
+    AgentView::sample(name)
+        .with_parent(parent)
+        .with_activity(activity)
+        .with_reason(Some(&format!("{name}: status-line rule matched")))
+        .with_progress_at(NOW - 7_000)
+        .with_pane(Some("%3"), Some("shoal"))
 }
 
 /// A lead with two children and a grandchild:
 /// lead (working, nudge in 42s) → builder (working, warn tier, kill in 10s) → tester
 /// (needs input); lead → reviewer (idle, attempt 2).
 fn fleet() -> Vec<AgentView> {
-    let mut lead = agent("lead", None, Activity::Working);
-    lead.next_action_at_ms = Some(NOW + 42_000);
-    let mut builder = agent("builder", Some("lead"), Activity::Working);
-    builder.tier = Tier::Warn;
-    builder.tier_since_ms = NOW - 125_000;
-    builder.next_action_at_ms = Some(NOW + 10_000);
-    let tester = agent("tester", Some("builder"), Activity::NeedsInput);
-    let mut reviewer = agent("reviewer", Some("lead"), Activity::Idle);
-    reviewer.attempt = 2;
-    vec![lead, builder, tester, reviewer]
+    vec![
+        agent("lead", None, Activity::Working).with_next_action_at(NOW + 42_000),
+        agent("builder", Some("lead"), Activity::Working)
+            .with_tier(Tier::Warn, NOW - 125_000)
+            .with_next_action_at(NOW + 10_000),
+        agent("tester", Some("builder"), Activity::NeedsInput),
+        agent("reviewer", Some("lead"), Activity::Idle).with_attempt(2),
+    ]
 }
 
 fn snapshot(agents: Vec<AgentView>) -> Arc<FleetSnapshot> {
-    Arc::new(FleetSnapshot {
-        fleet: "demo".into(),
-        taken_at_ms: NOW - 400,
-        tick: 9,
-        stats: TickStats {
-            duration_us: 12_400,
-            panes: 4,
-            captured: 2,
-            servers_up: 1,
-            servers: 1,
-            error: None,
-            degraded: Vec::new(),
-        },
-        agents,
-    })
+    Arc::new(
+        FleetSnapshot::sample(agents)
+            .taken_at(NOW - 400)
+            .with_stats(TickStats {
+                duration_us: 12_400,
+                panes: 4,
+                captured: 2,
+                servers_up: 1,
+                servers: 1,
+                error: None,
+                degraded: Vec::new(),
+            }),
+    )
 }
 
 fn app(agents: Vec<AgentView>) -> App {

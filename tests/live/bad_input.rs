@@ -1,9 +1,7 @@
 //! Bad surroundings get a clear message and a non-zero exit, and lose nothing: no tmux
 //! binary, an unusable data directory, a damaged store, a tmux server that dies.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{Rig, SHOAL};
 use std::process::Command;
 use std::time::Duration;
 

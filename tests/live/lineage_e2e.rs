@@ -3,16 +3,11 @@
 //! start queue honours `max_running`, steering is limited to one's own subtree, the
 //! history is kept, and panes on another tmux server are adopted without a restart.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{unique, Rig, SHOAL};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-
-static SERVERS: AtomicU32 = AtomicU32::new(0);
 
 /// Run shoal as a command inside `agent`'s pane would: no `-f`, the pane's environment.
 fn as_agent(rig: &Rig, agent: &str, args: &[&str]) -> Output {
@@ -279,7 +274,14 @@ parent = "a"
 "#;
     let rig = Rig::new("stall_timeout = \"1h\"", agents);
     rig.ok(&["up", "--no-console"]);
-    let pane = |n: &str| rig.agent(n)["pane"].as_str().unwrap().to_string();
+    // Read once: nothing in this test ends or restarts a pane.
+    let status = rig.status();
+    let pane = |n: &str| {
+        find(&status, n).unwrap()["pane"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
 
     let ok = as_agent(&rig, "lead", &["steer", "a1", "from-lead-to-grandchild"]);
     assert!(ok.status.success(), "{}", text(&ok));
@@ -418,9 +420,11 @@ kind = "shell"
     rig.wait_for(Duration::from_secs(10), "crasher to fail", || {
         (rig.agent("crasher")["state"] == "failed").then_some(())
     });
+    let lead_pane = rig.agent("lead")["pane"].as_str().unwrap().to_string();
     rig.wait_for(Duration::from_secs(5), "lead's screen", || {
-        let pane = rig.agent("lead")["pane"].as_str().unwrap().to_string();
-        rig.capture(&pane).contains("lead-was-here").then_some(())
+        rig.capture(&lead_pane)
+            .contains("lead-was-here")
+            .then_some(())
     });
     rig.ok(&["kill", "lead"]);
     let retry = rig.ok(&["retry", "crasher"]);
@@ -506,8 +510,7 @@ struct UserServer {
 
 impl UserServer {
     fn new() -> UserServer {
-        let n = SERVERS.fetch_add(1, Ordering::SeqCst);
-        let socket = format!("user{}x{n}", std::process::id());
+        let socket = unique("user");
         let bin = tempfile::tempdir().unwrap();
         // A program named `claude`: the simulated Claude Code agent under that name.
         std::os::unix::fs::symlink(SHOAL, bin.path().join("claude")).unwrap();

@@ -1,15 +1,12 @@
 //! The simulated agent (`shoal sim-agent`) run in a real tmux pane on a private socket,
 //! driven with `send-keys` and read back with `capture-pane`, as the supervisor sees it.
 
+use crate::common::{unique, SHOAL};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-const SHOAL: &str = env!("CARGO_BIN_EXE_shoal");
 const NBSP: char = '\u{a0}';
 const PATIENCE: Duration = Duration::from_secs(15);
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A tmux server of our own; killed when the test ends, also when it panics.
 struct Tmux {
@@ -33,9 +30,8 @@ impl Drop for Tmux {
 impl Tmux {
     /// Starts `shoal sim-agent ARGS…` alone in a 200x50 pane that stays after it exits.
     fn sim(args: &[&str]) -> Tmux {
-        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let tmux = Tmux {
-            socket: format!("shoal-t-{}-{n}", std::process::id()),
+            socket: unique("shoal-sim"),
         };
         let mut cmd = vec![
             "new-session",

@@ -2,9 +2,7 @@
 //! working agents stay ok, stalled ones walk the ladder, crashes are recorded, retry
 //! and cancel work, and a supervisor killed with SIGKILL resumes where it stopped.
 
-mod common;
-
-use common::Rig;
+use crate::common::Rig;
 use std::time::Duration;
 
 const LADDER_AGENTS: &str = r#"
@@ -37,8 +35,10 @@ fn kinds_contain(kinds: &[String], want: &[&str]) -> bool {
 
 #[test]
 fn stalls_walk_the_ladder_while_a_working_agent_stays_ok() {
+    // A short grace: interrupted, the simulated agent goes back to its prompt instead of
+    // exiting, so the cancel below always ends in the kill after the grace.
     let mut rig = Rig::new(
-        "stall_timeout = \"2s\"\npoll_interval = \"250ms\"",
+        "stall_timeout = \"2s\"\npoll_interval = \"250ms\"\ncancel_grace = \"1s\"",
         LADDER_AGENTS,
     );
     rig.supervise();
@@ -135,9 +135,9 @@ kind = "claude"
     rig.kill_supervisor(pid, libc::SIGKILL);
 
     rig.supervise();
-    // The restarted supervisor has had time to tick: nothing was relaunched. (Checked
-    // now, well before the kill tier at 3× removes the pane.)
-    std::thread::sleep(Duration::from_millis(1500));
+    // The restarted supervisor has ticked: nothing was relaunched. (Checked now, well
+    // before the kill tier at 3× removes the pane.)
+    rig.wait_ticks(3);
     assert_eq!(rig.pane_ids(), panes_before, "no new pane");
     // The warn comes at 2× the stall timeout from the recorded progress, not from restart.
     rig.wait_for(Duration::from_secs(20), "the warn after restart", || {
@@ -178,6 +178,7 @@ kind = "claude"
     let rig = Rig::new("stall_timeout = \"1h\"", agents);
     let out = rig.ok(&["up", "--no-console"]);
     assert!(out.contains("one: started attempt 1"), "{out}");
+    let one = rig.agent("one");
     for field in [
         "name",
         "parent",
@@ -190,10 +191,7 @@ kind = "claude"
         "pane",
         "exit_status",
     ] {
-        assert!(
-            rig.agent("one").get(field).is_some(),
-            "status --json lacks {field}"
-        );
+        assert!(one.get(field).is_some(), "status --json lacks {field}");
     }
     let again = rig.ok(&["up", "--no-console"]);
     assert!(

@@ -2,23 +2,14 @@
 //! waiting at an approval prompt is never nudged and goes back to work once approved
 //! from the CLI.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{now_ms, shared_fixtures, Rig, SHOAL};
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
 
-fn fixtures() -> std::path::PathBuf {
-    std::path::PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/screens/shared"
-    ))
-}
-
 #[test]
 fn detect_explains_which_rule_matched_where() {
-    let file = fixtures().join("claude/approval_prompt.ansi");
+    let file = shared_fixtures().join("claude/approval_prompt.ansi");
     let out = Command::new(SHOAL)
         .args(["detect", "--kind", "claude", "--json"])
         .arg(&file)
@@ -37,7 +28,7 @@ fn detect_explains_which_rule_matched_where() {
 
     let out = Command::new(SHOAL)
         .arg("detect")
-        .arg(fixtures().join("aider/ratelimit_error.txt"))
+        .arg(shared_fixtures().join("aider/ratelimit_error.txt"))
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -73,8 +64,9 @@ kind = "claude"
     rig.wait_for(Duration::from_secs(15), "the approval prompt", || {
         (rig.agent("asker")["activity"] == "needs-input").then_some(())
     });
-    // Well past 2× the stall timeout, still waiting, never escalated.
-    std::thread::sleep(Duration::from_secs(5));
+    // Ticks past 2× the stall timeout from the last progress (before the prompt was
+    // seen): a ladder that ran would have nudged and warned by then.
+    rig.wait_ticks_from(now_ms() + 2 * 2_000 + 500, 2);
     let a = rig.agent("asker");
     assert_eq!(a["activity"], "needs-input", "{a}");
     assert_eq!(a["tier"], "ok", "{a}");

@@ -2,9 +2,7 @@
 //! no attempt names any more), and every process in their panes, including agents that
 //! ignore SIGHUP/SIGTERM, their background children and their `setsid` grandchildren.
 
-mod common;
-
-use common::Rig;
+use crate::common::Rig;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,7 @@
 //! The tmux layer against a real tmux server: every test starts its own server on a
 //! private socket and a guard kills that server (and only it) at the end, even on panic.
 
+use crate::common::unique;
 use shoal::tmux::{
     attach_argv, ControlClient, OneShot, PaneInfo, PaneState, Server, TmuxBackend, TmuxError,
     WindowSpec, KEEPER_WINDOW,
@@ -8,10 +9,7 @@ use shoal::tmux::{
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// A private tmux server, killed by socket name when the test ends.
 struct Guard {
@@ -20,9 +18,8 @@ struct Guard {
 
 impl Guard {
     fn new() -> Self {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         Guard {
-            socket: format!("shoal-t-{}-{n}", std::process::id()),
+            socket: unique("shoal-tmux"),
         }
     }
 

@@ -1,9 +1,7 @@
 //! The configuration from the command line: paths, the default file, checking, shell
 //! completions, the man page, and precedence (built-in < config < fleet file).
 
-mod common;
-
-use common::Rig;
+use crate::common::Rig;
 use std::time::Duration;
 
 fn config_dir(rig: &Rig) -> std::path::PathBuf {

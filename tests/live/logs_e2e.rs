@@ -2,9 +2,7 @@
 //! printed line once and in order (steady, fast, and under a spinner), `shoal logs`
 //! filters, JSON and bad input, and `--follow`.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{Rig, SHOAL};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -141,7 +139,7 @@ kind = "claude"
         kinds.iter().any(|k| k == "activity").then_some(())
     });
     // Let the spinner turn for a while: many captures, each a new frame.
-    std::thread::sleep(Duration::from_secs(4));
+    rig.wait_ticks(15);
     let lines = output_lines(&rig, "hung");
     assert!(
         lines.iter().all(|l| !l.contains('…')),

@@ -1,9 +1,7 @@
 //! `shoal send` through the real binary: long text arrives whole, control characters
 //! are refused before anything is typed, and `--keys` sends key names on purpose.
 
-mod common;
-
-use common::Rig;
+use crate::common::Rig;
 use std::path::Path;
 use std::time::Duration;
 

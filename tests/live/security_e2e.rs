@@ -4,9 +4,7 @@
 //! prints never reach the store, the CLI's JSON, `detect` or a notification hook; text
 //! typed into panes (send, steer, task, env, cwd) arrives literally.
 
-mod common;
-
-use common::{Rig, SHOAL};
+use crate::common::{Rig, SHOAL};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;

@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use shoal::app::{App, LogReply, LogRequest};
-use shoal::fleet::{Activity, AgentView, FleetSnapshot, LifeState, Tier};
+use shoal::fleet::{AgentView, FleetSnapshot};
 use shoal::logs::{Level, LogSource, NewLog};
 use shoal::store::{NewEvent, Store};
 use shoal::theme::Theme;
@@ -15,29 +15,11 @@ use std::sync::Arc;
 /// 2024-01-01 12:00:00 UTC.
 const NOW: i64 = 1_704_110_400_000;
 
+/// A working agent that showed progress at this file's [`NOW`].
 fn agent(name: &str, parent: Option<&str>) -> AgentView {
-    AgentView {
-        name: name.into(),
-        parent: parent.map(Into::into),
-        kind: "claude".into(),
-        state: LifeState::Running,
-        activity: Activity::Working,
-        error: None,
-        reset_at_ms: None,
-        reason: None,
-        tier: Tier::Ok,
-        tier_since_ms: NOW,
-        next_action_at_ms: None,
-        last_progress_ms: NOW,
-        stall_timeout_ms: 60_000,
-        attempt: 1,
-        pane: Some("%1".into()),
-        server: Some("shoal-t".into()),
-        exit_status: None,
-        paused: false,
-        capture: "".into(),
-        lineage: Default::default(),
-    }
+    AgentView::sample(name)
+        .with_parent(parent)
+        .with_progress_at(NOW)
 }
 
 struct Rig {
@@ -96,13 +78,10 @@ impl Rig {
             .unwrap();
         let mut app = App::default();
         app.set_utc_offset(chrono::FixedOffset::east_opt(0).unwrap());
-        app.on_snapshot(Arc::new(FleetSnapshot {
-            fleet: "demo".into(),
-            taken_at_ms: NOW,
-            tick: 1,
-            agents: vec![agent("lead", None), agent("worker", Some("lead"))],
-            ..Default::default()
-        }));
+        app.on_snapshot(Arc::new(
+            FleetSnapshot::sample(vec![agent("lead", None), agent("worker", Some("lead"))])
+                .taken_at(NOW),
+        ));
         app.set_regions(ui::regions(ratatui::layout::Rect::new(0, 0, 120, 30)));
         Rig {
             _dir: dir,

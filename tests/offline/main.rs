@@ -1,0 +1,16 @@
+//! Integration tests that need neither tmux nor the `shoal` binary: console views drawn
+//! into a TestBackend, themes, config and fleet files, hot reload, and detection against
+//! recorded screens. One module per subject, so `cargo test --test offline console_views`
+//! runs one file's tests. The end-to-end tests are in `tests/live` and `tests/console`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod config_files;
+mod console_logs;
+mod console_views;
+mod fixtures_detect;
+mod fleet_file;
+mod hot_reload;
+mod lineage_views;
+mod theme_render;
