@@ -48,7 +48,7 @@ actions! {
     TogglePause => "pause", "Pause or resume stall supervision of the selected agent.";
     OpenFilter => "filter", "Filter the tree by name or by state:, kind:, activity:, tier: predicates.";
     ClearFilter => "clear", "Clear the filter, the footer message and any notice.";
-    JumpToNeedy => "next-needy", "Select the next agent that needs the operator, cycling.";
+    JumpToNeedy => "next needy", "Select the next agent that needs the operator, cycling.";
     ScrollUp => "scroll up", "Scroll the pane view back by a page.";
     ScrollDown => "scroll down", "Scroll the pane view forward by a page, back to the live tail.";
     ShowExplanation => "why", "Explain why the selected agent was classified as it is.";

@@ -132,7 +132,6 @@ pub struct App {
     tree_offset: usize,
     regions: Regions,
     seen_snapshot: bool,
-    bell: bool,
     supervisor_gone: bool,
     show_history: bool,
     latest: Arc<FleetSnapshot>,
@@ -175,7 +174,6 @@ impl App {
             tree_offset: 0,
             regions: Regions::default(),
             seen_snapshot: false,
-            bell: false,
             supervisor_gone: false,
             show_history: false,
             latest: Arc::new(FleetSnapshot::default()),
@@ -233,7 +231,6 @@ impl App {
             .collect();
         let left = self.selected.clone().filter(|n| s.agent(n).is_none());
         if self.seen_snapshot && !warned.is_empty() {
-            self.bell = true;
             let more = match warned.len() {
                 1 => String::new(),
                 n => format!(" (and {} more)", n - 1),
@@ -296,11 +293,6 @@ impl App {
     pub fn set_regions(&mut self, regions: Regions) {
         self.regions = regions;
         self.keep_selection_visible();
-    }
-
-    /// True once, after a snapshot showed an agent newly at the warn tier.
-    pub fn take_bell(&mut self) -> bool {
-        std::mem::take(&mut self.bell)
     }
 
     /// The fleet as last published.

@@ -454,16 +454,12 @@ fn events_are_kept_per_agent_without_duplicates() {
 }
 
 #[test]
-fn bell_rings_once_for_a_new_warn() {
+fn a_new_warn_is_said_in_the_footer() {
     let mut app = app_with(family());
-    assert!(!app.take_bell());
+    assert!(app.footer().is_none());
     let mut warned = family();
     warned[1].tier = crate::fleet::Tier::Warn;
     app.on_snapshot(snapshot(warned.clone()));
-    assert!(app.take_bell());
-    assert!(!app.take_bell());
-    app.on_snapshot(snapshot(warned));
-    assert!(!app.take_bell(), "still at warn is not news");
     assert!(app
         .footer()
         .unwrap()

@@ -193,8 +193,6 @@ impl<'t, B: Backend> Host<'t, B> {
         let new = Arc::clone(&self.snapshots.borrow_and_update());
         let old = std::mem::replace(&mut self.shown, new);
         self.app.on_snapshot(Arc::clone(&self.shown));
-        // The notification settings decide about the bell now.
-        self.app.take_bell();
         if ui::same_picture(&old, &self.shown, now) {
             // Nothing to draw or tell; only the stale warning's deadline moved.
             if !self.dirty {

@@ -25,7 +25,6 @@ use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Everything the console exchanges with the rest of shoal.
 pub struct ConsoleIo {
@@ -83,16 +82,10 @@ pub fn run_console(io: ConsoleIo) -> anyhow::Result<()> {
         io,
         &mut input,
         &mut guard,
-        &mut wall_ms,
+        &mut crate::fleet::units::now_ms,
         &theme,
         host::PACING,
         &stop,
     )
     .map(|_stats| ())
-}
-
-fn wall_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

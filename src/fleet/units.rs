@@ -37,6 +37,14 @@ pub fn ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// Wall-clock time in unix milliseconds: the one clock every timestamp shoal stores or
+/// shows is read from.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| ms(d))
+}
+
 /// A size such as `512MB`, `2 GiB`, `100k` or a plain number of bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let t = text.trim();

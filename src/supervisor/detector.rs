@@ -42,7 +42,4 @@ pub trait Detector: Send {
     fn guess_kind(&self, cmd: &str) -> String;
 }
 
-/// md5 hex digest of a text.
-pub fn digest(text: &str) -> String {
-    format!("{:x}", md5::compute(text.as_bytes()))
-}
+pub use crate::profile::digest;

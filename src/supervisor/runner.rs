@@ -22,13 +22,7 @@ pub const MIN_STALE_MS: i64 = 5000;
 /// from a stopped supervisor (it warns after 10 s without a snapshot).
 const REFRESH_MS: i64 = 5_000;
 
-/// Wall-clock time in unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+pub use crate::fleet::units::now_ms;
 
 /// How stale a lease must be before another supervisor may take it.
 pub fn stale_after_ms(poll: Duration) -> i64 {

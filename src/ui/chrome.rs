@@ -156,28 +156,29 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
     );
 }
 
-/// Key hints for Normal mode: (actions whose first keys are shown, label). Keys come from
-/// the keymap, so a remap shows here at once.
-const HINTS: &[(&[Action], &str)] = &[
-    (&[Action::ToggleHelp], "help"),
-    (&[Action::MoveDown, Action::MoveUp], "move"),
-    (&[Action::CollapseNode, Action::ExpandNode], "fold"),
-    (&[Action::Attach], "attach"),
-    (&[Action::Approve], "approve"),
-    (&[Action::Deny], "deny"),
-    (&[Action::TypeLine], "type"),
-    (&[Action::Nudge], "nudge"),
-    (&[Action::Retry], "retry"),
-    (&[Action::Cancel], "cancel"),
-    (&[Action::Kill], "kill"),
-    (&[Action::TogglePause], "pause"),
-    (&[Action::JumpToNeedy], "next needy"),
-    (&[Action::OpenFilter], "filter"),
-    (&[Action::OpenCommand], "command"),
-    (&[Action::ShowExplanation], "why"),
-    (&[Action::OpenLogs], "logs"),
-    (&[Action::Quit], "quit"),
-    (&[Action::ToggleHistory], "history"),
+/// Key hints for Normal mode: groups of actions whose first keys are shown with their
+/// labels (`j/k down/up`). Keys come from the keymap and words from the actions' own
+/// labels, so a remap or a rename shows here at once.
+const HINTS: &[&[Action]] = &[
+    &[Action::ToggleHelp],
+    &[Action::MoveDown, Action::MoveUp],
+    &[Action::CollapseNode, Action::ExpandNode],
+    &[Action::Attach],
+    &[Action::Approve],
+    &[Action::Deny],
+    &[Action::TypeLine],
+    &[Action::Nudge],
+    &[Action::Retry],
+    &[Action::Cancel],
+    &[Action::Kill],
+    &[Action::TogglePause],
+    &[Action::JumpToNeedy],
+    &[Action::OpenFilter],
+    &[Action::OpenCommand],
+    &[Action::ShowExplanation],
+    &[Action::OpenLogs],
+    &[Action::Quit],
+    &[Action::ToggleHistory],
 ];
 
 /// The hint pairs (keys, label) shown in the footer for the current mode.
@@ -191,12 +192,15 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
     match app.mode() {
         Mode::Normal => HINTS
             .iter()
-            .filter_map(|(actions, label)| {
-                let keys: Vec<String> = actions
+            .filter_map(|actions| {
+                let (keys, labels): (Vec<String>, Vec<&str>) = actions
                     .iter()
-                    .filter_map(|a| app.keymap().keys_for(*a).first().map(|k| k.to_string()))
-                    .collect();
-                (!keys.is_empty()).then(|| (keys.join("/"), label.to_string()))
+                    .filter_map(|a| {
+                        let key = app.keymap().keys_for(*a).first()?.to_string();
+                        Some((key, a.label()))
+                    })
+                    .unzip();
+                (!keys.is_empty()).then(|| (keys.join("/"), labels.join("/")))
             })
             .collect(),
         Mode::Filter => fixed(&[("enter", "keep"), ("esc", "clear"), ("ctrl-u", "erase")]),

@@ -274,8 +274,8 @@ fn footer_hints_come_from_the_keymap() {
     let screen = render(&mut app, 200, 30);
     let footer = screen.last().unwrap();
     for part in [
-        "j/k move",
-        "h/→ fold",
+        "j/k down/up",
+        "h/→ fold/unfold",
         "l logs",
         "enter attach",
         "a approve",
