@@ -42,7 +42,7 @@ pub fn ms(d: std::time::Duration) -> i64 {
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| ms(d))
+        .map_or(0, ms)
 }
 
 /// A size such as `512MB`, `2 GiB`, `100k` or a plain number of bytes.
