@@ -48,7 +48,7 @@ pub fn print_actions() -> Result<i32> {
 
 /// `shoal config [--check]`: read the config, its keys, its theme and every user theme,
 /// and say what is wrong. Exit status 1 when anything is.
-pub fn check() -> Result<i32> {
+pub fn check(fleet: &std::path::Path) -> Result<i32> {
     let p = paths()?;
     let file = p.config_file();
     let mut problems = Vec::new();
@@ -85,6 +85,29 @@ pub fn check() -> Result<i32> {
     let (_, profile_problems) =
         crate::profile::Registry::load(Some(p.profiles_dir()).filter(|d| d.is_dir()).as_deref());
     problems.extend(profile_problems.iter().map(|e| format!("profile: {e}")));
+    // The fleet file too, when there is one here (or -f names one): one command checks
+    // everything `shoal up` would read.
+    let fleet_ok = if fleet.is_file() {
+        let loaded = match &config {
+            Some(c) => super::ctx::load_fleet(fleet, c).map(|_| ()),
+            None => crate::fleet::file::load(fleet).map(|_| ()),
+        }
+        .and_then(|()| {
+            let (reg, _) = crate::profile::Registry::load(
+                Some(p.profiles_dir()).filter(|d| d.is_dir()).as_deref(),
+            );
+            crate::fleet::file::check_kinds(fleet, &reg.names())
+        });
+        match loaded {
+            Ok(()) => Some(fleet.display().to_string()),
+            Err(e) => {
+                problems.push(e.to_string());
+                None
+            }
+        }
+    } else {
+        None
+    };
     if problems.is_empty() {
         let what = if file.exists() {
             file.display().to_string()
@@ -92,6 +115,9 @@ pub fn check() -> Result<i32> {
             format!("{} (not there: built-in defaults)", file.display())
         };
         println!("config ok: {what}");
+        if let Some(f) = fleet_ok {
+            println!("fleet file ok: {f}");
+        }
         if let Some(c) = config {
             println!(
                 "theme {}, poll {}, stall timeout {}",

@@ -109,6 +109,7 @@ impl Ctx {
         let store = Store::open(&home.join(format!("{}.sqlite", fleet.settings.name)))?;
         warn_exposed(&store);
         let registry = registry();
+        file::check_kinds(fleet_path, &registry.names()).map_err(anyhow::Error::new)?;
         declare(&store, &fleet, &registry, now_ms())?;
         super::lineage_ctx::record_fleet(&store, &fleet, now_ms())?;
         Ok(Ctx {

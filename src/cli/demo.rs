@@ -9,6 +9,19 @@ use std::io::{BufRead, IsTerminal, Write};
 
 const DEMO: &str = include_str!("../../assets/demo.toml");
 
+/// Where the demo fleet `name` keeps its fleet file; an error says how to start it when
+/// it was never started.
+pub fn fleet_file(name: &str) -> Result<std::path::PathBuf> {
+    let path = home_dir()?.join(name).join("shoal.toml");
+    if !path.is_file() {
+        anyhow::bail!(
+            "no demo fleet at {}; `shoal demo` starts one (`shoal demo --no-console` without the console)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
 /// Write the demo fleet file (fresh when the demo is not running) and open the console.
 pub fn run(name: &str, no_console: bool) -> Result<i32> {
     Server::check_installed()?;
@@ -35,6 +48,7 @@ pub fn run(name: &str, no_console: bool) -> Result<i32> {
         .replace("name = \"demo\"", &format!("name = \"{name}\""));
     std::fs::write(&fleet_path, text)
         .with_context(|| format!("cannot write {}", fleet_path.display()))?;
+    println!("demo fleet file: {}", fleet_path.display());
     let ctx = Ctx::open(&fleet_path)?;
     if no_console {
         return super::fleet_cmds::up(&fleet_path);
@@ -50,8 +64,7 @@ pub fn run(name: &str, no_console: bool) -> Result<i32> {
         }
     }
     println!(
-        "The demo fleet keeps running: `shoal -f {} status`, `shoal demo` reopens it, `shoal -f {} down` stops it.",
-        fleet_path.display(),
+        "The demo fleet keeps running: `shoal --demo status`, `shoal demo` reopens it, `shoal --demo down` stops it (its file: {}).",
         fleet_path.display()
     );
     Ok(0)

@@ -7,6 +7,7 @@ mod console;
 pub mod ctx;
 mod demo;
 mod fleet_cmds;
+mod init;
 mod lineage_cmds;
 pub mod lineage_ctx;
 pub mod logs_cmd;
@@ -32,6 +33,9 @@ pub struct Cli {
     /// How often the supervisor looks at the panes (wins over the fleet file and the config), e.g. 500ms.
     #[arg(long, global = true, value_name = "DURATION", value_parser = crate::fleet::file::parse_duration)]
     pub poll_interval: Option<std::time::Duration>,
+    /// Act on the demo fleet (`shoal --demo status`), wherever its file is.
+    #[arg(long, global = true, conflicts_with = "fleet")]
+    pub demo: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -48,6 +52,19 @@ pub enum Cmd {
         /// Fleet name of the demo (its tmux socket is `shoal-<name>`).
         #[arg(long, default_value = "demo")]
         name: String,
+    },
+    /// Write a commented starter fleet file (./shoal.toml, or -f FILE); never overwrites.
+    Init {
+        /// One agent per kind (claude, codex, gemini, aider, shell); the first is the parent
+        /// of the others. Default: one claude agent.
+        #[arg(long = "kind", value_name = "KIND")]
+        kinds: Vec<String>,
+        /// The fleet's name [default: the directory's name].
+        #[arg(long)]
+        name: Option<String>,
+        /// A copy of the demo's fleet (simulated agents) to edit.
+        #[arg(long, conflicts_with = "kinds")]
+        from_demo: bool,
     },
     /// Start every declared agent that is not running yet, then open the console.
     Up {
@@ -222,17 +239,41 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         theme: cli.theme.clone(),
         poll_interval: cli.poll_interval,
     });
-    let f = &lineage_ctx::fleet_path(cli.fleet);
+    if cli.command.as_ref().is_some_and(Cmd::only_prints) {
+        output::end_quietly_on_a_closed_pipe();
+    }
+    if let Some(Cmd::Demo {
+        no_console: false, ..
+    }) = &cli.command
+    {
+        require_terminal()?;
+    }
+    let f = &if cli.demo {
+        demo::fleet_file("demo")?
+    } else {
+        lineage_ctx::fleet_path(cli.fleet.clone())
+    };
     match cli.command {
-        None => {
-            console::open(&ctx::Ctx::open(f)?)?;
+        None | Some(Cmd::Up { no_console: false }) => {
+            // The file's mistakes first, then the terminal, before anything starts.
+            let ctx = ctx::Ctx::open(f)?;
+            require_terminal()?;
+            console::open(&ctx)?;
             Ok(0)
         }
+        Some(Cmd::Init {
+            kinds,
+            name,
+            from_demo,
+        }) => init::run(
+            cli.fleet
+                .as_deref()
+                .unwrap_or(std::path::Path::new("shoal.toml")),
+            name.as_deref(),
+            &kinds,
+            from_demo,
+        ),
         Some(Cmd::Demo { no_console, name }) => demo::run(&name, no_console),
-        Some(Cmd::Up { no_console: false }) => {
-            console::open(&ctx::Ctx::open(f)?)?;
-            Ok(0)
-        }
         Some(Cmd::Up { no_console: true }) => fleet_cmds::up(f),
         Some(Cmd::Supervise { detach: true, .. }) => {
             let ctx = ctx::Ctx::open(f)?;
@@ -297,9 +338,37 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Paths) => config_cmds::show_paths(),
         Some(Cmd::Config { default: true, .. }) => config_cmds::print_default(),
         Some(Cmd::Config { actions: true, .. }) => config_cmds::print_actions(),
-        Some(Cmd::Config { .. }) => config_cmds::check(),
+        Some(Cmd::Config { .. }) => config_cmds::check(f),
         Some(Cmd::Completions { shell }) => config_cmds::completions(shell),
         Some(Cmd::Man) => config_cmds::man(),
         Some(Cmd::Logs(args)) => logs_cmd::logs(f, &args),
     }
+}
+
+impl Cmd {
+    /// Commands that only print: a reader that stops early (`| head`) ends them quietly.
+    fn only_prints(&self) -> bool {
+        matches!(
+            self,
+            Cmd::Status { .. }
+                | Cmd::Events { .. }
+                | Cmd::Logs(_)
+                | Cmd::Completions { .. }
+                | Cmd::Man
+                | Cmd::Paths
+                | Cmd::Config { .. }
+                | Cmd::Detect { .. }
+        )
+    }
+}
+
+/// The console needs a terminal: without one, refuse before anything starts.
+fn require_terminal() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "the console needs a terminal, and stdin or stdout is not one; nothing was started. Without a console: `shoal up --no-console` starts the agents, `shoal supervise` (or `shoal supervise --detach`) watches them"
+    )
 }

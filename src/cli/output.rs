@@ -92,3 +92,14 @@ pub fn detect(kind: Option<&str>, json: bool, files: &[PathBuf]) -> Result<i32> 
     }
     Ok(0)
 }
+
+/// Let SIGPIPE end the process, as for any Unix filter: `shoal events | head` stops
+/// quietly when `head` has read enough instead of failing on the closed pipe. Only for
+/// commands that print and touch no agent; the supervisor keeps SIGPIPE ignored, so a
+/// tmux client that dies cannot take it down.
+pub fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}

@@ -2,7 +2,7 @@
 //! `--all` (ended attempts and removed agents, with final state and signal).
 
 use super::output;
-use crate::fleet::{AgentView, FleetSnapshot, LifeState};
+use crate::fleet::{AgentView, FleetSnapshot};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -121,12 +121,10 @@ pub fn status_table(s: &FleetSnapshot, now: i64, all: bool) -> String {
         if a.paused {
             tier.push_str(" (paused)");
         }
-        let progress = match a.state {
-            LifeState::Queued => "-".to_string(),
-            _ if a.last_progress_ms > 0 => {
-                format!("{}s ago", ((now - a.last_progress_ms) / 1000).max(0))
-            }
-            _ => "-".to_string(),
+        // The console's words: `28m ago`, not `1680s ago`.
+        let progress = match crate::app::format::since_progress(a, now) {
+            dash if dash == "-" => dash,
+            ago => format!("{ago} ago"),
         };
         let indent = "  ".repeat(depth);
         rows.push(vec![
@@ -259,7 +257,7 @@ fn add_history(m: &mut Map<String, Value>, a: &AgentView) {
 mod tests {
     use super::*;
     use crate::fleet::sample::NOW;
-    use crate::fleet::{SignalKind, SignalView};
+    use crate::fleet::{LifeState, SignalKind, SignalView};
 
     /// A shell agent with no pane whose screen says its last words.
     fn agent(name: &str, parent: Option<&str>, state: LifeState) -> AgentView {

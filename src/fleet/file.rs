@@ -79,14 +79,19 @@ pub struct FleetFileError {
 
 impl fmt::Display for FleetFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.path.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
+        // A whole-file problem (unreadable) has no line to point at.
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path.display(), self.message)?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )?;
+        }
         if !self.hint.is_empty() {
             write!(f, "\n  hint: {}", self.hint)?;
         }
@@ -234,9 +239,50 @@ pub fn load_with(path: &Path, defaults: &FleetSettings) -> Result<Fleet, FleetFi
         line: 0,
         column: 0,
         message: format!("cannot read the fleet file: {e}"),
-        hint: "pass an existing file with -f FILE, or create ./shoal.toml".into(),
+        hint: if e.kind() == std::io::ErrorKind::NotFound {
+            "pass an existing file with -f FILE; `shoal init` writes a commented starter shoal.toml here, `shoal demo` shows a fleet at work".into()
+        } else {
+            "check the file's permissions, or pass another with -f FILE".into()
+        },
     })?;
     parse_with(path, &text, defaults)
+}
+
+/// Every agent's `kind` names a known profile (`known`: the registry's names, user
+/// profiles included); an unknown one is an error at its line, with the near name.
+pub fn check_kinds(path: &Path, known: &[String]) -> Result<(), FleetFileError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(()); // reading was checked when the file was loaded
+    };
+    let Ok(raw) = toml::from_str::<RawFile>(&text) else {
+        return Ok(());
+    };
+    let loc = Locator { path, text: &text };
+    for a in &raw.agent {
+        let Some(kind) = &a.get_ref().kind else {
+            continue;
+        };
+        if known.iter().any(|k| k == kind.get_ref()) {
+            continue;
+        }
+        let hint = match super::words::suggest(kind.get_ref(), known) {
+            Some(near) => format!("did you mean `{near}`? known kinds: {}", known.join(", ")),
+            None => format!(
+                "known kinds: {} (a profile of your own goes in the config's profiles folder)",
+                known.join(", ")
+            ),
+        };
+        return Err(loc.at(
+            kind.span(),
+            format!(
+                "agent {:?}: unknown kind {:?}",
+                a.get_ref().name.get_ref(),
+                kind.get_ref()
+            ),
+            &hint,
+        ));
+    }
+    Ok(())
 }
 
 /// Parse and validate fleet file text; `path` is used in messages and to resolve nothing else.
@@ -253,11 +299,22 @@ pub fn parse_with(
     let loc = Locator { path, text };
     let raw: RawFile = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
-        loc.at(
-            span,
-            e.message().trim().to_string(),
-            "see the fleet file reference in the README",
-        )
+        let message = e.message().trim();
+        if let Some((field, expected)) = super::words::unknown_field(message) {
+            let hint = match super::words::suggest(&field, &expected) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => format!("valid keys here: {}", expected.join(", ")),
+            };
+            return loc.at(span, format!("unknown key `{field}`"), &hint);
+        }
+        let hint = if message.contains("expected a sequence")
+            && text.get(span.clone()).unwrap_or("").contains("agent")
+        {
+            "each agent is its own [[agent]] table, with two brackets"
+        } else {
+            "see the fleet file reference in the README"
+        };
+        loc.at(span, message.to_string(), hint)
     })?;
     let Some(fleet) = raw.fleet else {
         return Err(loc.at(

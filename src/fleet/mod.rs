@@ -12,6 +12,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod typed;
 pub mod units;
+pub mod words;
 
 pub use caller::{may_act, Caller};
 pub use command::{Command, CommandOutcome, Request};

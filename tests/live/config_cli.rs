@@ -135,3 +135,17 @@ fn the_fleet_file_wins_over_the_config_which_wins_over_built_ins() {
     rig.ok(&["down"]);
     let _ = &mut rig;
 }
+
+#[test]
+fn config_checks_the_fleet_file_too() {
+    let rig = Rig::new(
+        "",
+        "[[agent]]\nname = \"a\"\ncmd = \"x\"\nkind = \"claud\"\n",
+    );
+    let out = rig.shoal(&["config"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown kind \"claud\""), "{err}");
+    assert!(err.contains("did you mean `claude`"), "{err}");
+    assert!(err.contains("shoal.toml:"), "{err}");
+}

@@ -12,6 +12,7 @@ mod bad_input;
 mod config_cli;
 mod detect_e2e;
 mod down_e2e;
+mod first_day;
 mod lineage_e2e;
 mod logs_e2e;
 mod process_kill;

@@ -47,6 +47,14 @@ fn every_invalid_fixture_names_the_place_and_the_fix() {
                         path.display()
                     ));
                 }
+                let hint = text.lines().find_map(|l| l.strip_prefix("# hint: "));
+                if let Some(hint) = hint.filter(|h| !e.hint.contains(h)) {
+                    failures.push(format!(
+                        "{}: hint {:?}, want {hint:?}",
+                        path.display(),
+                        e.hint
+                    ));
+                }
                 if e.hint.is_empty() {
                     failures.push(format!("{}: no hint on what to write", path.display()));
                 }

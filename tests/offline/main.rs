@@ -13,4 +13,5 @@ mod fixtures_detect;
 mod fleet_file;
 mod hot_reload;
 mod lineage_views;
+mod readme_keys;
 mod theme_render;
