@@ -306,6 +306,15 @@ mod tests {
     }
 
     #[test]
+    fn progress_reads_as_the_console_says_it() {
+        let mut s = fleet();
+        s.agents[1].last_progress_ms = NOW - 28 * 60_000 - 5_000;
+        let t = status_table(&s, NOW, false);
+        let kid = t.lines().find(|l| l.contains("kid")).unwrap();
+        assert!(kid.contains("28m ago"), "{kid}");
+    }
+
+    #[test]
     fn json_keeps_ended_agents_and_adds_history_with_all() {
         let v = status_json(&fleet(), NOW, false);
         let names: Vec<&str> = v
