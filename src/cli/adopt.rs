@@ -6,8 +6,8 @@
 //! `tmux` talks to. The supervisor then also watches that server, with one-shot
 //! commands (no control client attaches to a server shoal did not start).
 
+use super::ctx::is_fleet_socket;
 use super::ctx::{registry, Ctx};
-use super::lineage_ctx::is_fleet_socket;
 use crate::fleet::file::check_name;
 use crate::fleet::{EventKind, LifeState};
 use crate::profile::Registry;

@@ -5,8 +5,8 @@
 //! the operator to one agent, never widen an agent. Refusals are recorded as events that
 //! name the caller.
 
+use super::ctx::parents;
 use super::ctx::Ctx;
-use super::lineage_ctx::parents;
 use crate::fleet::{may_act, Caller, LifeState, Verb};
 use crate::store::NewEvent;
 use crate::supervisor::runner::now_ms;

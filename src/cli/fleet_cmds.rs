@@ -395,7 +395,7 @@ pub fn down(fleet: &Path) -> Result<i32> {
         .agents
         .iter()
         .filter_map(|a| a.server.clone())
-        .filter(|s| super::lineage_ctx::is_fleet_socket(&ctx.fleet.settings.name, s))
+        .filter(|s| super::ctx::is_fleet_socket(&ctx.fleet.settings.name, s))
         .collect();
     // Before any window closes: the panes' pids anchor the process trees.
     let plans = super::teardown::plan(&ctx.fleet.settings.name, &ctx.home, &known);

@@ -9,7 +9,6 @@ mod demo;
 mod fleet_cmds;
 mod init;
 mod lineage_cmds;
-pub mod lineage_ctx;
 pub mod logs_cmd;
 mod output;
 pub mod reload;
@@ -251,7 +250,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     let f = &if cli.demo {
         demo::fleet_file("demo")?
     } else {
-        lineage_ctx::fleet_path(cli.fleet.clone())
+        ctx::fleet_path(cli.fleet.clone())
     };
     match cli.command {
         None | Some(Cmd::Up { no_console: false }) => {

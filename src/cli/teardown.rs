@@ -47,7 +47,7 @@ pub struct Teardown {
 /// are the anchors of the process trees. `extra` names servers known from elsewhere
 /// (the store); the socket directory is searched in any case.
 pub fn plan(fleet: &str, home: &Path, extra: &[String]) -> Vec<ServerPlan> {
-    let mut names = sockets::live_servers(|n| super::lineage_ctx::is_fleet_socket(fleet, n));
+    let mut names = sockets::live_servers(|n| super::ctx::is_fleet_socket(fleet, n));
     for s in extra {
         if !names.contains(s) && Server::new(s.clone()).is_running() {
             names.push(s.clone());

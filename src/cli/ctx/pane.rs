@@ -2,12 +2,10 @@
 //! environment (`SHOAL_FLEET`, `SHOAL_HOME`) through the settings recorded in the store,
 //! and the lineage the caller rule ([`crate::fleet::caller`]) is checked against.
 
-use super::ctx::{home_dir, Ctx};
+use super::env::{home_dir, warn_exposed};
 use crate::fleet::caller::Parents;
 use crate::fleet::{file, Fleet};
 use crate::store::{AgentRecord, Origin, RecordedFleet, Store};
-use crate::supervisor::Connector;
-use crate::tmux::{ForeignBackend, TmuxBackend};
 use anyhow::{anyhow, bail, Result};
 use std::path::{Path, PathBuf};
 
@@ -25,8 +23,8 @@ fn env(key: &str) -> Option<String> {
     std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
-/// Open the fleet of the pane this command runs in, from its store alone.
-pub fn open_from_env() -> Result<Ctx> {
+/// The store and recorded settings of the fleet of the pane this command runs in.
+pub fn pane_fleet() -> Result<(Fleet, PathBuf, Store)> {
     let Some(name) = env("SHOAL_FLEET") else {
         bail!("no fleet: not inside an agent's pane (SHOAL_FLEET is not set) and no fleet file given; pass -f FILE, or run where shoal.toml is");
     };
@@ -40,20 +38,14 @@ pub fn open_from_env() -> Result<Ctx> {
         );
     }
     let store = Store::open(&path)?;
-    super::ctx::warn_exposed(&store);
+    warn_exposed(&store);
     let settings = store.fleet_settings()?.ok_or_else(|| {
         anyhow!(
             "the store {} holds no fleet settings yet; run `shoal -f FILE up --no-console` once with the fleet file",
             path.display()
         )
     })?;
-    Ok(Ctx {
-        fleet: settings.to_fleet(),
-        home,
-        store,
-        config: super::ctx::config()?,
-        paths: super::ctx::paths()?,
-    })
+    Ok((settings.to_fleet(), home, store))
 }
 
 /// Record a fleet file's settings and its agents' lineage facts in the store, so that
@@ -89,27 +81,6 @@ pub fn record_fleet(store: &Store, fleet: &Fleet, now_ms: i64) -> Result<()> {
     Ok(())
 }
 
-/// Whether `socket` is one of the fleet's own tmux servers (`shoal-<fleet>`, `-2`, …).
-pub fn is_fleet_socket(fleet: &str, socket: &str) -> bool {
-    let base = file::socket_name(fleet, 0);
-    socket == base
-        || socket
-            .strip_prefix(&format!("{base}-"))
-            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Connects to a fleet's servers as [`super::ctx::connector`] does, and to any other
-/// server (where adopted panes live) with one-shot commands, never starting it.
-pub fn connector_for(fleet: &str, control: bool) -> Connector {
-    let fleet = fleet.to_string();
-    Box::new(move |socket: &str, start: bool| {
-        if !is_fleet_socket(&fleet, socket) {
-            return Ok(Box::new(ForeignBackend::connect(socket)?) as Box<dyn TmuxBackend + Send>);
-        }
-        super::ctx::connect_fleet_server(socket, start, control)
-    })
-}
-
 /// Parent of each agent, by name.
 pub fn parents(store: &Store) -> Result<Parents> {
     Ok(store
@@ -122,18 +93,4 @@ pub fn parents(store: &Store) -> Result<Parents> {
 /// The fleet file a path names, or the pane's fleet for the empty path.
 pub fn is_pane_fleet(path: &Path) -> bool {
     path.as_os_str().is_empty()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fleet_sockets_are_told_from_foreign_ones() {
-        assert!(is_fleet_socket("demo", "shoal-demo"));
-        assert!(is_fleet_socket("demo", "shoal-demo-3"));
-        assert!(!is_fleet_socket("demo", "shoal-demo-x"));
-        assert!(!is_fleet_socket("demo", "shoal-demo2"));
-        assert!(!is_fleet_socket("demo", "default"));
-    }
 }
