@@ -7,6 +7,7 @@ mod console;
 pub mod ctx;
 mod demo;
 mod fleet_cmds;
+mod handoff;
 mod lineage_cmds;
 pub mod lineage_ctx;
 pub mod logs_cmd;
@@ -64,9 +65,10 @@ pub enum Cmd {
         /// This process is the detached supervisor (set by --detach).
         #[arg(long, hide = true)]
         detached: bool,
-        /// Wait for the current supervisor to let go of the fleet instead of refusing.
-        #[arg(long, hide = true)]
-        take_over: bool,
+        /// Take the fleet over from this console's supervisor (a console handing its
+        /// fleet on as it quits) instead of refusing.
+        #[arg(long, hide = true, value_name = "PID")]
+        take_over: Option<u32>,
     },
     /// Look after the fleet's supervisor: status, stop, logs, a systemd unit.
     Supervisor {
@@ -236,7 +238,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Up { no_console: true }) => fleet_cmds::up(f),
         Some(Cmd::Supervise { detach: true, .. }) => {
             let ctx = ctx::Ctx::open(f)?;
-            let pid = supervisor_cmds::detach(&ctx, false)?;
+            let pid = supervisor_cmds::detach(&ctx, None)?;
             println!(
                 "supervisor started (pid {pid}), detached; log: {}; `shoal supervisor stop` ends it",
                 supervisor_cmds::log_path(&ctx).display()
