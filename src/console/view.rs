@@ -326,7 +326,7 @@ impl Feed {
         let moved = self.focus.has_changed().unwrap_or(false);
         let due = self
             .captured_at
-            .is_none_or(|t| t.elapsed() >= self.setup.poll);
+            .map_or(true, |t| t.elapsed() >= self.setup.poll);
         if !moved && !due {
             return false;
         }
