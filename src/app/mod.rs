@@ -14,6 +14,7 @@ mod keys;
 pub mod layout;
 pub mod logs;
 mod notice;
+mod supervision;
 pub mod tree;
 
 #[cfg(test)]
@@ -25,6 +26,7 @@ pub use action::Action;
 pub use cmdline::Completion;
 pub use filter::{Filter, FilterError};
 pub use notice::{FleetChange, Notice};
+pub use supervision::Supervision;
 
 /// The command line's commands that are not actions: (name, arguments, what it does).
 pub fn cmdline_extras() -> &'static [(&'static str, &'static str, &'static str)] {
@@ -133,6 +135,7 @@ pub struct App {
     regions: Regions,
     seen_snapshot: bool,
     supervisor_gone: bool,
+    supervision: Option<Supervision>,
     show_history: bool,
     latest: Arc<FleetSnapshot>,
     help_keymap: Keymap,
@@ -175,6 +178,7 @@ impl App {
             regions: Regions::default(),
             seen_snapshot: false,
             supervisor_gone: false,
+            supervision: None,
             show_history: false,
             latest: Arc::new(FleetSnapshot::default()),
             help_keymap: Keymaps::default().help,
@@ -287,6 +291,17 @@ impl App {
     /// The supervisor stopped publishing; the view is frozen at the last snapshot.
     pub fn on_supervisor_gone(&mut self) {
         self.supervisor_gone = true;
+    }
+
+    /// Who supervises the fleet now (a view console learns it from the lease); an
+    /// embedded console that never says shows nothing.
+    pub fn set_supervision(&mut self, s: Supervision) {
+        self.supervision = Some(s);
+    }
+
+    /// Who supervises the fleet, when the host said.
+    pub fn supervision(&self) -> Option<&Supervision> {
+        self.supervision.as_ref()
     }
 
     /// Tell the console where its panels are (after a resize).

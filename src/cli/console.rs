@@ -1,40 +1,59 @@
-//! Opening the console: the supervisor runs embedded on its own thread, the console
-//! draws its snapshots, and attaching hands the terminal to tmux and back.
+//! Opening the console. With nobody supervising the fleet, the console supervises it
+//! itself (the supervisor runs embedded on its own thread); while another process holds
+//! the lease, the console opens as a view of it. On quit, a console that supervises
+//! hands the fleet on as `[console] on_quit` says (see `handoff.rs`).
 
 use super::ctx::Ctx;
-use crate::console::{attach, run_console, ConsoleIo, LiveIo};
-use crate::supervisor::runner::{self};
-use anyhow::{bail, Result};
+use crate::console::{attach, run_console, ConsoleIo, LiveIo, ViewFeed, ViewSetup};
+use crate::fleet::{Caller, EventView};
+use crate::store::{LeaseHolder, Store};
+use crate::supervisor::runner::{self, Handle};
+use crate::supervisor::Supervisor;
+use crate::tmux::TmuxBackend;
+use anyhow::Result;
 
 /// How many past events the console starts with.
 const HISTORY: usize = 2000;
 
-/// Open the console on a fleet, with its supervisor embedded.
+/// Where the console's picture comes from.
+enum Source {
+    /// Its own supervisor.
+    Embedded(Handle),
+    /// Another process's, through the store.
+    View(ViewFeed),
+}
+
+/// Open the console on a fleet: supervising it, or viewing the supervisor that does.
 pub fn open(ctx: &Ctx) -> Result<()> {
     crate::tmux::Server::check_installed()?;
     // The console's keys act as the operator: not for a command from an agent's pane.
     let caller = super::caller::identify(ctx)?;
     super::caller::authorize(ctx, &caller, crate::fleet::Verb::Console, "")?;
-    if let Some(h) = ctx.live_supervisor()? {
-        bail!(
-            "a supervisor (pid {}) already watches fleet {}; a console that only views a running supervisor is not built yet: stop it (kill -TERM {}) and run the console, which supervises by itself",
-            h.pid, ctx.fleet.settings.name, h.pid
-        );
-    }
-    let sup = ctx.supervisor(true)?;
-    let mut handle =
-        runner::spawn(sup, crate::store::SupervisorMode::Console).map_err(anyhow::Error::msg)?;
+    super::require_terminal()?;
     let mut history = ctx.store.events(None, 0, usize::MAX)?;
     if history.len() > HISTORY {
         history.drain(..history.len() - HISTORY);
     }
-    let (events, outcomes) = handle.take_streams();
+    let (mut io, source) = match ctx.live_supervisor()? {
+        Some(holder) => view(ctx, caller, holder, history)?,
+        None => match embedded(ctx, history.clone()) {
+            Ok(pair) => pair,
+            // Another supervisor started meanwhile: view it instead.
+            Err(e) => match ctx.live_supervisor()? {
+                Some(holder) => view(ctx, caller, holder, history)?,
+                None => return Err(e),
+            },
+        },
+    };
     let loader = super::reload::Loader::new(
         ctx.paths.clone(),
         ctx.config.clone(),
         Some((ctx.fleet.path.clone(), ctx.fleet.clone())),
         crate::theme::ColorDepth::from_env(),
-        Some(handle.updates.clone()),
+        match &source {
+            Source::Embedded(h) => Some(h.updates.clone()),
+            Source::View(_) => None,
+        },
     );
     // Without a watcher the console still runs, with the settings it started with.
     let (_watch, live) = match super::reload::start(loader) {
@@ -44,6 +63,39 @@ pub fn open(ctx: &Ctx) -> Result<()> {
             (None, None)
         }
     };
+    // A view's holder watches its own files; a view passes nothing on.
+    let updates = match &source {
+        Source::Embedded(h) => h.updates.clone(),
+        Source::View(_) => std::sync::mpsc::channel().0,
+    };
+    io.live = live.map(|live| LiveIo { live, updates });
+    let result = run_console(io);
+    let handle = match source {
+        Source::Embedded(h) => Some(h),
+        Source::View(feed) => feed.stop(),
+    };
+    match handle {
+        Some(h) => super::handoff::on_quit(ctx, h),
+        None => {
+            if let Some(h) = ctx.live_supervisor()? {
+                println!(
+                    "fleet {}: still supervised by pid {} ({})",
+                    ctx.fleet.settings.name,
+                    h.pid,
+                    h.mode.as_str()
+                );
+            }
+        }
+    }
+    result
+}
+
+/// The console with its own supervisor.
+fn embedded(ctx: &Ctx, history: Vec<EventView>) -> Result<(ConsoleIo, Source)> {
+    let sup = ctx.supervisor(true)?;
+    let mut handle =
+        runner::spawn(sup, crate::store::SupervisorMode::Console).map_err(anyhow::Error::msg)?;
+    let (events, outcomes) = handle.take_streams();
     let io = ConsoleIo {
         snapshots: handle.snapshots.clone(),
         events,
@@ -52,13 +104,68 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         commands: handle.commands.clone(),
         attach: Box::new(attach),
         bell: true,
-        live: live.map(|live| LiveIo {
-            live,
-            updates: handle.updates.clone(),
-        }),
-        logs: Box::new(crate::store::Store::open(ctx.store.path())?),
+        live: None,
+        logs: Box::new(Store::open(ctx.store.path())?),
+        view: None,
     };
-    let result = run_console(io);
-    handle.stop();
-    result
+    Ok((io, Source::Embedded(handle)))
+}
+
+/// The console as a view of `holder`'s supervisor.
+fn view(
+    ctx: &Ctx,
+    caller: Caller,
+    holder: LeaseHolder,
+    history: Vec<EventView>,
+) -> Result<(ConsoleIo, Source)> {
+    let setup = ViewSetup {
+        store: Store::open(ctx.store.path())?,
+        after_event: history.last().map_or(0, |e| e.id),
+        caller,
+        poll: ctx.fleet.settings.poll_interval,
+        supervise: supervise_later(ctx),
+        capture: Box::new(|server, pane| {
+            let mut tmux = crate::tmux::OneShot::new(server);
+            tmux.capture_panes(&[pane.to_string()])
+                .ok()?
+                .into_iter()
+                .next()
+                .flatten()
+        }),
+    };
+    let (feed, ends) = ViewFeed::start(setup, holder)?;
+    let io = ConsoleIo {
+        snapshots: ends.snapshots,
+        events: ends.events,
+        history,
+        outcomes: ends.outcomes,
+        commands: ends.commands,
+        attach: Box::new(attach),
+        bell: true,
+        live: None,
+        logs: Box::new(Store::open(ctx.store.path())?),
+        view: Some(ends.link),
+    };
+    Ok((io, Source::View(feed)))
+}
+
+/// How a view builds a supervisor when the holder goes away: everything it needs is
+/// read now, so nothing prints over the console later.
+#[allow(clippy::type_complexity)]
+fn supervise_later(ctx: &Ctx) -> Box<dyn FnMut() -> Result<Supervisor, String> + Send> {
+    let settings = ctx.fleet.settings.clone();
+    let home = ctx.home.clone();
+    let path = ctx.store.path().to_path_buf();
+    let registry = super::ctx::registry();
+    Box::new(move || {
+        let store = Store::open(&path).map_err(|e| e.to_string())?;
+        Supervisor::new(
+            settings.clone(),
+            home.clone(),
+            store,
+            Box::new(registry.clone()),
+            super::ctx::connector_for(&settings.name, true),
+        )
+        .map_err(|e| e.to_string())
+    })
 }

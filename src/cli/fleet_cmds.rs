@@ -74,9 +74,9 @@ pub fn up(fleet: &Path) -> Result<i32> {
 }
 
 /// Run the supervisor until SIGINT or SIGTERM. `detached`: this is the process
-/// `--detach` started (it records so, and keeps a pid file); `take_over`: wait for the
-/// current supervisor to let go instead of refusing.
-pub fn supervise(fleet: &Path, detached: bool, take_over: bool) -> Result<i32> {
+/// `--detach` started (it records so, and keeps a pid file); `take_over`: the console
+/// whose lease this one takes over as it quits.
+pub fn supervise(fleet: &Path, detached: bool, take_over: Option<u32>) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     let sup = ctx.supervisor(true)?;
@@ -85,12 +85,11 @@ pub fn supervise(fleet: &Path, detached: bool, take_over: bool) -> Result<i32> {
     } else {
         crate::store::SupervisorMode::Foreground
     };
-    let wait = if take_over {
-        TAKE_OVER_WAIT
-    } else {
-        Duration::ZERO
-    };
-    let handle = runner::spawn_when_free(sup, mode, wait).map_err(anyhow::Error::msg)?;
+    let handle = match take_over {
+        Some(from) => runner::spawn_taking_over(sup, mode, from, TAKE_OVER_WAIT),
+        None => runner::spawn(sup, mode),
+    }
+    .map_err(anyhow::Error::msg)?;
     let pid_file = detached.then(|| super::supervisor_cmds::pid_path(&ctx));
     if let Some(p) = &pid_file {
         let _ = std::fs::write(p, format!("{}\n", std::process::id()));

@@ -7,6 +7,7 @@ mod console;
 pub mod ctx;
 mod demo;
 mod fleet_cmds;
+mod handoff;
 mod init;
 mod lineage_cmds;
 pub mod logs_cmd;
@@ -80,9 +81,10 @@ pub enum Cmd {
         /// This process is the detached supervisor (set by --detach).
         #[arg(long, hide = true)]
         detached: bool,
-        /// Wait for the current supervisor to let go of the fleet instead of refusing.
-        #[arg(long, hide = true)]
-        take_over: bool,
+        /// Take the fleet over from this console's supervisor (a console handing its
+        /// fleet on as it quits) instead of refusing.
+        #[arg(long, hide = true, value_name = "PID")]
+        take_over: Option<u32>,
     },
     /// Look after the fleet's supervisor: status, stop, logs, a systemd unit.
     Supervisor {
@@ -254,10 +256,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     };
     match cli.command {
         None | Some(Cmd::Up { no_console: false }) => {
-            // The file's mistakes first, then the terminal, before anything starts.
-            let ctx = ctx::Ctx::open(f)?;
-            require_terminal()?;
-            console::open(&ctx)?;
+            // The file's mistakes first, then who asks, then the terminal (in
+            // `console::open`), before anything starts.
+            console::open(&ctx::Ctx::open(f)?)?;
             Ok(0)
         }
         Some(Cmd::Init {
@@ -276,7 +277,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Up { no_console: true }) => fleet_cmds::up(f),
         Some(Cmd::Supervise { detach: true, .. }) => {
             let ctx = ctx::Ctx::open(f)?;
-            let pid = supervisor_cmds::detach(&ctx, false)?;
+            let pid = supervisor_cmds::detach(&ctx, None)?;
             println!(
                 "supervisor started (pid {pid}), detached; log: {}; `shoal supervisor stop` ends it",
                 supervisor_cmds::log_path(&ctx).display()
@@ -362,7 +363,7 @@ impl Cmd {
 }
 
 /// The console needs a terminal: without one, refuse before anything starts.
-fn require_terminal() -> anyhow::Result<()> {
+pub(crate) fn require_terminal() -> anyhow::Result<()> {
     use std::io::IsTerminal;
     if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         return Ok(());

@@ -69,10 +69,10 @@ fn holder(ctx: &Ctx) -> Result<Option<LeaseHolder>> {
 }
 
 /// Start a supervisor for the fleet in its own session, detached from this terminal.
-/// With `take_over`, it waits for the current holder to let go (a console handing the
-/// fleet over as it quits) instead of refusing. Returns its pid once it holds the lease.
-pub fn detach(ctx: &Ctx, take_over: bool) -> Result<u32> {
-    if !take_over {
+/// With `take_over` (the console's pid), it takes the lease from that console as it
+/// quits instead of refusing. Returns its pid once it holds the lease.
+pub fn detach(ctx: &Ctx, take_over: Option<u32>) -> Result<u32> {
+    if take_over.is_none() {
         if let Some(h) = holder(ctx)? {
             bail!(
                 "a supervisor (pid {}, {}) already watches fleet {}; `shoal supervisor status` shows it",
@@ -90,8 +90,8 @@ pub fn detach(ctx: &Ctx, take_over: bool) -> Result<u32> {
     let exe = std::env::current_exe().context("cannot find the shoal binary to start")?;
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("-f").arg(&file).arg("supervise").arg("--detached");
-    if take_over {
-        cmd.arg("--take-over");
+    if let Some(from) = take_over {
+        cmd.arg("--take-over").arg(from.to_string());
     }
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(out))

@@ -11,7 +11,9 @@ pub mod watch;
 
 pub use error::{suggest, ConfigError, Locator, Pos};
 pub use paths::Paths;
-pub use schema::{load, parse, Config, Desktop, KeyEntry, NotifyConfig, NotifyOn, DEFAULT_FILE};
+pub use schema::{
+    load, parse, Config, Desktop, KeyEntry, NotifyConfig, NotifyOn, OnQuit, DEFAULT_FILE,
+};
 
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,31 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// Key bindings, in file order.
     pub keymap: Vec<KeyEntry>,
+    /// What becomes of supervision when the console that supervises quits.
+    pub on_quit: OnQuit,
+}
+
+/// `[console] on_quit`: what a console that supervises the fleet does as it quits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnQuit {
+    /// Hand the fleet to a detached supervisor, so no agent goes unwatched.
+    #[default]
+    Keep,
+    /// Stop supervising: the agents keep running, unwatched.
+    Stop,
+    /// Ask the operator each time.
+    Ask,
+}
+
+impl OnQuit {
+    /// The name used in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnQuit::Keep => "keep",
+            OnQuit::Stop => "stop",
+            OnQuit::Ask => "ask",
+        }
+    }
 }
 
 /// A change in an agent the console can notify about.
@@ -141,6 +166,7 @@ impl Default for Config {
             escalation: Escalation::default(),
             notify: NotifyConfig::default(),
             keymap: Vec::new(),
+            on_quit: OnQuit::Keep,
         }
     }
 }
@@ -180,6 +206,13 @@ struct Raw {
     escalation: Option<RawEscalation>,
     notify: Option<RawNotify>,
     keymap: Option<RawKeymap>,
+    console: Option<RawConsole>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsole {
+    on_quit: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -287,6 +320,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     }
     if let Some(n) = raw.notify {
         c.notify = notify(&loc, n)?;
+    }
+    if let Some(v) = raw.console.and_then(|c| c.on_quit) {
+        c.on_quit = match v.get_ref().trim() {
+            "keep" => OnQuit::Keep,
+            "stop" => OnQuit::Stop,
+            "ask" => OnQuit::Ask,
+            other => {
+                return Err(loc.at(
+                    v.span(),
+                    format!("console.on_quit: unknown value {other:?}"),
+                    "use \"keep\" (a detached supervisor takes over), \"stop\" or \"ask\"",
+                ))
+            }
+        };
     }
     if let Some(k) = raw.keymap {
         for (view, table) in [("fleet", k.fleet), ("help", k.help)] {

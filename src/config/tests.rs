@@ -115,6 +115,11 @@ fn bad_values_are_located_and_explained() {
             "osc777",
         ),
         (
+            "theme = \"dark\"\n[console]\non_quit = \"detach\"\n",
+            "c.toml:3:11: console.on_quit: unknown value \"detach\"",
+            "use \"keep\"",
+        ),
+        (
             "[keymap.tree]\nx = \"kill\"\n",
             "unknown key `tree`",
             "valid keys here: fleet, help",
@@ -153,4 +158,22 @@ fn bad_values_are_located_and_explained() {
 fn log_retention_off_keeps_everything() {
     let c = parse(Path::new("c.toml"), "log_retention = \"off\"\n").unwrap();
     assert_eq!(c.log_retention, None);
+}
+
+#[test]
+fn on_quit_reads_each_value_and_defaults_to_keep() {
+    use super::schema::OnQuit;
+    assert_eq!(Config::default().on_quit, OnQuit::Keep);
+    for (text, want) in [
+        ("keep", OnQuit::Keep),
+        ("stop", OnQuit::Stop),
+        ("ask", OnQuit::Ask),
+    ] {
+        let c = parse(
+            Path::new("c.toml"),
+            &format!("[console]\non_quit = \"{text}\"\n"),
+        )
+        .unwrap();
+        assert_eq!(c.on_quit, want, "{text}");
+    }
 }

@@ -72,6 +72,7 @@ pub(crate) fn drive<B: Backend>(
         }
         let now = clock();
         host.pump_snapshots(screen, now)?;
+        host.pump_view();
         host.pump_reloads();
         host.pump_events();
         host.pump_outcomes();
@@ -88,6 +89,7 @@ pub(crate) fn drive<B: Backend>(
             if host.pump_keys(first, input, screen, now)? == Flow::Quit {
                 return Ok(host.stats);
             }
+            host.pump_view();
         }
     }
 }
@@ -118,6 +120,8 @@ struct Host<'t, B: Backend> {
     last_draw: Option<Instant>,
     /// When something on screen moves with the clock.
     next_change: Option<i64>,
+    /// The supervisor this console views, when it is a view.
+    view: Option<super::ViewLink>,
 }
 
 impl<'t, B: Backend> Host<'t, B> {
@@ -137,6 +141,7 @@ impl<'t, B: Backend> Host<'t, B> {
             bell,
             live,
             logs,
+            view,
         } = io;
         let mut app = App::default();
         let mut theme = theme.clone();
@@ -147,6 +152,9 @@ impl<'t, B: Backend> Host<'t, B> {
         }
         let shown = Arc::clone(&snapshots.borrow_and_update());
         app.on_snapshot(Arc::clone(&shown));
+        if let Some(v) = &view {
+            app.set_supervision(v.supervision.borrow().clone());
+        }
         let size = terminal.size()?;
         app.set_regions(ui::regions(Rect::new(0, 0, size.width, size.height)));
         Ok(Host {
@@ -169,6 +177,7 @@ impl<'t, B: Backend> Host<'t, B> {
             dirty: true,
             last_draw: None,
             next_change: None,
+            view,
         })
     }
 
@@ -209,6 +218,26 @@ impl<'t, B: Backend> Host<'t, B> {
                 .notify_all(&cfg, &news, self.bell_allowed, screen)?;
         }
         Ok(())
+    }
+
+    /// A view: who supervises now, and which pane it should capture for the screen.
+    fn pump_view(&mut self) {
+        let Some(v) = &mut self.view else {
+            return;
+        };
+        if v.supervision.has_changed().unwrap_or(false) {
+            let s = v.supervision.borrow_and_update().clone();
+            self.app.set_supervision(s);
+            self.dirty = true;
+        }
+        let selected = self.app.selected();
+        v.focus.send_if_modified(|f| {
+            let changed = f.as_deref() != selected;
+            if changed {
+                *f = selected.map(str::to_string);
+            }
+            changed
+        });
     }
 
     /// New settings from hot reload, and failed notification commands.

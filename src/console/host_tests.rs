@@ -130,6 +130,7 @@ fn io_pair(attach_result: fn() -> anyhow::Result<()>) -> (ConsoleIo, Ends) {
         bell: true,
         live: None,
         logs: Box::new(FakeLogs::default()),
+        view: None,
     };
     let ends = Ends {
         snapshots: snap_tx,

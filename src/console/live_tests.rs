@@ -89,6 +89,7 @@ fn io_with(live: Live) -> (ConsoleIo, Ends) {
         attach: Box::new(|_, _| Ok(())),
         bell: true,
         logs: Box::new(NoLogs),
+        view: None,
         live: Some(LiveIo {
             live: live_rx,
             updates: up_tx,

@@ -14,10 +14,12 @@ pub mod live;
 mod logs;
 mod reload;
 mod terminal;
+pub mod view;
 mod wake;
 
 pub use attach::attach;
 pub use live::{Live, LiveIo};
+pub use view::{ViewFeed, ViewLink, ViewSetup};
 
 use crate::fleet::{Command, CommandOutcome, EventView, FleetSnapshot};
 use crate::theme::Theme;
@@ -48,6 +50,9 @@ pub struct ConsoleIo {
     pub live: Option<LiveIo>,
     /// Searches the log and reads captures for the log browser, on a thread of its own.
     pub logs: Box<dyn crate::logs::LogSource + Send>,
+    /// Set when this console views another process's supervisor: who supervises, and
+    /// which agent is on screen (the view captures only that pane).
+    pub view: Option<ViewLink>,
 }
 
 /// Open the console on this terminal and run it until the operator quits. Agents keep
@@ -67,6 +72,9 @@ pub fn run_console(io: ConsoleIo) -> anyhow::Result<()> {
     let mut watched = vec![wake::ring_on_change(io.snapshots.clone(), bell.clone())];
     if let Some(l) = &io.live {
         watched.push(wake::ring_on_change(l.live.clone(), bell.clone()));
+    }
+    if let Some(v) = &io.view {
+        watched.push(wake::ring_on_change(v.supervision.clone(), bell.clone()));
     }
     let _watch = wake::WatchRelay::spawn(watched)?;
     let io = ConsoleIo {

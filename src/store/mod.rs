@@ -6,12 +6,14 @@
 mod lineage;
 mod logs;
 pub mod private;
+mod published;
 mod records;
 mod retention;
 mod schema;
 
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
+pub use published::Published;
 pub use records::{
     process_running, AgentRecord, AttemptRecord, Lease, LeaseHolder, NewEvent, SupervisorMode,
 };

@@ -170,4 +170,16 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE lease ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE lease ADD COLUMN mode TEXT NOT NULL DEFAULT 'foreground';
     "#,
+    // 6: the holder's latest fleet snapshot (without captures), written when it changes,
+    // so a view console draws what the supervisor sees without polling every pane.
+    r#"
+    CREATE TABLE snapshot (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        pid    INTEGER NOT NULL,
+        epoch  INTEGER NOT NULL,
+        seq    INTEGER NOT NULL,
+        ts_ms  INTEGER NOT NULL,
+        body   TEXT NOT NULL
+    );
+    "#,
 ];

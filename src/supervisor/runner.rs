@@ -128,6 +128,44 @@ pub fn spawn_when_free(
             Err(e) => return Err(e.to_string()),
         }
     }
+    start(sup)
+}
+
+/// Take the lease over from the console `from` as it hands its fleet on, and start the
+/// thread; waits up to `within` for a holder other than `from` to let go. The console's
+/// supervisor is fenced off by the new epoch the moment this one holds the lease.
+pub fn spawn_taking_over(
+    mut sup: Supervisor,
+    mode: SupervisorMode,
+    from: u32,
+    within: Duration,
+) -> Result<Handle, String> {
+    let pid = std::process::id();
+    let stale = stale_after_ms(sup.settings.poll_interval);
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        match sup.store.take_lease_over(pid, from, now_ms(), stale, mode) {
+            Ok(Ok(lease)) => {
+                sup.hold_lease(lease);
+                return start(sup);
+            }
+            Ok(Err(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(Err(LeaseHolder { pid: other, .. })) => {
+                return Err(format!(
+                    "another shoal supervisor (pid {other}) watches fleet {}; nothing to take over from pid {from}",
+                    sup.settings.name
+                ))
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// Start the thread of a supervisor that holds the lease.
+fn start(mut sup: Supervisor) -> Result<Handle, String> {
+    let pid = std::process::id();
     let (cmd_tx, cmd_rx) = mpsc::channel::<Command>();
     let (up_tx, up_rx) = mpsc::channel::<super::Update>();
     let (ev_tx, ev_rx) = mpsc::channel();
@@ -263,5 +301,12 @@ fn publish(
         let _ = events.send(e);
     }
     sup.take_changed();
-    snapshots.send_replace(Arc::new(sup.snapshot(now)));
+    let snap = Arc::new(sup.snapshot(now));
+    // View consoles in other processes draw this copy; a failed write shows next tick.
+    if let Some(lease) = sup.lease() {
+        if let Err(e) = sup.store.publish_snapshot(lease, &snap) {
+            sup.stats.error = Some(format!("cannot publish the snapshot for views: {e}"));
+        }
+    }
+    snapshots.send_replace(snap);
 }

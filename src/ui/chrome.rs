@@ -97,6 +97,14 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
 
     let stats = &snap.stats;
     let mut right: Vec<Span> = Vec::new();
+    if let Some(s) = app.supervision() {
+        let style = if s.is_alarm() {
+            theme.error
+        } else {
+            theme.muted
+        };
+        right.push(Span::styled(format!("{} · ", s.label()), style));
+    }
     if app.supervisor_gone() {
         right.push(Span::styled("supervisor stopped: view frozen", theme.error));
     } else if snap.taken_at_ms == 0 {

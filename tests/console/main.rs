@@ -8,4 +8,5 @@ mod common;
 
 mod config_e2e;
 mod console_e2e;
+mod console_handoff;
 mod console_logs_e2e;

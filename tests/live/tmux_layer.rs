@@ -509,6 +509,17 @@ fn a_wedged_or_killed_client_fails_and_a_new_one_works() {
         .args(["-9", &tmux.pid().to_string()])
         .status();
     assert!(killed.unwrap().success());
+    // SIGKILL is delivered at once but the process is torn down a moment later (its
+    // pipes close then): wait until it is a zombie, as a crash would leave it.
+    let stat = format!("/proc/{}/stat", tmux.pid());
+    let t0 = Instant::now();
+    while std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z ")) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the client outlived SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let err = tmux.list_panes().unwrap_err();
     assert!(matches!(err, TmuxError::Protocol { .. }), "{err:?}");
     assert!(!tmux.is_alive());

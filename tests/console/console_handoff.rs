@@ -1,0 +1,304 @@
+//! The console and the supervisor apart: a console that quits hands its fleet to a
+//! detached supervisor, and a console opened while another process supervises is a view
+//! of it that acts through it and takes over when it dies. The real binary runs in
+//! panes of a private tmux server, driven with send-keys and read with capture-pane.
+
+use crate::common::{Rig, SHOAL};
+use serde_json::Value;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The operator's terminal: a private tmux server whose windows run consoles.
+struct Terminal {
+    socket: String,
+}
+
+impl Terminal {
+    fn new(rig: &Rig) -> Terminal {
+        Terminal {
+            socket: format!("op-{}", rig.name),
+        }
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Open a console on the rig's fleet in window `name`.
+    fn console(&self, rig: &Rig, name: &str) {
+        let cmd = format!(
+            "{SHOAL} -f {}; echo console-exited; sleep 600",
+            rig.fleet_path().display()
+        );
+        let home = format!("SHOAL_HOME={}", rig.home().display());
+        let config = format!("SHOAL_CONFIG={}", rig.dir.path().join("config").display());
+        let first = !Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "-f",
+                "/dev/null",
+                "has-session",
+                "-t",
+                "op",
+            ])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        let mut args = if first {
+            vec!["new-session", "-d", "-s", "op", "-x", "160", "-y", "45"]
+        } else {
+            vec!["new-window", "-t", "op"]
+        };
+        args.extend(["-n", name, "-e", &home, "-e", &config, "-e", "TMUX=", &cmd]);
+        self.tmux(&args);
+    }
+
+    fn screen(&self, window: &str) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", &format!("op:{window}")])
+    }
+
+    fn keys(&self, window: &str, keys: &[&str]) {
+        let target = format!("op:{window}");
+        let mut args = vec!["send-keys", "-t", target.as_str()];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn wait_screen(
+        &self,
+        window: &str,
+        what: &str,
+        timeout: Duration,
+        f: impl Fn(&str) -> bool,
+    ) -> String {
+        let t0 = Instant::now();
+        loop {
+            let s = self.screen(window);
+            if f(&s) {
+                return s;
+            }
+            if t0.elapsed() > timeout {
+                panic!("timed out waiting for {what}; screen of {window}:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null", "kill-server"])
+            .output();
+    }
+}
+
+/// Ends a supervisor the test did not stop itself.
+struct Reaper(Option<u32>);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            // SAFETY: the pid of a supervisor this test caused to start.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+fn holder(rig: &Rig) -> Option<(u32, String)> {
+    let out = rig.shoal(&["supervisor", "status", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+    Some((v["pid"].as_u64()? as u32, v["mode"].as_str()?.to_string()))
+}
+
+fn ts_of(events: &[Value], kind: &str) -> Vec<i64> {
+    events
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .map(|e| e["ts_ms"].as_i64().expect("ts_ms"))
+        .collect()
+}
+
+#[test]
+fn quitting_the_console_hands_the_fleet_to_a_detached_supervisor_that_goes_on_with_the_ladder() {
+    let stall = Duration::from_secs(5);
+    let rig = Rig::new(
+        "stall_timeout = \"5s\"\npoll_interval = \"250ms\"",
+        r#"
+[[agent]]
+name = "mute"
+cmd = "{sim} silent"
+kind = "claude"
+"#,
+    );
+    rig.ok(&["up", "--no-console"]);
+    let term = Terminal::new(&rig);
+    term.console(&rig, "console");
+    term.wait_screen("console", "the tree", Duration::from_secs(20), |s| {
+        s.contains("mute")
+    });
+    let (console_pid, mode) = rig.wait_for(Duration::from_secs(10), "the console's lease", || {
+        holder(&rig)
+    });
+    let mut reaper = Reaper(None);
+    assert_eq!(mode, "console");
+
+    // The console's own supervisor nudges; the operator quits before the warn.
+    rig.wait_for(Duration::from_secs(30), "the nudge", || {
+        (!ts_of(&rig.events("mute"), "nudge").is_empty()).then_some(())
+    });
+    term.keys("console", &["q"]);
+    let s = term.wait_screen("console", "the hand-off", Duration::from_secs(20), |s| {
+        s.contains("console-exited")
+    });
+    assert!(
+        s.contains("supervised by a detached supervisor (pid"),
+        "the console says who supervises now:\n{s}"
+    );
+    let (pid, mode) = holder(&rig).expect("a supervisor after the quit");
+    reaper.0 = Some(pid);
+    assert_eq!(mode, "detached");
+    assert_ne!(pid, console_pid);
+    assert!(
+        !shoal::store::process_running(console_pid) || console_pid == std::process::id(),
+        "the console process is gone"
+    );
+
+    // The detached supervisor carries on: warn and kill, each once and on time.
+    let events = rig.wait_for(Duration::from_secs(40), "the kill", || {
+        let e = rig.events("mute");
+        (!ts_of(&e, "kill").is_empty()).then_some(e)
+    });
+    let (nudge, warn, kill) = (
+        ts_of(&events, "nudge"),
+        ts_of(&events, "warn"),
+        ts_of(&events, "kill"),
+    );
+    assert_eq!(
+        (nudge.len(), warn.len(), kill.len()),
+        (1, 1, 1),
+        "each tier once: {events:#?}"
+    );
+    let on_time = |from: i64, to: i64, what: &str| {
+        let gap = Duration::from_millis(u64::try_from(to - from).unwrap_or(0));
+        assert!(
+            gap >= stall - Duration::from_millis(300) && gap <= stall + Duration::from_secs(3),
+            "{what} came {gap:?} after the tier before (stall timeout {stall:?})"
+        );
+    };
+    on_time(nudge[0], warn[0], "the warn");
+    on_time(warn[0], kill[0], "the kill");
+    assert_eq!(rig.agent("mute")["state"], "killed");
+    let log = rig.ok(&["supervisor", "logs", "--lines", "200"]);
+    assert!(log.contains("mute") && log.contains("kill"), "{log}");
+
+    // `shoal supervisor stop` ends it.
+    let stopped = rig.ok(&["supervisor", "stop"]);
+    assert!(stopped.contains(&format!("pid {pid}")), "{stopped}");
+    assert!(holder(&rig).is_none());
+    assert!(!shoal::store::process_running(pid));
+    reaper.0 = None;
+}
+
+#[test]
+fn a_console_opened_beside_a_running_supervisor_is_a_view_that_acts_through_it_and_takes_over() {
+    let mut rig = Rig::new(
+        "stall_timeout = \"10m\"\npoll_interval = \"250ms\"",
+        r#"
+[[agent]]
+name = "quiet"
+cmd = "{sim} silent"
+kind = "claude"
+"#,
+    );
+    rig.ok(&["up", "--no-console"]);
+    let sup = rig.supervise();
+    rig.wait_for(Duration::from_secs(10), "the headless supervisor", || {
+        holder(&rig).filter(|(p, _)| *p == sup)
+    });
+    let term = Terminal::new(&rig);
+    term.console(&rig, "one");
+    term.console(&rig, "two");
+    let header = format!("supervised by pid {sup} · foreground");
+    for w in ["one", "two"] {
+        term.wait_screen(
+            w,
+            "a view of the supervisor",
+            Duration::from_secs(20),
+            |s| s.contains(&header) && s.contains("quiet"),
+        );
+    }
+    assert_eq!(holder(&rig).map(|h| h.0), Some(sup), "views take no lease");
+
+    // `n` in one view: the headless supervisor nudges, once; both views show it.
+    term.keys("one", &["n"]);
+    for w in ["one", "two"] {
+        term.wait_screen(w, "the nudge in the view", Duration::from_secs(15), |s| {
+            s.contains("nudged quiet")
+        });
+    }
+    let nudges = ts_of(&rig.events("quiet"), "nudge");
+    assert_eq!(nudges.len(), 1, "{:#?}", rig.events("quiet"));
+    let log = rig.ok(&["logs", "--agent", "quiet", "--json"]);
+    assert!(log.contains("nudged quiet"), "{log}");
+
+    // The holder dies without letting go: a view takes over within the lease timeout.
+    rig.kill_supervisor(sup, libc::SIGKILL);
+    let t0 = Instant::now();
+    let (new, mode) = rig.wait_for(Duration::from_secs(15), "a view to take over", || {
+        holder(&rig).filter(|(p, _)| *p != sup)
+    });
+    let took = t0.elapsed();
+    let mut reaper = Reaper(Some(new));
+    assert_eq!(mode, "console");
+    // The lease is stale after 5 s (5 polls, at least 5 s); allow the machine its load.
+    assert!(took < Duration::from_secs(9), "took {took:?}");
+    let here = format!("supervised here (took over from pid {sup})");
+    let by = format!("supervised by pid {new} · console");
+    let mut saw_here = 0;
+    for w in ["one", "two"] {
+        let s = term.wait_screen(w, "who supervises now", Duration::from_secs(15), |s| {
+            s.contains(&here) || s.contains(&by)
+        });
+        saw_here += usize::from(s.contains(&here));
+    }
+    assert_eq!(saw_here, 1, "exactly one view supervises");
+    // The other view's keys reach the new holder.
+    let (mine, other) = if term.screen("one").contains(&here) {
+        ("one", "two")
+    } else {
+        ("two", "one")
+    };
+    term.keys(other, &["n"]);
+    rig.wait_for(Duration::from_secs(15), "the second nudge", || {
+        (ts_of(&rig.events("quiet"), "nudge").len() == 2).then_some(())
+    });
+    term.wait_screen(mine, "the second nudge", Duration::from_secs(15), |s| {
+        s.matches("nudged quiet").count() >= 2
+    });
+    reaper.0 = None;
+    // Closing the views: the one supervising hands the fleet on, as a console does.
+    term.keys(other, &["q"]);
+    term.keys(mine, &["q"]);
+    term.wait_screen(mine, "the hand-off", Duration::from_secs(20), |s| {
+        s.contains("console-exited")
+    });
+    let (last, mode) = holder(&rig).expect("supervised after the views closed");
+    let _reaper = Reaper(Some(last));
+    assert_eq!(mode, "detached");
+    // `shoal down` stops the detached supervisor with the fleet.
+    let down = rig.shoal(&["down"]);
+    assert!(down.status.success(), "{down:?}");
+    assert!(holder(&rig).is_none());
+    rig.wait_for(
+        Duration::from_secs(10),
+        "the detached supervisor gone",
+        || (!shoal::store::process_running(last)).then_some(()),
+    );
+}
