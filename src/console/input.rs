@@ -7,9 +7,10 @@
 //! pause also raises SIGWINCH on this process, which crossterm already listens to and
 //! turns into a resize event; the thread wakes, forwards it, and parks.
 
-use super::wake::{Bell, Wake};
+use super::wake::{Bell, Input, Wake};
+use crossterm::event::Event;
 use std::io;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Longest the reader blocks in one poll; it only bounds how long a lost wake-up could
@@ -157,6 +158,72 @@ fn read_loop(shared: &Shared, bell: &Bell) {
         if !sent {
             shared.set(State::Stopped);
             return;
+        }
+    }
+}
+
+/// The loop's channel, fed by the terminal reader and the bell.
+pub(crate) struct Doorbell {
+    rx: mpsc::Receiver<Wake>,
+    bell: Bell,
+    reader: Option<TermReader>,
+    /// A terminal event met while collapsing a run of rings, returned next.
+    held: Option<Event>,
+}
+
+impl Doorbell {
+    pub(crate) fn new(rx: mpsc::Receiver<Wake>, bell: Bell, reader: Option<TermReader>) -> Self {
+        Doorbell {
+            rx,
+            bell,
+            reader,
+            held: None,
+        }
+    }
+}
+
+impl Input for Doorbell {
+    fn next(&mut self, timeout: Option<Duration>) -> io::Result<Option<Event>> {
+        if let Some(ev) = self.held.take() {
+            return Ok(Some(ev));
+        }
+        let first = match timeout {
+            None => self.rx.recv().ok(),
+            Some(d) if d.is_zero() => self.rx.try_recv().ok(),
+            Some(d) => self.rx.recv_timeout(d).ok(),
+        };
+        match first {
+            Some(Wake::Input(ev)) => Ok(Some(ev)),
+            Some(Wake::Failed(e)) => Err(e),
+            Some(Wake::Ring) => {
+                // One look serves every ring already queued; a key met on the way waits.
+                loop {
+                    match self.rx.try_recv() {
+                        Ok(Wake::Ring) => continue,
+                        Ok(Wake::Input(ev)) => self.held = Some(ev),
+                        Ok(Wake::Failed(e)) => return Err(e),
+                        Err(_) => {}
+                    }
+                    return Ok(None);
+                }
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn bell(&self) -> Bell {
+        self.bell.clone()
+    }
+
+    fn pause(&mut self) {
+        if let Some(r) = &self.reader {
+            r.pause();
+        }
+    }
+
+    fn resume(&mut self) {
+        if let Some(r) = &self.reader {
+            r.resume();
         }
     }
 }

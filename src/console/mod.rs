@@ -84,7 +84,7 @@ pub fn run_console(io: ConsoleIo) -> anyhow::Result<()> {
     };
     let reader = input::TermReader::spawn(bell.clone())?;
     // Declared last, dropped first: the reader stops before the terminal is given back.
-    let mut input = wake::Doorbell::new(wakes, bell, Some(reader));
+    let mut input = input::Doorbell::new(wakes, bell, Some(reader));
     host::drive(
         &mut term,
         io,

@@ -3,7 +3,6 @@
 //! signals) rings one channel; the loop sleeps on it with a deadline and, once woken,
 //! looks at every source without blocking. A source rung twice costs one look.
 
-use super::input::TermReader;
 use crossterm::event::Event;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,72 +53,6 @@ pub(crate) trait Input {
     fn pause(&mut self) {}
     /// Read the terminal again.
     fn resume(&mut self) {}
-}
-
-/// The loop's channel, fed by the terminal reader and the bell.
-pub(crate) struct Doorbell {
-    rx: mpsc::Receiver<Wake>,
-    bell: Bell,
-    reader: Option<TermReader>,
-    /// A terminal event met while collapsing a run of rings, returned next.
-    held: Option<Event>,
-}
-
-impl Doorbell {
-    pub(crate) fn new(rx: mpsc::Receiver<Wake>, bell: Bell, reader: Option<TermReader>) -> Self {
-        Doorbell {
-            rx,
-            bell,
-            reader,
-            held: None,
-        }
-    }
-}
-
-impl Input for Doorbell {
-    fn next(&mut self, timeout: Option<Duration>) -> io::Result<Option<Event>> {
-        if let Some(ev) = self.held.take() {
-            return Ok(Some(ev));
-        }
-        let first = match timeout {
-            None => self.rx.recv().ok(),
-            Some(d) if d.is_zero() => self.rx.try_recv().ok(),
-            Some(d) => self.rx.recv_timeout(d).ok(),
-        };
-        match first {
-            Some(Wake::Input(ev)) => Ok(Some(ev)),
-            Some(Wake::Failed(e)) => Err(e),
-            Some(Wake::Ring) => {
-                // One look serves every ring already queued; a key met on the way waits.
-                loop {
-                    match self.rx.try_recv() {
-                        Ok(Wake::Ring) => continue,
-                        Ok(Wake::Input(ev)) => self.held = Some(ev),
-                        Ok(Wake::Failed(e)) => return Err(e),
-                        Err(_) => {}
-                    }
-                    return Ok(None);
-                }
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn bell(&self) -> Bell {
-        self.bell.clone()
-    }
-
-    fn pause(&mut self) {
-        if let Some(r) = &self.reader {
-            r.pause();
-        }
-    }
-
-    fn resume(&mut self) {
-        if let Some(r) = &self.reader {
-            r.resume();
-        }
-    }
 }
 
 /// Hand `rx`'s messages on through a new channel and ring after each: the loop cannot

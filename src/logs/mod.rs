@@ -260,6 +260,15 @@ pub fn message_from_bytes(bytes: &[u8]) -> String {
     clean_message(&String::from_utf8_lossy(bytes))
 }
 
+/// Removes ANSI escape sequences; any other text (even odd control bytes) survives as text.
+///
+/// Tabs are kept as a space, since the escape stripper would drop them silently.
+pub fn strip_ansi(raw: &str) -> String {
+    let raw = raw.replace('\t', " ");
+    let bytes = strip_ansi_escapes::strip(raw.as_bytes());
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -191,7 +191,7 @@ impl Redactor {
         let mut changed = false;
         let mut seen_begin = false;
         for i in 0..lines.len() {
-            let plain = crate::profile::strip_ansi(&lines[i]);
+            let plain = super::strip_ansi(&lines[i]);
             if KEY_BEGIN.is_match(&plain) && !KEY_END.is_match(&plain) {
                 self.in_key = true;
                 seen_begin = true;
@@ -201,7 +201,7 @@ impl Redactor {
                 if !self.in_key && !seen_begin {
                     // The block's start is above this text: take the key lines just above.
                     for j in (0..i).rev() {
-                        let above = crate::profile::strip_ansi(&lines[j]);
+                        let above = super::strip_ansi(&lines[j]);
                         if !is_key_body(&above, 16) {
                             break;
                         }

@@ -9,11 +9,11 @@
 //! and the composer's text.
 
 use super::normalize::{digest, normalize_stripped, strip_ansi};
+pub(crate) use super::region::Frame;
 use super::region::{self, Screen};
 use super::{rules, Profile};
 use crate::fleet::Activity;
 use regex::Regex;
-use std::ops::Range;
 
 /// The `[screen]` table of a profile, compiled.
 #[derive(Debug, Clone, Default)]
@@ -35,25 +35,6 @@ pub(crate) struct Layout {
     pub pasted: Option<Regex>,
     /// The CLI understands bracketed paste (pasted newlines do not submit).
     pub bracketed_paste: bool,
-}
-
-/// A screen split into transcript and chrome.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Frame {
-    /// Lines above the chrome; the whole screen when no chrome was found.
-    pub transcript: Range<usize>,
-    /// Lines of the chrome, when a chrome shape matched.
-    pub chrome: Option<Range<usize>>,
-}
-
-impl Frame {
-    /// The whole screen as transcript, no chrome (a profile without `[screen] chrome`).
-    pub fn whole(screen: &Screen) -> Frame {
-        Frame {
-            transcript: 0..screen.end(),
-            chrome: None,
-        }
-    }
 }
 
 impl Layout {

@@ -67,14 +67,7 @@ static DEFAULT_MASKS: LazyLock<Vec<Mask>> = LazyLock::new(|| {
     ]
 });
 
-/// Removes ANSI escape sequences; any other text (even odd control bytes) survives as text.
-///
-/// Tabs are kept as a space, since the escape stripper would drop them silently.
-pub fn strip_ansi(raw: &str) -> String {
-    let raw = raw.replace('\t', " ");
-    let bytes = strip_ansi_escapes::strip(raw.as_bytes());
-    String::from_utf8_lossy(&bytes).into_owned()
-}
+pub use crate::logs::strip_ansi;
 
 /// Strips ANSI, applies the default masks, trims trailing whitespace per line and
 /// trailing empty lines, then applies `extra_masks` (each match becomes [`PROFILE_MASK`]).

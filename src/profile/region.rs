@@ -5,10 +5,28 @@
 //! higher up are only transcript. Every region is a contiguous range of screen lines, so a
 //! match can always be reported with its line numbers.
 
-use super::layout::Frame;
 use regex::Regex;
 use std::fmt;
 use std::ops::Range;
+
+/// A screen split into transcript and chrome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Frame {
+    /// Lines above the chrome; the whole screen when no chrome was found.
+    pub transcript: Range<usize>,
+    /// Lines of the chrome, when a chrome shape matched.
+    pub chrome: Option<Range<usize>>,
+}
+
+impl Frame {
+    /// The whole screen as transcript, no chrome (a profile without `[screen] chrome`).
+    pub fn whole(screen: &Screen) -> Frame {
+        Frame {
+            transcript: 0..screen.end(),
+            chrome: None,
+        }
+    }
+}
 
 /// Every region name a profile may use, as written in the TOML.
 pub const REGION_NAMES: &[&str] = &[

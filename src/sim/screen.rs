@@ -6,24 +6,9 @@
 //! content is taller than the pane only its tail is shown, as a scrolled terminal would.
 
 use super::text;
+use super::text::{Entry, TLine, GREY};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-
-/// One logical line of output; `indent` is where its wrapped continuation rows start.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct TLine {
-    pub spans: Vec<Span<'static>>,
-    pub indent: u16,
-}
-
-impl TLine {
-    pub fn new(spans: Vec<Span<'static>>, indent: u16) -> Self {
-        Self { spans, indent }
-    }
-}
-
-/// One transcript entry (a message, a tool call with its result, a summary).
-pub(crate) type Entry = Vec<TLine>;
 
 /// Which hint the footer under the input box shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,12 +40,6 @@ pub(crate) struct View<'a> {
     pub bottom: Bottom<'a>,
 }
 
-pub(crate) const ORANGE: Color = Color::Indexed(174);
-pub(crate) const GREY: Color = Color::Indexed(246);
-pub(crate) const WHITE: Color = Color::Indexed(231);
-pub(crate) const GREEN: Color = Color::Indexed(114);
-pub(crate) const YELLOW: Color = Color::Indexed(220);
-pub(crate) const RED: Color = Color::Indexed(203);
 const RULE: Color = Color::Indexed(244);
 const DIALOG: Color = Color::Indexed(153);
 
@@ -302,6 +281,7 @@ pub(crate) fn plain(rows: &[Line]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::text::GREEN;
 
     fn raw(s: &str, indent: u16) -> TLine {
         TLine::new(vec![Span::raw(s.to_string())], indent)

@@ -3,8 +3,9 @@
 //! Pure state: the caller passes the current instant in, so every scenario is tested
 //! without sleeping, and the terminal loop only draws what [`Sim::view`] describes.
 
-use super::screen::{Bottom, Entry, Footer, TLine, View, GREY, WHITE};
+use super::screen::{Bottom, Footer, View};
 use super::text;
+use super::text::{Entry, TLine, GREY, WHITE};
 use super::Scenario;
 use chrono::NaiveDateTime;
 use std::time::{Duration, Instant};
@@ -365,7 +366,7 @@ impl Sim {
         } else {
             text::INTERRUPTED
         };
-        let color = if approve { super::screen::GREEN } else { GREY };
+        let color = if approve { super::text::GREEN } else { GREY };
         if let Some(last) = self.transcript.last_mut() {
             *last = vec![
                 text::tool("Bash", text::MOCK_COMMAND, color),

@@ -4,10 +4,33 @@
 //! shoal's detector classifies the simulated screens exactly like the real ones; the
 //! banner says plainly that this is a simulation.
 
-use super::screen::{Entry, TLine, GREEN, GREY, ORANGE, RED, WHITE, YELLOW};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 use std::time::Duration;
+
+/// One logical line of output; `indent` is where its wrapped continuation rows start.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TLine {
+    pub spans: Vec<Span<'static>>,
+    pub indent: u16,
+}
+
+impl TLine {
+    pub fn new(spans: Vec<Span<'static>>, indent: u16) -> Self {
+        Self { spans, indent }
+    }
+}
+
+/// One transcript entry (a message, a tool call with its result, a summary).
+pub(crate) type Entry = Vec<TLine>;
+
+/// The palette of Claude Code's screens, as 256-colour indexes.
+pub(crate) const ORANGE: Color = Color::Indexed(174);
+pub(crate) const GREY: Color = Color::Indexed(246);
+pub(crate) const WHITE: Color = Color::Indexed(231);
+pub(crate) const GREEN: Color = Color::Indexed(114);
+pub(crate) const YELLOW: Color = Color::Indexed(220);
+pub(crate) const RED: Color = Color::Indexed(203);
 
 /// Claude Code puts a no-break space after its prompt glyph.
 pub(crate) const PROMPT: &str = "❯\u{a0}";

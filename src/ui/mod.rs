@@ -1,6 +1,6 @@
 //! Drawing the console. `draw` is a pure function of the app state, the theme and the
 //! clock: no I/O and no locks, so a frame can be rendered into a test buffer. The loop
-//! that reads the terminal and feeds the state is the console host (`crate::console`).
+//! that reads the terminal and feeds the state is the console host (the `console` module).
 
 mod chrome;
 mod clock;
