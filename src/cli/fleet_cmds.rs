@@ -255,6 +255,10 @@ pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// How long `shoal kill` waits for the supervisor to see the agent's processes gone:
+/// the SIGTERM grace, the SIGKILL wait, and a few ticks.
+const KILL_WAIT: Duration = Duration::from_secs(15);
+
 /// Carry out one agent command for whoever runs this process.
 pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
@@ -278,6 +282,9 @@ pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
             match ctx.store.command_status(id)? {
                 Some((status, Some(result))) if status == "done" => {
                     println!("{result}");
+                    if matches!(cmd, Command::Kill { .. }) {
+                        super::kill_wait::until_ended(ctx, cmd.agent(), KILL_WAIT)?;
+                    }
                     return Ok(0);
                 }
                 Some((status, Some(result))) if status == "failed" => {
@@ -300,8 +307,9 @@ pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
     match result {
         Ok(what) => {
             println!("{what}");
-            if matches!(cmd, Command::Cancel { .. }) {
-                // Nobody else will finish the cancel: wait out the grace period here.
+            if matches!(cmd, Command::Cancel { .. } | Command::Kill { .. }) {
+                // Nobody else will finish the cancel or the kill: wait out the grace
+                // periods here.
                 while !sup.unsettled().is_empty() {
                     std::thread::sleep(Duration::from_millis(250));
                     let now = now_ms();

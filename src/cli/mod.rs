@@ -7,6 +7,7 @@ mod console;
 pub mod ctx;
 mod demo;
 mod fleet_cmds;
+mod kill_wait;
 mod lineage_cmds;
 pub mod lineage_ctx;
 pub mod logs_cmd;

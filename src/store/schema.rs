@@ -170,4 +170,13 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE lease ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE lease ADD COLUMN mode TEXT NOT NULL DEFAULT 'foreground';
     "#,
+    // 6: who an attempt's pane is: the pid and start time (clock ticks after boot) of
+    // the pane's first process, so a kill finds the whole process tree and never
+    // signals a later process that reuses the pid, and a per-attempt mark set on the
+    // pane, so a pane id reused by a restarted tmux server is never taken for it.
+    r#"
+    ALTER TABLE attempts ADD COLUMN pane_pid INTEGER;
+    ALTER TABLE attempts ADD COLUMN pane_start INTEGER;
+    ALTER TABLE attempts ADD COLUMN pane_mark TEXT;
+    "#,
 ];

@@ -37,6 +37,8 @@ pub struct Supervisor {
     /// Why this supervisor may no longer act: its lease went to another, or its store
     /// is no longer the file it opened.
     pub(crate) halted: Option<String>,
+    /// Kills under way: their processes had SIGTERM and get their grace across ticks.
+    pub(crate) reaper: super::reaper::Reaper,
 }
 
 impl Supervisor {
@@ -68,6 +70,7 @@ impl Supervisor {
             changed: true,
             lease: None,
             halted: None,
+            reaper: Default::default(),
         };
         sup.reload()?;
         Ok(sup)

@@ -18,6 +18,7 @@ mod log_tests;
 mod output;
 mod profiles;
 pub mod queue;
+mod reaper;
 mod retention;
 pub mod runner;
 mod servers;
