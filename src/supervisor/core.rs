@@ -39,6 +39,8 @@ pub struct Supervisor {
     pub(crate) halted: Option<String>,
     /// Kills under way: their processes had SIGTERM and get their grace across ticks.
     pub(crate) reaper: super::reaper::Reaper,
+    /// The fleet's marked panes, listed once for a batch of starts.
+    pub(crate) marked: Option<Vec<(String, crate::tmux::PaneInfo)>>,
 }
 
 impl Supervisor {
@@ -71,6 +73,7 @@ impl Supervisor {
             lease: None,
             halted: None,
             reaper: Default::default(),
+            marked: None,
         };
         sup.reload()?;
         Ok(sup)

@@ -10,6 +10,7 @@ mod agent_tests;
 mod core;
 mod declare;
 pub mod detector;
+mod identity;
 mod lineage;
 #[cfg(test)]
 mod lineage_tests;

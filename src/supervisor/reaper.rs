@@ -172,7 +172,8 @@ impl Supervisor {
             .and_then(|mut s| s.pop().flatten())
     }
 
-    /// Close agent `i`'s window, now that its processes are gone; what went wrong.
+    /// Close agent `i`'s window, now that its processes are gone; what went wrong. A
+    /// pane that is no longer the attempt's (its server restarted meanwhile) is left.
     fn close_window(&mut self, i: usize) -> Option<String> {
         let (server, pane) = (
             self.agents[i].att.server.clone()?,
@@ -182,6 +183,12 @@ impl Supervisor {
             Ok(b) => b,
             Err(e) => return Some(format!("kill-pane: {e}")),
         };
+        let listed = backend.poll_panes().ok()?;
+        let info = listed.iter().find(|p| p.pane_id == pane)?;
+        if let Some(why) = super::identity::mismatch(&self.agents[i].att, info) {
+            return Some(format!("window not closed: pane {pane} {why}"));
+        }
+        let backend = self.servers.backend(&server).ok()?;
         backend
             .kill_pane(&pane)
             .err()

@@ -20,11 +20,13 @@ impl Supervisor {
             return Vec::new();
         }
         let mut out = Vec::new();
+        self.marked = Some(self.marked_panes());
         for i in queued {
             let name = self.agents[i].name().to_string();
             let r = self.start_attempt(i, now_ms).map_err(|e| e.to_string());
             out.push((name, r));
         }
+        self.marked = None;
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
@@ -33,6 +35,9 @@ impl Supervisor {
 
     /// Start a new attempt of agent `i` in a fresh window on the first server with room.
     pub(crate) fn start_attempt(&mut self, i: usize, now_ms: i64) -> Result<String, TmuxError> {
+        if let Some(adopted) = self.adopt_marked(i, now_ms) {
+            return Ok(adopted);
+        }
         let per_server = self.settings.agents_per_server.max(1);
         let mut n = 0;
         let idx = loop {
@@ -79,6 +84,7 @@ impl Supervisor {
         };
         let event = self.agents[i].started(attempt, &socket, &new.pane_id, now_ms);
         super::reaper::bind_pane(&mut self.agents[i].att, new.pid);
+        self.mark_new_pane(i);
         let what = event.kind.render();
         self.record([event]);
         Ok(what)
@@ -343,8 +349,9 @@ impl Supervisor {
                         self.agents[i].att.attempt
                     ));
                 }
-                // The ended attempt's dead pane, if kept, makes way for the new one.
-                if let Ok((server, pane)) = self.pane_of(i) {
+                // The ended attempt's dead pane, if kept, makes way for the new one;
+                // a pane that is no longer its own is left alone.
+                if let (true, Ok((server, pane))) = (self.pane_is_attempts(i), self.pane_of(i)) {
                     if let Ok(b) = self.servers.backend(&server) {
                         let _ = b.kill_pane(&pane);
                     }

@@ -198,6 +198,7 @@ impl Supervisor {
         let mut to_capture: Vec<(usize, String)> = Vec::new();
         let mut vanished = Vec::new();
         let mut died = Vec::new();
+        let mut lost = Vec::new();
         for (i, agent) in self.agents.iter().enumerate() {
             if !agent.is_live()
                 || agent.att.server.as_deref() != Some(socket.as_str())
@@ -212,6 +213,10 @@ impl Supervisor {
                 vanished.push(i);
                 continue;
             };
+            if let Some(why) = super::identity::mismatch(&agent.att, info) {
+                lost.push((i, why));
+                continue;
+            }
             if info.dead {
                 died.push((i, info.dead_status));
                 to_capture.push((i, pane));
@@ -250,6 +255,10 @@ impl Supervisor {
         }
         for i in vanished {
             let e = self.agents[i].vanished(now_ms);
+            self.record([e]);
+        }
+        for (i, why) in lost {
+            let e = self.agents[i].lost(why, now_ms);
             self.record([e]);
         }
         Ok((listed, n_captured))
