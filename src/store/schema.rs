@@ -179,4 +179,10 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE attempts ADD COLUMN pane_start INTEGER;
     ALTER TABLE attempts ADD COLUMN pane_mark TEXT;
     "#,
+    // 7: a queued command's deadline: a supervisor that reaches it later drops it with
+    // an event instead of carrying it out long after the operator gave up waiting.
+    // NULL: no deadline (`--queue`).
+    r#"
+    ALTER TABLE commands ADD COLUMN deadline_ms INTEGER;
+    "#,
 ];

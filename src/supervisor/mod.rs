@@ -10,6 +10,7 @@ mod agent_tests;
 mod core;
 mod declare;
 pub mod detector;
+mod expired;
 mod identity;
 mod lineage;
 #[cfg(test)]

@@ -121,8 +121,11 @@ impl Supervisor {
 
     /// Carry out the commands other processes queued in the store, each exactly once.
     pub fn drain_store_commands(&mut self, now_ms: i64) {
-        let claimed = match self.store.claim_commands() {
-            Ok(c) => c,
+        let claimed = match self.store.claim_due_commands(now_ms) {
+            Ok((claimed, expired)) => {
+                self.record_expired(expired, now_ms);
+                claimed
+            }
             Err(e) => {
                 self.stats.error = Some(e.to_string());
                 return;
