@@ -465,6 +465,13 @@ pub fn down(fleet: &Path) -> Result<i32> {
             Err(e) => eprintln!("{}: {e}", a.name),
         }
     }
+    // The kills run side by side: wait out their grace so each attempt is recorded
+    // killed (or failed, naming a survivor) before the servers go.
+    let t0 = Instant::now();
+    while !sup.unsettled().is_empty() && t0.elapsed() < KILL_WAIT {
+        std::thread::sleep(Duration::from_millis(100));
+        sup.settle(now_ms());
+    }
     let done = super::teardown::execute(
         &plans,
         &ctx.fleet.settings.name,
