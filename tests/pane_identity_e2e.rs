@@ -33,20 +33,35 @@ fn tmux(rig: &Rig, args: &[&str]) -> String {
 /// id) runs a stranger's `cat`. Returns that pane's pid.
 fn restart_server_with_a_stranger(rig: &Rig) -> String {
     tmux(rig, &["kill-server"]);
-    tmux(
-        rig,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "other",
-            "-x",
-            "120",
-            "-y",
-            "30",
-            "sleep 600",
-        ],
-    );
+    // The old server may still be going away: a new one can fail to start meanwhile.
+    let t0 = std::time::Instant::now();
+    loop {
+        let started = Command::new("tmux")
+            .args(["-L", &rig.socket(), "-f", "/dev/null"])
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                "other",
+                "-x",
+                "120",
+                "-y",
+                "30",
+                "sleep 600",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tmux");
+        if started.status.success() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < std::time::Duration::from_secs(10),
+            "a new server would not start: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let new = tmux(
         rig,
         &[
