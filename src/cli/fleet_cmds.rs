@@ -254,6 +254,13 @@ pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
     Ok(0)
 }
 
+/// How long `shoal kill` waits for the supervisor to see the agent's processes gone:
+/// the SIGTERM grace, the SIGKILL wait, and a few ticks.
+const KILL_WAIT: Duration = Duration::from_secs(15);
+
+/// How much longer a command the supervisor took just before its deadline is waited for.
+const TAKEN_WAIT: Duration = Duration::from_secs(5);
+
 /// Carry out one agent command for whoever runs this process.
 pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
@@ -269,14 +276,46 @@ pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
     caller::authorize(ctx, caller, Verb::of(&cmd), cmd.agent())?;
     if let Some(holder) = ctx.live_supervisor()? {
         let req = Request::new(cmd.clone(), caller.clone());
-        let id = ctx.store.enqueue_command(&req, now_ms())?;
-        let wait = (ctx.fleet.settings.poll_interval * 10).max(Duration::from_secs(10));
+        let chosen = super::deadline::chosen();
+        let wait = chosen
+            .wait
+            .unwrap_or((ctx.fleet.settings.poll_interval * 10).max(Duration::from_secs(10)));
+        let deadline = (!chosen.queue).then(|| now_ms().saturating_add(wait.as_millis() as i64));
+        let id = ctx.store.enqueue_command_until(&req, now_ms(), deadline)?;
+        if chosen.queue {
+            println!(
+                "queued `{}` for {} (command {id}); the supervisor (pid {}) carries it out when it gets to it",
+                cmd.verb(),
+                cmd.agent(),
+                holder.pid
+            );
+            return Ok(0);
+        }
         let t0 = Instant::now();
-        while t0.elapsed() < wait {
+        // Past the deadline, a command already taken is still waited for briefly.
+        let mut limit = wait;
+        loop {
+            if t0.elapsed() >= limit {
+                if limit > wait {
+                    break;
+                }
+                if ctx.store.drop_command(id, now_ms())? {
+                    bail!(
+                        "the supervisor (pid {}) did not carry out `{}` within {}s; it was dropped and will not be carried out later (`--wait DURATION` waits longer, `--queue` leaves it queued)",
+                        holder.pid,
+                        cmd.verb(),
+                        wait.as_secs()
+                    );
+                }
+                limit = wait + TAKEN_WAIT;
+            }
             std::thread::sleep(Duration::from_millis(50));
             match ctx.store.command_status(id)? {
                 Some((status, Some(result))) if status == "done" => {
                     println!("{result}");
+                    if matches!(cmd, Command::Kill { .. }) {
+                        super::kill_wait::until_ended(ctx, cmd.agent(), KILL_WAIT)?;
+                    }
                     return Ok(0);
                 }
                 Some((status, Some(result))) if status == "failed" => {
@@ -287,10 +326,10 @@ pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
             }
         }
         bail!(
-            "the supervisor (pid {}) did not carry out `{}` within {}s; it stays queued and runs when the supervisor catches up",
+            "the supervisor (pid {}) took `{}` but has not finished it {}s later; `shoal events` shows what became of it",
             holder.pid,
             cmd.verb(),
-            wait.as_secs()
+            limit.as_secs()
         );
     }
     let mut sup = ctx.supervisor(false)?;
@@ -299,8 +338,9 @@ pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
     match result {
         Ok(what) => {
             println!("{what}");
-            if matches!(cmd, Command::Cancel { .. }) {
-                // Nobody else will finish the cancel: wait out the grace period here.
+            if matches!(cmd, Command::Cancel { .. } | Command::Kill { .. }) {
+                // Nobody else will finish the cancel or the kill: wait out the grace
+                // periods here.
                 while !sup.unsettled().is_empty() {
                     std::thread::sleep(Duration::from_millis(250));
                     let now = now_ms();
@@ -423,6 +463,13 @@ pub fn down(fleet: &Path) -> Result<i32> {
             Ok(_) => println!("{}: killed (final screen kept)", a.name),
             Err(e) => eprintln!("{}: {e}", a.name),
         }
+    }
+    // The kills run side by side: wait out their grace so each attempt is recorded
+    // killed (or failed, naming a survivor) before the servers go.
+    let t0 = Instant::now();
+    while !sup.unsettled().is_empty() && t0.elapsed() < KILL_WAIT {
+        std::thread::sleep(Duration::from_millis(100));
+        sup.settle(now_ms());
     }
     let done = super::teardown::execute(
         &plans,

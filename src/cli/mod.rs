@@ -5,10 +5,12 @@ pub mod caller;
 mod config_cmds;
 mod console;
 pub mod ctx;
+pub mod deadline;
 mod demo;
 mod fleet_cmds;
 mod handoff;
 mod init;
+mod kill_wait;
 mod lineage_cmds;
 pub mod logs_cmd;
 mod output;
@@ -114,31 +116,43 @@ pub enum Cmd {
     Nudge {
         /// The agent.
         name: String,
+        #[command(flatten)]
+        queue: deadline::QueueArgs,
     },
     /// Kill an agent's pane now (its final screen is kept).
     Kill {
         /// The agent.
         name: String,
+        #[command(flatten)]
+        queue: deadline::QueueArgs,
     },
     /// Start an ended agent again as a new attempt (same command, dir, env, task).
     Retry {
         /// The agent.
         name: String,
+        #[command(flatten)]
+        queue: deadline::QueueArgs,
     },
     /// Interrupt an agent, wait the grace period, then kill it.
     Cancel {
         /// The agent.
         name: String,
+        #[command(flatten)]
+        queue: deadline::QueueArgs,
     },
     /// Answer yes to an agent's live dialog.
     Approve {
         /// The agent.
         name: String,
+        #[command(flatten)]
+        queue: deadline::QueueArgs,
     },
     /// Answer no to an agent's live dialog.
     Deny {
         /// The agent.
         name: String,
+        #[command(flatten)]
+        queue: deadline::QueueArgs,
     },
     /// Type a line of text into an agent's pane, then Enter (with --keys: send keys).
     Send {
@@ -151,6 +165,8 @@ pub enum Cmd {
         /// With --keys: the key names, in order.
         #[arg(required = true)]
         text: Vec<String>,
+        #[command(flatten)]
+        queue: deadline::QueueArgs,
     },
     /// Hold an agent's stall ladder (no nudge, warn or kill).
     Pause {
@@ -292,18 +308,40 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Supervisor { what }) => supervisor_cmds::run(&ctx::Ctx::open(f)?, &what),
         Some(Cmd::Status { json, all }) => fleet_cmds::status(f, json, all),
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
-        Some(Cmd::Nudge { name }) => fleet_cmds::act(f, C::Nudge { agent: name }),
-        Some(Cmd::Kill { name }) => fleet_cmds::act(f, C::Kill { agent: name }),
-        Some(Cmd::Retry { name }) => fleet_cmds::act(f, C::Retry { agent: name }),
-        Some(Cmd::Cancel { name }) => fleet_cmds::act(f, C::Cancel { agent: name }),
-        Some(Cmd::Approve { name }) => fleet_cmds::act(f, C::Approve { agent: name }),
-        Some(Cmd::Deny { name }) => fleet_cmds::act(f, C::Deny { agent: name }),
+        Some(Cmd::Nudge { name, queue }) => {
+            queue.choose();
+            fleet_cmds::act(f, C::Nudge { agent: name })
+        }
+        Some(Cmd::Kill { name, queue }) => {
+            queue.choose();
+            fleet_cmds::act(f, C::Kill { agent: name })
+        }
+        Some(Cmd::Retry { name, queue }) => {
+            queue.choose();
+            fleet_cmds::act(f, C::Retry { agent: name })
+        }
+        Some(Cmd::Cancel { name, queue }) => {
+            queue.choose();
+            fleet_cmds::act(f, C::Cancel { agent: name })
+        }
+        Some(Cmd::Approve { name, queue }) => {
+            queue.choose();
+            fleet_cmds::act(f, C::Approve { agent: name })
+        }
+        Some(Cmd::Deny { name, queue }) => {
+            queue.choose();
+            fleet_cmds::act(f, C::Deny { agent: name })
+        }
         Some(Cmd::Send {
             keys: true,
             name,
             text,
+            ..
         }) => fleet_cmds::send_keys(f, &name, &text),
-        Some(Cmd::Send { name, text, .. }) => {
+        Some(Cmd::Send {
+            name, text, queue, ..
+        }) => {
+            queue.choose();
             let text = text.join(" ");
             fleet_cmds::check_text(&text)?;
             fleet_cmds::act(f, C::Send { agent: name, text })

@@ -326,6 +326,17 @@ pub enum EventKind {
         /// Its command line.
         cmd: String,
     },
+    /// The pane the attempt was bound to now shows another process or another mark
+    /// (a restarted tmux server numbers panes anew): the attempt ends `lost`, and shoal
+    /// never acts on that pane for it.
+    Lost {
+        /// tmux pane id.
+        pane: String,
+        /// Its tmux server.
+        server: String,
+        /// What differs.
+        why: String,
+    },
 }
 
 impl EventKind {
@@ -352,6 +363,7 @@ impl EventKind {
             | EventKind::FleetReloaded { .. }
             | EventKind::FleetReloadFailed { .. } => "config",
             EventKind::Adopted { .. } => "adopt",
+            EventKind::Lost { .. } => "lost",
         }
     }
 
@@ -362,6 +374,7 @@ impl EventKind {
             | EventKind::TaskFailed { .. }
             | EventKind::Killed { .. }
             | EventKind::Vanished { .. }
+            | EventKind::Lost { .. }
             | EventKind::ServerGone { .. } => Level::Error,
             EventKind::Exited { state, .. } if *state == LifeState::Done => Level::Info,
             EventKind::Exited { .. } => Level::Error,
@@ -387,6 +400,7 @@ impl EventKind {
             | EventKind::TaskFailed { .. }
             | EventKind::Killed { .. }
             | EventKind::Vanished { .. }
+            | EventKind::Lost { .. }
             | EventKind::ServerGone { .. } => Tone::Bad,
             EventKind::Exited { state, .. } if *state != LifeState::Done => Tone::Bad,
             EventKind::Nudged { .. } => Tone::Nudge,
@@ -489,6 +503,9 @@ impl EventKind {
             } => format!(
                 "adopted pane {pane} on tmux server {server} (pid {pid}, {cmd}) without restarting it"
             ),
+            EventKind::Lost { pane, server, why } => format!(
+                "pane {pane} on tmux server {server} is no longer this attempt's ({why}): lost; shoal does not act on that pane for it"
+            ),
         }
     }
 }
@@ -584,6 +601,11 @@ mod tests {
                 pid: 42,
                 cmd: "claude".into(),
             },
+            K::Lost {
+                pane: "%1".into(),
+                server: "shoal-x".into(),
+                why: "pid 7, not 6".into(),
+            },
         ]
     }
 
@@ -614,6 +636,7 @@ mod tests {
             (Level::Info, Tone::Plain),
             (Level::Warn, Tone::Plain),
             (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
         ];
         let kinds = every_kind();
         assert_eq!(kinds.len(), expect.len());

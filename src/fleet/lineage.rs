@@ -126,7 +126,8 @@ impl Rollup {
             LifeState::Queued => self.queued += 1,
             LifeState::Starting | LifeState::Running => self.live += 1,
             LifeState::Done => self.done += 1,
-            LifeState::Failed => self.failed += 1,
+            // Lost counts as failed: nothing of it is known to have succeeded.
+            LifeState::Failed | LifeState::Lost => self.failed += 1,
             LifeState::Killed => self.killed += 1,
             LifeState::Cancelled => self.cancelled += 1,
         }

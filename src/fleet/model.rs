@@ -75,6 +75,9 @@ pub enum LifeState {
     Cancelled,
     /// Killed by the stall ladder or the operator.
     Killed,
+    /// Its pane now belongs to another process (a restarted tmux server reused the
+    /// id): shoal no longer knows what became of it and never acts on that pane.
+    Lost,
 }
 
 impl LifeState {
@@ -82,7 +85,11 @@ impl LifeState {
     pub fn is_ended(self) -> bool {
         matches!(
             self,
-            LifeState::Done | LifeState::Failed | LifeState::Cancelled | LifeState::Killed
+            LifeState::Done
+                | LifeState::Failed
+                | LifeState::Cancelled
+                | LifeState::Killed
+                | LifeState::Lost
         )
     }
 }
@@ -159,7 +166,7 @@ kebab_display!(Activity { Working => "working", NeedsInput => "needs-input", Idl
 kebab_display!(ErrorKind { RateLimit => "rate-limit", Auth => "auth", Overloaded => "overloaded",
     Quota => "quota", ModelNotFound => "model-not-found", NotInstalled => "not-installed" });
 kebab_display!(LifeState { Queued => "queued", Starting => "starting", Running => "running",
-    Done => "done", Failed => "failed", Cancelled => "cancelled", Killed => "killed" });
+    Done => "done", Failed => "failed", Cancelled => "cancelled", Killed => "killed", Lost => "lost" });
 kebab_display!(Tier { Ok => "ok", Nudge => "nudge", Warn => "warn", Kill => "kill" });
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //!
 //! SQL uses named parameters only; the schema moves forward through ordered migrations.
 
+mod deadlines;
 mod lineage;
 mod logs;
 pub mod private;
@@ -11,6 +12,7 @@ mod records;
 mod retention;
 mod schema;
 
+pub use deadlines::ExpiredCommand;
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
 pub use published::Published;

@@ -100,12 +100,19 @@ pub struct AttemptRecord {
     pub cancel_deadline_ms: Option<i64>,
     /// The final capture kept when the attempt ended.
     pub death_capture: Option<i64>,
+    /// pid of the pane's first process, recorded at start.
+    pub pane_pid: Option<u32>,
+    /// Start time of that process (clock ticks after boot), so a reused pid is never
+    /// taken for it.
+    pub pane_start: Option<u64>,
+    /// The per-attempt mark set on the pane at start (`@shoal_mark`).
+    pub pane_mark: Option<String>,
 }
 
 impl AttemptRecord {
     pub(crate) const SELECT: &'static str = "SELECT agent, attempt, server, pane, state, started_ms, ended_ms, exit_status,
         activity, error, reason, reset_at_ms, tier, tier_since_ms, last_progress_ms, proof_hash, screen_hash,
-        task_sent, cancel_deadline_ms, death_capture FROM attempts";
+        task_sent, cancel_deadline_ms, death_capture, pane_pid, pane_start, pane_mark FROM attempts";
 
     pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         fn parse<T: std::str::FromStr + Default>(s: Option<String>) -> T {
@@ -132,6 +139,9 @@ impl AttemptRecord {
             task_sent: r.get(17)?,
             cancel_deadline_ms: r.get(18)?,
             death_capture: r.get(19)?,
+            pane_pid: r.get(20)?,
+            pane_start: r.get::<_, Option<i64>>(21)?.map(|v| v as u64),
+            pane_mark: r.get(22)?,
         })
     }
 
@@ -139,9 +149,11 @@ impl AttemptRecord {
         conn.prepare_cached(
             "INSERT OR REPLACE INTO attempts (agent, attempt, server, pane, state, started_ms, ended_ms,
                exit_status, activity, error, reason, reset_at_ms, tier, tier_since_ms, last_progress_ms,
-               proof_hash, screen_hash, task_sent, cancel_deadline_ms, death_capture)
+               proof_hash, screen_hash, task_sent, cancel_deadline_ms, death_capture, pane_pid, pane_start,
+               pane_mark)
              VALUES (:agent, :attempt, :server, :pane, :state, :started, :ended, :exit, :activity, :error,
-               :reason, :reset, :tier, :tier_since, :progress, :proof, :screen, :task_sent, :cancel, :death)",
+               :reason, :reset, :tier, :tier_since, :progress, :proof, :screen, :task_sent, :cancel, :death,
+               :pane_pid, :pane_start, :pane_mark)",
         )?
         .execute(named_params! {
             ":agent": self.agent, ":attempt": self.attempt, ":server": self.server, ":pane": self.pane,
@@ -153,6 +165,8 @@ impl AttemptRecord {
             ":tier": self.tier.as_str(), ":tier_since": self.tier_since_ms, ":progress": self.last_progress_ms,
             ":proof": self.proof_hash, ":screen": self.screen_hash, ":task_sent": self.task_sent,
             ":cancel": self.cancel_deadline_ms, ":death": self.death_capture,
+            ":pane_pid": self.pane_pid, ":pane_start": self.pane_start.map(|v| v as i64),
+            ":pane_mark": self.pane_mark,
         })?;
         Ok(())
     }

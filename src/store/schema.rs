@@ -182,4 +182,19 @@ pub const MIGRATIONS: &[&str] = &[
         body   TEXT NOT NULL
     );
     "#,
+    // 7: who an attempt's pane is: the pid and start time (clock ticks after boot) of
+    // the pane's first process, so a kill finds the whole process tree and never
+    // signals a later process that reuses the pid, and a per-attempt mark set on the
+    // pane, so a pane id reused by a restarted tmux server is never taken for it.
+    r#"
+    ALTER TABLE attempts ADD COLUMN pane_pid INTEGER;
+    ALTER TABLE attempts ADD COLUMN pane_start INTEGER;
+    ALTER TABLE attempts ADD COLUMN pane_mark TEXT;
+    "#,
+    // 8: a queued command's deadline: a supervisor that reaches it later drops it with
+    // an event instead of carrying it out long after the operator gave up waiting.
+    // NULL: no deadline (`--queue`).
+    r#"
+    ALTER TABLE commands ADD COLUMN deadline_ms INTEGER;
+    "#,
 ];

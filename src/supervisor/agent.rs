@@ -569,6 +569,24 @@ impl Agent {
         self.end(LifeState::Failed, kind, now_ms)
     }
 
+    /// The pane at its recorded id is another process now (`why`): the attempt is
+    /// `lost`, with no final screen (the screen there is not this agent's).
+    pub fn lost(&mut self, why: String, now_ms: i64) -> NewEvent {
+        let kind = EventKind::Lost {
+            pane: self.att.pane.clone().unwrap_or_default(),
+            server: self.att.server.clone().unwrap_or_default(),
+            why: why.clone(),
+        };
+        self.att.activity = Activity::Unknown;
+        self.att.reason = Some(format!("pane lost: {why}"));
+        self.att.state = LifeState::Lost;
+        self.att.ended_ms = Some(now_ms);
+        self.att.cancel_deadline_ms = None;
+        self.held_by_signal = false;
+        self.dirty = true;
+        self.event(now_ms, kind)
+    }
+
     /// The agent reported that it is done or failed (`shoal signal`). The attempt ends
     /// now; its final screen goes with the event that records the signal
     /// ([`Agent::take_final_screen`]).

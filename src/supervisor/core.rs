@@ -37,6 +37,10 @@ pub struct Supervisor {
     /// Why this supervisor may no longer act: its lease went to another, or its store
     /// is no longer the file it opened.
     pub(crate) halted: Option<String>,
+    /// Kills under way: their processes had SIGTERM and get their grace across ticks.
+    pub(crate) reaper: super::reaper::Reaper,
+    /// The fleet's marked panes, listed once for a batch of starts.
+    pub(crate) marked: Option<Vec<(String, crate::tmux::PaneInfo)>>,
 }
 
 impl Supervisor {
@@ -68,6 +72,8 @@ impl Supervisor {
             changed: true,
             lease: None,
             halted: None,
+            reaper: Default::default(),
+            marked: None,
         };
         sup.reload()?;
         Ok(sup)

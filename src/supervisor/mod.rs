@@ -10,6 +10,8 @@ mod agent_tests;
 mod core;
 mod declare;
 pub mod detector;
+mod expired;
+mod identity;
 mod lineage;
 #[cfg(test)]
 mod lineage_tests;
@@ -18,6 +20,7 @@ mod log_tests;
 mod output;
 mod profiles;
 pub mod queue;
+mod reaper;
 mod retention;
 pub mod runner;
 mod servers;

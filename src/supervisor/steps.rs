@@ -20,11 +20,13 @@ impl Supervisor {
             return Vec::new();
         }
         let mut out = Vec::new();
+        self.marked = Some(self.marked_panes());
         for i in queued {
             let name = self.agents[i].name().to_string();
             let r = self.start_attempt(i, now_ms).map_err(|e| e.to_string());
             out.push((name, r));
         }
+        self.marked = None;
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
@@ -33,6 +35,9 @@ impl Supervisor {
 
     /// Start a new attempt of agent `i` in a fresh window on the first server with room.
     pub(crate) fn start_attempt(&mut self, i: usize, now_ms: i64) -> Result<String, TmuxError> {
+        if let Some(adopted) = self.adopt_marked(i, now_ms) {
+            return Ok(adopted);
+        }
         let per_server = self.settings.agents_per_server.max(1);
         let mut n = 0;
         let idx = loop {
@@ -65,19 +70,21 @@ impl Supervisor {
             attempt,
         };
         let socket = self.servers.socket(idx).to_string();
-        let pane = match self
+        let new = match self
             .servers
             .connect(idx, true)
-            .and_then(|b| b.new_window(&spec))
+            .and_then(|b| b.open_window(&spec))
         {
-            Ok(pane) => pane,
+            Ok(new) => new,
             Err(e) => {
                 let event = self.agents[i].start_failed(e.to_string(), now_ms);
                 self.record([event]);
                 return Err(e);
             }
         };
-        let event = self.agents[i].started(attempt, &socket, &pane, now_ms);
+        let event = self.agents[i].started(attempt, &socket, &new.pane_id, now_ms);
+        super::reaper::bind_pane(&mut self.agents[i].att, new.pid);
+        self.mark_new_pane(i);
         let what = event.kind.render();
         self.record([event]);
         Ok(what)
@@ -120,26 +127,6 @@ impl Supervisor {
         Ok(())
     }
 
-    /// Capture agent `i`'s final screen and kill its window. Returns the screen (when it
-    /// could be read) and what went wrong killing it.
-    fn kill_pane(&mut self, i: usize) -> (Option<String>, Option<String>) {
-        let Ok((server, pane)) = self.pane_of(i) else {
-            return (None, None);
-        };
-        let Ok(backend) = self.servers.backend(&server) else {
-            return (None, None);
-        };
-        let screen = backend
-            .capture_panes(std::slice::from_ref(&pane))
-            .ok()
-            .and_then(|mut s| s.pop().flatten());
-        let note = backend
-            .kill_pane(&pane)
-            .err()
-            .map(|e| format!("kill-pane: {e}"));
-        (screen, note)
-    }
-
     /// Carry out one step agent `i` asked for, and tell it what became of it. What the
     /// step is about to do is written first (see [`super::Agent::intend`]); nothing is
     /// done without the lease, or when that cannot be written.
@@ -169,8 +156,9 @@ impl Supervisor {
             }
             Step::Warn => self.agents[i].warned(now_ms),
             Step::Kill(ending) => {
-                let (screen, note) = self.kill_pane(i);
-                self.agents[i].killed(&ending, screen, note, now_ms)
+                // Recorded when its processes are gone (see `reaper.rs`).
+                self.begin_kill(i, ending, now_ms);
+                return;
             }
             Step::Resume(text) => {
                 let r = tmux(self.type_line(i, &text, now_ms));
@@ -329,7 +317,10 @@ impl Supervisor {
             Command::Kill { .. } => {
                 need_live()?;
                 self.run_step(i, Step::Kill(Ending::Request), now_ms);
-                Ok(format!("killed {name}"))
+                Ok(super::reaper::kill_outcome(
+                    &self.agents[i],
+                    self.reaper.is_killing(&name),
+                ))
             }
             Command::Cancel { .. } => {
                 need_live()?;
@@ -358,8 +349,9 @@ impl Supervisor {
                         self.agents[i].att.attempt
                     ));
                 }
-                // The ended attempt's dead pane, if kept, makes way for the new one.
-                if let Ok((server, pane)) = self.pane_of(i) {
+                // The ended attempt's dead pane, if kept, makes way for the new one;
+                // a pane that is no longer its own is left alone.
+                if let (true, Ok((server, pane))) = (self.pane_is_attempts(i), self.pane_of(i)) {
                     if let Ok(b) = self.servers.backend(&server) {
                         let _ = b.kill_pane(&pane);
                     }

@@ -146,6 +146,7 @@ impl TmuxBackend for FakeBackend {
                     history_size: p.history.len() as u64,
                     agent: p.spec.as_ref().map(|s| s.agent.clone()),
                     attempt: p.spec.as_ref().map(|s| s.attempt),
+                    mark: None,
                 })
                 .collect())
         })

@@ -32,6 +32,7 @@ impl Supervisor {
         if self.halted.is_some() {
             return;
         }
+        self.reap(now_ms);
         let error_before = self.stats.error.take();
         if let Err(e) = self.refresh_if_changed() {
             self.stats.error = Some(e.to_string());
@@ -97,19 +98,22 @@ impl Supervisor {
     /// Type pending tasks and finish cancels whose grace ran out, without walking the
     /// stall ladder: what a CLI command does while it waits when no supervisor runs.
     pub fn settle(&mut self, now_ms: i64) {
+        self.reap(now_ms);
         self.run_steps(now_ms, Steps::Settle);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
     }
 
-    /// Names of agents still starting (task not yet typed) or being cancelled.
+    /// Names of agents still starting (task not yet typed), being cancelled or being
+    /// killed.
     pub fn unsettled(&self) -> Vec<String> {
         self.agents
             .iter()
             .filter(|a| {
                 a.att.state == LifeState::Starting
                     || (a.is_live() && a.att.cancel_deadline_ms.is_some())
+                    || (a.is_live() && self.reaper.is_killing(a.name()))
             })
             .map(|a| a.name().to_string())
             .collect()
@@ -117,8 +121,11 @@ impl Supervisor {
 
     /// Carry out the commands other processes queued in the store, each exactly once.
     pub fn drain_store_commands(&mut self, now_ms: i64) {
-        let claimed = match self.store.claim_commands() {
-            Ok(c) => c,
+        let claimed = match self.store.claim_due_commands(now_ms) {
+            Ok((claimed, expired)) => {
+                self.record_expired(expired, now_ms);
+                claimed
+            }
             Err(e) => {
                 self.stats.error = Some(e.to_string());
                 return;
@@ -194,8 +201,12 @@ impl Supervisor {
         let mut to_capture: Vec<(usize, String)> = Vec::new();
         let mut vanished = Vec::new();
         let mut died = Vec::new();
+        let mut lost = Vec::new();
         for (i, agent) in self.agents.iter().enumerate() {
-            if !agent.is_live() || agent.att.server.as_deref() != Some(socket.as_str()) {
+            if !agent.is_live()
+                || agent.att.server.as_deref() != Some(socket.as_str())
+                || self.reaper.is_killing(agent.name())
+            {
                 continue;
             }
             let Some(pane) = agent.att.pane.clone() else {
@@ -205,6 +216,10 @@ impl Supervisor {
                 vanished.push(i);
                 continue;
             };
+            if let Some(why) = super::identity::mismatch(&agent.att, info) {
+                lost.push((i, why));
+                continue;
+            }
             if info.dead {
                 died.push((i, info.dead_status));
                 to_capture.push((i, pane));
@@ -243,6 +258,10 @@ impl Supervisor {
         }
         for i in vanished {
             let e = self.agents[i].vanished(now_ms);
+            self.record([e]);
+        }
+        for (i, why) in lost {
+            let e = self.agents[i].lost(why, now_ms);
             self.record([e]);
         }
         Ok((listed, n_captured))

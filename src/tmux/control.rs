@@ -535,6 +535,16 @@ impl TmuxBackend for ControlClient {
         }
     }
 
+    fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
+        self.one(commands::set_pane_option(
+            pane,
+            option,
+            value,
+            Mode::Control,
+        ))
+        .map(drop)
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.open_window(spec).map(|p| p.pane_id)
     }

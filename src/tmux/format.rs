@@ -13,19 +13,21 @@ pub const PANE_FORMAT: &str = concat!(
     "#{pane_id}\t#{window_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t",
     "#{pane_dead_signal}\t#{pane_width}\t#{pane_height}\t#{window_activity}\t",
     "#{history_size}\t",
-    "#{n:window_name}\t#{n:@shoal_agent}\t#{n:@shoal_attempt}\t",
-    "#{window_name}#{@shoal_agent}#{@shoal_attempt}"
+    "#{n:window_name}\t#{n:@shoal_agent}\t#{n:@shoal_attempt}\t#{n:@shoal_mark}\t",
+    "#{window_name}#{@shoal_agent}#{@shoal_attempt}#{@shoal_mark}"
 );
 const PANE_FIXED: usize = 10;
-const PANE_SIZED: usize = 3;
+const PANE_SIZED: usize = 4;
 
 /// `list-panes -a -F` format with only what a supervisor tick reads. Every field costs
 /// tmux about a microsecond per pane per listing, so the hot path asks for few.
 pub const POLL_FORMAT: &str = concat!(
     "#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t",
-    "#{window_activity}\t#{history_size}\t#{pane_height}\t"
+    "#{window_activity}\t#{history_size}\t#{pane_height}\t#{pane_pid}\t",
+    "#{n:@shoal_mark}\t#{@shoal_mark}"
 );
-const POLL_FIXED: usize = 7;
+const POLL_FIXED: usize = 8;
+const POLL_SIZED: usize = 1;
 
 /// `list-panes -a -F` format giving each pane's id and current foreground command.
 pub const COMMAND_FORMAT: &str = "#{pane_id}\t#{n:pane_current_command}\t#{pane_current_command}";
@@ -88,7 +90,7 @@ pub fn parse_panes(out: &[u8]) -> Result<Vec<PaneInfo>, String> {
 
 /// Parse `list-panes -a -F POLL_FORMAT` output.
 pub fn parse_poll(out: &[u8]) -> Result<Vec<PaneState>, String> {
-    parse_records(out, POLL_FIXED, 0)?
+    parse_records(out, POLL_FIXED, POLL_SIZED)?
         .into_iter()
         .map(|r| {
             let f = |i: usize| field(r.fixed[i]);
@@ -109,6 +111,10 @@ pub fn parse_poll(out: &[u8]) -> Result<Vec<PaneState>, String> {
                 height: f(6)
                     .parse()
                     .map_err(|_| format!("pane {pane_id}: height {:?} is not a number", f(6)))?,
+                pid: f(7)
+                    .parse()
+                    .map_err(|_| format!("pane {pane_id}: pid {:?} is not a number", f(7)))?,
+                mark: mark(r.sized[0]),
             })
         })
         .collect()
@@ -151,7 +157,13 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
         agent,
         // A foreign or hand-edited value is not shoal's attempt number.
         attempt: text(2).parse().ok(),
+        mark: mark(r.sized[3]),
     })
+}
+
+/// The `@shoal_mark` pane option; unset is `None`.
+fn mark(bytes: &[u8]) -> Option<String> {
+    Some(String::from_utf8_lossy(bytes).into_owned()).filter(|m| !m.is_empty())
 }
 
 /// Whether some pane is dead with neither an exit status nor a signal: tmux 3.3a
@@ -201,7 +213,7 @@ mod tests {
             format!("{fixed}\t0")
         };
         format!(
-            "{fixed}\t{}\t{}\t{}\t{name}{agent}{attempt}\n",
+            "{fixed}\t{}\t{}\t{}\t0\t{name}{agent}{attempt}\n",
             name.len(),
             agent.len(),
             attempt.len()
@@ -232,6 +244,7 @@ mod tests {
                 history_size: 321,
                 agent: Some("coder".into()),
                 attempt: Some(2),
+                mark: None,
             }
         );
         assert_eq!(panes[1].window_name, "_shoal");
@@ -287,6 +300,17 @@ mod tests {
     }
 
     #[test]
+    fn the_poll_listing_carries_the_pid_and_the_mark() {
+        let out = b"%4\t0\t\t\t1700000000\t12\t50\t4242\t4\tab\tc\n%5\t1\t0\t\t1\t0\t50\t77\t0\t\n";
+        let panes = parse_poll(out).unwrap();
+        assert_eq!(
+            (panes[0].pid, panes[0].mark.as_deref()),
+            (4242, Some("ab\tc"))
+        );
+        assert_eq!((panes[1].pid, panes[1].mark.as_deref()), (77, None));
+    }
+
+    #[test]
     fn empty_output_is_no_panes() {
         assert_eq!(parse_panes(b"").unwrap(), vec![]);
     }
@@ -296,7 +320,7 @@ mod tests {
         let full = pane_line("%1\t@1\t1\t0\t\t\t10\t5\t1", "name", "", "");
         let cut = &full.as_bytes()[..full.len() - 3];
         assert!(parse_panes(cut).unwrap_err().contains("runs past"));
-        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t0\t\n").unwrap_err();
+        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t0\t0\t\n").unwrap_err();
         assert!(err.contains("notapid"), "{err}");
         let err = parse_panes(b"garbage\n").unwrap_err();
         assert!(err.contains("garbage"), "{err}");

@@ -41,6 +41,9 @@ pub const KEEPER_WINDOW: &str = crate::fleet::file::RESERVED_NAME;
 pub const AGENT_OPTION: &str = "@shoal_agent";
 /// Pane option holding the attempt number of that agent.
 pub const ATTEMPT_OPTION: &str = "@shoal_attempt";
+/// Pane option holding a mark unique to one attempt, set at its start: a pane whose
+/// id a restarted server gave to another process does not carry it.
+pub const MARK_OPTION: &str = "@shoal_mark";
 
 /// What went wrong talking to tmux.
 #[derive(Debug, Error)]
@@ -92,6 +95,8 @@ pub struct PaneInfo {
     pub agent: Option<String>,
     /// `@shoal_attempt` pane option.
     pub attempt: Option<u32>,
+    /// `@shoal_mark` pane option: the attempt's own mark.
+    pub mark: Option<String>,
 }
 
 /// What a supervisor tick needs to know of a pane: the cheap subset of [`PaneInfo`].
@@ -109,6 +114,10 @@ pub struct PaneState {
     pub history_size: u64,
     /// Pane height in cells.
     pub height: u16,
+    /// pid of the pane's first process.
+    pub pid: u32,
+    /// `@shoal_mark` pane option.
+    pub mark: Option<String>,
 }
 
 impl From<PaneInfo> for PaneState {
@@ -120,6 +129,8 @@ impl From<PaneInfo> for PaneState {
             window_activity: p.window_activity,
             history_size: p.history_size,
             height: p.height,
+            pid: p.pid,
+            mark: p.mark,
         }
     }
 }
@@ -177,6 +188,14 @@ pub trait TmuxBackend {
     fn send_text(&mut self, pane: &str, text: &str) -> Result<(), TmuxError>;
     /// Kill the window that holds this pane.
     fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError>;
+    /// Set a pane option (a shoal mark such as [`MARK_OPTION`]) on the pane.
+    fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
+        let _ = (pane, option, value);
+        Err(TmuxError::Command {
+            command: "set-option".into(),
+            message: format!("the backend for `{}` cannot mark panes", self.socket()),
+        })
+    }
     /// Start an agent in a new window of the shoal session; returns its pane id.
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError>;
     /// Start an agent like [`TmuxBackend::new_window`] and also return the pid of the

@@ -131,6 +131,16 @@ impl TmuxBackend for OneShot {
         }
     }
 
+    fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
+        self.run(vec![commands::set_pane_option(
+            pane,
+            option,
+            value,
+            Mode::Argv,
+        )])
+        .map(drop)
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.open_window(spec).map(|p| p.pane_id)
     }

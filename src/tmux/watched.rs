@@ -218,6 +218,10 @@ impl TmuxBackend for Watched {
         self.call(false, |b| b.kill_pane(pane))
     }
 
+    fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
+        self.call(false, |b| b.set_pane_option(pane, option, value))
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.call(false, |b| b.new_window(spec))
     }

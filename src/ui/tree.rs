@@ -310,7 +310,7 @@ fn alert_style(a: &AgentView, theme: &Theme) -> Style {
 
 fn state_style(s: LifeState, theme: &Theme) -> Style {
     match s {
-        LifeState::Failed | LifeState::Killed => theme.errored,
+        LifeState::Failed | LifeState::Killed | LifeState::Lost => theme.errored,
         LifeState::Done | LifeState::Cancelled => theme.exited,
         LifeState::Queued | LifeState::Starting => theme.muted,
         LifeState::Running => Style::new(),

@@ -9,12 +9,15 @@
 mod common;
 
 mod bad_input;
+mod command_deadline_e2e;
 mod config_cli;
 mod detect_e2e;
 mod down_e2e;
 mod first_day;
+mod kill_tree_e2e;
 mod lineage_e2e;
 mod logs_e2e;
+mod pane_identity_e2e;
 mod process_kill;
 mod pulse;
 mod security_e2e;
