@@ -337,6 +337,14 @@ pub enum EventKind {
         /// What differs.
         why: String,
     },
+    /// An attempt started with environment values from the fleet file other than the
+    /// ones the agent was declared with (the file changed since).
+    EnvChanged {
+        /// The variables whose values changed (names only: values are secrets).
+        vars: Vec<String>,
+        /// The fleet file read.
+        file: String,
+    },
 }
 
 impl EventKind {
@@ -364,6 +372,7 @@ impl EventKind {
             | EventKind::FleetReloadFailed { .. } => "config",
             EventKind::Adopted { .. } => "adopt",
             EventKind::Lost { .. } => "lost",
+            EventKind::EnvChanged { .. } => "config",
         }
     }
 
@@ -382,6 +391,7 @@ impl EventKind {
             | EventKind::Warned { .. }
             | EventKind::CancelFinished { .. }
             | EventKind::Refused { .. }
+            | EventKind::EnvChanged { .. }
             | EventKind::FleetReloadFailed { .. } => Level::Warn,
             EventKind::Activity { to, .. } if *to == Activity::Errored => Level::Warn,
             EventKind::Acted { verb, .. } => match verb {
@@ -505,6 +515,10 @@ impl EventKind {
             ),
             EventKind::Lost { pane, server, why } => format!(
                 "pane {pane} on tmux server {server} is no longer this attempt's ({why}): lost; shoal does not act on that pane for it"
+            ),
+            EventKind::EnvChanged { vars, file } => format!(
+                "started with the values {file} holds now for {}, not the ones declared",
+                vars.join(", ")
             ),
         }
     }

@@ -8,6 +8,7 @@ pub mod file;
 pub mod lineage;
 pub mod model;
 pub mod sample;
+pub mod secret_env;
 pub mod settings;
 pub mod snapshot;
 pub mod typed;

@@ -42,7 +42,8 @@ pub fn declare_only(
                 cmd: a.cmd.clone(),
                 cwd: a.cwd.as_ref().map(|p| p.display().to_string()),
                 task: a.task.clone(),
-                env: a.env.clone(),
+                // The operator's values stay in the fleet file; the store keeps hashes.
+                env: crate::fleet::secret_env::seal_all(&a.name, &a.env),
                 stall_timeout_ms: a.stall_timeout.as_millis().max(1) as u64,
                 paused,
                 seq: seq as i64,

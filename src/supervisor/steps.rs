@@ -7,7 +7,8 @@
 use super::agent::{Ending, Step};
 use super::core::Supervisor;
 use super::detector::Keys;
-use crate::fleet::{may_act, Caller, Command, EventKind};
+use crate::fleet::{may_act, secret_env, Caller, Command, EventKind};
+use crate::store::NewEvent;
 use crate::tmux::{TmuxError, WindowSpec};
 use std::path::PathBuf;
 
@@ -53,6 +54,17 @@ impl Supervisor {
             }
             n += 1;
         };
+        let (opened, opened_from) = match self.open_env(i) {
+            Ok(o) => o,
+            Err(e) => {
+                let event = self.agents[i].start_failed(e.clone(), now_ms);
+                self.record([event]);
+                return Err(TmuxError::Command {
+                    command: "new-window".into(),
+                    message: e,
+                });
+            }
+        };
         let decl = &self.agents[i].decl;
         let attempt = self.agents[i].att.attempt + 1;
         let mut env: Vec<(String, String)> = vec![
@@ -60,7 +72,7 @@ impl Supervisor {
             ("SHOAL_AGENT".into(), decl.name.clone()),
             ("SHOAL_HOME".into(), self.home.display().to_string()),
         ];
-        env.extend(decl.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(opened.env);
         let spec = WindowSpec {
             name: decl.name.clone(),
             cmd: decl.cmd.clone(),
@@ -87,7 +99,39 @@ impl Supervisor {
         self.mark_new_pane(i);
         let what = event.kind.render();
         self.record([event]);
+        if !opened.changed.is_empty() {
+            let kind = EventKind::EnvChanged {
+                vars: opened.changed,
+                file: opened_from,
+            };
+            let name = self.agents[i].name().to_string();
+            self.record([NewEvent::agent(now_ms, &name, attempt, kind)]);
+        }
         Ok(what)
+    }
+
+    /// Agent `i`'s environment in the clear: sealed values (the fleet file's, which the
+    /// store keeps only as hashes) read from the fleet file again.
+    fn open_env(&self, i: usize) -> Result<(secret_env::Opened, String), String> {
+        let decl = &self.agents[i].decl;
+        let file = self
+            .store
+            .fleet_settings()
+            .ok()
+            .flatten()
+            .and_then(|r| r.file);
+        let shown = file
+            .as_ref()
+            .map_or("the fleet file".to_string(), |p| p.display().to_string());
+        let from_file = if decl.env.values().any(|v| secret_env::is_sealed(v)) {
+            file.as_deref()
+                .and_then(|p| crate::fleet::file::load(p).ok())
+                .and_then(|f| f.agents.into_iter().find(|a| a.name == decl.name))
+                .map(|a| a.env)
+        } else {
+            None
+        };
+        secret_env::open(&decl.name, &decl.env, from_file.as_ref(), &shown).map(|o| (o, shown))
     }
 
     /// The server and pane of agent `i`'s current attempt.
