@@ -326,6 +326,51 @@ pub enum EventKind {
         /// Its command line.
         cmd: String,
     },
+    /// The restart policy will start a new attempt after a delay.
+    RestartScheduled {
+        /// This restart's number within the window.
+        n: u32,
+        /// `max_restarts`.
+        of: u32,
+        /// The wait, in ms.
+        delay_ms: i64,
+    },
+    /// The restart policy wanted a restart, but the window's restarts are spent: the
+    /// agent stays failed until the operator acts.
+    RestartLimit {
+        /// `max_restarts`.
+        max: u32,
+        /// `restart_window` in ms.
+        window_ms: i64,
+    },
+    /// The attempt died, or showed a fatal error, within `rapid_death` of its start.
+    RapidFailure {
+        /// How long after its start.
+        after_ms: i64,
+        /// The fatal error it showed, if any.
+        error: Option<ErrorKind>,
+    },
+    /// Rapid failures of one kind opened its circuit: nothing of that kind starts.
+    CircuitOpened {
+        /// The agent kind.
+        kind: String,
+        /// Rapid failures within the window.
+        failures: u32,
+        /// The cool-down before one start is let through, in ms.
+        cooldown_ms: i64,
+    },
+    /// A circuit's cool-down passed: one start of that kind is let through.
+    CircuitHalfOpen {
+        /// The agent kind.
+        kind: String,
+    },
+    /// A circuit closed: starts of that kind go through again.
+    CircuitClosed {
+        /// The agent kind.
+        kind: String,
+        /// Who reset it; `None` when the start let through survived.
+        by: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -352,6 +397,11 @@ impl EventKind {
             | EventKind::FleetReloaded { .. }
             | EventKind::FleetReloadFailed { .. } => "config",
             EventKind::Adopted { .. } => "adopt",
+            EventKind::RestartScheduled { .. } | EventKind::RestartLimit { .. } => "restart",
+            EventKind::RapidFailure { .. } => "rapid",
+            EventKind::CircuitOpened { .. }
+            | EventKind::CircuitHalfOpen { .. }
+            | EventKind::CircuitClosed { .. } => "circuit",
         }
     }
 
@@ -362,7 +412,10 @@ impl EventKind {
             | EventKind::TaskFailed { .. }
             | EventKind::Killed { .. }
             | EventKind::Vanished { .. }
-            | EventKind::ServerGone { .. } => Level::Error,
+            | EventKind::ServerGone { .. }
+            | EventKind::RestartLimit { .. }
+            | EventKind::CircuitOpened { .. } => Level::Error,
+            EventKind::RapidFailure { .. } => Level::Warn,
             EventKind::Exited { state, .. } if *state == LifeState::Done => Level::Info,
             EventKind::Exited { .. } => Level::Error,
             EventKind::Nudged { .. }
@@ -387,7 +440,10 @@ impl EventKind {
             | EventKind::TaskFailed { .. }
             | EventKind::Killed { .. }
             | EventKind::Vanished { .. }
-            | EventKind::ServerGone { .. } => Tone::Bad,
+            | EventKind::ServerGone { .. }
+            | EventKind::RestartLimit { .. }
+            | EventKind::CircuitOpened { .. } => Tone::Bad,
+            EventKind::RapidFailure { .. } => Tone::Warn,
             EventKind::Exited { state, .. } if *state != LifeState::Done => Tone::Bad,
             EventKind::Nudged { .. } => Tone::Nudge,
             EventKind::Warned { .. } => Tone::Warn,
@@ -489,6 +545,38 @@ impl EventKind {
             } => format!(
                 "adopted pane {pane} on tmux server {server} (pid {pid}, {cmd}) without restarting it"
             ),
+            EventKind::RestartScheduled { n, of, delay_ms } => format!(
+                "restart {n}/{of} in {}",
+                super::restart::countdown(*delay_ms)
+            ),
+            EventKind::RestartLimit { max, window_ms } => format!(
+                "{}: not restarted; `shoal retry` starts it again",
+                super::restart::limit_text(*max, *window_ms)
+            ),
+            EventKind::RapidFailure { after_ms, error } => {
+                let what = match error {
+                    Some(e) => format!("showed a fatal error ({e})"),
+                    None => "died".to_string(),
+                };
+                format!("{what} {} after its start: a rapid failure", super::restart::countdown(*after_ms))
+            }
+            EventKind::CircuitOpened {
+                kind,
+                failures,
+                cooldown_ms,
+            } => format!(
+                "{kind}: circuit open after {failures} rapid failures; no {kind} agent starts for {} (`shoal circuit reset {kind}` closes it)",
+                super::restart::countdown(*cooldown_ms)
+            ),
+            EventKind::CircuitHalfOpen { kind } => {
+                format!("{kind}: circuit half-open; one start goes through")
+            }
+            EventKind::CircuitClosed { kind, by: None } => {
+                format!("{kind}: circuit closed; the start let through survived")
+            }
+            EventKind::CircuitClosed { kind, by: Some(by) } => {
+                format!("{kind}: circuit closed by {by}")
+            }
         }
     }
 }
@@ -584,6 +672,31 @@ mod tests {
                 pid: 42,
                 cmd: "claude".into(),
             },
+            K::RestartScheduled {
+                n: 1,
+                of: 5,
+                delay_ms: 1000,
+            },
+            K::RestartLimit {
+                max: 5,
+                window_ms: 600_000,
+            },
+            K::RapidFailure {
+                after_ms: 800,
+                error: Some(ErrorKind::Auth),
+            },
+            K::CircuitOpened {
+                kind: "claude".into(),
+                failures: 3,
+                cooldown_ms: 240_000,
+            },
+            K::CircuitHalfOpen {
+                kind: "claude".into(),
+            },
+            K::CircuitClosed {
+                kind: "claude".into(),
+                by: None,
+            },
         ]
     }
 
@@ -613,6 +726,12 @@ mod tests {
             (Level::Info, Tone::Plain),
             (Level::Info, Tone::Plain),
             (Level::Warn, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Warn, Tone::Warn),
+            (Level::Error, Tone::Bad),
+            (Level::Info, Tone::Plain),
             (Level::Info, Tone::Plain),
         ];
         let kinds = every_kind();

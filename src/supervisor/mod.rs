@@ -7,6 +7,7 @@
 pub mod agent;
 #[cfg(test)]
 mod agent_tests;
+pub mod circuit;
 mod core;
 mod declare;
 pub mod detector;
@@ -18,6 +19,7 @@ mod log_tests;
 mod output;
 mod profiles;
 pub mod queue;
+pub mod restart;
 mod retention;
 pub mod runner;
 mod servers;
