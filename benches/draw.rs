@@ -111,6 +111,7 @@ fn fleet() -> FleetSnapshot {
             servers: 10,
             error: None,
             degraded: Vec::new(),
+            circuits: Vec::new(),
         },
         agents,
     }

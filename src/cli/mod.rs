@@ -2,6 +2,7 @@
 
 mod adopt;
 pub mod caller;
+mod circuit_cmds;
 mod config_cmds;
 mod console;
 pub mod ctx;
@@ -73,6 +74,12 @@ pub enum Cmd {
         /// What to do.
         #[command(subcommand)]
         what: supervisor_cmds::SupervisorCmd,
+    },
+    /// The circuit breaker of each agent kind: list them, or close one by hand.
+    Circuit {
+        /// What to do [default: list].
+        #[command(subcommand)]
+        what: Option<circuit_cmds::CircuitCmd>,
     },
     /// Show the fleet: one line per agent, or JSON.
     Status {
@@ -249,6 +256,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             ..
         }) => fleet_cmds::supervise(f, detached, take_over),
         Some(Cmd::Supervisor { what }) => supervisor_cmds::run(&ctx::Ctx::open(f)?, &what),
+        Some(Cmd::Circuit { what }) => circuit_cmds::run(f, what.as_ref()),
         Some(Cmd::Status { json, all }) => fleet_cmds::status(f, json, all),
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
         Some(Cmd::Nudge { name }) => fleet_cmds::act(f, C::Nudge { agent: name }),

@@ -242,6 +242,19 @@ impl RestartNote {
     }
 }
 
+impl super::AgentView {
+    /// The note column at `now_ms`: a standing restart decision or an open circuit
+    /// first, then [`super::AgentView::note`].
+    pub fn note_at(&self, now_ms: i64) -> String {
+        let base = self.note();
+        match &self.lineage.restart {
+            None => base,
+            Some(r) if base.is_empty() => r.text(now_ms),
+            Some(r) => format!("{} {base}", r.text(now_ms)),
+        }
+    }
+}
+
 /// `restart limit (5 in 10m)`.
 pub fn limit_text(max: u32, window_ms: i64) -> String {
     let window = Duration::from_millis(u64::try_from(window_ms).unwrap_or(0));

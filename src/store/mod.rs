@@ -7,6 +7,7 @@ mod lineage;
 mod logs;
 pub mod private;
 mod records;
+mod restart;
 mod retention;
 mod schema;
 

@@ -170,4 +170,20 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE lease ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE lease ADD COLUMN mode TEXT NOT NULL DEFAULT 'foreground';
     "#,
+    // 6: restart policy and circuit breaker: each agent's own restart policy (JSON; NULL
+    // means the fleet's), what the supervisor remembers of each agent's restarts, and
+    // each agent kind's circuit, so a restarted supervisor keeps an open circuit open.
+    r#"
+    ALTER TABLE agents ADD COLUMN restart TEXT;
+    CREATE TABLE restarts (
+        agent TEXT PRIMARY KEY,
+        body  TEXT NOT NULL
+    );
+    CREATE TABLE circuits (
+        kind     TEXT PRIMARY KEY,
+        state    TEXT NOT NULL,
+        until_ms INTEGER,
+        body     TEXT NOT NULL
+    );
+    "#,
 ];

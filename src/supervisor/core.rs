@@ -37,6 +37,8 @@ pub struct Supervisor {
     /// Why this supervisor may no longer act: its lease went to another, or its store
     /// is no longer the file it opened.
     pub(crate) halted: Option<String>,
+    /// Restart memory and circuits.
+    pub(crate) restarts: super::restart_tick::Restarts,
 }
 
 impl Supervisor {
@@ -68,6 +70,7 @@ impl Supervisor {
             changed: true,
             lease: None,
             halted: None,
+            restarts: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -109,6 +112,7 @@ impl Supervisor {
             self.servers.index(&socket);
         }
         self.reload_lineage()?;
+        self.load_restarts()?;
         self.store_version = self.store.data_version()?;
         self.changed = true;
         Ok(())
@@ -318,11 +322,15 @@ impl Supervisor {
             })
             .collect();
         self.decorate(&mut agents);
+        self.decorate_restarts(&mut agents);
         FleetSnapshot {
             fleet: self.settings.name.clone(),
             taken_at_ms: now_ms,
             tick: self.ticks,
-            stats: self.stats.clone(),
+            stats: crate::fleet::TickStats {
+                circuits: self.circuit_views(),
+                ..self.stats.clone()
+            },
             agents,
         }
     }

@@ -21,8 +21,15 @@ impl Supervisor {
         }
         let mut out = Vec::new();
         for i in queued {
+            // An open circuit holds back every start of its kind.
+            if !self.circuit_admits(i) {
+                continue;
+            }
             let name = self.agents[i].name().to_string();
             let r = self.start_attempt(i, now_ms).map_err(|e| e.to_string());
+            if r.is_ok() {
+                self.circuit_started(i);
+            }
             out.push((name, r));
         }
         if let Err(e) = self.persist() {
@@ -84,7 +91,7 @@ impl Supervisor {
     }
 
     /// The server and pane of agent `i`'s current attempt.
-    fn pane_of(&self, i: usize) -> Result<(String, String), TmuxError> {
+    pub(crate) fn pane_of(&self, i: usize) -> Result<(String, String), TmuxError> {
         let att = &self.agents[i].att;
         match (&att.server, &att.pane) {
             (Some(server), Some(pane)) => Ok((server.clone(), pane.clone())),
@@ -169,6 +176,9 @@ impl Supervisor {
             }
             Step::Warn => self.agents[i].warned(now_ms),
             Step::Kill(ending) => {
+                if ending == Ending::Request {
+                    self.killed_by_operator(i);
+                }
                 let (screen, note) = self.kill_pane(i);
                 self.agents[i].killed(&ending, screen, note, now_ms)
             }
