@@ -287,6 +287,6 @@ impl Supervisor {
         self.queue_plan()
             .start
             .iter()
-            .any(|&i| self.agents[i].name() == name)
+            .any(|&i| self.agents[i].name() == name && self.circuit_admits(i))
     }
 }

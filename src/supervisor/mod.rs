@@ -20,6 +20,8 @@ mod output;
 mod profiles;
 pub mod queue;
 pub mod restart;
+#[cfg(test)]
+mod restart_tests;
 mod restart_tick;
 mod retention;
 pub mod runner;

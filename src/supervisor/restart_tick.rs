@@ -227,6 +227,7 @@ impl Supervisor {
             jitter_for(&name, att.attempt),
         );
         st.judge(att.attempt, decision, &policy);
+        self.restarts.by_operator.remove(&probe);
         self.restarts.dirty_states.insert(name.clone());
         let kind = match decision {
             Decision::Stay => return,
