@@ -287,3 +287,61 @@ fn shoal_circuit_reset_closes_an_open_circuit_at_once() {
         .iter()
         .any(|d| d == "claude: circuit closed by operator"));
 }
+
+#[test]
+fn a_resumable_claude_restarts_into_its_session_and_retry_fresh_starts_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = dir.path().join("args");
+    // A claude stand-in that notes the arguments shoal appended, then waits for its task
+    // at the idle prompt, works for a second and crashes.
+    let agents = format!(
+        r#"
+[[agent]]
+name = "r"
+kind = "claude"
+cmd = "bash -c 'echo \"$*\" >> {args}; exec {{sim}} crash --wait-task --after 1s' claude"
+task = "fix the parser"
+resume = true
+restart = "on-failure"
+restart_delay = "300ms"
+"#,
+        args = args.display()
+    );
+    let mut rig = Rig::new("poll_interval = \"250ms\"\ncircuit_failures = 0", &agents);
+    rig.supervise();
+    rig.wait_for(Duration::from_secs(40), "r to run attempt 2", || {
+        let a = rig.agent("r");
+        (a["attempt"] == 2 && a["state"] == "running").then_some(())
+    });
+    let lines = std::fs::read_to_string(&args).unwrap();
+    let lines: Vec<&str> = lines.lines().collect();
+    let id = lines[0]
+        .strip_prefix("--session-id ")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(id.len(), 36, "{id}");
+    assert_eq!(lines[1], format!("--resume {id}"));
+    std::thread::sleep(Duration::from_secs(2));
+    let kinds = rig.event_kinds("r");
+    assert_eq!(
+        count(&kinds, "task"),
+        1,
+        "the resumed session is not re-tasked: {kinds:?}"
+    );
+    assert!(rig
+        .events("r")
+        .iter()
+        .any(|e| e["detail"]
+            == format!("resumed the CLI's session {id}; the task is not typed again")));
+
+    rig.ok(&["kill", "r"]);
+    rig.ok(&["retry", "--fresh", "r"]);
+    rig.wait_for(Duration::from_secs(20), "the fresh start's task", || {
+        (count(&rig.event_kinds("r"), "task") == 2).then_some(())
+    });
+    let lines = std::fs::read_to_string(&args).unwrap();
+    let last = lines.lines().last().unwrap().to_string();
+    let fresh = last
+        .strip_prefix("--session-id ")
+        .unwrap_or_else(|| panic!("{lines}"));
+    assert_ne!(fresh, id);
+}

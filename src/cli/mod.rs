@@ -109,10 +109,14 @@ pub enum Cmd {
         /// The agent.
         name: String,
     },
-    /// Start an ended agent again as a new attempt (same command, dir, env, task).
+    /// Start an ended agent again as a new attempt (same command, dir, env, task); an
+    /// agent with `resume = true` resumes its CLI's last conversation.
     Retry {
         /// The agent.
         name: String,
+        /// Start a new CLI session and type the task again, even with `resume = true`.
+        #[arg(long)]
+        fresh: bool,
     },
     /// Interrupt an agent, wait the grace period, then kill it.
     Cancel {
@@ -261,7 +265,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
         Some(Cmd::Nudge { name }) => fleet_cmds::act(f, C::Nudge { agent: name }),
         Some(Cmd::Kill { name }) => fleet_cmds::act(f, C::Kill { agent: name }),
-        Some(Cmd::Retry { name }) => fleet_cmds::act(f, C::Retry { agent: name }),
+        Some(Cmd::Retry { name, fresh: false }) => fleet_cmds::act(f, C::Retry { agent: name }),
+        Some(Cmd::Retry { name, fresh: true }) => fleet_cmds::act(f, C::RetryFresh { agent: name }),
         Some(Cmd::Cancel { name }) => fleet_cmds::act(f, C::Cancel { agent: name }),
         Some(Cmd::Approve { name }) => fleet_cmds::act(f, C::Approve { agent: name }),
         Some(Cmd::Deny { name }) => fleet_cmds::act(f, C::Deny { agent: name }),

@@ -350,6 +350,11 @@ pub enum EventKind {
         /// The fatal error it showed, if any.
         error: Option<ErrorKind>,
     },
+    /// A new attempt resumed the CLI's last conversation instead of starting afresh.
+    SessionResumed {
+        /// The session id.
+        session: String,
+    },
     /// Rapid failures of one kind opened its circuit: nothing of that kind starts.
     CircuitOpened {
         /// The agent kind.
@@ -399,6 +404,7 @@ impl EventKind {
             EventKind::Adopted { .. } => "adopt",
             EventKind::RestartScheduled { .. } | EventKind::RestartLimit { .. } => "restart",
             EventKind::RapidFailure { .. } => "rapid",
+            EventKind::SessionResumed { .. } => "resume",
             EventKind::CircuitOpened { .. }
             | EventKind::CircuitHalfOpen { .. }
             | EventKind::CircuitClosed { .. } => "circuit",
@@ -568,6 +574,9 @@ impl EventKind {
                 "{kind}: circuit open after {failures} rapid failures; no {kind} agent starts for {} (`shoal circuit reset {kind}` closes it)",
                 super::restart::countdown(*cooldown_ms)
             ),
+            EventKind::SessionResumed { session } => {
+                format!("resumed the CLI's session {session}; the task is not typed again")
+            }
             EventKind::CircuitHalfOpen { kind } => {
                 format!("{kind}: circuit half-open; one start goes through")
             }
@@ -685,6 +694,9 @@ mod tests {
                 after_ms: 800,
                 error: Some(ErrorKind::Auth),
             },
+            K::SessionResumed {
+                session: "0a1b".into(),
+            },
             K::CircuitOpened {
                 kind: "claude".into(),
                 failures: 3,
@@ -730,6 +742,7 @@ mod tests {
             (Level::Info, Tone::Plain),
             (Level::Error, Tone::Bad),
             (Level::Warn, Tone::Warn),
+            (Level::Info, Tone::Plain),
             (Level::Error, Tone::Bad),
             (Level::Info, Tone::Plain),
             (Level::Info, Tone::Plain),

@@ -125,6 +125,7 @@ struct RawFleet {
     restart_delay_max: Option<Spanned<String>>,
     max_restarts: Option<Spanned<i64>>,
     restart_window: Option<Spanned<String>>,
+    resume: Option<bool>,
     rapid_death: Option<Spanned<String>>,
     circuit_failures: Option<Spanned<i64>>,
     circuit_window: Option<Spanned<String>>,
@@ -149,6 +150,7 @@ struct RawAgent {
     restart_delay_max: Option<Spanned<String>>,
     max_restarts: Option<Spanned<i64>>,
     restart_window: Option<Spanned<String>>,
+    resume: Option<bool>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -339,6 +341,7 @@ pub fn parse_with(
             restart_delay_max: &rf.restart_delay_max,
             max_restarts: &rf.max_restarts,
             restart_window: &rf.restart_window,
+            resume: rf.resume,
         },
         defaults.restart,
         "",
@@ -462,6 +465,7 @@ pub fn parse_with(
                 restart_delay_max: &a.restart_delay_max,
                 max_restarts: &a.max_restarts,
                 restart_window: &a.restart_window,
+                resume: a.resume,
             },
             fleet_restart,
             &format!("agent {name:?}: "),

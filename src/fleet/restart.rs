@@ -75,6 +75,9 @@ pub struct RestartSettings {
     /// The window restarts are counted in.
     #[serde(with = "humantime_serde")]
     pub restart_window: Duration,
+    /// A new attempt resumes the CLI's conversation where its profile says how
+    /// (`--resume <session>`); otherwise it starts fresh and the task is typed again.
+    pub resume: bool,
 }
 
 impl Default for RestartSettings {
@@ -85,6 +88,7 @@ impl Default for RestartSettings {
             restart_delay_max: Duration::from_secs(300),
             max_restarts: 5,
             restart_window: Duration::from_secs(600),
+            resume: false,
         }
     }
 }

@@ -26,6 +26,7 @@ mod restart_tick;
 mod retention;
 pub mod runner;
 mod servers;
+mod session;
 mod steps;
 #[cfg(test)]
 mod testkit;

@@ -124,6 +124,8 @@ pub struct RestartState {
     pub pending: Option<Pending>,
     /// The last attempt counted as a rapid failure (an attempt counts once).
     pub rapid_counted: u32,
+    /// The CLI session shoal assigned at the last fresh launch, to resume.
+    pub session: Option<String>,
 }
 
 /// A standing decision about the ended attempt `judged`.
@@ -206,6 +208,7 @@ mod tests {
             restart_delay_max: Duration::from_secs(8),
             max_restarts: 3,
             restart_window: Duration::from_secs(60),
+            resume: false,
         }
     }
 

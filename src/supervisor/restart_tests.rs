@@ -279,3 +279,56 @@ fn fatal_screens_at_start_open_the_kinds_circuit_which_holds_restarts_across_a_r
         assert!(it.any(|d| d.starts_with(w)), "{w} in order: {fleet:?}");
     }
 }
+
+#[test]
+fn a_resumable_agent_restarts_into_its_session_without_its_task_and_retry_fresh_starts_anew() {
+    let mut r = rig(
+        "circuit_failures = 0",
+        &agent(
+            "a",
+            "kind = \"resumable\"\ntask = \"fix it\"\nresume = true\nrestart = \"on-failure\"\nrestart_delay = \"1s\"",
+        ),
+    );
+    let cmd = |r: &Rig| r.tmux.with_pane("a", |p| p.spec.clone().unwrap().cmd);
+    let typed = |r: &Rig| r.tmux.with_pane("a", |p| p.typed.clone());
+    r.sup.tick(T0);
+    let first = cmd(&r);
+    let id = first
+        .strip_prefix("run-a --id ")
+        .expect("launched under an id")
+        .to_string();
+    r.tmux.show("a", "IDLE>", T0 / 1000);
+    r.sup.tick(T0 + 500);
+    assert_eq!(typed(&r), ["fix it"]);
+    r.die("a", 1);
+    r.sup.tick(T0 + 1000);
+    // Across a supervisor restart, the session is remembered.
+    let mut r = r.reopen();
+    r.sup.tick(T0 + 2500);
+    assert_eq!(r.view("a", T0).attempt, 2);
+    assert_eq!(cmd(&r), format!("run-a --resume {id}"));
+    r.tmux.show("a", "IDLE>", T0 / 1000 + 3);
+    r.sup.tick(T0 + 3000);
+    r.sup.tick(T0 + 5000);
+    assert!(
+        typed(&r).is_empty(),
+        "the resumed conversation has its task"
+    );
+    assert_eq!(r.view("a", T0).state, LifeState::Running);
+    assert!(r
+        .kinds(Some("a"))
+        .iter()
+        .any(|d| d == &format!("resumed the CLI's session {id}; the task is not typed again")));
+    r.sup
+        .execute(&Command::Kill { agent: "a".into() }, T0 + 6000)
+        .unwrap();
+    r.sup
+        .execute(&Command::RetryFresh { agent: "a".into() }, T0 + 7000)
+        .unwrap();
+    let fresh = cmd(&r);
+    let id2 = fresh.strip_prefix("run-a --id ").expect("a fresh session");
+    assert_ne!(id2, id);
+    r.tmux.show("a", "IDLE>", T0 / 1000 + 8);
+    r.sup.tick(T0 + 8000);
+    assert_eq!(typed(&r), ["fix it"], "a fresh start types the task again");
+}

@@ -19,12 +19,14 @@ pub(crate) struct Restarts {
     /// Agents with a policy of their own (the rest follow the fleet's).
     policies: HashMap<String, RestartSettings>,
     /// Each agent's restart memory.
-    states: HashMap<String, RestartState>,
+    pub(super) states: HashMap<String, RestartState>,
+    /// Agents whose next attempt starts a new CLI session (`retry --fresh`).
+    pub(super) fresh: HashSet<String>,
     /// Each kind's circuit.
     circuits: BTreeMap<String, Circuit>,
     /// Attempts the operator killed: never restarted.
     by_operator: HashSet<(String, u32)>,
-    dirty_states: HashSet<String>,
+    pub(super) dirty_states: HashSet<String>,
     dirty_circuits: HashSet<String>,
     /// The store's rows were read once; later reloads only add agents.
     loaded: bool,
@@ -75,7 +77,7 @@ impl Supervisor {
     }
 
     /// The policy agent `i` follows.
-    fn policy_of(&self, i: usize) -> RestartSettings {
+    pub(super) fn policy_of(&self, i: usize) -> RestartSettings {
         let name = self.agents[i].name();
         self.restarts
             .policies
@@ -290,7 +292,7 @@ impl Supervisor {
     }
 
     /// Write changed restart memory and circuits, under the lease.
-    fn save_restarts(&mut self) -> Result<(), StoreError> {
+    pub(super) fn save_restarts(&mut self) -> Result<(), StoreError> {
         let r = &self.restarts;
         if r.dirty_states.is_empty() && r.dirty_circuits.is_empty() {
             return Ok(());

@@ -55,6 +55,7 @@ impl Supervisor {
             }
             n += 1;
         };
+        let launch = self.launch(i);
         let decl = &self.agents[i].decl;
         let attempt = self.agents[i].att.attempt + 1;
         let mut env: Vec<(String, String)> = vec![
@@ -65,7 +66,7 @@ impl Supervisor {
         env.extend(decl.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let spec = WindowSpec {
             name: decl.name.clone(),
-            cmd: decl.cmd.clone(),
+            cmd: launch.cmd,
             cwd: decl.cwd.as_ref().map(PathBuf::from),
             env,
             agent: decl.name.clone(),
@@ -87,6 +88,7 @@ impl Supervisor {
         let event = self.agents[i].started(attempt, &socket, &pane, now_ms);
         let what = event.kind.render();
         self.record([event]);
+        self.session_started(i, launch.resumed, now_ms);
         Ok(what)
     }
 
@@ -361,7 +363,7 @@ impl Supervisor {
                     grace / 1000
                 ))
             }
-            Command::Retry { .. } => {
+            Command::Retry { .. } | Command::RetryFresh { .. } => {
                 if live {
                     return Err(format!(
                         "{name} is still running (attempt {}); cancel or kill it first",
@@ -373,6 +375,9 @@ impl Supervisor {
                     if let Ok(b) = self.servers.backend(&server) {
                         let _ = b.kill_pane(&pane);
                     }
+                }
+                if matches!(cmd, Command::RetryFresh { .. }) {
+                    self.start_fresh(i);
                 }
                 self.start_attempt(i, now_ms).map_err(tmux)
             }

@@ -295,4 +295,8 @@ impl Detector for FakeDetector {
     fn guess_kind(&self, _cmd: &str) -> String {
         "shell".into()
     }
+
+    fn session_args(&self, kind: &str) -> Option<(String, String)> {
+        (kind == "resumable").then(|| ("--id {session}".into(), "--resume {session}".into()))
+    }
 }

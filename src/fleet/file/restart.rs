@@ -18,6 +18,7 @@ pub(super) struct RawRestart<'a> {
     pub restart_delay_max: &'a Option<Spanned<String>>,
     pub max_restarts: &'a Option<Spanned<i64>>,
     pub restart_window: &'a Option<Spanned<String>>,
+    pub resume: Option<bool>,
 }
 
 /// The circuit keys of `[fleet]`, as written.
@@ -95,6 +96,9 @@ impl Locator<'_> {
                 false,
                 crate::fleet::units::MAX_DURATION,
             )?;
+        }
+        if let Some(r) = raw.resume {
+            out.resume = r;
         }
         Ok(out)
     }
