@@ -156,9 +156,15 @@ impl Supervisor {
         } else {
             att.ended_ms.unwrap_or(now_ms)
         };
+        // Only an agent that died by itself counts: not a stall-ladder kill, not a
+        // window tmux could not create (that is not the kind's fault), not a rate limit.
         let failing = match ended {
             None => fatal.is_some(),
-            Some(e) => e == Ended::Failure && att.error != Some(ErrorKind::RateLimit),
+            Some(_) => {
+                att.state == LifeState::Failed
+                    && att.pane.is_some()
+                    && att.error != Some(ErrorKind::RateLimit)
+            }
         };
         let mut changed = false;
         if failing
