@@ -15,8 +15,10 @@ use std::sync::Arc;
 const NOW: i64 = 1_704_067_200_000;
 
 fn agent(name: &str, state: LifeState, restart: Option<RestartNote>) -> AgentView {
-    let mut lineage = shoal::fleet::Lineage::default();
-    lineage.restart = restart;
+    let lineage = shoal::fleet::Lineage {
+        restart,
+        ..Default::default()
+    };
     AgentView {
         name: name.into(),
         parent: None,
@@ -58,7 +60,7 @@ fn render(agents: Vec<AgentView>, circuits: Vec<CircuitView>) -> Vec<String> {
     }));
     app.set_regions(ui::regions(ratatui::layout::Rect::new(0, 0, w, h)));
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    term.draw(|f| ui::draw(f, &mut app, &Theme::plain(), NOW))
+    term.draw(|f| ui::draw(f, &app, &Theme::plain(), NOW))
         .expect("draw");
     let buf = term.backend().buffer();
     (0..h)
