@@ -20,6 +20,7 @@ mod output;
 mod profiles;
 pub mod queue;
 pub mod restart;
+mod restart_store;
 #[cfg(test)]
 mod restart_tests;
 mod restart_tick;
@@ -40,6 +41,6 @@ pub use agent::{Agent, Step};
 pub use core::Supervisor;
 pub use declare::{declare, declare_only};
 pub use detector::{Detector, Keys, Observation};
-pub use restart_tick::{recorded_circuits, reset_recorded_circuit};
+pub use restart_store::{recorded_circuits, reset_recorded_circuit};
 pub use servers::Connector;
 pub use update::Update;

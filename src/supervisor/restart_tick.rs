@@ -2,7 +2,7 @@
 //! ended (restart, stay, or the limit), count rapid failures per kind, move circuits
 //! through open → half-open → closed, and start the restarts that are due while their
 //! kind's circuit admits them. The decisions are the pure ones in `restart.rs` and
-//! `circuit.rs`; this file applies them and keeps their memory in the store.
+//! `circuit.rs`; this file applies them (`restart_store.rs` keeps their memory).
 
 use super::circuit::{is_rapid, Circuit};
 use super::core::Supervisor;
@@ -10,72 +10,29 @@ use super::restart::{decide, jitter_for, Decision, Ended, RestartState};
 use crate::fleet::{
     AgentView, CircuitView, ErrorKind, EventKind, LifeState, RestartNote, RestartSettings,
 };
-use crate::store::{NewEvent, StoreError};
+use crate::store::NewEvent;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the supervisor remembers of restarts and circuits.
 #[derive(Debug, Default)]
 pub(crate) struct Restarts {
     /// Agents with a policy of their own (the rest follow the fleet's).
-    policies: HashMap<String, RestartSettings>,
+    pub(super) policies: HashMap<String, RestartSettings>,
     /// Each agent's restart memory.
     pub(super) states: HashMap<String, RestartState>,
     /// Agents whose next attempt starts a new CLI session (`retry --fresh`).
     pub(super) fresh: HashSet<String>,
     /// Each kind's circuit.
-    circuits: BTreeMap<String, Circuit>,
+    pub(super) circuits: BTreeMap<String, Circuit>,
     /// Attempts the operator killed: never restarted.
-    by_operator: HashSet<(String, u32)>,
+    pub(super) by_operator: HashSet<(String, u32)>,
     pub(super) dirty_states: HashSet<String>,
-    dirty_circuits: HashSet<String>,
+    pub(super) dirty_circuits: HashSet<String>,
     /// The store's rows were read once; later reloads only add agents.
-    loaded: bool,
+    pub(super) loaded: bool,
 }
 
 impl Supervisor {
-    /// Read restart memory and circuits from the store. The first call takes every row;
-    /// later ones (another process wrote) take new agents, policies and circuits the
-    /// operator reset, and keep what this supervisor holds in memory.
-    pub(crate) fn load_restarts(&mut self) -> Result<(), StoreError> {
-        let r = &mut self.restarts;
-        r.policies = self.store.agent_restarts()?;
-        let stored = if r.loaded {
-            HashMap::new()
-        } else {
-            self.store.restart_states()?
-        };
-        for agent in &self.agents {
-            let name = agent.name();
-            if r.states.contains_key(name) {
-                continue;
-            }
-            let st = match stored.get(name).and_then(|j| serde_json::from_str(j).ok()) {
-                Some(st) => st,
-                // An attempt that ended while nobody watched is not judged after the
-                // fact: it stays as it is.
-                None => RestartState {
-                    judged: if agent.is_live() {
-                        agent.att.attempt.saturating_sub(1)
-                    } else {
-                        agent.att.attempt
-                    },
-                    ..RestartState::default()
-                },
-            };
-            r.states.insert(name.to_string(), st);
-        }
-        for (kind, body) in self.store.circuits()? {
-            if r.dirty_circuits.contains(&kind) {
-                continue;
-            }
-            if let Ok(c) = serde_json::from_str::<Circuit>(&body) {
-                r.circuits.insert(kind, c);
-            }
-        }
-        r.loaded = true;
-        Ok(())
-    }
-
     /// The policy agent `i` follows.
     pub(super) fn policy_of(&self, i: usize) -> RestartSettings {
         let name = self.agents[i].name();
@@ -135,6 +92,9 @@ impl Supervisor {
     /// Look at agent `i`: a rapid failure to count, a half-open probe that survived, an
     /// ended attempt to decide about.
     fn judge(&mut self, i: usize, now_ms: i64, events: &mut Vec<NewEvent>) {
+        if !self.worth_judging(i) {
+            return;
+        }
         let circuit_settings = self.settings.circuit;
         let policy = self.policy_of(i);
         let agent = &self.agents[i];
@@ -255,6 +215,30 @@ impl Supervisor {
         });
     }
 
+    /// Whether agent `i` may need judging this tick; most agents, live and healthy or
+    /// long judged, cost a lookup or two and no copy.
+    fn worth_judging(&self, i: usize) -> bool {
+        let a = &self.agents[i];
+        let Some(st) = self.restarts.states.get(a.name()) else {
+            return true;
+        };
+        if a.att.state == LifeState::Queued || a.att.attempt <= st.judged {
+            return false;
+        }
+        if !a.is_live() {
+            return true;
+        }
+        let is_probe = self
+            .restarts
+            .circuits
+            .get(&a.decl.kind)
+            .and_then(|c| c.probe.as_ref())
+            .is_some_and(|(n, at)| n == a.name() && *at == a.att.attempt);
+        let fresh_fatal =
+            a.att.error.is_some_and(|e| e.is_fatal()) && st.rapid_counted < a.att.attempt;
+        is_probe || fresh_fatal || st.pending.is_some()
+    }
+
     /// Start every restart whose time has come and whose kind's circuit admits it.
     fn start_due_restarts(&mut self, now_ms: i64) {
         let due: Vec<usize> = (0..self.agents.len())
@@ -297,51 +281,6 @@ impl Supervisor {
         }
     }
 
-    /// Write changed restart memory and circuits, under the lease.
-    pub(super) fn save_restarts(&mut self) -> Result<(), StoreError> {
-        let r = &self.restarts;
-        if r.dirty_states.is_empty() && r.dirty_circuits.is_empty() {
-            return Ok(());
-        }
-        let lease = self.lease;
-        let written = self.store.write(|s| {
-            if let Some(lease) = lease {
-                if !s.holds(lease)? {
-                    return Err(StoreError::LeaseLost {
-                        path: s.path().to_path_buf(),
-                    });
-                }
-            }
-            for name in &r.dirty_states {
-                if let Some(st) = r.states.get(name) {
-                    let body = serde_json::to_string(st).expect("restart state serializes");
-                    s.save_restart_state(name, &body)?;
-                }
-            }
-            for kind in &r.dirty_circuits {
-                if let Some(c) = r.circuits.get(kind) {
-                    let body = serde_json::to_string(c).expect("circuit serializes");
-                    s.save_circuit(kind, c.state.as_str(), c.until_ms, &body)?;
-                }
-            }
-            Ok(())
-        });
-        match written {
-            Ok(()) => {
-                self.restarts.dirty_states.clear();
-                self.restarts.dirty_circuits.clear();
-                self.changed = true;
-                Ok(())
-            }
-            Err(e) => {
-                if matches!(e, StoreError::LeaseLost { .. }) {
-                    self.lose_lease();
-                }
-                Err(e)
-            }
-        }
-    }
-
     /// Circuits that are not closed, for the header.
     pub(crate) fn circuit_views(&self) -> Vec<CircuitView> {
         self.restarts
@@ -376,35 +315,4 @@ impl Supervisor {
             };
         }
     }
-}
-
-/// Every kind's circuit as recorded in `store`, closed ones included.
-pub fn recorded_circuits(store: &crate::store::Store) -> Result<Vec<Circuit>, StoreError> {
-    Ok(store
-        .circuits()?
-        .into_values()
-        .filter_map(|body| serde_json::from_str::<Circuit>(&body).ok())
-        .collect())
-}
-
-/// Close `kind`'s circuit in `store` at `by`'s word, with its event, in one write; a
-/// running supervisor picks it up on its next tick. Returns false when it was not open.
-pub fn reset_recorded_circuit(
-    store: &crate::store::Store,
-    kind: &str,
-    by: &str,
-    now_ms: i64,
-) -> Result<bool, StoreError> {
-    store.write(|s| {
-        let Some(mut c) = recorded_circuits(s)?.into_iter().find(|c| c.kind == kind) else {
-            return Ok(false);
-        };
-        let Some(e) = c.close(Some(by.to_string())) else {
-            return Ok(false);
-        };
-        let body = serde_json::to_string(&c).expect("circuit serializes");
-        s.save_circuit(kind, c.state.as_str(), c.until_ms, &body)?;
-        s.insert_event(&NewEvent::fleet(now_ms, e))?;
-        Ok(true)
-    })
 }
