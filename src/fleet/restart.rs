@@ -270,11 +270,15 @@ pub fn limit_text(max: u32, window_ms: i64) -> String {
 
 /// A countdown in its largest whole unit, rounded up: `8s`, `4m`, `2h`.
 pub fn countdown(ms: i64) -> String {
+    // Rounded up in the unit shown, so 59m30s reads `1h`, never `60m`.
     let s = ms.max(0).saturating_add(999) / 1000;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m", (s + 59) / 60),
-        _ => format!("{}h", (s + 3599) / 3600),
+    let m = (s + 59) / 60;
+    if s < 60 {
+        format!("{s}s")
+    } else if m < 60 {
+        format!("{m}m")
+    } else {
+        format!("{}h", (s + 3599) / 3600)
     }
 }
 
@@ -331,7 +335,11 @@ mod tests {
             (59_000, "59s"),
             (60_000, "1m"),
             (61_000, "2m"),
+            (3_540_000, "59m"),
+            (3_541_000, "1h"),
+            (3_599_000, "1h"),
             (3_600_000, "1h"),
+            (3_601_000, "2h"),
         ];
         for (ms, want) in cases {
             assert_eq!(countdown(ms), want, "{ms}");
