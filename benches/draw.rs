@@ -103,6 +103,7 @@ fn fleet() -> FleetSnapshot {
         servers: 10,
         error: None,
         degraded: Vec::new(),
+        circuits: Vec::new(),
     })
 }
 

@@ -26,6 +26,15 @@ pub enum Urgency {
 
 /// Rank one agent on its own (not its subtree).
 pub fn urgency(a: &AgentView) -> Urgency {
+    // Past its restart limit, an agent waits for the operator like a warned one.
+    if a.lineage
+        .restart
+        .as_ref()
+        .is_some_and(|r| r.needs_operator())
+        && a.activity != Activity::NeedsInput
+    {
+        return Urgency::Warned;
+    }
     let failed = matches!(a.state, LifeState::Failed | LifeState::Killed)
         || (a.activity == Activity::Exited && a.exit_status.is_some_and(|s| s != 0));
     match a.activity {

@@ -2,6 +2,7 @@
 
 mod adopt;
 pub mod caller;
+mod circuit_cmds;
 mod config_cmds;
 mod console;
 pub mod ctx;
@@ -94,6 +95,12 @@ pub enum Cmd {
         #[command(subcommand)]
         what: supervisor_cmds::SupervisorCmd,
     },
+    /// The circuit breaker of each agent kind: list them, or close one by hand.
+    Circuit {
+        /// What to do [default: list].
+        #[command(subcommand)]
+        what: Option<circuit_cmds::CircuitCmd>,
+    },
     /// Show the fleet: one line per agent, or JSON.
     Status {
         /// Print a JSON array.
@@ -126,12 +133,16 @@ pub enum Cmd {
         #[command(flatten)]
         queue: deadline::QueueArgs,
     },
-    /// Start an ended agent again as a new attempt (same command, dir, env, task).
+    /// Start an ended agent again as a new attempt (same command, dir, env, task); an
+    /// agent with `resume = true` resumes its CLI's last conversation.
     Retry {
         /// The agent.
         name: String,
         #[command(flatten)]
         queue: deadline::QueueArgs,
+        /// Start a new CLI session and type the task again, even with `resume = true`.
+        #[arg(long)]
+        fresh: bool,
     },
     /// Interrupt an agent, wait the grace period, then kill it.
     Cancel {
@@ -306,6 +317,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             ..
         }) => fleet_cmds::supervise(f, detached, take_over),
         Some(Cmd::Supervisor { what }) => supervisor_cmds::run(&ctx::Ctx::open(f)?, &what),
+        Some(Cmd::Circuit { what }) => circuit_cmds::run(f, what.as_ref()),
         Some(Cmd::Status { json, all }) => fleet_cmds::status(f, json, all),
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
         Some(Cmd::Nudge { name, queue }) => {
@@ -316,9 +328,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             queue.choose();
             fleet_cmds::act(f, C::Kill { agent: name })
         }
-        Some(Cmd::Retry { name, queue }) => {
+        Some(Cmd::Retry { name, queue, fresh }) => {
             queue.choose();
-            fleet_cmds::act(f, C::Retry { agent: name })
+            let agent = name;
+            fleet_cmds::act(
+                f,
+                if fresh {
+                    C::RetryFresh { agent }
+                } else {
+                    C::Retry { agent }
+                },
+            )
         }
         Some(Cmd::Cancel { name, queue }) => {
             queue.choose();

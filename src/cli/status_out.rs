@@ -138,7 +138,7 @@ pub fn status_table(s: &FleetSnapshot, now: i64, all: bool) -> String {
             a.attempt.to_string(),
             a.pane.clone().unwrap_or_else(|| "-".into()),
             a.exit_status.map_or("-".into(), |s| s.to_string()),
-            clip(&a.note(), NOTE_WIDTH),
+            clip(&a.note_at(now), NOTE_WIDTH),
         ]);
         if all {
             for p in a.lineage.past.iter().rev() {
@@ -214,7 +214,8 @@ pub fn status_json(s: &FleetSnapshot, now: i64, all: bool) -> Value {
             "removed": l.removed,
             "adopted": l.adopted,
             "max_children": l.max_children,
-            "note": a.note(),
+            "note": a.note_at(now),
+            "restart": l.restart,
         });
         if let Value::Object(e) = extra {
             m.extend(e);

@@ -13,6 +13,9 @@ pub enum Command {
     Deny { agent: String },
     /// Start an ended agent again as a new attempt.
     Retry { agent: String },
+    /// Start an ended agent again as a new attempt with a fresh CLI session, never
+    /// resuming the last one (`retry --fresh`).
+    RetryFresh { agent: String },
     /// Interrupt, wait the grace period, then kill; ends `cancelled`.
     Cancel { agent: String },
     /// Kill the pane now; ends `killed`.
@@ -44,6 +47,7 @@ impl Command {
             Command::Approve { agent }
             | Command::Deny { agent }
             | Command::Retry { agent }
+            | Command::RetryFresh { agent }
             | Command::Cancel { agent }
             | Command::Kill { agent }
             | Command::Nudge { agent }
@@ -60,7 +64,7 @@ impl Command {
         match self {
             Command::Approve { .. } => Verb::Approve,
             Command::Deny { .. } => Verb::Deny,
-            Command::Retry { .. } => Verb::Retry,
+            Command::Retry { .. } | Command::RetryFresh { .. } => Verb::Retry,
             Command::Cancel { .. } => Verb::Cancel,
             Command::Kill { .. } => Verb::Kill,
             Command::Nudge { .. } => Verb::Nudge,

@@ -345,6 +345,56 @@ pub enum EventKind {
         /// The fleet file read.
         file: String,
     },
+    /// The restart policy will start a new attempt after a delay.
+    RestartScheduled {
+        /// This restart's number within the window.
+        n: u32,
+        /// `max_restarts`.
+        of: u32,
+        /// The wait, in ms.
+        delay_ms: i64,
+    },
+    /// The restart policy wanted a restart, but the window's restarts are spent: the
+    /// agent stays failed until the operator acts.
+    RestartLimit {
+        /// `max_restarts`.
+        max: u32,
+        /// `restart_window` in ms.
+        window_ms: i64,
+    },
+    /// The attempt died, or showed a fatal error, within `rapid_death` of its start.
+    RapidFailure {
+        /// How long after its start.
+        after_ms: i64,
+        /// The fatal error it showed, if any.
+        error: Option<ErrorKind>,
+    },
+    /// A new attempt resumed the CLI's last conversation instead of starting afresh.
+    SessionResumed {
+        /// The session id.
+        session: String,
+    },
+    /// Rapid failures of one kind opened its circuit: nothing of that kind starts.
+    CircuitOpened {
+        /// The agent kind.
+        kind: String,
+        /// Rapid failures within the window.
+        failures: u32,
+        /// The cool-down before one start is let through, in ms.
+        cooldown_ms: i64,
+    },
+    /// A circuit's cool-down passed: one start of that kind is let through.
+    CircuitHalfOpen {
+        /// The agent kind.
+        kind: String,
+    },
+    /// A circuit closed: starts of that kind go through again.
+    CircuitClosed {
+        /// The agent kind.
+        kind: String,
+        /// Who reset it; `None` when the start let through survived.
+        by: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -373,6 +423,12 @@ impl EventKind {
             EventKind::Adopted { .. } => "adopt",
             EventKind::Lost { .. } => "lost",
             EventKind::EnvChanged { .. } => "config",
+            EventKind::RestartScheduled { .. } | EventKind::RestartLimit { .. } => "restart",
+            EventKind::RapidFailure { .. } => "rapid",
+            EventKind::SessionResumed { .. } => "resume",
+            EventKind::CircuitOpened { .. }
+            | EventKind::CircuitHalfOpen { .. }
+            | EventKind::CircuitClosed { .. } => "circuit",
         }
     }
 
@@ -384,7 +440,10 @@ impl EventKind {
             | EventKind::Killed { .. }
             | EventKind::Vanished { .. }
             | EventKind::Lost { .. }
-            | EventKind::ServerGone { .. } => Level::Error,
+            | EventKind::ServerGone { .. }
+            | EventKind::RestartLimit { .. }
+            | EventKind::CircuitOpened { .. } => Level::Error,
+            EventKind::RapidFailure { .. } => Level::Warn,
             EventKind::Exited { state, .. } if *state == LifeState::Done => Level::Info,
             EventKind::Exited { .. } => Level::Error,
             EventKind::Nudged { .. }
@@ -411,7 +470,10 @@ impl EventKind {
             | EventKind::Killed { .. }
             | EventKind::Vanished { .. }
             | EventKind::Lost { .. }
-            | EventKind::ServerGone { .. } => Tone::Bad,
+            | EventKind::ServerGone { .. }
+            | EventKind::RestartLimit { .. }
+            | EventKind::CircuitOpened { .. } => Tone::Bad,
+            EventKind::RapidFailure { .. } => Tone::Warn,
             EventKind::Exited { state, .. } if *state != LifeState::Done => Tone::Bad,
             EventKind::Nudged { .. } => Tone::Nudge,
             EventKind::Warned { .. } => Tone::Warn,
@@ -520,6 +582,41 @@ impl EventKind {
                 "started with the values {file} holds now for {}, not the ones declared",
                 vars.join(", ")
             ),
+            EventKind::RestartScheduled { n, of, delay_ms } => format!(
+                "restart {n}/{of} in {}",
+                super::restart::countdown(*delay_ms)
+            ),
+            EventKind::RestartLimit { max, window_ms } => format!(
+                "{}: not restarted; `shoal retry` starts it again",
+                super::restart::limit_text(*max, *window_ms)
+            ),
+            EventKind::RapidFailure { after_ms, error } => {
+                let what = match error {
+                    Some(e) => format!("showed a fatal error ({e})"),
+                    None => "died".to_string(),
+                };
+                format!("{what} {} after its start: a rapid failure", super::restart::countdown(*after_ms))
+            }
+            EventKind::CircuitOpened {
+                kind,
+                failures,
+                cooldown_ms,
+            } => format!(
+                "{kind}: circuit open after {failures} rapid failures; no {kind} agent starts for {} (`shoal circuit reset {kind}` closes it)",
+                super::restart::countdown(*cooldown_ms)
+            ),
+            EventKind::SessionResumed { session } => {
+                format!("resumed the CLI's session {session}; the task is not typed again")
+            }
+            EventKind::CircuitHalfOpen { kind } => {
+                format!("{kind}: circuit half-open; one start goes through")
+            }
+            EventKind::CircuitClosed { kind, by: None } => {
+                format!("{kind}: circuit closed; the start let through survived")
+            }
+            EventKind::CircuitClosed { kind, by: Some(by) } => {
+                format!("{kind}: circuit closed by {by}")
+            }
         }
     }
 }
@@ -620,6 +717,38 @@ mod tests {
                 server: "shoal-x".into(),
                 why: "pid 7, not 6".into(),
             },
+            K::EnvChanged {
+                vars: vec!["TOKEN".into()],
+                file: "shoal.toml".into(),
+            },
+            K::RestartScheduled {
+                n: 1,
+                of: 5,
+                delay_ms: 1000,
+            },
+            K::RestartLimit {
+                max: 5,
+                window_ms: 600_000,
+            },
+            K::RapidFailure {
+                after_ms: 800,
+                error: Some(ErrorKind::Auth),
+            },
+            K::SessionResumed {
+                session: "0a1b".into(),
+            },
+            K::CircuitOpened {
+                kind: "claude".into(),
+                failures: 3,
+                cooldown_ms: 240_000,
+            },
+            K::CircuitHalfOpen {
+                kind: "claude".into(),
+            },
+            K::CircuitClosed {
+                kind: "claude".into(),
+                by: None,
+            },
         ]
     }
 
@@ -651,6 +780,14 @@ mod tests {
             (Level::Warn, Tone::Plain),
             (Level::Info, Tone::Plain),
             (Level::Error, Tone::Bad),
+            (Level::Warn, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Warn, Tone::Warn),
+            (Level::Info, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Info, Tone::Plain),
+            (Level::Info, Tone::Plain),
         ];
         let kinds = every_kind();
         assert_eq!(kinds.len(), expect.len());

@@ -18,6 +18,8 @@ pub use super::settings::{
 };
 use super::FleetSettings;
 
+mod restart;
+
 /// Largest accepted `max_running` / `max_children`.
 pub const MAX_CAP: usize = 100_000;
 
@@ -60,6 +62,8 @@ pub struct AgentSpec {
     pub env: BTreeMap<String, String>,
     /// Most direct children of this agent running at once.
     pub max_children: Option<usize>,
+    /// Its restart policy: the fleet's, with its own keys laid over.
+    pub restart: super::RestartSettings,
 }
 
 /// A fleet file problem, located in the file.
@@ -121,6 +125,16 @@ struct RawFleet {
     resume_after_reset: Option<bool>,
     max_running: Option<Spanned<i64>>,
     log_max_size: Option<Spanned<String>>,
+    restart: Option<Spanned<String>>,
+    restart_delay: Option<Spanned<String>>,
+    restart_delay_max: Option<Spanned<String>>,
+    max_restarts: Option<Spanned<i64>>,
+    restart_window: Option<Spanned<String>>,
+    resume: Option<bool>,
+    rapid_death: Option<Spanned<String>>,
+    circuit_failures: Option<Spanned<i64>>,
+    circuit_window: Option<Spanned<String>>,
+    circuit_cooldown: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +150,12 @@ struct RawAgent {
     #[serde(default)]
     env: BTreeMap<Spanned<String>, String>,
     max_children: Option<Spanned<i64>>,
+    restart: Option<Spanned<String>>,
+    restart_delay: Option<Spanned<String>>,
+    restart_delay_max: Option<Spanned<String>>,
+    max_restarts: Option<Spanned<i64>>,
+    restart_window: Option<Spanned<String>>,
+    resume: Option<bool>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -371,6 +391,27 @@ pub fn parse_with(
     if let Some(v) = &rf.nudge_message {
         loc.typed(v, "nudge_message")?;
     }
+    let fleet_restart = loc.restart(
+        &restart::RawRestart {
+            restart: &rf.restart,
+            restart_delay: &rf.restart_delay,
+            restart_delay_max: &rf.restart_delay_max,
+            max_restarts: &rf.max_restarts,
+            restart_window: &rf.restart_window,
+            resume: rf.resume,
+        },
+        defaults.restart,
+        "",
+    )?;
+    let circuit = loc.circuit(
+        &restart::RawCircuit {
+            rapid_death: &rf.rapid_death,
+            circuit_failures: &rf.circuit_failures,
+            circuit_window: &rf.circuit_window,
+            circuit_cooldown: &rf.circuit_cooldown,
+        },
+        defaults.circuit,
+    )?;
 
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
@@ -474,7 +515,20 @@ pub fn parse_with(
             Some(v) => Some(loc.cap(v, &format!("agent {name:?}: max_children"))?),
             None => None,
         };
+        let agent_restart = loc.restart(
+            &restart::RawRestart {
+                restart: &a.restart,
+                restart_delay: &a.restart_delay,
+                restart_delay_max: &a.restart_delay_max,
+                max_restarts: &a.max_restarts,
+                restart_window: &a.restart_window,
+                resume: a.resume,
+            },
+            fleet_restart,
+            &format!("agent {name:?}: "),
+        )?;
         agents.push(AgentSpec {
+            restart: agent_restart,
             name,
             cmd: a.cmd.into_inner(),
             cwd,
@@ -502,6 +556,8 @@ pub fn parse_with(
             resume_after_reset: rf.resume_after_reset.unwrap_or(defaults.resume_after_reset),
             max_running: max_running.or(defaults.max_running),
             log_max_size,
+            restart: fleet_restart,
+            circuit,
             ..defaults.clone()
         },
         agents,

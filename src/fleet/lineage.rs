@@ -213,13 +213,16 @@ pub struct Lineage {
     pub past: Vec<PastAttempt>,
     /// Set on a history row that stands for an ended attempt of this agent.
     pub attempt_of: Option<String>,
+    /// A restart due, the restart limit reached, or an open circuit holding it back.
+    #[serde(default)]
+    pub restart: Option<super::RestartNote>,
 }
 
 impl Lineage {
     /// Whether the agent belongs to history rather than the live fleet: removed, or its
-    /// current attempt has ended.
+    /// current attempt has ended (and no restart is due or held back for it).
     pub fn is_history(&self, state: LifeState) -> bool {
-        self.removed || state.is_ended() || self.attempt_of.is_some()
+        self.removed || (state.is_ended() && self.restart.is_none()) || self.attempt_of.is_some()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod event;
 pub mod file;
 pub mod lineage;
 pub mod model;
+pub mod restart;
 pub mod sample;
 pub mod secret_env;
 pub mod settings;
@@ -22,5 +23,8 @@ pub use event::{EventKind, KilledBy, Level, Tone, Verb};
 pub use file::{AgentSpec, Fleet, FleetFileError};
 pub use lineage::{Lineage, PastAttempt, Rollup, SignalKind, SignalView};
 pub use model::{Activity, ErrorKind, LifeState, Tier};
+pub use restart::{
+    CircuitSettings, CircuitState, CircuitView, RestartMode, RestartNote, RestartSettings,
+};
 pub use settings::FleetSettings;
 pub use snapshot::{AgentView, EventView, FleetSnapshot, TickStats};

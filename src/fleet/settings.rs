@@ -54,6 +54,12 @@ pub struct FleetSettings {
     pub task_ready_timeout: Duration,
     /// Every pane is recaptured at least once per this many ticks, active or not.
     pub recapture_ticks: u32,
+    /// The agents' default restart policy.
+    #[serde(flatten)]
+    pub restart: super::RestartSettings,
+    /// Rapid death and the circuit breaker.
+    #[serde(flatten)]
+    pub circuit: super::CircuitSettings,
 }
 
 impl Default for FleetSettings {
@@ -72,6 +78,8 @@ impl Default for FleetSettings {
             log_retention: None,
             task_ready_timeout: Duration::from_secs(10),
             recapture_ticks: 30,
+            restart: super::RestartSettings::default(),
+            circuit: super::CircuitSettings::default(),
         }
     }
 }

@@ -72,6 +72,9 @@ pub struct TickStats {
     /// missing its reply deadline (see `TmuxBackend::degraded`).
     #[serde(default)]
     pub degraded: Vec<String>,
+    /// Agent kinds whose circuit is open or half-open.
+    #[serde(default)]
+    pub circuits: Vec<super::CircuitView>,
 }
 
 /// The whole fleet at one instant.

@@ -92,10 +92,17 @@ pub fn changes(old: &FleetSnapshot, new: &FleetSnapshot, on: &[NotifyOn]) -> Vec
                     (None, Some(r)) => r.clone(),
                     (None, None) => String::new(),
                 },
-                NotifyOn::Exited => match a.exit_status {
-                    Some(s) => format!("{} (exit status {s})", a.state),
-                    None => a.state.to_string(),
-                },
+                NotifyOn::Exited => {
+                    let what = match a.exit_status {
+                        Some(s) => format!("{} (exit status {s})", a.state),
+                        None => a.state.to_string(),
+                    };
+                    // What the restart policy made of it: a restart due, or the limit.
+                    match &a.lineage.restart {
+                        Some(r) => format!("{what}; {}", r.text(new.taken_at_ms)),
+                        None => what,
+                    }
+                }
             };
             out.push(NotifyEvent {
                 fleet: new.fleet.clone(),

@@ -157,3 +157,24 @@ fn a_failing_or_hanging_command_is_reported_not_waited_for_forever() {
         "{failures:?}"
     );
 }
+
+#[test]
+fn an_exit_says_what_the_restart_policy_made_of_it() {
+    let (old, new) = pair(|a| {
+        a.state = LifeState::Failed;
+        a.exit_status = Some(1);
+        a.lineage.restart = Some(crate::fleet::RestartNote::Limit {
+            max: 5,
+            window_ms: 600_000,
+        });
+    });
+    let got = changes(&old, &new, &NotifyOn::ALL);
+    assert_eq!(
+        got[0].detail,
+        "failed (exit status 1); restart limit (5 in 10m)"
+    );
+    assert_eq!(
+        got[0].summary(),
+        "a exited: failed (exit status 1); restart limit (5 in 10m)"
+    );
+}

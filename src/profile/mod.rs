@@ -47,6 +47,9 @@ struct Keys {
     deny: Vec<String>,
     interrupt: Vec<String>,
     continue_message: Option<String>,
+    /// Arguments appended to the command line at launch and to resume, each with
+    /// `{session}` for a session id shoal assigns (`[session]`).
+    session: Option<(String, String)>,
 }
 
 /// Detection rules and keys for one agent CLI.
@@ -139,6 +142,15 @@ impl Profile {
     /// Text to type to resume the agent after an error's reset time.
     pub fn continue_message(&self) -> Option<&str> {
         self.keys.continue_message.as_deref()
+    }
+
+    /// How the CLI takes a session id: the arguments that start a new session with it
+    /// and those that resume it, each holding `{session}`.
+    pub fn session_args(&self) -> Option<(&str, &str)> {
+        self.keys
+            .session
+            .as_ref()
+            .map(|(l, r)| (l.as_str(), r.as_str()))
     }
 
     /// Position of the earliest match of this profile's command names or patterns in

@@ -33,7 +33,17 @@ struct ProfileFile {
     keys: KeysFile,
     #[serde(default)]
     screen: ScreenFile,
+    #[serde(default)]
+    session: Option<SessionFile>,
     rules: Vec<RuleFile>,
+}
+
+/// `[session]`: how the CLI starts a session under an id shoal chose, and resumes it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SessionFile {
+    launch: Spanned<String>,
+    resume: Spanned<String>,
 }
 
 /// `[screen]`: the chrome under the transcript, the composer in it, and how input arrives.
@@ -305,6 +315,23 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
     {
         return Err(at(Some(spec.name.span()), Problem::NoAnswerKeys));
     }
+    let session = match &spec.session {
+        None => None,
+        Some(s) => {
+            for v in [&s.launch, &s.resume] {
+                if !v.get_ref().contains("{session}") {
+                    return Err(at(
+                        Some(v.span()),
+                        Problem::Syntax(format!(
+                            "session arguments {:?} lack {{session}}, where shoal puts the session id (e.g. \"--resume {{session}}\")",
+                            v.get_ref()
+                        )),
+                    ));
+                }
+            }
+            Some((s.launch.get_ref().clone(), s.resume.get_ref().clone()))
+        }
+    };
     let interrupt = match &spec.keys.interrupt {
         Some(list) => keys(list)?,
         None => vec!["C-c".to_string()],
@@ -329,6 +356,7 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
             deny,
             interrupt,
             continue_message: spec.keys.continue_message,
+            session,
         },
         rules,
         layout,

@@ -9,6 +9,7 @@ mod logs;
 pub mod private;
 mod published;
 mod records;
+mod restart;
 mod retention;
 mod schema;
 

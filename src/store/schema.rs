@@ -197,4 +197,20 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE commands ADD COLUMN deadline_ms INTEGER;
     "#,
+    // 9: restart policy and circuit breaker: each agent's own restart policy (JSON; NULL
+    // means the fleet's), what the supervisor remembers of each agent's restarts, and
+    // each agent kind's circuit, so a restarted supervisor keeps an open circuit open.
+    r#"
+    ALTER TABLE agents ADD COLUMN restart TEXT;
+    CREATE TABLE restarts (
+        agent TEXT PRIMARY KEY,
+        body  TEXT NOT NULL
+    );
+    CREATE TABLE circuits (
+        kind     TEXT PRIMARY KEY,
+        state    TEXT NOT NULL,
+        until_ms INTEGER,
+        body     TEXT NOT NULL
+    );
+    "#,
 ];

@@ -41,6 +41,8 @@ pub struct Supervisor {
     pub(crate) reaper: super::reaper::Reaper,
     /// The fleet's marked panes, listed once for a batch of starts.
     pub(crate) marked: Option<Vec<(String, crate::tmux::PaneInfo)>>,
+    /// Restart memory and circuits.
+    pub(crate) restarts: super::restart_tick::Restarts,
 }
 
 impl Supervisor {
@@ -74,6 +76,7 @@ impl Supervisor {
             halted: None,
             reaper: Default::default(),
             marked: None,
+            restarts: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -115,6 +118,7 @@ impl Supervisor {
             self.servers.index(&socket);
         }
         self.reload_lineage()?;
+        self.load_restarts()?;
         self.store_version = self.store.data_version()?;
         self.changed = true;
         Ok(())
@@ -324,11 +328,15 @@ impl Supervisor {
             })
             .collect();
         self.decorate(&mut agents);
+        self.decorate_restarts(&mut agents);
         FleetSnapshot {
             fleet: self.settings.name.clone(),
             taken_at_ms: now_ms,
             tick: self.ticks,
-            stats: self.stats.clone(),
+            stats: crate::fleet::TickStats {
+                circuits: self.circuit_views(),
+                ..self.stats.clone()
+            },
             agents,
         }
     }

@@ -49,7 +49,9 @@ pub fn declare_only(
                 seq: seq as i64,
                 created_ms: now_ms,
             };
-            if s.upsert_agent(&rec)? {
+            let is_new = s.upsert_agent(&rec)?;
+            s.set_agent_restart(&a.name, Some(&a.restart))?;
+            if is_new {
                 new.push(a.name.clone());
             }
         }

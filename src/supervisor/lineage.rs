@@ -113,7 +113,7 @@ impl Supervisor {
         }
     }
 
-    fn is_removed(&self, name: &str) -> bool {
+    pub(crate) fn is_removed(&self, name: &str) -> bool {
         self.lineage
             .meta
             .get(name)
@@ -149,6 +149,7 @@ impl Supervisor {
                 .map(|(_, p)| p.clone())
                 .unwrap_or_default(),
             attempt_of: None,
+            restart: None,
         };
     }
 
@@ -286,6 +287,6 @@ impl Supervisor {
         self.queue_plan()
             .start
             .iter()
-            .any(|&i| self.agents[i].name() == name)
+            .any(|&i| self.agents[i].name() == name && self.circuit_admits(i))
     }
 }

@@ -7,6 +7,7 @@
 pub mod agent;
 #[cfg(test)]
 mod agent_tests;
+pub mod circuit;
 mod core;
 mod declare;
 pub mod detector;
@@ -21,9 +22,15 @@ mod output;
 mod profiles;
 pub mod queue;
 mod reaper;
+pub mod restart;
+mod restart_store;
+#[cfg(test)]
+mod restart_tests;
+mod restart_tick;
 mod retention;
 pub mod runner;
 mod servers;
+mod session;
 mod steps;
 #[cfg(test)]
 mod testkit;
@@ -37,5 +44,6 @@ pub use agent::{Agent, Step};
 pub use core::Supervisor;
 pub use declare::{declare, declare_only};
 pub use detector::{Detector, Keys, Observation};
+pub use restart_store::{recorded_circuits, reset_recorded_circuit};
 pub use servers::Connector;
 pub use update::Update;

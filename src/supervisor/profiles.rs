@@ -50,4 +50,10 @@ impl Detector for Registry {
     fn guess_kind(&self, cmd: &str) -> String {
         Registry::guess_kind(self, cmd)
     }
+
+    fn session_args(&self, kind: &str) -> Option<(String, String)> {
+        let profile = self.get(kind)?;
+        let (launch, resume) = profile.session_args()?;
+        Some((launch.to_string(), resume.to_string()))
+    }
 }

@@ -23,8 +23,15 @@ impl Supervisor {
         let mut out = Vec::new();
         self.marked = Some(self.marked_panes());
         for i in queued {
+            // An open circuit holds back every start of its kind.
+            if !self.circuit_admits(i) {
+                continue;
+            }
             let name = self.agents[i].name().to_string();
             let r = self.start_attempt(i, now_ms).map_err(|e| e.to_string());
+            if r.is_ok() {
+                self.circuit_started(i);
+            }
             out.push((name, r));
         }
         self.marked = None;
@@ -65,6 +72,7 @@ impl Supervisor {
                 });
             }
         };
+        let launch = self.launch(i);
         let decl = &self.agents[i].decl;
         let attempt = self.agents[i].att.attempt + 1;
         let mut env: Vec<(String, String)> = vec![
@@ -75,7 +83,7 @@ impl Supervisor {
         env.extend(opened.env);
         let spec = WindowSpec {
             name: decl.name.clone(),
-            cmd: decl.cmd.clone(),
+            cmd: launch.cmd,
             cwd: decl.cwd.as_ref().map(PathBuf::from),
             env,
             agent: decl.name.clone(),
@@ -107,6 +115,7 @@ impl Supervisor {
             let name = self.agents[i].name().to_string();
             self.record([NewEvent::agent(now_ms, &name, attempt, kind)]);
         }
+        self.session_started(i, launch.resumed, now_ms);
         Ok(what)
     }
 
@@ -135,7 +144,7 @@ impl Supervisor {
     }
 
     /// The server and pane of agent `i`'s current attempt.
-    fn pane_of(&self, i: usize) -> Result<(String, String), TmuxError> {
+    pub(crate) fn pane_of(&self, i: usize) -> Result<(String, String), TmuxError> {
         let att = &self.agents[i].att;
         match (&att.server, &att.pane) {
             (Some(server), Some(pane)) => Ok((server.clone(), pane.clone())),
@@ -200,6 +209,9 @@ impl Supervisor {
             }
             Step::Warn => self.agents[i].warned(now_ms),
             Step::Kill(ending) => {
+                if ending == Ending::Request {
+                    self.killed_by_operator(i);
+                }
                 // Recorded when its processes are gone (see `reaper.rs`).
                 self.begin_kill(i, ending, now_ms);
                 return;
@@ -386,7 +398,7 @@ impl Supervisor {
                     grace / 1000
                 ))
             }
-            Command::Retry { .. } => {
+            Command::Retry { .. } | Command::RetryFresh { .. } => {
                 if live {
                     return Err(format!(
                         "{name} is still running (attempt {}); cancel or kill it first",
@@ -399,6 +411,9 @@ impl Supervisor {
                     if let Ok(b) = self.servers.backend(&server) {
                         let _ = b.kill_pane(&pane);
                     }
+                }
+                if matches!(cmd, Command::RetryFresh { .. }) {
+                    self.start_fresh(i);
                 }
                 self.start_attempt(i, now_ms).map_err(tmux)
             }

@@ -241,7 +241,7 @@ impl TmuxBackend for FakeBackend {
 }
 
 /// Screens speak a tiny language: `ASK?` needs input, `IDLE>` is idle, `ERR429 reset=MS`
-/// is a rate limit; lines starting with `SPIN` animate without meaning progress.
+/// is a rate limit, `ERRAUTH` a fatal auth failure; lines starting with `SPIN` animate without meaning progress.
 pub struct FakeDetector;
 
 impl Detector for FakeDetector {
@@ -266,6 +266,8 @@ impl Detector for FakeDetector {
                 Some(ErrorKind::RateLimit),
                 rest.trim().parse().ok(),
             )
+        } else if last.starts_with("ERRAUTH") {
+            (Activity::Errored, Some(ErrorKind::Auth), None)
         } else if last.starts_with("IDLE>") {
             (Activity::Idle, None, None)
         } else {
@@ -293,5 +295,9 @@ impl Detector for FakeDetector {
 
     fn guess_kind(&self, _cmd: &str) -> String {
         "shell".into()
+    }
+
+    fn session_args(&self, kind: &str) -> Option<(String, String)> {
+        (kind == "resumable").then(|| ("--id {session}".into(), "--resume {session}".into()))
     }
 }

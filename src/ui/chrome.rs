@@ -136,6 +136,9 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
                 theme.tier_warn,
             ));
         }
+        for c in &stats.circuits {
+            right.push(Span::styled(format!(" · {}", c.text(now_ms)), theme.error));
+        }
         if let Some(err) = &stats.error {
             right.push(Span::styled(format!(" · ✗ {err}"), theme.error));
         }

@@ -128,7 +128,7 @@ fn cells<'a>(row: &TreeRow, agents: &'a [AgentView], theme: &Theme, now_ms: i64)
         quiet: since_progress(a, now_ms),
         kind: &a.kind,
         note: (
-            a.note(),
+            a.note_at(now_ms),
             if a.lineage.held {
                 theme.needs_input
             } else {

@@ -47,6 +47,7 @@ fn snapshot(agents: Vec<AgentView>) -> Arc<FleetSnapshot> {
                 servers: 1,
                 error: None,
                 degraded: Vec::new(),
+                circuits: Vec::new(),
             }),
     )
 }

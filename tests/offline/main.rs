@@ -14,4 +14,5 @@ mod fleet_file;
 mod hot_reload;
 mod lineage_views;
 mod readme_keys;
+mod restart_views;
 mod theme_render;
