@@ -58,6 +58,8 @@ actions! {
     OpenCommand => "command", "Open the command line: an action and its arguments, e.g. :approve lead.";
     StartNewAgents => "start new", "Start the agents a changed fleet file added.";
     OpenLogs => "logs", "Open the log browser on the selected agent: its output and events, searchable.";
+    Dismiss => "dismiss", "Take the selected ended agent out of the tree (history still shows it; a retry brings it back).";
+    DismissAllEnded => "dismiss all", "Take every ended agent out of the tree.";
 }
 
 impl Action {

@@ -116,6 +116,8 @@ mod tests {
             server: None,
             exit_status: None,
             paused: false,
+            ended_ms: None,
+            screen_changed_ms: 0,
             capture: "".into(),
             lineage: Default::default(),
         }

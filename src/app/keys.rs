@@ -156,6 +156,8 @@ impl App {
             }
             Action::Quit => effects.push(Effect::Quit),
             Action::ToggleHistory => self.toggle_history(),
+            Action::Dismiss => self.dismiss_selected(),
+            Action::DismissAllEnded => self.dismiss_all_ended(),
             Action::OpenLogs => self.open_logs(self.selected.clone(), self.clock_ms),
             Action::Attach
             | Action::Approve

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod capture;
 mod cmdline;
+mod ended;
 pub mod filter;
 pub mod format;
 mod history;
@@ -137,6 +138,8 @@ pub struct App {
     supervisor_gone: bool,
     supervision: Option<Supervision>,
     show_history: bool,
+    /// Ended attempts the operator took out of the tree: (agent, attempt).
+    dismissed: HashSet<(String, u32)>,
     latest: Arc<FleetSnapshot>,
     help_keymap: Keymap,
     completion: Option<Completion>,
@@ -180,6 +183,7 @@ impl App {
             supervisor_gone: false,
             supervision: None,
             show_history: false,
+            dismissed: HashSet::new(),
             latest: Arc::new(FleetSnapshot::default()),
             help_keymap: Keymaps::default().help,
             completion: None,
@@ -380,6 +384,21 @@ impl App {
     /// Recent events of one agent, oldest first.
     pub fn events_for(&self, agent: &str) -> impl DoubleEndedIterator<Item = &EventView> {
         self.events.get(agent).into_iter().flatten()
+    }
+
+    /// The newest `n` events of the whole fleet, every agent's and the fleet's own,
+    /// oldest first.
+    pub fn recent_events(&self, n: usize) -> Vec<&EventView> {
+        let mut all: Vec<&EventView> = self
+            .events
+            .values()
+            .flat_map(|ring| ring.iter().rev().take(n))
+            .chain(self.fleet_events.iter().rev().take(n))
+            .collect();
+        all.sort_by_key(|e| std::cmp::Reverse(e.id));
+        all.truncate(n);
+        all.reverse();
+        all
     }
 
     /// Recent events not about any one agent, oldest first.

@@ -187,6 +187,7 @@ const HINTS: &[&[Action]] = &[
     &[Action::OpenLogs],
     &[Action::Quit],
     &[Action::ToggleHistory],
+    &[Action::Dismiss, Action::DismissAllEnded],
 ];
 
 /// The hint pairs (keys, label) shown in the footer for the current mode.

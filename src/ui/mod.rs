@@ -73,7 +73,7 @@ pub fn draw_cached(
     }
     chrome::header(frame, a.header, app, theme, now_ms);
     tree::tree(frame, a.tree, app, theme, now_ms);
-    pane::pane(frame, a.pane, app, theme, cache);
+    pane::pane(frame, a.pane, app, theme, now_ms, cache);
     pane::events(frame, a.events, app, theme);
     if banner_h > 0 {
         chrome::notices(frame, banner, app, theme);
