@@ -69,7 +69,7 @@ pub(super) fn pane(
             crate::app::format::activity_word(a, now_ms)
         ),
         how => format!(
-            " {} · {} #{} · {} · {how} · final screen ",
+            " {} · {} #{} · {} · {how} ",
             a.name, a.kind, a.attempt, a.state
         ),
     };

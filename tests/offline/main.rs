@@ -9,6 +9,7 @@ mod common;
 mod config_files;
 mod console_logs;
 mod console_views;
+mod dead_views;
 mod fixtures_detect;
 mod fleet_file;
 mod hot_reload;
