@@ -10,3 +10,4 @@ mod config_e2e;
 mod console_e2e;
 mod console_handoff;
 mod console_logs_e2e;
+mod dead_e2e;
