@@ -23,7 +23,10 @@ fn the_demos_crasher_stays_in_the_tree_with_its_error_and_tab_reaches_it() {
     });
     let died = Instant::now();
     let r = row(&s, "crasher");
-    assert!(r.starts_with("│!"), "a failed agent needs the operator:\n{s}");
+    assert!(
+        r.starts_with("│!"),
+        "a failed agent needs the operator:\n{s}"
+    );
 
     // 15 s later it is still there, with its state, exit status and age.
     std::thread::sleep(Duration::from_secs(15).saturating_sub(died.elapsed()));
@@ -48,9 +51,13 @@ fn the_demos_crasher_stays_in_the_tree_with_its_error_and_tab_reaches_it() {
     let s = term.wait_screen("the crasher's last words", Duration::from_secs(10), |s| {
         s.contains("crashed on purpose")
     });
-    assert!(!s.contains("Pane is dead"), "tmux's banner is not the news:\n{s}");
     assert!(
-        s.lines().any(|l| l.contains("┌ crasher · claude #1 · failed · exit 3")),
+        !s.contains("Pane is dead"),
+        "tmux's banner is not the news:\n{s}"
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.contains("┌ crasher · claude #1 · failed · exit 3")),
         "the title says how it ended:\n{s}"
     );
 

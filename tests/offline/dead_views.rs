@@ -150,3 +150,18 @@ fn silence_reads_quiet_and_a_frozen_spinner_reads_no_progress() {
     assert!(line_with(&screen, "spinner").contains("working (no progress)"));
     assert!(line_with(&screen, "waiter").contains("waiting for work · 3m"));
 }
+
+#[test]
+fn the_header_counts_a_quiet_agent_as_quiet() {
+    let silent = AgentView::sample("sleeper")
+        .with_progress_at(NOW - 45_000)
+        .with_screen_changed_at(NOW - 45_000);
+    let mut app = App::default();
+    app.on_snapshot(snapshot(vec![silent, AgentView::sample("busy")]));
+    let screen = render(&mut app, 160, 30);
+    assert!(
+        screen[0].contains("● 1 working") && screen[0].contains("○ 1 quiet"),
+        "{}",
+        screen[0]
+    );
+}
