@@ -59,31 +59,47 @@ impl Col {
 }
 
 /// Pick the columns that fit in `room`, most important first, and return them in display
-/// order. The first pick may be cut rather than dropped, so a narrow tree keeps its ladder.
+/// order. Activity and ladder come first and are cut rather than dropped where they can
+/// both be read; too narrow for both, the ladder stays (the glyph still shows the
+/// activity). The note takes what is left over, cut, and never pushes the state out.
 fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)> {
-    const PRIORITY: [Col; 6] = [
-        Col::Ladder,
-        Col::Activity,
-        Col::Note,
-        Col::State,
-        Col::Quiet,
-        Col::Kind,
-    ];
-    /// Narrowest a cut first column may be and still say something.
+    const REST: [Col; 4] = [Col::State, Col::Quiet, Col::Kind, Col::Note];
+    /// Narrowest a cut column may be and still say something.
     const MIN_CUT: usize = 8;
-    let mut left = room;
-    let mut picked: Vec<(Col, usize)> = Vec::new();
-    for c in PRIORITY {
+    /// Narrowest useful activity (`working`, `errored`) and ladder (`nudge in 42s`).
+    const MIN_ACTIVITY: usize = 7;
+    const MIN_LADDER: usize = 12;
+    let want = |c: Col| {
         let widest = all
             .iter()
             .map(|cell| width(cell.get(c, theme).0))
             .max()
             .unwrap_or(0);
-        let w = widest.min(c.cap()).max(width(c.title()));
+        widest.min(c.cap()).max(width(c.title()))
+    };
+    let (act, lad) = (want(Col::Activity), want(Col::Ladder));
+    let mut picked: Vec<(Col, usize)> = Vec::new();
+    let mut left = room;
+    if act + 1 + lad < room {
+        picked.extend([(Col::Activity, act), (Col::Ladder, lad)]);
+        left -= 2 + act + lad;
+    } else {
+        let act_w = act.min(room.saturating_sub(2 + MIN_LADDER));
+        if act_w >= MIN_ACTIVITY {
+            picked.push((Col::Activity, act_w));
+            left -= 1 + act_w;
+        }
+        if left > MIN_CUT {
+            picked.push((Col::Ladder, lad.min(left - 1)));
+        }
+        left = 0;
+    }
+    for c in REST {
+        let w = want(c);
         if w < left {
             picked.push((c, w));
             left -= 1 + w;
-        } else if picked.is_empty() && left > MIN_CUT {
+        } else if c == Col::Note && left > MIN_CUT {
             picked.push((c, left - 1));
             left = 0;
         }

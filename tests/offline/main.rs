@@ -14,5 +14,6 @@ mod fixtures_detect;
 mod fleet_file;
 mod hot_reload;
 mod lineage_views;
+mod narrow_views;
 mod readme_keys;
 mod theme_render;
