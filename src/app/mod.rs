@@ -105,13 +105,34 @@ pub enum Mode {
     },
 }
 
-/// A one-line message in the footer, replacing the key hints until the next key.
+/// A one-line message in the footer, replacing the key hints until the next key or
+/// until it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Footer {
     /// The message.
     pub text: String,
     /// Shown in the error style.
     pub is_error: bool,
+    /// When it was set (unix ms, the console's clock).
+    pub at_ms: i64,
+}
+
+/// How long a message stays in the footer: long enough to read, short enough that it
+/// does not go on stating what may no longer be true.
+pub const FOOTER_INFO_MS: i64 = 6_000;
+/// How long an error stays in the footer.
+pub const FOOTER_ERROR_MS: i64 = 12_000;
+
+impl Footer {
+    /// When it leaves the footer.
+    pub fn expires_at(&self) -> i64 {
+        self.at_ms
+            + if self.is_error {
+                FOOTER_ERROR_MS
+            } else {
+                FOOTER_INFO_MS
+            }
+    }
 }
 
 /// The console's state between frames.
@@ -289,7 +310,17 @@ impl App {
 
     /// Show a message in the footer (from the host: attach results, channel failures).
     pub fn set_message(&mut self, text: String, is_error: bool) {
-        self.footer = Some(Footer { text, is_error });
+        self.footer = Some(Footer {
+            text,
+            is_error,
+            // Before the host has said the time, the fleet picture's time stands in.
+            at_ms: self.clock_ms.max(self.latest.taken_at_ms),
+        });
+    }
+
+    /// The console's clock from the host, for stamping messages set between keys.
+    pub fn set_clock(&mut self, now_ms: i64) {
+        self.clock_ms = self.clock_ms.max(now_ms);
     }
 
     /// The supervisor stopped publishing; the view is frozen at the last snapshot.
@@ -366,6 +397,11 @@ impl App {
         self.footer.as_ref()
     }
 
+    /// The footer message still shown at `now_ms`: a message expires after a few seconds.
+    pub fn footer_at(&self, now_ms: i64) -> Option<&Footer> {
+        self.footer.as_ref().filter(|f| now_ms < f.expires_at())
+    }
+
     /// The key table.
     pub fn keymap(&self) -> &Keymap {
         &self.keymap
@@ -422,17 +458,11 @@ impl App {
     }
 
     fn set_info(&mut self, text: String) {
-        self.footer = Some(Footer {
-            text,
-            is_error: false,
-        });
+        self.set_message(text, false);
     }
 
     fn set_error(&mut self, text: String) {
-        self.footer = Some(Footer {
-            text,
-            is_error: true,
-        });
+        self.set_message(text, true);
     }
 
     fn select(&mut self, name: Option<String>) {

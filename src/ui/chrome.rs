@@ -246,8 +246,8 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
     }
 }
 
-pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = match (app.mode(), app.footer()) {
+pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
+    let line = match (app.mode(), app.footer_at(now_ms)) {
         (Mode::Filter, _) => {
             let mut spans = vec![
                 Span::styled("/", theme.title),

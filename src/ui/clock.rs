@@ -39,6 +39,11 @@ pub fn next_change(app: &App, now_ms: i64) -> Option<i64> {
             word_turns(a, now_ms, &mut next);
         }
     }
+    if let Some(f) = app.footer() {
+        if f.expires_at() > now_ms {
+            next.at(f.expires_at());
+        }
+    }
     if let Mode::Explain { agent } = app.mode() {
         if let Some(a) = snap.agent(agent) {
             ladder_turns(a, now_ms, &mut next);

@@ -78,7 +78,7 @@ pub fn draw_cached(
     if banner_h > 0 {
         chrome::notices(frame, banner, app, theme);
     }
-    chrome::footer(frame, a.footer, app, theme);
+    chrome::footer(frame, a.footer, app, theme, now_ms);
     popup::overlay(frame, area, app, theme, now_ms);
 }
 

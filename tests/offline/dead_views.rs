@@ -13,9 +13,13 @@ use shoal::theme::Theme;
 use shoal::ui;
 
 fn render(app: &mut App, w: u16, h: u16) -> Vec<String> {
+    render_at(app, w, h, NOW)
+}
+
+fn render_at(app: &mut App, w: u16, h: u16, now: i64) -> Vec<String> {
     app.set_regions(ui::regions(ratatui::layout::Rect::new(0, 0, w, h)));
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
-    term.draw(|f| ui::draw(f, app, &Theme::plain(), NOW))
+    term.draw(|f| ui::draw(f, app, &Theme::plain(), now))
         .expect("draw");
     let buf = term.backend().buffer();
     (0..h)
@@ -163,5 +167,23 @@ fn the_header_counts_a_quiet_agent_as_quiet() {
         screen[0].contains("● 1 working") && screen[0].contains("○ 1 quiet"),
         "{}",
         screen[0]
+    );
+}
+
+#[test]
+fn a_footer_message_expires_after_a_few_seconds() {
+    let mut app = App::default();
+    app.on_snapshot(snapshot(vec![AgentView::sample("lead"), crasher()]));
+    app.handle_key(KeyEvent::new(KeyCode::Char('X'), KeyModifiers::NONE), NOW);
+    let footer = |s: &[String]| s.last().unwrap().clone();
+    let now = render_at(&mut app, 160, 30, NOW + 1_000);
+    assert!(footer(&now).contains("dismissed 1 ended agent"), "{}", footer(&now));
+    let next = ui::next_change(&app, NOW + 1_000).unwrap();
+    assert!(next <= NOW + 6_000, "the host wakes to take it down: {next}");
+    let later = render_at(&mut app, 160, 30, NOW + 6_500);
+    assert!(
+        !footer(&later).contains("dismissed") && footer(&later).contains("? help"),
+        "{}",
+        footer(&later)
     );
 }
