@@ -232,6 +232,10 @@ impl Default for Keymap {
             (key(Char('H')), ToggleHistory),
             (key(Char('x')), Dismiss),
             (key(Char('X')), DismissAllEnded),
+            (key(Char('z')), ToggleZoom),
+            (key(Char('!')), FilterNeedsYou),
+            (key(Char('@')), FilterRunning),
+            (key(Char('#')), FilterEnded),
         ];
         Keymap {
             bindings: table.to_vec(),

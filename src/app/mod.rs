@@ -159,6 +159,8 @@ pub struct App {
     supervisor_gone: bool,
     supervision: Option<Supervision>,
     show_history: bool,
+    /// The pane view has the whole screen.
+    zoomed: bool,
     /// Ended attempts the operator took out of the tree: (agent, attempt).
     dismissed: HashSet<(String, u32)>,
     latest: Arc<FleetSnapshot>,
@@ -204,6 +206,7 @@ impl App {
             supervisor_gone: false,
             supervision: None,
             show_history: false,
+            zoomed: false,
             dismissed: HashSet::new(),
             latest: Arc::new(FleetSnapshot::default()),
             help_keymap: Keymaps::default().help,
@@ -395,6 +398,11 @@ impl App {
     /// The footer message, if one replaces the key hints.
     pub fn footer(&self) -> Option<&Footer> {
         self.footer.as_ref()
+    }
+
+    /// Whether the pane view has the whole screen.
+    pub fn zoomed(&self) -> bool {
+        self.zoomed
     }
 
     /// The footer message still shown at `now_ms`: a message expires after a few seconds.

@@ -177,9 +177,16 @@ fn a_footer_message_expires_after_a_few_seconds() {
     app.handle_key(KeyEvent::new(KeyCode::Char('X'), KeyModifiers::NONE), NOW);
     let footer = |s: &[String]| s.last().unwrap().clone();
     let now = render_at(&mut app, 160, 30, NOW + 1_000);
-    assert!(footer(&now).contains("dismissed 1 ended agent"), "{}", footer(&now));
+    assert!(
+        footer(&now).contains("dismissed 1 ended agent"),
+        "{}",
+        footer(&now)
+    );
     let next = ui::next_change(&app, NOW + 1_000).unwrap();
-    assert!(next <= NOW + 6_000, "the host wakes to take it down: {next}");
+    assert!(
+        next <= NOW + 6_000,
+        "the host wakes to take it down: {next}"
+    );
     let later = render_at(&mut app, 160, 30, NOW + 6_500);
     assert!(
         !footer(&later).contains("dismissed") && footer(&later).contains("? help"),

@@ -89,3 +89,74 @@ fn at_80_by_24_every_row_shows_name_activity_and_ladder() {
         );
     }
 }
+
+#[test]
+fn z_gives_the_pane_view_the_whole_screen_and_back() {
+    let mut app = App::default();
+    let screen: String = (1..=40)
+        .map(|n| format!("line {n} of the agent\n"))
+        .collect();
+    app.on_snapshot(snapshot(vec![
+        AgentView::sample("lead").with_capture(screen)
+    ]));
+    let key = |app: &mut App, c: char| {
+        app.handle_key(
+            crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            ),
+            NOW,
+        )
+    };
+    let before = render(&mut app, 80, 24);
+    assert!(before.iter().any(|l| l.contains("┌ fleet")));
+    key(&mut app, 'z');
+    let zoomed = render(&mut app, 80, 24);
+    assert!(
+        !zoomed
+            .iter()
+            .any(|l| l.contains("┌ fleet") || l.contains("events ·")),
+        "{}",
+        zoomed.join("\n")
+    );
+    assert!(zoomed[1].starts_with("┌ lead · claude"), "{}", zoomed[1]);
+    // The full width and 20 rows of the agent's screen, ending with its last line.
+    let shown = zoomed.iter().filter(|l| l.contains("of the agent")).count();
+    assert_eq!(shown, 20, "{}", zoomed.join("\n"));
+    assert!(zoomed.iter().any(|l| l.contains("line 40 of the agent")));
+    key(&mut app, 'z');
+    assert!(render(&mut app, 80, 24)
+        .iter()
+        .any(|l| l.contains("┌ fleet")));
+}
+
+#[test]
+fn quick_filter_keys_show_one_group_and_the_same_key_shows_all() {
+    let mut app = App::default();
+    app.on_snapshot(snapshot(demo_like()));
+    let key = |app: &mut App, c: char| {
+        app.handle_key(
+            crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            ),
+            NOW,
+        );
+    };
+    let matched = |app: &App| -> Vec<String> {
+        app.rows()
+            .iter()
+            .filter(|r| r.matched)
+            .map(|r| app.snapshot().agents[r.index].name.clone())
+            .collect()
+    };
+    key(&mut app, '!');
+    assert_eq!(matched(&app), ["limiter", "reviewer", "crasher"]);
+    key(&mut app, '#');
+    assert_eq!(matched(&app), ["crasher"]);
+    key(&mut app, '@');
+    assert_eq!(matched(&app).len(), 6);
+    key(&mut app, '@');
+    assert_eq!(matched(&app).len(), 7, "the same key again shows all");
+    assert_eq!(app.filter_text(), "");
+}
