@@ -55,14 +55,14 @@ fn demo_like() -> Vec<AgentView> {
 fn row<'a>(screen: &'a [String], agent: &str) -> &'a str {
     screen
         .iter()
-        .filter(|l| {
+        .find(|l| {
+            // The tree panel is the left 48 columns at 80 wide.
             l.starts_with('│')
                 && l.chars()
                     .take(48)
                     .collect::<String>()
                     .contains(&format!(" {agent} "))
         })
-        .next()
         .unwrap_or_else(|| panic!("no row for {agent}:\n{}", screen.join("\n")))
 }
 
