@@ -61,6 +61,12 @@ fn the_demos_crasher_stays_in_the_tree_with_its_error_and_tab_reaches_it() {
         "the title says how it ended:\n{s}"
     );
 
+    // The agent hanging behind a live spinner has shown no progress for over 10 s.
+    assert!(
+        row(&s, "hanger").contains("working (no progress)"),
+        "the spinner is not progress:\n{s}"
+    );
+
     // x dismisses it; the history still has it.
     term.keys(&["x"]);
     term.wait_screen("the crasher dismissed", Duration::from_secs(10), |s| {
