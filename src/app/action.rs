@@ -58,6 +58,12 @@ actions! {
     OpenCommand => "command", "Open the command line: an action and its arguments, e.g. :approve lead.";
     StartNewAgents => "start new", "Start the agents a changed fleet file added.";
     OpenLogs => "logs", "Open the log browser on the selected agent: its output and events, searchable.";
+    Dismiss => "dismiss", "Take the selected ended agent out of the tree (history still shows it; a retry brings it back).";
+    DismissAllEnded => "dismiss all", "Take every ended agent out of the tree.";
+    ToggleZoom => "zoom", "Give the pane view the whole screen, or give the tree back.";
+    FilterNeedsYou => "needs you", "Show only the agents that need you (again: show all).";
+    FilterRunning => "running", "Show only running agents (again: show all).";
+    FilterEnded => "ended", "Show only ended agents (again: show all).";
 }
 
 impl Action {

@@ -23,8 +23,12 @@ pub fn tail(capture: &str) -> &str {
         let body = s[..end].trim_end_matches(['\n', '\r']);
         let start = body.rfind('\n').map_or(0, |i| i + 1);
         let last = &body[start..];
-        let blank =
-            last.trim().is_empty() || last.trim() == "\u{1b}[0m" || last.trim() == "\u{1b}[m";
+        // tmux writes `Pane is dead (status 3, …)` under a dead pane's screen, below
+        // its blank rows: the agent's last words are above them.
+        let blank = last.trim().is_empty()
+            || last.trim() == "\u{1b}[0m"
+            || last.trim() == "\u{1b}[m"
+            || is_dead_banner(last);
         if blank && !body.is_empty() {
             end = start;
         } else {
@@ -42,6 +46,16 @@ pub fn tail(capture: &str) -> &str {
         Some((i, _)) => &s[i + 1..],
         None => s,
     }
+}
+
+/// tmux's remain-on-exit line, possibly wrapped in colour escapes.
+fn is_dead_banner(line: &str) -> bool {
+    if !line.contains("Pane is dead (") {
+        return false;
+    }
+    let plain = String::from_utf8_lossy(&strip_ansi_escapes::strip(line)).into_owned();
+    let plain = plain.trim();
+    plain.starts_with("Pane is dead (") && plain.ends_with(')')
 }
 
 /// How many lines `tail(capture)` has.
@@ -64,6 +78,16 @@ mod tests {
         assert_eq!(tail("a\n\x1b[0m\n"), "a");
         assert_eq!(tail(""), "");
         assert_eq!(tail("\n\n\n"), "");
+        // A dead pane: the last words, not tmux's banner under 40 blank rows.
+        let dead = format!(
+            "Error: crashed\n{}Pane is dead (status 3, Thu Dec  3 17:29:13 2026)\n",
+            "\n".repeat(40)
+        );
+        assert_eq!(tail(&dead), "Error: crashed");
+        assert_eq!(
+            tail("x\n\u{1b}[1mPane is dead (signal 9, Thu Dec  3 17:29:13 2026)\u{1b}[0m\n"),
+            "x"
+        );
         let big: String = (0..5000).map(|i| format!("line {i}\n")).collect();
         let t = tail(&big);
         assert_eq!(t.lines().count(), MAX_LINES);

@@ -1,4 +1,5 @@
-//! The `/` filter: name substrings (or `name:`) and `state:` / `kind:` / `activity:` / `tier:` predicates.
+//! The `/` filter: name substrings (or `name:`) and `state:` / `kind:` / `activity:` /
+//! `tier:` predicates, and `is:needs-you` / `is:running` / `is:ended` (the quick filters).
 //!
 //! Terms are separated by spaces and must all match (`kind:claude state:run` = running
 //! Claude agents). Values match as case-insensitive substrings, so `activity:needs` finds
@@ -14,6 +15,29 @@ enum Term {
     Kind(String),
     Activity(String),
     Tier(String),
+    Is(Quick),
+}
+
+/// The groups the quick-filter keys select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quick {
+    /// Agents that need the operator (`!` in the tree).
+    NeedsYou,
+    /// Starting or running.
+    Running,
+    /// The current attempt has ended.
+    Ended,
+}
+
+impl Quick {
+    /// The filter text that selects the group.
+    pub fn text(self) -> &'static str {
+        match self {
+            Quick::NeedsYou => "is:needs-you",
+            Quick::Running => "is:running",
+            Quick::Ended => "is:ended",
+        }
+    }
 }
 
 /// A parsed filter; the empty filter matches every agent.
@@ -26,13 +50,16 @@ pub struct Filter {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
     /// A `key:value` term with a key the filter does not know.
-    #[error("unknown filter key {key:?} in {term:?}; use state:, kind:, activity:, tier: or a plain name")]
+    #[error("unknown filter key {key:?} in {term:?}; use state:, kind:, activity:, tier:, is: or a plain name")]
     UnknownKey {
         /// The key as typed.
         key: String,
         /// The whole term.
         term: String,
     },
+    /// An `is:` term naming no group.
+    #[error("unknown group in {0:?}; use is:needs-you, is:running or is:ended")]
+    UnknownGroup(String),
 }
 
 impl Filter {
@@ -51,6 +78,12 @@ impl Filter {
                         "kind" | "k" => Term::Kind(value),
                         "activity" | "a" => Term::Activity(value),
                         "tier" | "t" => Term::Tier(value),
+                        "is" => Term::Is(match value.as_str() {
+                            "needs-you" | "needy" | "needs" => Quick::NeedsYou,
+                            "running" | "live" => Quick::Running,
+                            "ended" | "dead" => Quick::Ended,
+                            _ => return Err(FilterError::UnknownGroup(word.to_string())),
+                        }),
                         // Names may legitimately contain ':' only if tmux allowed it; treat
                         // an empty key (":foo") as a name search rather than an error.
                         "" => Term::Name(lower.clone()),
@@ -81,6 +114,12 @@ impl Filter {
             Term::Kind(s) => agent.kind.to_lowercase().contains(s.as_str()),
             Term::Activity(s) => agent.activity.as_str().contains(s.as_str()),
             Term::Tier(s) => agent.tier.as_str().contains(s.as_str()),
+            Term::Is(Quick::NeedsYou) => super::tree::needs_operator(agent),
+            Term::Is(Quick::Running) => matches!(
+                agent.state,
+                crate::fleet::LifeState::Starting | crate::fleet::LifeState::Running
+            ),
+            Term::Is(Quick::Ended) => agent.state.is_ended(),
         })
     }
 }
@@ -116,6 +155,8 @@ mod tests {
             server: None,
             exit_status: None,
             paused: false,
+            ended_ms: None,
+            screen_changed_ms: 0,
             capture: "".into(),
             lineage: Default::default(),
         }

@@ -27,6 +27,8 @@ fn attempt_row(a: &AgentView, p: &PastAttempt) -> AgentView {
         server: None,
         exit_status: p.exit_status,
         paused: false,
+        ended_ms: p.ended_ms,
+        screen_changed_ms: 0,
         capture: p.death.clone(),
         lineage: Lineage {
             signal: p.signal.clone(),
@@ -58,9 +60,9 @@ impl App {
     }
 
     /// Whether the current view shows this agent as a match: everything with history
-    /// on, live agents only without.
+    /// on; without, live agents and the ended attempts not dismissed yet.
     pub(super) fn in_view(&self, a: &AgentView) -> bool {
-        self.show_history || !a.lineage.is_history(a.state)
+        self.show_history || !a.lineage.is_history(a.state) || self.ended_in_view(a)
     }
 
     /// The snapshot as the current view draws it.
@@ -95,7 +97,7 @@ impl App {
         let text = if self.show_history {
             format!("history shown: {hidden} ended or removed agents, {past} earlier attempts")
         } else {
-            "live agents only; ended ones stay under their live descendants".to_string()
+            "live agents and ended ones not dismissed (x dismisses one, X all)".to_string()
         };
         self.set_info(text);
     }

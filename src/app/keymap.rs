@@ -230,6 +230,12 @@ impl Default for Keymap {
                 Quit,
             ),
             (key(Char('H')), ToggleHistory),
+            (key(Char('x')), Dismiss),
+            (key(Char('X')), DismissAllEnded),
+            (key(Char('z')), ToggleZoom),
+            (key(Char('!')), FilterNeedsYou),
+            (key(Char('@')), FilterRunning),
+            (key(Char('#')), FilterEnded),
         ];
         Keymap {
             bindings: table.to_vec(),
@@ -282,7 +288,11 @@ mod tests {
                 ev(KeyCode::Tab, KeyModifiers::NONE),
                 Some(Action::JumpToNeedy),
             ),
-            (ev(KeyCode::Char('x'), KeyModifiers::NONE), None),
+            (
+                ev(KeyCode::Char('x'), KeyModifiers::NONE),
+                Some(Action::Dismiss),
+            ),
+            (ev(KeyCode::Char('Z'), KeyModifiers::NONE), None),
         ];
         for (key, want) in cases {
             assert_eq!(map.action_for(&key), want, "{key:?}");

@@ -156,6 +156,12 @@ impl App {
             }
             Action::Quit => effects.push(Effect::Quit),
             Action::ToggleHistory => self.toggle_history(),
+            Action::Dismiss => self.dismiss_selected(),
+            Action::DismissAllEnded => self.dismiss_all_ended(),
+            Action::ToggleZoom => self.zoomed = !self.zoomed,
+            Action::FilterNeedsYou => self.quick_filter(super::filter::Quick::NeedsYou),
+            Action::FilterRunning => self.quick_filter(super::filter::Quick::Running),
+            Action::FilterEnded => self.quick_filter(super::filter::Quick::Ended),
             Action::OpenLogs => self.open_logs(self.selected.clone(), self.clock_ms),
             Action::Attach
             | Action::Approve
@@ -462,7 +468,31 @@ impl App {
     }
 
     fn page(&self) -> usize {
-        self.regions.pane_rows().saturating_sub(1).max(1)
+        self.pane_rows().saturating_sub(1).max(1)
+    }
+
+    /// Rows of the pane view: the whole body when zoomed.
+    fn pane_rows(&self) -> usize {
+        if self.zoomed {
+            usize::from(self.regions.tree.height.saturating_sub(2))
+        } else {
+            self.regions.pane_rows()
+        }
+    }
+
+    /// Show only one group of agents; the same key again shows all.
+    fn quick_filter(&mut self, group: super::filter::Quick) {
+        if self.filter_text.trim() == group.text() {
+            self.set_filter(String::new());
+            self.set_info("filter cleared: every agent".to_string());
+        } else {
+            self.set_filter(group.text().to_string());
+            let n = self.rows.iter().filter(|r| r.matched).count();
+            self.set_info(format!(
+                "{n} shown by /{}; the same key again shows all",
+                group.text()
+            ));
+        }
     }
 
     /// Scroll the pane view back (positive) or toward the live tail (negative).
@@ -470,7 +500,7 @@ impl App {
         let lines = self
             .selected_agent()
             .map_or(0, |a| capture::line_count(&a.capture));
-        let max = lines.saturating_sub(self.regions.pane_rows().max(1));
+        let max = lines.saturating_sub(self.pane_rows().max(1));
         self.scroll = self.scroll.saturating_add_signed(delta).min(max);
     }
 }

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod capture;
 mod cmdline;
+mod ended;
 pub mod filter;
 pub mod format;
 mod history;
@@ -104,13 +105,34 @@ pub enum Mode {
     },
 }
 
-/// A one-line message in the footer, replacing the key hints until the next key.
+/// A one-line message in the footer, replacing the key hints until the next key or
+/// until it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Footer {
     /// The message.
     pub text: String,
     /// Shown in the error style.
     pub is_error: bool,
+    /// When it was set (unix ms, the console's clock).
+    pub at_ms: i64,
+}
+
+/// How long a message stays in the footer: long enough to read, short enough that it
+/// does not go on stating what may no longer be true.
+pub const FOOTER_INFO_MS: i64 = 6_000;
+/// How long an error stays in the footer.
+pub const FOOTER_ERROR_MS: i64 = 12_000;
+
+impl Footer {
+    /// When it leaves the footer.
+    pub fn expires_at(&self) -> i64 {
+        self.at_ms
+            + if self.is_error {
+                FOOTER_ERROR_MS
+            } else {
+                FOOTER_INFO_MS
+            }
+    }
 }
 
 /// The console's state between frames.
@@ -137,6 +159,10 @@ pub struct App {
     supervisor_gone: bool,
     supervision: Option<Supervision>,
     show_history: bool,
+    /// The pane view has the whole screen.
+    zoomed: bool,
+    /// Ended attempts the operator took out of the tree: (agent, attempt).
+    dismissed: HashSet<(String, u32)>,
     latest: Arc<FleetSnapshot>,
     help_keymap: Keymap,
     completion: Option<Completion>,
@@ -180,6 +206,8 @@ impl App {
             supervisor_gone: false,
             supervision: None,
             show_history: false,
+            zoomed: false,
+            dismissed: HashSet::new(),
             latest: Arc::new(FleetSnapshot::default()),
             help_keymap: Keymaps::default().help,
             completion: None,
@@ -285,7 +313,17 @@ impl App {
 
     /// Show a message in the footer (from the host: attach results, channel failures).
     pub fn set_message(&mut self, text: String, is_error: bool) {
-        self.footer = Some(Footer { text, is_error });
+        self.footer = Some(Footer {
+            text,
+            is_error,
+            // Before the host has said the time, the fleet picture's time stands in.
+            at_ms: self.clock_ms.max(self.latest.taken_at_ms),
+        });
+    }
+
+    /// The console's clock from the host, for stamping messages set between keys.
+    pub fn set_clock(&mut self, now_ms: i64) {
+        self.clock_ms = self.clock_ms.max(now_ms);
     }
 
     /// The supervisor stopped publishing; the view is frozen at the last snapshot.
@@ -362,6 +400,16 @@ impl App {
         self.footer.as_ref()
     }
 
+    /// Whether the pane view has the whole screen.
+    pub fn zoomed(&self) -> bool {
+        self.zoomed
+    }
+
+    /// The footer message still shown at `now_ms`: a message expires after a few seconds.
+    pub fn footer_at(&self, now_ms: i64) -> Option<&Footer> {
+        self.footer.as_ref().filter(|f| now_ms < f.expires_at())
+    }
+
     /// The key table.
     pub fn keymap(&self) -> &Keymap {
         &self.keymap
@@ -380,6 +428,21 @@ impl App {
     /// Recent events of one agent, oldest first.
     pub fn events_for(&self, agent: &str) -> impl DoubleEndedIterator<Item = &EventView> {
         self.events.get(agent).into_iter().flatten()
+    }
+
+    /// The newest `n` events of the whole fleet, every agent's and the fleet's own,
+    /// oldest first.
+    pub fn recent_events(&self, n: usize) -> Vec<&EventView> {
+        let mut all: Vec<&EventView> = self
+            .events
+            .values()
+            .flat_map(|ring| ring.iter().rev().take(n))
+            .chain(self.fleet_events.iter().rev().take(n))
+            .collect();
+        all.sort_by_key(|e| std::cmp::Reverse(e.id));
+        all.truncate(n);
+        all.reverse();
+        all
     }
 
     /// Recent events not about any one agent, oldest first.
@@ -403,17 +466,11 @@ impl App {
     }
 
     fn set_info(&mut self, text: String) {
-        self.footer = Some(Footer {
-            text,
-            is_error: false,
-        });
+        self.set_message(text, false);
     }
 
     fn set_error(&mut self, text: String) {
-        self.footer = Some(Footer {
-            text,
-            is_error: true,
-        });
+        self.set_message(text, true);
     }
 
     fn select(&mut self, name: Option<String>) {

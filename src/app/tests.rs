@@ -378,13 +378,13 @@ fn pause_toggles_from_the_agents_state() {
 fn quit_and_unknown_keys() {
     let mut app = app_with(family());
     assert!(press(&mut app, "q").contains(&Effect::Quit));
-    let fx = press(&mut app, "z");
+    let fx = press(&mut app, "Z");
     assert!(!fx.contains(&Effect::Quit));
     assert!(app
         .footer()
         .unwrap()
         .text
-        .contains("z does nothing here; press ? for the keys"));
+        .contains("Z does nothing here; press ? for the keys"));
 }
 
 #[test]

@@ -48,9 +48,14 @@ pub fn urgency(a: &AgentView) -> Urgency {
     }
 }
 
-/// True when the operator should look at this agent: a question, an error, or a warn-tier stall.
+/// True when the operator should look at this agent: a question, an error, a warn-tier
+/// stall, or an attempt that ended failed or killed.
 pub fn needs_operator(a: &AgentView) -> bool {
-    urgency(a) >= Urgency::Warned
+    match urgency(a) {
+        // An earlier attempt's row or a removed agent is history, not a call to act.
+        Urgency::Failed => a.lineage.attempt_of.is_none() && !a.lineage.removed,
+        u => u >= Urgency::Warned,
+    }
 }
 
 /// One visible line of the fleet tree.

@@ -71,6 +71,8 @@ pub(crate) fn drive<B: Backend>(
             return Ok(host.stats);
         }
         let now = clock();
+        // Messages set by what arrives now are stamped with now, so they expire on time.
+        host.app.set_clock(now);
         host.pump_snapshots(screen, now)?;
         host.pump_view();
         host.pump_reloads();

@@ -299,6 +299,8 @@ mod tests {
             server: None,
             exit_status: None,
             paused: false,
+            ended_ms: None,
+            screen_changed_ms: 0,
             capture: Arc::from(""),
             lineage: Lineage::default(),
         };

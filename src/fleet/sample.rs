@@ -30,6 +30,8 @@ impl AgentView {
             server: Some("shoal-test".into()),
             exit_status: None,
             paused: false,
+            ended_ms: None,
+            screen_changed_ms: 0,
             capture: format!("screen of {name}\n$ ").into(),
             lineage: Default::default(),
         }
@@ -118,6 +120,23 @@ impl AgentView {
     #[must_use]
     pub fn with_capture(mut self, capture: impl Into<Arc<str>>) -> AgentView {
         self.capture = capture.into();
+        self
+    }
+
+    /// The same agent with its attempt ended at `at_ms` in `state`, with `status`.
+    #[must_use]
+    pub fn with_ended(mut self, state: LifeState, status: Option<i32>, at_ms: i64) -> AgentView {
+        self.state = state;
+        self.activity = Activity::Exited;
+        self.exit_status = status;
+        self.ended_ms = Some(at_ms);
+        self
+    }
+
+    /// The same agent with its raw screen last changed at `at_ms`.
+    #[must_use]
+    pub fn with_screen_changed_at(mut self, at_ms: i64) -> AgentView {
+        self.screen_changed_ms = at_ms;
         self
     }
 

@@ -45,6 +45,13 @@ pub struct AgentView {
     pub exit_status: Option<i32>,
     /// Supervision paused by the operator: no escalation.
     pub paused: bool,
+    /// When the current attempt ended (unix ms), once it has.
+    #[serde(default)]
+    pub ended_ms: Option<i64>,
+    /// When the pane's raw screen last changed (unix ms; 0 = not seen by this
+    /// supervisor): a spinner changes it, a silent program does not.
+    #[serde(default)]
+    pub screen_changed_ms: i64,
     /// The latest capture of the pane, with ANSI escapes.
     #[serde(skip)]
     pub capture: Arc<str>,

@@ -85,6 +85,8 @@ struct Screen {
     /// The next capture only sets the baseline: after a restart, a stalled agent's
     /// changed screen may be the echo of a nudge typed just before the restart.
     baseline_next: bool,
+    /// When the raw screen last changed (0 until this supervisor saw it change).
+    changed_ms: i64,
 }
 
 /// One agent: declaration, current attempt and screen memory.
@@ -283,6 +285,7 @@ impl Agent {
         let mut events = Vec::new();
         self.att.screen_hash = Some(seen.screen_hash);
         self.screen.capture = seen.raw;
+        self.screen.changed_ms = now_ms;
         self.dirty = true;
         let progressed = self.att.proof_hash.as_deref() != Some(seen.proof.as_str());
         self.att.proof_hash = Some(seen.proof);
@@ -685,6 +688,8 @@ impl Agent {
             server: att.server.clone(),
             exit_status: att.exit_status,
             paused: self.decl.paused,
+            ended_ms: att.ended_ms,
+            screen_changed_ms: self.screen.changed_ms,
             capture: self.screen.capture.clone(),
             lineage: Default::default(),
         }

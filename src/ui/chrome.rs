@@ -85,13 +85,22 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
     if app.show_history() {
         left.push(Span::styled(" history ", theme.title));
     }
+    // A working agent whose screen stands still is counted as quiet, as its row says.
+    let quiet =
+        |a: &&crate::fleet::AgentView| crate::app::format::activity_word(a, now_ms) == "quiet";
     for act in ACTIVITIES {
-        let n = agents().filter(|a| a.activity == act).count();
+        let n = agents().filter(|a| a.activity == act && !quiet(a)).count();
         if n > 0 {
             left.push(Span::styled(
                 format!(" {} {n} {act}", glyph(act)),
                 activity_style(act, theme),
             ));
+        }
+        if act == Activity::Working {
+            let n = agents().filter(quiet).count();
+            if n > 0 {
+                left.push(Span::styled(format!(" ○ {n} quiet"), theme.idle));
+            }
         }
     }
 
@@ -190,6 +199,7 @@ const HINTS: &[&[Action]] = &[
     &[Action::OpenLogs],
     &[Action::Quit],
     &[Action::ToggleHistory],
+    &[Action::Dismiss, Action::DismissAllEnded],
 ];
 
 /// The hint pairs (keys, label) shown in the footer for the current mode.
@@ -239,8 +249,8 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
     }
 }
 
-pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let line = match (app.mode(), app.footer()) {
+pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
+    let line = match (app.mode(), app.footer_at(now_ms)) {
         (Mode::Filter, _) => {
             let mut spans = vec![
                 Span::styled("/", theme.title),

@@ -36,6 +36,12 @@ pub fn next_change(app: &App, now_ms: i64) -> Option<i64> {
             if a.last_progress_ms > 0 && !matches!(a.state, LifeState::Queued) {
                 next.at(elapsed_turns(a.last_progress_ms, now_ms));
             }
+            word_turns(a, now_ms, &mut next);
+        }
+    }
+    if let Some(f) = app.footer() {
+        if f.expires_at() > now_ms {
+            next.at(f.expires_at());
         }
     }
     if let Mode::Explain { agent } = app.mode() {
@@ -45,6 +51,26 @@ pub fn next_change(app: &App, now_ms: i64) -> Option<i64> {
         }
     }
     next.0
+}
+
+/// The words that move with the clock: `quiet` and `working (no progress)` once the
+/// threshold passes, `waiting for work · 3m`, and an ended attempt's `15s ago`.
+fn word_turns(a: &AgentView, now_ms: i64, next: &mut Soonest) {
+    let quiet = crate::app::format::quiet_after(a);
+    let screen = a.screen_changed_ms.max(a.last_progress_ms);
+    if a.state == LifeState::Running && a.last_progress_ms > 0 {
+        for t in [screen + quiet + 1, a.last_progress_ms + quiet + 1] {
+            if t > now_ms {
+                next.at(t);
+            }
+        }
+    }
+    if screen > 0 && a.state == LifeState::Running {
+        next.at(elapsed_turns(screen, now_ms));
+    }
+    if let Some(t) = a.ended_ms.filter(|_| a.state.is_ended()) {
+        next.at(elapsed_turns(t, now_ms));
+    }
 }
 
 /// The earliest of the times offered.

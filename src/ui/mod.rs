@@ -72,13 +72,23 @@ pub fn draw_cached(
         return;
     }
     chrome::header(frame, a.header, app, theme, now_ms);
-    tree::tree(frame, a.tree, app, theme, now_ms);
-    pane::pane(frame, a.pane, app, theme, cache);
-    pane::events(frame, a.events, app, theme);
+    if app.zoomed() {
+        // Zoomed: the pane view takes the tree's and the events' room.
+        let body = Rect {
+            y: a.header.bottom(),
+            height: a.tree.height,
+            ..area
+        };
+        pane::pane(frame, body, app, theme, now_ms, cache);
+    } else {
+        tree::tree(frame, a.tree, app, theme, now_ms);
+        pane::pane(frame, a.pane, app, theme, now_ms, cache);
+        pane::events(frame, a.events, app, theme);
+    }
     if banner_h > 0 {
         chrome::notices(frame, banner, app, theme);
     }
-    chrome::footer(frame, a.footer, app, theme);
+    chrome::footer(frame, a.footer, app, theme, now_ms);
     popup::overlay(frame, area, app, theme, now_ms);
 }
 

@@ -44,17 +44,35 @@ impl PaneCache {
     }
 }
 
-pub(super) fn pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cache: &mut PaneCache) {
+pub(super) fn pane(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: &Theme,
+    now_ms: i64,
+    cache: &mut PaneCache,
+) {
     let Some(a) = app.selected_agent() else {
         let block = Block::bordered().border_style(theme.border).title(" pane ");
         let msg = Line::styled(" no agent selected", theme.muted);
         frame.render_widget(Paragraph::new(msg).block(block), area);
         return;
     };
-    let title = format!(
-        " {} · {} #{} · {} · {} ",
-        a.name, a.kind, a.attempt, a.state, a.activity
-    );
+    // A dead agent's title says how and when it ended; its final screen is below.
+    let title = match app.ending(a, now_ms) {
+        how if how.is_empty() => format!(
+            " {} · {} #{} · {} · {} ",
+            a.name,
+            a.kind,
+            a.attempt,
+            a.state,
+            crate::app::format::activity_word(a, now_ms)
+        ),
+        how => format!(
+            " {} · {} #{} · {} · {how} ",
+            a.name, a.kind, a.attempt, a.state
+        ),
+    };
     let mut block = Block::bordered()
         .border_style(theme.border)
         .title(Span::styled(
@@ -129,31 +147,42 @@ pub(super) fn events(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    // Newest last: take the newest that fit, then put them back in time order.
-    let mut shown: Vec<&EventView> = match app.selected() {
-        Some(name) => app.events_for(name).rev().take(height).collect(),
-        None => app.fleet_events().iter().rev().take(height).collect(),
+    // Newest last: take the newest that fit, then put them back in time order. With no
+    // agent selected, the whole fleet's events, each naming its agent.
+    let lines: Vec<Line> = match app.selected() {
+        Some(name) => {
+            let mut shown: Vec<&EventView> = app.events_for(name).rev().take(height).collect();
+            shown.reverse();
+            shown
+                .into_iter()
+                .map(|e| event_line(e, None, theme, width))
+                .collect()
+        }
+        None => app
+            .recent_events(height)
+            .into_iter()
+            .map(|e| event_line(e, e.agent.as_deref(), theme, width))
+            .collect(),
     };
-    shown.reverse();
-    let lines: Vec<Line> = if shown.is_empty() {
+    let lines = if lines.is_empty() {
         vec![Line::styled(" no events yet", theme.muted)]
     } else {
-        shown
-            .into_iter()
-            .map(|e| event_line(e, theme, width))
-            .collect()
+        lines
     };
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn event_line(e: &EventView, theme: &Theme, width: usize) -> Line<'static> {
+fn event_line(e: &EventView, agent: Option<&str>, theme: &Theme, width: usize) -> Line<'static> {
     let style = match e.tone() {
         Tone::Bad => theme.errored,
         Tone::Warn => theme.tier_warn,
         Tone::Nudge => theme.tier_nudge,
         Tone::Plain => Style::new(),
     };
-    let mut detail = printable(&e.detail);
+    let mut detail = match agent {
+        Some(name) => format!("{name}: {}", printable(&e.detail)),
+        None => printable(&e.detail),
+    };
     if let Some(rule) = &e.rule {
         detail.push_str(&format!(" [{rule}]"));
     }

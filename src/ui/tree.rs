@@ -1,7 +1,9 @@
 //! The fleet tree panel: one row per agent with its status, ladder and progress columns.
 
 use super::chrome::{activity_style, glyph};
-use crate::app::format::{elapsed, remaining, since_progress, tier_text};
+use crate::app::format::{
+    activity_word, elapsed, remaining, since_progress, tier_text, waiting_text,
+};
 use crate::app::{needs_operator, App, TreeRow};
 use crate::fleet::{AgentView, LifeState, Tier};
 use crate::theme::Theme;
@@ -47,6 +49,8 @@ impl Col {
     fn cap(self) -> usize {
         match self {
             Col::Ladder => 26,
+            // `working (no progress)` whole.
+            Col::Activity => 21,
             Col::Kind => 10,
             Col::Note => 40,
             _ => 12,
@@ -55,31 +59,47 @@ impl Col {
 }
 
 /// Pick the columns that fit in `room`, most important first, and return them in display
-/// order. The first pick may be cut rather than dropped, so a narrow tree keeps its ladder.
+/// order. Activity and ladder come first and are cut rather than dropped where they can
+/// both be read; too narrow for both, the ladder stays (the glyph still shows the
+/// activity). The note takes what is left over, cut, and never pushes the state out.
 fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)> {
-    const PRIORITY: [Col; 6] = [
-        Col::Ladder,
-        Col::Activity,
-        Col::Note,
-        Col::State,
-        Col::Quiet,
-        Col::Kind,
-    ];
-    /// Narrowest a cut first column may be and still say something.
+    const REST: [Col; 4] = [Col::State, Col::Quiet, Col::Kind, Col::Note];
+    /// Narrowest a cut column may be and still say something.
     const MIN_CUT: usize = 8;
-    let mut left = room;
-    let mut picked: Vec<(Col, usize)> = Vec::new();
-    for c in PRIORITY {
+    /// Narrowest useful activity (`working`, `errored`) and ladder (`nudge in 42s`).
+    const MIN_ACTIVITY: usize = 7;
+    const MIN_LADDER: usize = 12;
+    let want = |c: Col| {
         let widest = all
             .iter()
             .map(|cell| width(cell.get(c, theme).0))
             .max()
             .unwrap_or(0);
-        let w = widest.min(c.cap()).max(width(c.title()));
+        widest.min(c.cap()).max(width(c.title()))
+    };
+    let (act, lad) = (want(Col::Activity), want(Col::Ladder));
+    let mut picked: Vec<(Col, usize)> = Vec::new();
+    let mut left = room;
+    if act + 1 + lad < room {
+        picked.extend([(Col::Activity, act), (Col::Ladder, lad)]);
+        left -= 2 + act + lad;
+    } else {
+        let act_w = act.min(room.saturating_sub(2 + MIN_LADDER));
+        if act_w >= MIN_ACTIVITY {
+            picked.push((Col::Activity, act_w));
+            left -= 1 + act_w;
+        }
+        if left > MIN_CUT {
+            picked.push((Col::Ladder, lad.min(left - 1)));
+        }
+        left = 0;
+    }
+    for c in REST {
+        let w = want(c);
         if w < left {
             picked.push((c, w));
             left -= 1 + w;
-        } else if picked.is_empty() && left > MIN_CUT {
+        } else if c == Col::Note && left > MIN_CUT {
             picked.push((c, left - 1));
             left = 0;
         }
@@ -114,16 +134,33 @@ impl Cells<'_> {
     }
 }
 
-fn cells<'a>(row: &TreeRow, agents: &'a [AgentView], theme: &Theme, now_ms: i64) -> Cells<'a> {
+fn cells<'a>(row: &TreeRow, app: &'a App, theme: &Theme, now_ms: i64) -> Cells<'a> {
+    let agents = &app.snapshot().agents;
     let a = &agents[row.index];
     // A folded parent speaks for its hidden subtree: it wears the worst state below it.
     let shown = if row.collapsed { &agents[row.worst] } else { a };
+    let word = activity_word(shown, now_ms);
+    let activity_style = match word {
+        "quiet" => theme.idle,
+        "working (no progress)" => theme.tier_nudge,
+        _ if shown.state.is_ended() => theme.muted,
+        _ => activity_style(shown.activity, theme),
+    };
+    let ladder = if a.state.is_ended() && a.lineage.attempt_of.is_none() {
+        let style = if needs_operator(a) {
+            theme.errored
+        } else {
+            theme.muted
+        };
+        (app.ending(a, now_ms), style)
+    } else if let Some(text) = waiting_text(a, now_ms) {
+        (text, theme.idle)
+    } else {
+        ladder(a, theme, now_ms)
+    };
     Cells {
-        activity: (
-            shown.activity.as_str(),
-            activity_style(shown.activity, theme),
-        ),
-        ladder: ladder(a, theme, now_ms),
+        activity: (word, activity_style),
+        ladder,
         state: (a.state.as_str(), state_style(a.state, theme)),
         quiet: since_progress(a, now_ms),
         kind: &a.kind,
@@ -164,10 +201,7 @@ pub(super) fn tree(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_
     let rows = app.rows();
     // Column widths come from every row, not just the visible ones, so they hold still
     // while scrolling.
-    let all: Vec<Cells> = rows
-        .iter()
-        .map(|r| cells(r, agents, theme, now_ms))
-        .collect();
+    let all: Vec<Cells> = rows.iter().map(|r| cells(r, app, theme, now_ms)).collect();
     let name_w = rows
         .iter()
         .map(|r| lead_width(r, &agents[r.index]))
@@ -250,8 +284,9 @@ fn row_line<'a>(
         (false, _, 0) => "  ",
         (false, _, _) => "─ ",
     };
+    // An ended attempt is dimmed; its `!` and state still say when it needs the operator.
     let name_style = match () {
-        _ if !row.matched => theme.muted,
+        _ if !row.matched || a.state.is_ended() => theme.muted,
         _ if alert => alert_style(shown, theme),
         _ => Style::new(),
     };
@@ -261,10 +296,7 @@ fn row_line<'a>(
         Span::styled(if alert { "!" } else { " " }, alert_style(shown, theme)),
         Span::styled(row.guide.clone(), theme.muted),
         Span::styled(fold, theme.muted),
-        Span::styled(
-            format!("{} ", glyph(shown.activity)),
-            activity_style(shown.activity, theme),
-        ),
+        Span::styled(format!("{} ", glyph(shown.activity)), cells.activity.1),
         Span::styled(pad(&label, name_room), name_style),
     ];
     for &(c, w) in cols {
@@ -304,6 +336,7 @@ fn alert_style(a: &AgentView, theme: &Theme) -> Style {
         crate::fleet::Activity::Errored => theme.errored,
         _ if a.tier >= Tier::Kill => theme.tier_kill,
         _ if a.tier >= Tier::Warn => theme.tier_warn,
+        _ if needs_operator(a) => theme.errored,
         _ => Style::new(),
     }
 }

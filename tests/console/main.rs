@@ -10,3 +10,5 @@ mod config_e2e;
 mod console_e2e;
 mod console_handoff;
 mod console_logs_e2e;
+mod dead_e2e;
+mod quiet_e2e;

@@ -113,14 +113,31 @@ fn line_with<'a>(screen: &'a [String], needle: &str) -> &'a str {
 }
 
 #[test]
-fn the_tree_shows_live_agents_under_their_killed_parent_by_default() {
+fn ended_agents_stay_until_dismissed_and_live_ones_stay_under_their_killed_parent() {
     let mut app = app();
+    // Ended attempts of the fleet stay in the tree; a removed agent is history.
+    assert_eq!(
+        row_names(&app),
+        ["lead", "worker", "helper", "finished", "crasher"]
+    );
+    let screen = render(&mut app, 160, 30);
+    assert!(
+        line_with(&screen, "■ lead").starts_with("│!"),
+        "a killed agent needs the operator:\n{}",
+        screen.join("\n")
+    );
+    assert!(
+        !line_with(&screen, "finished").starts_with("│!"),
+        "a clean finish does not"
+    );
+    // X dismisses every ended agent: the killed lead stays only as its child's parent.
+    key(&mut app, 'X');
     assert_eq!(row_names(&app), ["lead", "worker", "helper", "crasher"]);
     let matched: Vec<bool> = app.rows().iter().map(|r| r.matched).collect();
     assert_eq!(
         matched,
         [false, true, true, true],
-        "the killed lead is only the history entry its child hangs under"
+        "the dismissed lead is only the history entry its child hangs under"
     );
     let screen = render(&mut app, 160, 30);
     assert!(
@@ -138,6 +155,7 @@ fn the_tree_shows_live_agents_under_their_killed_parent_by_default() {
     assert!(!screen
         .iter()
         .any(|l| l.contains("finished") || l.contains(" old")));
+    key(&mut app, 'g'); // any key clears the footer message
     let wide = render(&mut app, 200, 30);
     assert!(
         wide.last().unwrap().contains("H history"),
@@ -203,7 +221,10 @@ fn h_toggles_history_with_ended_attempts_and_removed_agents() {
     // Back to the live view: the selection moves to a row that is still shown.
     key(&mut app, 'H');
     assert!(!app.show_history());
-    assert_eq!(row_names(&app), ["lead", "worker", "helper", "crasher"]);
+    assert_eq!(
+        row_names(&app),
+        ["lead", "worker", "helper", "finished", "crasher"]
+    );
     assert_eq!(
         app.selected(),
         Some("crasher"),
@@ -229,12 +250,14 @@ fn a_held_agent_needs_the_operator_and_an_empty_live_view_says_how_to_see_histor
 
     let mut app = App::default();
     app.on_snapshot(snapshot(vec![agent("gone", None, LifeState::Done)]));
+    line_with(&render(&mut app, 160, 30), "gone");
+    key(&mut app, 'x');
     let screen = render(&mut app, 160, 30);
     line_with(&screen, "no live agents; H shows the history");
 }
 
 #[test]
-fn tab_skips_agents_the_live_view_hides() {
+fn tab_reaches_a_killed_agent_until_it_is_dismissed() {
     let mut killed = agent("stuck", None, LifeState::Killed);
     killed.tier = Tier::Kill;
     let mut app = App::default();
@@ -242,7 +265,12 @@ fn tab_skips_agents_the_live_view_hides() {
         agent("busy", None, LifeState::Running),
         killed,
     ]));
-    app.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE), NOW);
+    let tab = |app: &mut App| app.handle_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE), NOW);
+    tab(&mut app);
+    assert_eq!(app.selected(), Some("stuck"), "killed needs the operator");
+    key(&mut app, 'x');
+    key(&mut app, 'g');
+    tab(&mut app);
     assert_eq!(app.selected(), Some("busy"));
     assert_eq!(app.footer().unwrap().text, "no agent needs you right now");
     key(&mut app, 'H');

@@ -38,6 +38,8 @@ fn agent(name: &str, state: LifeState, restart: Option<RestartNote>) -> AgentVie
         server: Some("shoal".into()),
         exit_status: Some(1),
         paused: false,
+        ended_ms: Some(NOW - 30_000),
+        screen_changed_ms: NOW - 60_000,
         capture: "screen\n".into(),
         lineage,
     }
@@ -113,7 +115,8 @@ fn the_tree_counts_down_to_a_restart_and_shows_the_limit_and_the_header_an_open_
         }],
     );
     let all = screen.join("\n");
-    // Ended agents with a restart due or held stay in the live tree; one without does not.
+    // Ended agents stay in the tree (until dismissed); those with a restart due or held
+    // say so, one without says nothing of restarts.
     assert!(
         line_with(&screen, "■ looper").contains("restarting in 8s (3/5)"),
         "{all}"
@@ -126,7 +129,7 @@ fn the_tree_counts_down_to_a_restart_and_shows_the_limit_and_the_header_an_open_
         line_with(&screen, "■ held").contains("claude: circuit open, retry in 4m"),
         "{all}"
     );
-    assert!(!screen.iter().any(|l| l.contains(" gone ")), "{all}");
+    assert!(!line_with(&screen, "■ gone").contains("restart"), "{all}");
     assert!(
         screen[0].contains("claude: circuit open, retry in 4m"),
         "{all}"
