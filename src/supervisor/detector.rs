@@ -40,9 +40,55 @@ pub trait Detector: Send {
     fn continue_message(&self, kind: &str) -> Option<String>;
     /// Guess a kind from a command line.
     fn guess_kind(&self, cmd: &str) -> String;
+    /// Proof of life: equal digests mean no progress. The default digests the whole
+    /// normalized screen; a profile digests only its content region (the transcript
+    /// above the chrome), so a footer timer gaining a digit is not progress.
+    fn progress_digest(&self, kind: &str, raw: &str) -> String {
+        digest(&self.normalize(kind, raw))
+    }
+    /// True when the capture caught the CLI mid-redraw: evidence of nothing, neither
+    /// progress nor a change of activity.
+    fn is_torn(&self, _kind: &str, _raw: &str) -> bool {
+        false
+    }
+    /// Whether the CLI waits at its prompt with an empty composer; `None` when the kind's
+    /// profile cannot tell (it names no composer).
+    fn ready_for_input(&self, _kind: &str, _raw: &str) -> Option<bool> {
+        None
+    }
+    /// Whether the composer shows `typed`; `None` when no composer is drawn or the kind
+    /// names none (typing cannot be confirmed).
+    fn composer_holds(&self, _kind: &str, _raw: &str, _typed: &str) -> Option<bool> {
+        None
+    }
+    /// What the composer holds (`Some("")` when empty); `None` when none is drawn.
+    fn composer_text(&self, _kind: &str, _raw: &str) -> Option<String> {
+        None
+    }
+    /// The CLI takes a bracketed paste as text (pasted newlines do not submit).
+    fn bracketed_paste(&self, _kind: &str) -> bool {
+        false
+    }
 }
 
 /// md5 hex digest of a text.
 pub fn digest(text: &str) -> String {
     format!("{:x}", md5::compute(text.as_bytes()))
+}
+
+/// What a fresh, changed capture proves: its proof-of-life digest and what it shows, or
+/// `None` when it was caught mid-redraw (torn) and proves nothing.
+pub fn judge(
+    det: &dyn Detector,
+    kind: &str,
+    raw: &str,
+    now_ms: i64,
+) -> Option<(String, Observation)> {
+    if det.is_torn(kind, raw) {
+        return None;
+    }
+    Some((
+        det.progress_digest(kind, raw),
+        det.classify(kind, raw, now_ms),
+    ))
 }

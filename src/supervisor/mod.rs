@@ -17,6 +17,8 @@ mod lineage_tests;
 mod log_tests;
 mod output;
 mod profiles;
+#[cfg(test)]
+mod proof_tests;
 pub mod queue;
 mod retention;
 pub mod runner;
