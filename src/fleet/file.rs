@@ -60,6 +60,8 @@ pub struct AgentSpec {
     pub env: BTreeMap<String, String>,
     /// Most direct children of this agent running at once.
     pub max_children: Option<usize>,
+    /// What happens when it idles at its prompt; the fleet's `on_idle` when absent.
+    pub on_idle: Option<super::OnIdle>,
 }
 
 /// A fleet file problem, located in the file.
@@ -116,6 +118,7 @@ struct RawFleet {
     resume_after_reset: Option<bool>,
     max_running: Option<Spanned<i64>>,
     log_max_size: Option<Spanned<String>>,
+    on_idle: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -131,6 +134,7 @@ struct RawAgent {
     #[serde(default)]
     env: BTreeMap<Spanned<String>, String>,
     max_children: Option<Spanned<i64>>,
+    on_idle: Option<Spanned<String>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -212,6 +216,20 @@ impl Locator<'_> {
                 value.span(),
                 format!("{field}: {e}"),
                 "write plain text; newlines and tabs are fine",
+            )
+        })
+    }
+
+    fn on_idle(
+        &self,
+        value: &Spanned<String>,
+        field: &str,
+    ) -> Result<super::OnIdle, FleetFileError> {
+        value.get_ref().parse().map_err(|e| {
+            self.at(
+                value.span(),
+                format!("{field} = {e}"),
+                "notify tells you an agent waits for work (the default), nudge treats it as a stall, none does nothing",
             )
         })
     }
@@ -314,6 +332,10 @@ pub fn parse_with(
     if let Some(v) = &rf.nudge_message {
         loc.typed(v, "nudge_message")?;
     }
+    let on_idle = match &rf.on_idle {
+        Some(v) => loc.on_idle(v, "on_idle")?,
+        None => defaults.on_idle,
+    };
 
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
@@ -417,6 +439,10 @@ pub fn parse_with(
             Some(v) => Some(loc.cap(v, &format!("agent {name:?}: max_children"))?),
             None => None,
         };
+        let agent_on_idle = match &a.on_idle {
+            Some(v) => Some(loc.on_idle(v, &format!("agent {name:?}: on_idle"))?),
+            None => None,
+        };
         agents.push(AgentSpec {
             name,
             cmd: a.cmd.into_inner(),
@@ -427,6 +453,7 @@ pub fn parse_with(
             stall_timeout: stall,
             env,
             max_children,
+            on_idle: agent_on_idle,
         });
     }
     check_parents(&loc, &agents, &parent_spans)?;
@@ -445,6 +472,7 @@ pub fn parse_with(
             resume_after_reset: rf.resume_after_reset.unwrap_or(defaults.resume_after_reset),
             max_running: max_running.or(defaults.max_running),
             log_max_size,
+            on_idle,
             ..defaults.clone()
         },
         agents,

@@ -54,6 +54,8 @@ pub struct FleetSettings {
     pub task_ready_timeout: Duration,
     /// Every pane is recaptured at least once per this many ticks, active or not.
     pub recapture_ticks: u32,
+    /// What happens to an agent idle at its own prompt (agents may say otherwise).
+    pub on_idle: super::OnIdle,
 }
 
 impl Default for FleetSettings {
@@ -72,6 +74,7 @@ impl Default for FleetSettings {
             log_retention: None,
             task_ready_timeout: Duration::from_secs(10),
             recapture_ticks: 30,
+            on_idle: super::OnIdle::default(),
         }
     }
 }

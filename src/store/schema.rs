@@ -170,4 +170,9 @@ pub const MIGRATIONS: &[&str] = &[
     ALTER TABLE lease ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE lease ADD COLUMN mode TEXT NOT NULL DEFAULT 'foreground';
     "#,
+    // 6: what the supervisor does with an agent idle at its prompt (`on_idle`); NULL
+    // means the fleet's default.
+    r#"
+    ALTER TABLE agents ADD COLUMN on_idle TEXT;
+    "#,
 ];

@@ -7,10 +7,10 @@ use crate::fleet::{Activity, Escalation, EventKind, LifeState, Tier};
 use crate::store::{AgentRecord, AttemptRecord, NewEvent};
 use std::sync::Arc;
 
-const T0: i64 = 1_000_000;
-const STALL: i64 = 10_000;
+pub(super) const T0: i64 = 1_000_000;
+pub(super) const STALL: i64 = 10_000;
 
-fn decl(task: Option<&str>) -> AgentRecord {
+pub(super) fn decl(task: Option<&str>) -> AgentRecord {
     AgentRecord {
         name: "a".into(),
         parent: None,
@@ -21,23 +21,25 @@ fn decl(task: Option<&str>) -> AgentRecord {
         env: Default::default(),
         stall_timeout_ms: STALL as u64,
         paused: false,
+        on_idle: None,
         seq: 0,
         created_ms: 0,
     }
 }
 
-fn policy() -> Policy<'static> {
+pub(super) fn policy() -> Policy<'static> {
     Policy {
         escalation: Escalation::default(),
         nudge_message: "NUDGE",
         task_ready_timeout_ms: 5_000,
         resume_after_reset: true,
         continue_message: Some("continue"),
+        on_idle: crate::fleet::OnIdle::Notify,
     }
 }
 
 /// An agent whose attempt 1 just started at `T0`.
-fn started(task: Option<&str>) -> Agent {
+pub(super) fn started(task: Option<&str>) -> Agent {
     let mut a = Agent::new(decl(task), AttemptRecord::default());
     let e = a.started(1, "shoal-t", "%1", T0);
     assert_eq!(e.kind.name(), "start");
@@ -67,7 +69,7 @@ fn kinds(events: &[NewEvent]) -> Vec<&'static str> {
 }
 
 /// A running agent (no task), seen working at `T0`.
-fn working() -> Agent {
+pub(super) fn working() -> Agent {
     let mut a = started(None);
     show(&mut a, 1, "working 0", Activity::Working, T0);
     assert_eq!(a.att.state, LifeState::Running);
@@ -228,6 +230,19 @@ fn an_errored_agent_waits_for_its_reset_then_is_resumed_once() {
     );
     let p = policy();
     assert!(!a.ladder_applies(), "no ladder while a reset time is ahead");
+    // The wait is announced once, with the reset time.
+    let Some(Step::Hold(hold)) = a.next_step(&p, reset - 1) else {
+        panic!("the wait for the reset time is not announced");
+    };
+    let e = a.held(hold, reset - 1);
+    assert!(matches!(
+        e.kind,
+        EventKind::BackingOff {
+            retry_at_ms,
+            reset_shown: true,
+            ..
+        } if retry_at_ms == reset
+    ));
     assert_eq!(a.next_step(&p, reset - 1), None);
     assert_eq!(
         a.next_step(&p, reset),

@@ -10,6 +10,9 @@ mod agent_tests;
 mod core;
 mod declare;
 pub mod detector;
+pub mod hold;
+#[cfg(test)]
+mod hold_tests;
 mod lineage;
 #[cfg(test)]
 mod lineage_tests;

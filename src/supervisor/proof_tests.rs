@@ -33,6 +33,7 @@ fn agent(kind: &str) -> Agent {
         env: Default::default(),
         stall_timeout_ms: STALL as u64,
         paused: false,
+        on_idle: None,
         seq: 0,
         created_ms: 0,
     };

@@ -176,6 +176,7 @@ impl Supervisor {
                 let r = tmux(self.type_line(i, &text, now_ms));
                 self.agents[i].resumed(r, now_ms)
             }
+            Step::Hold(hold) => self.agents[i].held(hold, now_ms),
         };
         self.record([event]);
     }

@@ -165,6 +165,7 @@ impl Supervisor {
                 task_ready_timeout_ms,
                 resume_after_reset: self.settings.resume_after_reset,
                 continue_message: continue_message.as_deref(),
+                on_idle: self.settings.on_idle,
             };
             let Some(step) = agent.next_step(&policy, now_ms) else {
                 continue;
