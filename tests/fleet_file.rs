@@ -116,10 +116,6 @@ fn on_idle_defaults_to_notify_and_an_agent_may_say_otherwise() {
     assert_eq!(fleet.settings.on_idle, OnIdle::None);
     assert_eq!(fleet.agents[0].on_idle, None);
     assert_eq!(fleet.agents[1].on_idle, Some(OnIdle::Nudge));
-    let plain = file::parse(
-        std::path::Path::new("f.toml"),
-        "[fleet]\nname = \"x\"\n",
-    )
-    .unwrap();
+    let plain = file::parse(std::path::Path::new("f.toml"), "[fleet]\nname = \"x\"\n").unwrap();
     assert_eq!(plain.settings.on_idle, OnIdle::Notify);
 }

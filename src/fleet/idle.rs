@@ -46,9 +46,7 @@ impl FromStr for OnIdle {
         OnIdle::ALL
             .into_iter()
             .find(|v| v.as_str() == s.trim())
-            .ok_or_else(|| {
-                format!("{s:?} is not one of \"notify\", \"nudge\" or \"none\"")
-            })
+            .ok_or_else(|| format!("{s:?} is not one of \"notify\", \"nudge\" or \"none\""))
     }
 }
 
