@@ -5,7 +5,7 @@
 //! something returns the events it caused.
 
 use super::detector::Observation;
-use super::hold::{backoff_ms, Hold, Holds};
+use super::hold::{backoff_ms, Hold, Holds, NOT_READY_AFTER_MS};
 use crate::fleet::{
     Activity, AgentView, Escalation, EventKind, KilledBy, LifeState, OnIdle, Tier, Verb,
 };
@@ -92,6 +92,8 @@ struct Screen {
     /// The next capture only sets the baseline: after a restart, a stalled agent's
     /// changed screen may be the echo of a nudge typed just before the restart.
     baseline_next: bool,
+    /// The last judged screen showed the CLI ready for input (`None`: cannot tell).
+    ready: Option<bool>,
 }
 
 /// One agent: declaration, current attempt and screen memory.
@@ -307,6 +309,7 @@ impl Agent {
             }
         }
         let obs = seen.obs;
+        self.screen.ready = obs.ready;
         let changed = self.att.activity != obs.activity || self.att.error != obs.error;
         self.att.reason = obs.reason.clone();
         self.att.reset_at_ms = obs.reset_at_ms;
@@ -393,9 +396,21 @@ impl Agent {
             let task = self.task()?;
             self.screen.captured_tick?;
             let waited = now_ms - self.att.started_ms.unwrap_or(now_ms);
-            let ready =
-                self.att.activity == Activity::Idle || waited >= policy.task_ready_timeout_ms;
-            return ready.then(|| Step::Task(task.to_string()));
+            return match self.screen.ready {
+                // The profile reads readiness: no fixed timeout, the task waits for the
+                // prompt (a CLI still starting drops or queues what is typed).
+                Some(true) => Some(Step::Task(task.to_string())),
+                Some(false) if waited >= NOT_READY_AFTER_MS.max(policy.task_ready_timeout_ms) => {
+                    self.announce(Hold::NotReady {
+                        waited_s: waited / 1000,
+                    })
+                    .filter(|_| !matches!(self.holds.announced, Some(Hold::NotReady { .. })))
+                }
+                Some(false) => None,
+                None => (self.att.activity == Activity::Idle
+                    || waited >= policy.task_ready_timeout_ms)
+                    .then(|| Step::Task(task.to_string())),
+            };
         }
         if self.decl.paused {
             return None;
@@ -484,6 +499,9 @@ impl Agent {
                 retries: *retries,
             },
             Hold::Fatal { error } => EventKind::FatalError { error: *error },
+            Hold::NotReady { waited_s } => EventKind::NotReady {
+                waited_s: *waited_s,
+            },
         };
         self.holds.announced = Some(hold);
         self.event(now_ms, kind)
@@ -535,6 +553,18 @@ impl Agent {
                 self.event(now_ms, EventKind::TaskFailed { error })
             }
         }
+    }
+
+    /// The task was typed but the CLI did not take it (`why`). It is not typed again (the
+    /// CLI may hold it, and a second copy would double it): the attempt runs on, and the
+    /// event tells the operator.
+    pub fn task_undelivered(&mut self, why: String, now_ms: i64) -> NewEvent {
+        self.typed(now_ms);
+        self.att.task_sent = true;
+        self.att.state = LifeState::Running;
+        self.att.last_progress_ms = now_ms;
+        self.dirty = true;
+        self.event(now_ms, EventKind::TaskFailed { error: why })
     }
 
     /// The nudge tier fired: the message was typed (or typing failed).

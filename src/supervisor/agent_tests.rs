@@ -224,6 +224,7 @@ fn an_errored_agent_waits_for_its_reset_then_is_resumed_once() {
                 error: Some(crate::fleet::ErrorKind::RateLimit),
                 reason: None,
                 reset_at_ms: Some(reset),
+                ready: None,
             },
         },
         T0 + 1000,

@@ -15,6 +15,9 @@ pub struct Observation {
     pub reason: Option<String>,
     /// When a shown error says it resets (unix ms).
     pub reset_at_ms: Option<i64>,
+    /// The CLI waits at its prompt with an empty composer (the moment to type a task);
+    /// `None` when the profile cannot tell.
+    pub ready: Option<bool>,
 }
 
 /// Which of a kind's key sequences.
@@ -65,6 +68,11 @@ pub trait Detector: Send {
     fn composer_text(&self, _kind: &str, _raw: &str) -> Option<String> {
         None
     }
+    /// The kind's profile reads its composer: typing can be confirmed and readiness is
+    /// read from the screen.
+    fn reads_composer(&self, _kind: &str) -> bool {
+        false
+    }
     /// The CLI takes a bracketed paste as text (pasted newlines do not submit).
     fn bracketed_paste(&self, _kind: &str) -> bool {
         false
@@ -87,8 +95,7 @@ pub fn judge(
     if det.is_torn(kind, raw) {
         return None;
     }
-    Some((
-        det.progress_digest(kind, raw),
-        det.classify(kind, raw, now_ms),
-    ))
+    let mut obs = det.classify(kind, raw, now_ms);
+    obs.ready = det.ready_for_input(kind, raw);
+    Some((det.progress_digest(kind, raw), obs))
 }

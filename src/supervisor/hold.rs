@@ -18,6 +18,10 @@ pub fn backoff_ms(retries: u32) -> i64 {
         .min(BACKOFF_MAX_MS)
 }
 
+/// How long a CLI whose profile reads readiness may take to show its prompt before the
+/// operator is told (its task still waits for it).
+pub const NOT_READY_AFTER_MS: i64 = 30_000;
+
 /// A reason the ladder holds off, announced once per episode with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hold {
@@ -41,6 +45,11 @@ pub enum Hold {
     Fatal {
         /// The error shown.
         error: ErrorKind,
+    },
+    /// Its task waits: the CLI has not looked ready for input since it started.
+    NotReady {
+        /// Seconds since the attempt started.
+        waited_s: i64,
     },
 }
 

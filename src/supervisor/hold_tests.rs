@@ -247,3 +247,70 @@ fn a_fatal_error_stops_the_agent_with_one_event_and_nothing_typed() {
         assert_eq!(e.kind.level(), crate::fleet::Level::Error);
     }
 }
+
+fn readiness(ready: bool) -> Observation {
+    Observation {
+        activity: if ready {
+            Activity::Idle
+        } else {
+            Activity::Working
+        },
+        ready: Some(ready),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn the_task_waits_for_a_ready_prompt_with_no_fixed_timeout_and_one_event() {
+    use super::hold::NOT_READY_AFTER_MS;
+    let mut a = started(Some("fix the bug"));
+    let p = policy();
+    // Still starting (a banner, no prompt): past the old fixed timeout, nothing is typed.
+    show_obs(&mut a, 1, "Initializing...", readiness(false), T0 + 500);
+    assert_eq!(a.next_step(&p, T0 + p.task_ready_timeout_ms + 1), None);
+    let steps = walk(&mut a, &p, T0 + 1000, T0 + NOT_READY_AFTER_MS + 20_000);
+    assert_eq!(
+        steps,
+        vec![Step::Hold(Hold::NotReady {
+            waited_s: NOT_READY_AFTER_MS / 1000
+        })],
+        "told once, and the task waits"
+    );
+    assert_eq!(a.att.state, crate::fleet::LifeState::Starting);
+    // The prompt shows: now the task is typed.
+    show_obs(
+        &mut a,
+        2,
+        "> ",
+        readiness(true),
+        T0 + NOT_READY_AFTER_MS + 21_000,
+    );
+    assert_eq!(
+        a.next_step(&p, T0 + NOT_READY_AFTER_MS + 21_000),
+        Some(Step::Task("fix the bug".into()))
+    );
+    // A profile that cannot tell keeps the old rule: idle, or the timeout.
+    let mut b = started(Some("t"));
+    show_obs(&mut b, 1, "banner", shows(Activity::Working, None), T0);
+    assert_eq!(b.next_step(&p, T0 + p.task_ready_timeout_ms - 1), None);
+    assert_eq!(
+        b.next_step(&p, T0 + p.task_ready_timeout_ms),
+        Some(Step::Task("t".into()))
+    );
+}
+
+#[test]
+fn a_task_the_cli_did_not_take_is_reported_once_and_not_typed_again() {
+    let mut a = started(Some("fix the bug"));
+    show_obs(&mut a, 1, "> ", readiness(true), T0);
+    let step = a.next_step(&policy(), T0).expect("task");
+    a.intend(&step, T0);
+    let e = a.task_undelivered("Enter did not submit it".into(), T0 + 100);
+    assert!(matches!(&e.kind, EventKind::TaskFailed { error } if error.contains("Enter")));
+    assert_eq!(a.att.state, crate::fleet::LifeState::Running);
+    assert!(a.att.task_sent);
+    assert_ne!(
+        a.next_step(&policy(), T0 + 200),
+        Some(Step::Task("fix the bug".into()))
+    );
+}

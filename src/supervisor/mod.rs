@@ -9,6 +9,9 @@ pub mod agent;
 mod agent_tests;
 mod core;
 mod declare;
+pub mod delivery;
+#[cfg(test)]
+mod delivery_tests;
 pub mod detector;
 pub mod hold;
 #[cfg(test)]

@@ -26,6 +26,7 @@ impl Detector for Registry {
             error: d.error,
             reason: d.matched.as_ref().map(|_| d.explain()),
             reset_at_ms: d.reset.map(|r| r.resolve(now_ms, local_offset_secs())),
+            ready: None,
         }
     }
 
@@ -73,6 +74,10 @@ impl Detector for Registry {
 
     fn composer_text(&self, kind: &str, raw: &str) -> Option<String> {
         self.get(kind)?.composer_text(raw)
+    }
+
+    fn reads_composer(&self, kind: &str) -> bool {
+        self.get(kind).is_some_and(|p| p.reads_composer())
     }
 
     fn bracketed_paste(&self, kind: &str) -> bool {

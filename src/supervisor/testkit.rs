@@ -275,6 +275,7 @@ impl Detector for FakeDetector {
             error,
             reason: Some(format!("fake rule on {last:?}")),
             reset_at_ms: reset,
+            ready: None,
         }
     }
 
