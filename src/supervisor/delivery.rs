@@ -53,6 +53,17 @@ impl From<TmuxError> for DeliveryError {
     }
 }
 
+/// What a read-back of the pane says about the typed text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readback {
+    /// Nothing to judge: no capture yet, or one caught mid-redraw (torn).
+    Unreadable,
+    /// No composer is drawn (a dialog, or the CLI's work replaced it).
+    NoComposer,
+    /// The composer is drawn and does (`true`) or does not hold the text.
+    Composer(bool),
+}
+
 /// What to do next while delivering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Act {
@@ -75,8 +86,8 @@ enum Phase {
     Submitting,
 }
 
-/// One delivery's progress: fed whether the composer holds the text (`None`: no composer
-/// drawn) at a time in ms from any origin, it says what to do next.
+/// One delivery's progress: fed what each read-back shows, at a time in ms from any
+/// origin, it says what to do next.
 #[derive(Debug, Clone)]
 pub struct Delivery {
     phase: Phase,
@@ -100,21 +111,26 @@ impl Delivery {
         }
     }
 
-    /// The next act, given whether the composer holds the text now.
-    pub fn step(&mut self, holds: Option<bool>, now_ms: i64) -> Act {
+    /// The next act, given what the pane shows now.
+    pub fn step(&mut self, seen: Readback, now_ms: i64) -> Act {
         match self.phase {
             Phase::Start => {
                 self.phase = Phase::Showing;
                 self.deadline_ms = now_ms.saturating_add(SHOW_WAIT_MS);
                 Act::Paste
             }
-            Phase::Showing if holds == Some(true) => self.enter(now_ms),
-            Phase::Showing if now_ms >= self.deadline_ms => Act::Fail(match holds {
-                None => "no input box on the screen to type into (a dialog, or the CLI is not at its prompt)".into(),
-                Some(_) => "the text never showed in the input box".into(),
+            Phase::Showing if seen == Readback::Composer(true) => self.enter(now_ms),
+            Phase::Showing if now_ms >= self.deadline_ms => Act::Fail(match seen {
+                Readback::NoComposer => "no input box on the screen to type into (a dialog, or the CLI is not at its prompt)".into(),
+                _ => "the text never showed in the input box".into(),
             }),
-            // Emptied, replaced, or the composer gave way to the work: taken.
-            Phase::Submitting if holds != Some(true) => Act::Done,
+            // Emptied, or the composer gave way to the work: taken. A torn frame proves
+            // nothing either way.
+            Phase::Submitting
+                if matches!(seen, Readback::Composer(false) | Readback::NoComposer) =>
+            {
+                Act::Done
+            }
             Phase::Submitting if now_ms >= self.deadline_ms => {
                 if self.enters < 2 {
                     self.enter(now_ms)
@@ -160,12 +176,18 @@ impl Supervisor {
         let mut delivery = Delivery::new();
         let mut screen: Option<String> = None;
         let result = loop {
-            let holds = screen
-                .as_deref()
-                .and_then(|s| self.detector.composer_holds(&kind, s, text));
+            let seen = match screen.as_deref() {
+                Some(s) if !self.detector.is_torn(&kind, s) => {
+                    match self.detector.composer_holds(&kind, s, text) {
+                        Some(holds) => Readback::Composer(holds),
+                        None => Readback::NoComposer,
+                    }
+                }
+                _ => Readback::Unreadable,
+            };
             let elapsed = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
             let backend = self.servers.backend(&server)?;
-            match delivery.step(holds, elapsed) {
+            match delivery.step(seen, elapsed) {
                 Act::Paste if bracketed => backend.paste_text(&pane, text, true)?,
                 Act::Paste => backend.send_text(&pane, text)?,
                 Act::Enter => backend.send_keys(&pane, &["Enter".to_string()])?,

@@ -2,7 +2,7 @@
 //! text before Enter, an Enter the CLI dropped is pressed once more, and a CLI that never
 //! takes the text is a failure. Pure: recorded screens in, acts out.
 
-use super::delivery::{Act, Delivery, SHOW_WAIT_MS, TAKE_WAIT_MS};
+use super::delivery::{Act, Delivery, Readback, SHOW_WAIT_MS, TAKE_WAIT_MS};
 use super::detector::Detector;
 use crate::profile::Registry;
 
@@ -23,10 +23,18 @@ fn run(kind: &str, text: &str, screens: &[(&str, i64)]) -> Vec<Act> {
     let reg = Registry::builtin();
     assert!(reg.reads_composer(kind), "{kind}");
     let mut d = Delivery::new();
-    let mut acts = vec![d.step(None, 0)];
+    let mut acts = vec![d.step(Readback::Unreadable, 0)];
     for (state, at) in screens {
-        let holds = reg.composer_holds(kind, &screen(kind, state), text);
-        let act = d.step(holds, *at);
+        let s = screen(kind, state);
+        let seen = if reg.is_torn(kind, &s) {
+            Readback::Unreadable
+        } else {
+            match reg.composer_holds(kind, &s, text) {
+                Some(holds) => Readback::Composer(holds),
+                None => Readback::NoComposer,
+            }
+        };
+        let act = d.step(seen, *at);
         let end = matches!(act, Act::Done | Act::Fail(_));
         acts.push(act);
         if end {
@@ -139,5 +147,26 @@ fn readiness_for_the_task_is_read_from_the_screen() {
         reg.ready_for_input("shell", "$ "),
         None,
         "the shell profile cannot tell"
+    );
+}
+
+#[test]
+fn a_torn_frame_after_enter_is_not_taken_for_a_submitted_text() {
+    // Gemini CLI redraws its whole frame: a capture caught mid-redraw shows no composer,
+    // which is not proof that the text left it.
+    let text = "Say hello once more please";
+    let acts = run(
+        "gemini",
+        text,
+        &[
+            ("typed_enter_back_to_back", 100),
+            ("torn_redraw", 200),
+            ("typed_enter_back_to_back", 100 + TAKE_WAIT_MS),
+            ("working", 300 + TAKE_WAIT_MS),
+        ],
+    );
+    assert_eq!(
+        acts,
+        vec![Act::Paste, Act::Enter, Act::Wait, Act::Enter, Act::Done]
     );
 }
