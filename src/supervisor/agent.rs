@@ -528,7 +528,10 @@ impl Agent {
 
     /// Shoal typed into or sent keys to the pane: the echo is not progress.
     pub fn typed(&mut self, now_ms: i64) {
-        self.screen.rebaseline_until_ms = now_ms + ECHO_WINDOW_MS;
+        // A window already reaching further (typing that ended later than this tick
+        // began) is kept.
+        let until = now_ms.saturating_add(ECHO_WINDOW_MS);
+        self.screen.rebaseline_until_ms = self.screen.rebaseline_until_ms.max(until);
     }
 
     /// The task was typed (or typing failed).

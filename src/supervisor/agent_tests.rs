@@ -379,3 +379,33 @@ fn an_agent_loaded_on_the_ladder_takes_its_next_screen_as_a_baseline() {
     );
     assert_eq!(a.att.tier, Tier::Ok);
 }
+
+#[test]
+fn the_echo_window_runs_from_the_end_of_a_slow_delivery() {
+    // A confirmed delivery that took 3 s ended at T0 + 3 s; recording the step at its
+    // tick's start time must not shorten the window.
+    let mut a = working();
+    a.typed(T0 + 3000);
+    a.nudged(Ok(()), T0);
+    let echo = show(
+        &mut a,
+        2,
+        "working 0\n> NUDGE",
+        Activity::Working,
+        T0 + 4000,
+    );
+    assert!(kinds(&echo).is_empty(), "{:?}", kinds(&echo));
+    assert_eq!(
+        a.att.tier,
+        Tier::Nudge,
+        "the echo of the nudge counted as progress"
+    );
+    show(
+        &mut a,
+        3,
+        "working 1",
+        Activity::Working,
+        T0 + 3000 + super::agent::ECHO_WINDOW_MS,
+    );
+    assert_eq!(a.att.tier, Tier::Ok, "real progress after the window");
+}

@@ -208,7 +208,10 @@ impl Supervisor {
                 .pop()
                 .flatten();
         };
-        self.agents[i].typed(now_ms);
+        // The echo window starts when the typing ends: the submitted text shows in the
+        // transcript after that, and it is ours, not the agent's progress.
+        let took = i64::try_from(started.elapsed().as_millis()).unwrap_or(0);
+        self.agents[i].typed(now_ms.saturating_add(took));
         result
     }
 }
