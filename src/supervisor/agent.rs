@@ -526,6 +526,14 @@ impl Agent {
         }
     }
 
+    /// The screen right after shoal's typing was taken, digested as proof of life: its
+    /// echo (the submitted text in the transcript) is the new baseline, not progress,
+    /// however late the next capture comes.
+    pub fn echo_seen(&mut self, proof: String) {
+        self.att.proof_hash = Some(proof);
+        self.dirty = true;
+    }
+
     /// Shoal typed into or sent keys to the pane: the echo is not progress.
     pub fn typed(&mut self, now_ms: i64) {
         // A window already reaching further (typing that ended later than this tick

@@ -409,3 +409,14 @@ fn the_echo_window_runs_from_the_end_of_a_slow_delivery() {
     );
     assert_eq!(a.att.tier, Tier::Ok, "real progress after the window");
 }
+
+#[test]
+fn the_echo_seen_when_a_delivery_was_confirmed_is_the_baseline_however_late_the_next_capture() {
+    let mut a = working();
+    a.nudged(Ok(()), T0);
+    // The screen read back when the CLI took the nudge shows it in the transcript.
+    a.echo_seen(super::detector::digest("working 0\n> NUDGE"));
+    let late = T0 + 10 * super::agent::ECHO_WINDOW_MS;
+    show(&mut a, 2, "working 0\n> NUDGE", Activity::Working, late);
+    assert_eq!(a.att.tier, Tier::Nudge, "the echo counted as progress");
+}

@@ -192,7 +192,13 @@ impl Supervisor {
                 Act::Paste => backend.send_text(&pane, text)?,
                 Act::Enter => backend.send_keys(&pane, &["Enter".to_string()])?,
                 Act::Wait => std::thread::sleep(POLL),
-                Act::Done => break Ok(Delivered::Confirmed),
+                Act::Done => {
+                    if let Some(s) = screen.as_deref() {
+                        let proof = self.detector.progress_digest(&kind, s);
+                        self.agents[i].echo_seen(proof);
+                    }
+                    break Ok(Delivered::Confirmed);
+                }
                 Act::Fail(why) => {
                     let shown = screen
                         .as_deref()
