@@ -334,6 +334,7 @@ fn record(
             env: Default::default(),
             stall_timeout_ms: ctx.fleet.settings.stall_timeout.as_millis().max(1) as u64,
             paused: false,
+            on_idle: None,
             seq: s.next_seq()?,
             created_ms: now,
         };

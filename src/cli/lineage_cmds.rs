@@ -185,6 +185,7 @@ fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<Age
         env,
         stall_timeout_ms: stall_timeout_ms.max(1),
         paused: false,
+        on_idle: None,
         seq: 0,
         created_ms: now,
     })

@@ -280,6 +280,38 @@ pub enum EventKind {
         /// Why typing failed, if it did.
         failed: Option<String>,
     },
+    /// Idle at its own prompt with `on_idle = "notify"`: it waits for work, and the stall
+    /// ladder leaves it alone.
+    WaitingForWork,
+    /// Errored on an error that passes with time: it is tried again at `retry_at_ms`.
+    BackingOff {
+        /// The error shown, when the profile names its kind.
+        error: Option<ErrorKind>,
+        /// When the continue message is typed (unix ms).
+        retry_at_ms: i64,
+        /// The time is the reset time the CLI showed (else a backoff).
+        reset_shown: bool,
+        /// Tries made already.
+        retries: u32,
+    },
+    /// Errored on an error that waiting does not cure: nothing is typed until the
+    /// operator acts.
+    FatalError {
+        /// The error shown.
+        error: ErrorKind,
+    },
+    /// Text shoal typed was not taken by the agent's CLI.
+    Undelivered {
+        /// What was typed: `task`, `nudge`, `send`, `continue message`.
+        what: String,
+        /// What the screen showed instead.
+        why: String,
+    },
+    /// The CLI has not looked ready for its task this long; the task waits for it.
+    NotReady {
+        /// Seconds since the attempt started.
+        waited_s: i64,
+    },
     /// A command was carried out.
     Acted {
         /// What was asked.
@@ -414,6 +446,10 @@ impl EventKind {
             | EventKind::Vanished { .. }
             | EventKind::ServerGone { .. } => "exit",
             EventKind::Resumed { .. } => "resume",
+            EventKind::WaitingForWork => "idle",
+            EventKind::BackingOff { .. } => "backoff",
+            EventKind::FatalError { .. } | EventKind::Undelivered { .. } => "error",
+            EventKind::NotReady { .. } => "task",
             EventKind::Acted { verb, .. } => verb.as_str(),
             EventKind::Refused { .. } => "refused",
             EventKind::SettingsReloaded { .. }
@@ -442,7 +478,9 @@ impl EventKind {
             | EventKind::Lost { .. }
             | EventKind::ServerGone { .. }
             | EventKind::RestartLimit { .. }
-            | EventKind::CircuitOpened { .. } => Level::Error,
+            | EventKind::CircuitOpened { .. }
+            | EventKind::FatalError { .. }
+            | EventKind::Undelivered { .. } => Level::Error,
             EventKind::RapidFailure { .. } => Level::Warn,
             EventKind::Exited { state, .. } if *state == LifeState::Done => Level::Info,
             EventKind::Exited { .. } => Level::Error,
@@ -451,7 +489,10 @@ impl EventKind {
             | EventKind::CancelFinished { .. }
             | EventKind::Refused { .. }
             | EventKind::EnvChanged { .. }
-            | EventKind::FleetReloadFailed { .. } => Level::Warn,
+            | EventKind::FleetReloadFailed { .. }
+            | EventKind::WaitingForWork
+            | EventKind::BackingOff { .. }
+            | EventKind::NotReady { .. } => Level::Warn,
             EventKind::Activity { to, .. } if *to == Activity::Errored => Level::Warn,
             EventKind::Acted { verb, .. } => match verb {
                 Verb::Kill => Level::Error,
@@ -472,7 +513,9 @@ impl EventKind {
             | EventKind::Lost { .. }
             | EventKind::ServerGone { .. }
             | EventKind::RestartLimit { .. }
-            | EventKind::CircuitOpened { .. } => Tone::Bad,
+            | EventKind::CircuitOpened { .. }
+            | EventKind::FatalError { .. }
+            | EventKind::Undelivered { .. } => Tone::Bad,
             EventKind::RapidFailure { .. } => Tone::Warn,
             EventKind::Exited { state, .. } if *state != LifeState::Done => Tone::Bad,
             EventKind::Nudged { .. } => Tone::Nudge,
@@ -550,6 +593,33 @@ impl EventKind {
                     "the error's reset time passed; typing the continue message failed: {e}"
                 ),
             },
+            EventKind::WaitingForWork => {
+                "idle at its prompt: waiting for work (on_idle = notify; not nudged)".to_string()
+            }
+            EventKind::BackingOff {
+                error,
+                retry_at_ms,
+                reset_shown,
+                retries,
+            } => {
+                let error = error.map_or("an error".to_string(), |e| e.to_string());
+                let at = clock(*retry_at_ms);
+                if *reset_shown {
+                    format!("{error}: waiting for its reset time, then continuing at {at}")
+                } else {
+                    format!(
+                        "{error} without a reset time: backing off, continuing at {at} (try {})",
+                        retries + 1
+                    )
+                }
+            }
+            EventKind::FatalError { error } => format!(
+                "{error}: waiting does not cure it; nothing is typed until you fix it and retry"
+            ),
+            EventKind::Undelivered { what, why } => format!("the {what} was not delivered: {why}"),
+            EventKind::NotReady { waited_s } => format!(
+                "not ready for its task after {waited_s}s; the task waits until it shows its prompt"
+            ),
             EventKind::Acted { by, outcome, .. } => format!("{by}: {outcome}"),
             EventKind::Refused { verb, by, why } => format!("{by} {verb}: {why}"),
             EventKind::SettingsReloaded { changes } => {
@@ -621,6 +691,18 @@ impl EventKind {
     }
 }
 
+/// A unix-ms time as the local wall clock, for prose.
+fn clock(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || format!("{ms}ms"),
+        |t| {
+            t.with_timezone(&chrono::Local)
+                .format("%H:%M:%S")
+                .to_string()
+        },
+    )
+}
+
 fn with_note(what: String, note: Option<&str>) -> String {
     match note {
         Some(n) => format!("{what} ({n})"),
@@ -685,6 +767,21 @@ mod tests {
                 socket: "shoal-x".into(),
             },
             K::Resumed { failed: None },
+            K::WaitingForWork,
+            K::BackingOff {
+                error: Some(ErrorKind::RateLimit),
+                retry_at_ms: 1_000,
+                reset_shown: false,
+                retries: 1,
+            },
+            K::FatalError {
+                error: ErrorKind::Auth,
+            },
+            K::Undelivered {
+                what: "task".into(),
+                why: "the composer kept it".into(),
+            },
+            K::NotReady { waited_s: 60 },
             K::Acted {
                 verb: Verb::Kill,
                 by: "operator".into(),
@@ -771,6 +868,11 @@ mod tests {
             (Level::Error, Tone::Bad),
             (Level::Error, Tone::Bad),
             (Level::Info, Tone::Plain),
+            (Level::Warn, Tone::Plain),
+            (Level::Warn, Tone::Plain),
+            (Level::Error, Tone::Bad),
+            (Level::Error, Tone::Bad),
+            (Level::Warn, Tone::Plain),
             (Level::Error, Tone::Bad),
             (Level::Info, Tone::Plain),
             (Level::Warn, Tone::Plain),

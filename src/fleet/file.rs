@@ -64,6 +64,8 @@ pub struct AgentSpec {
     pub max_children: Option<usize>,
     /// Its restart policy: the fleet's, with its own keys laid over.
     pub restart: super::RestartSettings,
+    /// What happens when it idles at its prompt; the fleet's `on_idle` when absent.
+    pub on_idle: Option<super::OnIdle>,
 }
 
 /// A fleet file problem, located in the file.
@@ -135,6 +137,7 @@ struct RawFleet {
     circuit_failures: Option<Spanned<i64>>,
     circuit_window: Option<Spanned<String>>,
     circuit_cooldown: Option<Spanned<String>>,
+    on_idle: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +159,7 @@ struct RawAgent {
     max_restarts: Option<Spanned<i64>>,
     restart_window: Option<Spanned<String>>,
     resume: Option<bool>,
+    on_idle: Option<Spanned<String>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -237,6 +241,20 @@ impl Locator<'_> {
                 value.span(),
                 format!("{field}: {e}"),
                 "write plain text; newlines and tabs are fine",
+            )
+        })
+    }
+
+    fn on_idle(
+        &self,
+        value: &Spanned<String>,
+        field: &str,
+    ) -> Result<super::OnIdle, FleetFileError> {
+        value.get_ref().parse().map_err(|e| {
+            self.at(
+                value.span(),
+                format!("{field} = {e}"),
+                "notify tells you an agent waits for work (the default), nudge treats it as a stall, none does nothing",
             )
         })
     }
@@ -412,6 +430,10 @@ pub fn parse_with(
         },
         defaults.circuit,
     )?;
+    let on_idle = match &rf.on_idle {
+        Some(v) => loc.on_idle(v, "on_idle")?,
+        None => defaults.on_idle,
+    };
 
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
@@ -527,6 +549,10 @@ pub fn parse_with(
             fleet_restart,
             &format!("agent {name:?}: "),
         )?;
+        let agent_on_idle = match &a.on_idle {
+            Some(v) => Some(loc.on_idle(v, &format!("agent {name:?}: on_idle"))?),
+            None => None,
+        };
         agents.push(AgentSpec {
             restart: agent_restart,
             name,
@@ -538,6 +564,7 @@ pub fn parse_with(
             stall_timeout: stall,
             env,
             max_children,
+            on_idle: agent_on_idle,
         });
     }
     check_parents(&loc, &agents, &parent_spans)?;
@@ -558,6 +585,7 @@ pub fn parse_with(
             log_max_size,
             restart: fleet_restart,
             circuit,
+            on_idle,
             ..defaults.clone()
         },
         agents,

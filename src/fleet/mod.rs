@@ -5,6 +5,7 @@ pub mod command;
 pub mod escalation;
 pub mod event;
 pub mod file;
+pub mod idle;
 pub mod lineage;
 pub mod model;
 pub mod restart;
@@ -21,6 +22,7 @@ pub use command::{Command, CommandOutcome, Request};
 pub use escalation::Escalation;
 pub use event::{EventKind, KilledBy, Level, Tone, Verb};
 pub use file::{AgentSpec, Fleet, FleetFileError};
+pub use idle::OnIdle;
 pub use lineage::{Lineage, PastAttempt, Rollup, SignalKind, SignalView};
 pub use model::{Activity, ErrorKind, LifeState, Tier};
 pub use restart::{

@@ -49,7 +49,8 @@ pub struct FleetSettings {
     /// Events and captures older than this are deleted; `None` keeps everything.
     #[serde(with = "humantime_serde")]
     pub log_retention: Option<Duration>,
-    /// Type the task after this long even if the agent never looked ready.
+    /// Type the task after this long even if the agent never looked ready, for kinds whose
+    /// profile cannot read readiness from the screen (the others wait for their prompt).
     #[serde(with = "humantime_serde")]
     pub task_ready_timeout: Duration,
     /// Every pane is recaptured at least once per this many ticks, active or not.
@@ -60,6 +61,8 @@ pub struct FleetSettings {
     /// Rapid death and the circuit breaker.
     #[serde(flatten)]
     pub circuit: super::CircuitSettings,
+    /// What happens to an agent idle at its own prompt (agents may say otherwise).
+    pub on_idle: super::OnIdle,
 }
 
 impl Default for FleetSettings {
@@ -80,6 +83,7 @@ impl Default for FleetSettings {
             recapture_ticks: 30,
             restart: super::RestartSettings::default(),
             circuit: super::CircuitSettings::default(),
+            on_idle: super::OnIdle::default(),
         }
     }
 }

@@ -197,6 +197,12 @@ impl Profile {
         ) && self.layout.composer_text(&s).is_some_and(|t| t.is_empty())
     }
 
+    /// The profile names a composer and a chrome to find it in: typed text can be read
+    /// back, and readiness is known from the screen rather than guessed.
+    pub fn reads_composer(&self) -> bool {
+        self.layout.composer.is_some() && !self.layout.chrome.is_empty()
+    }
+
     /// The CLI understands bracketed paste: text pasted with `paste-buffer -p` lands in the
     /// composer whole, newlines included, and only Enter submits it.
     pub fn bracketed_paste(&self) -> bool {

@@ -114,6 +114,9 @@ pub struct SimArgs {
     /// How often `work` prints a new transcript line.
     #[arg(long, default_value = "500ms")]
     pub every: humantime::Duration,
+    /// Ignore the first N Enters that would submit typed text (a CLI that drops them).
+    #[arg(long, default_value_t = 0)]
+    pub drop_enters: u32,
 }
 
 /// Runs the simulated agent on this terminal; returns the process exit status.
@@ -142,6 +145,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<i32> {
         chrono::Local::now().naive_local(),
         std::process::id(),
     );
+    sim.drop_enters(args.drop_enters);
     term::run(&mut sim)
 }
 

@@ -97,9 +97,16 @@ pub(crate) struct Sim {
     footer_blank: bool,
     ctrl_c_until: Option<Instant>,
     exit: Option<i32>,
+    drop_enters: u32,
 }
 
 impl Sim {
+    /// Ignore the first `n` Enters that would submit typed text, as Gemini CLI and Codex
+    /// drop an Enter sent right behind the text.
+    pub fn drop_enters(&mut self, n: u32) {
+        self.drop_enters = n;
+    }
+
     /// Starts a run in `cwd`; with `wait_task` it first waits for a task at the prompt.
     pub fn new(
         scenario: Scenario,
@@ -128,6 +135,7 @@ impl Sim {
             footer_blank: false,
             ctrl_c_until: None,
             exit: None,
+            drop_enters: 0,
         };
         if wait_task {
             sim.phase = Phase::Prompt {
@@ -210,6 +218,11 @@ impl Sim {
     /// Reacts to one key press.
     pub fn key(&mut self, key: Key, now: Instant) {
         if matches!(self.phase, Phase::Frozen { .. }) {
+            return;
+        }
+        // Some CLIs drop an Enter that arrives right behind typed text.
+        if key == Key::Enter && self.drop_enters > 0 && !self.input.trim().is_empty() {
+            self.drop_enters -= 1;
             return;
         }
         self.footer_blank = false;

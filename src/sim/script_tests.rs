@@ -381,3 +381,21 @@ fn escape_after_output_interrupts_under_the_last_entry() {
     assert!(rows[i - 1].starts_with("  ⎿ \u{a0}Read "), "{rows:?}");
     assert!(has(&rows, "? for shortcuts"));
 }
+
+#[test]
+fn dropped_enters_leave_the_line_in_the_input_box_until_one_gets_through() {
+    let (mut sim, t0) = start(Scenario::Idle, true, timing());
+    sim.drop_enters(1);
+    type_line(&mut sim, "fix it", t0);
+    let rows = screen(&sim, t0, 80, 20);
+    assert!(
+        rows.iter().any(|r| r == "❯\u{a0}fix it"),
+        "the first Enter was taken: {rows:#?}"
+    );
+    sim.key(Key::Enter, t0);
+    let rows = screen(&sim, t0, 80, 20);
+    assert!(
+        !rows.iter().any(|r| r == "❯\u{a0}fix it"),
+        "the second Enter was dropped too: {rows:#?}"
+    );
+}

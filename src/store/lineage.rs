@@ -400,6 +400,7 @@ mod tests {
             env: Default::default(),
             stall_timeout_ms: 1000,
             paused: false,
+            on_idle: None,
             seq,
             created_ms: 1,
         }

@@ -279,14 +279,15 @@ impl Store {
         let exists = self.agent(&a.name)?.is_some();
         self.conn
             .execute(
-                "INSERT INTO agents (name, parent, kind, cmd, cwd, task, env, stall_timeout_ms, paused, seq, created_ms)
-                 VALUES (:name, :parent, :kind, :cmd, :cwd, :task, :env, :stall, :paused, :seq, :created)
+                "INSERT INTO agents (name, parent, kind, cmd, cwd, task, env, stall_timeout_ms, paused, seq, created_ms, on_idle)
+                 VALUES (:name, :parent, :kind, :cmd, :cwd, :task, :env, :stall, :paused, :seq, :created, :on_idle)
                  ON CONFLICT(name) DO UPDATE SET parent = :parent, kind = :kind, cmd = :cmd, cwd = :cwd,
-                   task = :task, env = :env, stall_timeout_ms = :stall, seq = :seq",
+                   task = :task, env = :env, stall_timeout_ms = :stall, seq = :seq, on_idle = :on_idle",
                 named_params! {
                     ":name": a.name, ":parent": a.parent, ":kind": a.kind, ":cmd": a.cmd,
                     ":cwd": a.cwd, ":task": a.task, ":env": a.env_json(), ":stall": a.stall_timeout_ms as i64,
                     ":paused": a.paused, ":seq": a.seq, ":created": a.created_ms,
+                    ":on_idle": a.on_idle.map(|v| v.as_str()),
                 },
             )
             .map_err(|e| self.classify(e))?;

@@ -25,6 +25,8 @@ pub struct AgentRecord {
     pub stall_timeout_ms: u64,
     /// Ladder held by the operator.
     pub paused: bool,
+    /// What happens when it idles at its prompt; the fleet's default when `None`.
+    pub on_idle: Option<crate::fleet::OnIdle>,
     /// Declaration order.
     pub seq: i64,
     /// When first recorded.
@@ -33,7 +35,7 @@ pub struct AgentRecord {
 
 impl AgentRecord {
     pub(crate) const SELECT: &'static str =
-        "SELECT name, parent, kind, cmd, cwd, task, env, stall_timeout_ms, paused, seq, created_ms FROM agents";
+        "SELECT name, parent, kind, cmd, cwd, task, env, stall_timeout_ms, paused, seq, created_ms, on_idle FROM agents";
 
     pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         let env: String = r.get(6)?;
@@ -49,6 +51,8 @@ impl AgentRecord {
             paused: r.get(8)?,
             seq: r.get(9)?,
             created_ms: r.get(10)?,
+            // A value this shoal does not know (written by a newer one) is the default.
+            on_idle: r.get::<_, Option<String>>(11)?.and_then(|s| s.parse().ok()),
         })
     }
 

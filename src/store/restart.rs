@@ -109,6 +109,7 @@ mod tests {
                 task: None,
                 env: Default::default(),
                 stall_timeout_ms: 1000,
+                on_idle: None,
                 paused: false,
                 seq: 0,
                 created_ms: 0,

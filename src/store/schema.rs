@@ -213,4 +213,9 @@ pub const MIGRATIONS: &[&str] = &[
         body     TEXT NOT NULL
     );
     "#,
+    // 10: what the supervisor does with an agent idle at its prompt (`on_idle`); NULL
+    // means the fleet's default.
+    r#"
+    ALTER TABLE agents ADD COLUMN on_idle TEXT;
+    "#,
 ];

@@ -13,6 +13,7 @@ fn agent(name: &str, seq: i64) -> AgentRecord {
         env: BTreeMap::from([("K".to_string(), "V".to_string())]),
         stall_timeout_ms: 5000,
         paused: false,
+        on_idle: None,
         seq,
         created_ms: 1,
     }
@@ -278,4 +279,19 @@ fn nothing_from_a_screen_reaches_the_file_unredacted() {
         assert!(!text.contains(leaked), "{leaked:?} is in the store file");
     }
     assert!(text.contains("BEGIN RSA PRIVATE KEY"), "the armour stays");
+}
+
+#[test]
+fn an_agents_on_idle_is_kept_and_a_redeclaration_may_drop_it() {
+    let (_dir, store) = open();
+    let mut a = agent("a", 0);
+    a.on_idle = Some(crate::fleet::OnIdle::Nudge);
+    store.upsert_agent(&a).unwrap();
+    assert_eq!(
+        store.agent("a").unwrap().unwrap().on_idle,
+        Some(crate::fleet::OnIdle::Nudge)
+    );
+    a.on_idle = None;
+    store.upsert_agent(&a).unwrap();
+    assert_eq!(store.agent("a").unwrap().unwrap().on_idle, None);
 }

@@ -5,7 +5,10 @@
 //! something returns the events it caused.
 
 use super::detector::Observation;
-use crate::fleet::{Activity, AgentView, Escalation, EventKind, KilledBy, LifeState, Tier, Verb};
+use super::hold::{backoff_ms, Hold, Holds, NOT_READY_AFTER_MS};
+use crate::fleet::{
+    Activity, AgentView, Escalation, EventKind, KilledBy, LifeState, OnIdle, Tier, Verb,
+};
 use crate::store::{AgentRecord, AttemptRecord, NewEvent};
 use std::sync::Arc;
 
@@ -39,6 +42,8 @@ pub struct Policy<'a> {
     pub resume_after_reset: bool,
     /// This agent's kind's continue message.
     pub continue_message: Option<&'a str>,
+    /// The fleet's `on_idle`, for agents that do not set their own.
+    pub on_idle: OnIdle,
 }
 
 /// Something an agent needs done to its pane. Carrying steps out is the only way the
@@ -53,8 +58,10 @@ pub enum Step {
     Warn,
     /// Kill the pane and end the attempt.
     Kill(Ending),
-    /// An error's reset time passed: type the continue message.
+    /// An error's reset time or backoff passed: type the continue message.
     Resume(String),
+    /// Tell the operator why the ladder holds off (nothing is typed).
+    Hold(Hold),
 }
 
 /// Why a pane is killed, and so how its attempt ends.
@@ -87,6 +94,8 @@ struct Screen {
     baseline_next: bool,
     /// When the raw screen last changed (0 until this supervisor saw it change).
     changed_ms: i64,
+    /// The last judged screen showed the CLI ready for input (`None`: cannot tell).
+    ready: Option<bool>,
 }
 
 /// One agent: declaration, current attempt and screen memory.
@@ -103,6 +112,8 @@ pub struct Agent {
     dirty: bool,
     /// The attempt ended without an event to carry its final screen yet.
     final_unrecorded: bool,
+    /// Why the ladder holds off, and the backoff of an errored agent.
+    holds: Holds,
 }
 
 impl Agent {
@@ -120,6 +131,7 @@ impl Agent {
             held_by_signal: false,
             dirty: false,
             final_unrecorded: false,
+            holds: Holds::default(),
         }
     }
 
@@ -227,6 +239,7 @@ impl Agent {
         };
         self.screen = Screen::default();
         self.held_by_signal = false;
+        self.holds = Holds::default();
         self.dirty = true;
         self.event(
             now_ms,
@@ -299,6 +312,7 @@ impl Agent {
             }
         }
         let obs = seen.obs;
+        self.screen.ready = obs.ready;
         let changed = self.att.activity != obs.activity || self.att.error != obs.error;
         self.att.reason = obs.reason.clone();
         self.att.reset_at_ms = obs.reset_at_ms;
@@ -306,6 +320,7 @@ impl Agent {
             let from = self.att.activity;
             self.att.activity = obs.activity;
             self.att.error = obs.error;
+            self.new_episode(from, obs.activity, now_ms);
             if obs.activity == Activity::NeedsInput || from == Activity::NeedsInput {
                 // Waiting for the operator is not a stall: the clock starts afresh when
                 // the wait begins and when it ends.
@@ -330,14 +345,41 @@ impl Agent {
         self.decl.task.as_deref().filter(|t| !t.trim().is_empty())
     }
 
-    /// Whether the stall ladder runs for it now: running, not waiting for the operator,
-    /// not being cancelled, not held by an error whose reset time is ahead.
+    /// Whether the stall ladder runs for it now, with the fleet's default `on_idle`.
     pub fn ladder_applies(&self) -> bool {
+        self.ladder_applies_with(OnIdle::default())
+    }
+
+    /// Whether the stall ladder runs for it now: it should be making progress. Not when
+    /// it waits for the operator, shows an error (errors back off instead), idles at its
+    /// own prompt (unless `on_idle` is `nudge`), is being cancelled or is held by a
+    /// signal. `fleet_on_idle` applies when the agent sets no `on_idle` of its own.
+    pub fn ladder_applies_with(&self, fleet_on_idle: OnIdle) -> bool {
+        let activity = self.att.activity;
         self.att.state == LifeState::Running
-            && self.att.activity != Activity::NeedsInput
+            && !matches!(activity, Activity::NeedsInput | Activity::Errored)
+            && !(activity == Activity::Idle && self.on_idle(fleet_on_idle) != OnIdle::Nudge)
             && self.att.cancel_deadline_ms.is_none()
-            && !(self.att.activity == Activity::Errored && self.att.reset_at_ms.is_some())
             && !self.held_by_signal
+    }
+
+    /// Its own `on_idle`, else the fleet's.
+    pub fn on_idle(&self, fleet_on_idle: OnIdle) -> OnIdle {
+        self.decl.on_idle.unwrap_or(fleet_on_idle)
+    }
+
+    /// The screen shows another activity: holds announced for the old one are over, an
+    /// error's clock starts, and a finished turn ends the backoff.
+    fn new_episode(&mut self, from: Activity, to: Activity, now_ms: i64) {
+        self.holds.announced = None;
+        if to != Activity::Errored {
+            self.holds.errored_since_ms = None;
+        } else if from != Activity::Errored {
+            self.holds.errored_since_ms = Some(now_ms);
+        }
+        if matches!(to, Activity::Idle | Activity::NeedsInput) {
+            self.holds.retries = 0;
+        }
     }
 
     /// What should be done to its pane now, if anything.
@@ -357,20 +399,38 @@ impl Agent {
             let task = self.task()?;
             self.screen.captured_tick?;
             let waited = now_ms - self.att.started_ms.unwrap_or(now_ms);
-            let ready =
-                self.att.activity == Activity::Idle || waited >= policy.task_ready_timeout_ms;
-            return ready.then(|| Step::Task(task.to_string()));
+            return match self.screen.ready {
+                // The profile reads readiness: no fixed timeout, the task waits for the
+                // prompt (a CLI still starting drops or queues what is typed).
+                Some(true) => Some(Step::Task(task.to_string())),
+                Some(false) if waited >= NOT_READY_AFTER_MS.max(policy.task_ready_timeout_ms) => {
+                    self.announce(Hold::NotReady {
+                        waited_s: waited / 1000,
+                    })
+                    .filter(|_| !matches!(self.holds.announced, Some(Hold::NotReady { .. })))
+                }
+                Some(false) => None,
+                None => (self.att.activity == Activity::Idle
+                    || waited >= policy.task_ready_timeout_ms)
+                    .then(|| Step::Task(task.to_string())),
+            };
         }
         if self.decl.paused {
             return None;
         }
         if self.att.state == LifeState::Running
-            && self.att.activity == Activity::Errored
-            && self.att.reset_at_ms.is_some()
+            && self.att.cancel_deadline_ms.is_none()
+            && !self.held_by_signal
         {
-            return self.resume_step(policy, now_ms);
+            match self.att.activity {
+                Activity::Errored => return self.error_step(policy, now_ms),
+                Activity::Idle if self.on_idle(policy.on_idle) == OnIdle::Notify => {
+                    return self.announce(Hold::WaitingForWork);
+                }
+                _ => {}
+            }
         }
-        if !self.ladder_applies() {
+        if !self.ladder_applies_with(policy.on_idle) {
             return None;
         }
         let tier = policy.escalation.due(
@@ -389,12 +449,65 @@ impl Agent {
         })
     }
 
-    fn resume_step(&self, policy: &Policy<'_>, now_ms: i64) -> Option<Step> {
-        let reset = self.att.reset_at_ms?;
-        if !policy.resume_after_reset || now_ms < reset || self.screen.resumed_for == Some(reset) {
-            return None;
+    /// An errored agent is never nudged: a fatal error waits for the operator; one that
+    /// passes with time is tried again (the continue message) at the reset time it shows,
+    /// or after an exponential backoff when it shows none.
+    fn error_step(&self, policy: &Policy<'_>, now_ms: i64) -> Option<Step> {
+        if let Some(error) = self.att.error.filter(|e| e.is_fatal()) {
+            return self.announce(Hold::Fatal { error });
         }
-        policy.continue_message.map(|m| Step::Resume(m.to_string()))
+        let message = policy
+            .continue_message
+            .filter(|_| policy.resume_after_reset)?;
+        let retries = self.holds.retries;
+        let (retry_at_ms, reset_shown) = match self.att.reset_at_ms {
+            Some(reset) if self.screen.resumed_for == Some(reset) => return None,
+            Some(reset) => (reset, true),
+            None => {
+                // A supervisor that found the agent errored already counts from its
+                // last progress.
+                let since = (self.holds.errored_since_ms).unwrap_or(self.att.last_progress_ms);
+                (since.saturating_add(backoff_ms(retries)), false)
+            }
+        };
+        if now_ms >= retry_at_ms {
+            return Some(Step::Resume(message.to_string()));
+        }
+        self.announce(Hold::BackingOff {
+            error: self.att.error,
+            retry_at_ms,
+            reset_shown,
+            retries,
+        })
+    }
+
+    /// A hold step, unless this hold was announced already.
+    fn announce(&self, hold: Hold) -> Option<Step> {
+        (self.holds.announced.as_ref() != Some(&hold)).then_some(Step::Hold(hold))
+    }
+
+    /// The operator was told why the ladder holds off.
+    pub fn held(&mut self, hold: Hold, now_ms: i64) -> NewEvent {
+        let kind = match &hold {
+            Hold::WaitingForWork => EventKind::WaitingForWork,
+            Hold::BackingOff {
+                error,
+                retry_at_ms,
+                reset_shown,
+                retries,
+            } => EventKind::BackingOff {
+                error: *error,
+                retry_at_ms: *retry_at_ms,
+                reset_shown: *reset_shown,
+                retries: *retries,
+            },
+            Hold::Fatal { error } => EventKind::FatalError { error: *error },
+            Hold::NotReady { waited_s } => EventKind::NotReady {
+                waited_s: *waited_s,
+            },
+        };
+        self.holds.announced = Some(hold);
+        self.event(now_ms, kind)
     }
 
     fn stalled_s(&self, now_ms: i64) -> i64 {
@@ -412,13 +525,24 @@ impl Agent {
                 self.att.task_sent = true;
                 self.dirty = true;
             }
-            Step::Warn | Step::Resume(_) | Step::Kill(_) => {}
+            Step::Warn | Step::Resume(_) | Step::Kill(_) | Step::Hold(_) => {}
         }
+    }
+
+    /// The screen right after shoal's typing was taken, digested as proof of life: its
+    /// echo (the submitted text in the transcript) is the new baseline, not progress,
+    /// however late the next capture comes.
+    pub fn echo_seen(&mut self, proof: String) {
+        self.att.proof_hash = Some(proof);
+        self.dirty = true;
     }
 
     /// Shoal typed into or sent keys to the pane: the echo is not progress.
     pub fn typed(&mut self, now_ms: i64) {
-        self.screen.rebaseline_until_ms = now_ms + ECHO_WINDOW_MS;
+        // A window already reaching further (typing that ended later than this tick
+        // began) is kept.
+        let until = now_ms.saturating_add(ECHO_WINDOW_MS);
+        self.screen.rebaseline_until_ms = self.screen.rebaseline_until_ms.max(until);
     }
 
     /// The task was typed (or typing failed).
@@ -443,6 +567,18 @@ impl Agent {
                 self.event(now_ms, EventKind::TaskFailed { error })
             }
         }
+    }
+
+    /// The task was typed but the CLI did not take it (`why`). It is not typed again (the
+    /// CLI may hold it, and a second copy would double it): the attempt runs on, and the
+    /// event tells the operator.
+    pub fn task_undelivered(&mut self, why: String, now_ms: i64) -> NewEvent {
+        self.typed(now_ms);
+        self.att.task_sent = true;
+        self.att.state = LifeState::Running;
+        self.att.last_progress_ms = now_ms;
+        self.dirty = true;
+        self.event(now_ms, EventKind::TaskFailed { error: why })
     }
 
     /// The nudge tier fired: the message was typed (or typing failed).
@@ -471,6 +607,9 @@ impl Agent {
     /// The continue message was typed for the current reset time (or typing failed).
     pub fn resumed(&mut self, result: Result<(), String>, now_ms: i64) -> NewEvent {
         self.screen.resumed_for = self.att.reset_at_ms;
+        self.holds.retries = self.holds.retries.saturating_add(1);
+        self.holds.errored_since_ms = Some(now_ms);
+        self.holds.announced = None;
         if result.is_ok() {
             self.typed(now_ms);
         }
@@ -659,7 +798,12 @@ impl Agent {
 
     /// The fleet as the operator sees this agent, before lineage is filled in.
     pub fn view(&self, escalation: &Escalation) -> AgentView {
-        let held = self.decl.paused || !self.ladder_applies();
+        self.view_with(escalation, OnIdle::default())
+    }
+
+    /// [`Agent::view`], with the fleet's default `on_idle`.
+    pub fn view_with(&self, escalation: &Escalation, fleet_on_idle: OnIdle) -> AgentView {
+        let held = self.decl.paused || !self.ladder_applies_with(fleet_on_idle);
         let att = &self.att;
         AgentView {
             name: self.decl.name.clone(),

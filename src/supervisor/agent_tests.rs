@@ -7,10 +7,10 @@ use crate::fleet::{Activity, Escalation, EventKind, LifeState, Tier};
 use crate::store::{AgentRecord, AttemptRecord, NewEvent};
 use std::sync::Arc;
 
-const T0: i64 = 1_000_000;
-const STALL: i64 = 10_000;
+pub(super) const T0: i64 = 1_000_000;
+pub(super) const STALL: i64 = 10_000;
 
-fn decl(task: Option<&str>) -> AgentRecord {
+pub(super) fn decl(task: Option<&str>) -> AgentRecord {
     AgentRecord {
         name: "a".into(),
         parent: None,
@@ -21,23 +21,25 @@ fn decl(task: Option<&str>) -> AgentRecord {
         env: Default::default(),
         stall_timeout_ms: STALL as u64,
         paused: false,
+        on_idle: None,
         seq: 0,
         created_ms: 0,
     }
 }
 
-fn policy() -> Policy<'static> {
+pub(super) fn policy() -> Policy<'static> {
     Policy {
         escalation: Escalation::default(),
         nudge_message: "NUDGE",
         task_ready_timeout_ms: 5_000,
         resume_after_reset: true,
         continue_message: Some("continue"),
+        on_idle: crate::fleet::OnIdle::Notify,
     }
 }
 
 /// An agent whose attempt 1 just started at `T0`.
-fn started(task: Option<&str>) -> Agent {
+pub(super) fn started(task: Option<&str>) -> Agent {
     let mut a = Agent::new(decl(task), AttemptRecord::default());
     let e = a.started(1, "shoal-t", "%1", T0);
     assert_eq!(e.kind.name(), "start");
@@ -67,7 +69,7 @@ fn kinds(events: &[NewEvent]) -> Vec<&'static str> {
 }
 
 /// A running agent (no task), seen working at `T0`.
-fn working() -> Agent {
+pub(super) fn working() -> Agent {
     let mut a = started(None);
     show(&mut a, 1, "working 0", Activity::Working, T0);
     assert_eq!(a.att.state, LifeState::Running);
@@ -222,12 +224,26 @@ fn an_errored_agent_waits_for_its_reset_then_is_resumed_once() {
                 error: Some(crate::fleet::ErrorKind::RateLimit),
                 reason: None,
                 reset_at_ms: Some(reset),
+                ready: None,
             },
         },
         T0 + 1000,
     );
     let p = policy();
     assert!(!a.ladder_applies(), "no ladder while a reset time is ahead");
+    // The wait is announced once, with the reset time.
+    let Some(Step::Hold(hold)) = a.next_step(&p, reset - 1) else {
+        panic!("the wait for the reset time is not announced");
+    };
+    let e = a.held(hold, reset - 1);
+    assert!(matches!(
+        e.kind,
+        EventKind::BackingOff {
+            retry_at_ms,
+            reset_shown: true,
+            ..
+        } if retry_at_ms == reset
+    ));
     assert_eq!(a.next_step(&p, reset - 1), None);
     assert_eq!(
         a.next_step(&p, reset),
@@ -362,4 +378,45 @@ fn an_agent_loaded_on_the_ladder_takes_its_next_screen_as_a_baseline() {
         T0 + STALL + 2,
     );
     assert_eq!(a.att.tier, Tier::Ok);
+}
+
+#[test]
+fn the_echo_window_runs_from_the_end_of_a_slow_delivery() {
+    // A confirmed delivery that took 3 s ended at T0 + 3 s; recording the step at its
+    // tick's start time must not shorten the window.
+    let mut a = working();
+    a.typed(T0 + 3000);
+    a.nudged(Ok(()), T0);
+    let echo = show(
+        &mut a,
+        2,
+        "working 0\n> NUDGE",
+        Activity::Working,
+        T0 + 4000,
+    );
+    assert!(kinds(&echo).is_empty(), "{:?}", kinds(&echo));
+    assert_eq!(
+        a.att.tier,
+        Tier::Nudge,
+        "the echo of the nudge counted as progress"
+    );
+    show(
+        &mut a,
+        3,
+        "working 1",
+        Activity::Working,
+        T0 + 3000 + super::agent::ECHO_WINDOW_MS,
+    );
+    assert_eq!(a.att.tier, Tier::Ok, "real progress after the window");
+}
+
+#[test]
+fn the_echo_seen_when_a_delivery_was_confirmed_is_the_baseline_however_late_the_next_capture() {
+    let mut a = working();
+    a.nudged(Ok(()), T0);
+    // The screen read back when the CLI took the nudge shows it in the transcript.
+    a.echo_seen(super::detector::digest("working 0\n> NUDGE"));
+    let late = T0 + 10 * super::agent::ECHO_WINDOW_MS;
+    show(&mut a, 2, "working 0\n> NUDGE", Activity::Working, late);
+    assert_eq!(a.att.tier, Tier::Nudge, "the echo counted as progress");
 }

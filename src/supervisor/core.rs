@@ -322,7 +322,7 @@ impl Supervisor {
             .agents
             .iter()
             .map(|a| {
-                let mut view = a.view(&self.settings.escalation);
+                let mut view = a.view_with(&self.settings.escalation, self.settings.on_idle);
                 self.apply_lineage(a, &mut view);
                 view
             })

@@ -46,6 +46,7 @@ pub fn declare_only(
                 env: crate::fleet::secret_env::seal_all(&a.name, &a.env),
                 stall_timeout_ms: a.stall_timeout.as_millis().max(1) as u64,
                 paused,
+                on_idle: a.on_idle,
                 seq: seq as i64,
                 created_ms: now_ms,
             };

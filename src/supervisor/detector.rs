@@ -15,6 +15,9 @@ pub struct Observation {
     pub reason: Option<String>,
     /// When a shown error says it resets (unix ms).
     pub reset_at_ms: Option<i64>,
+    /// The CLI waits at its prompt with an empty composer (the moment to type a task);
+    /// `None` when the profile cannot tell.
+    pub ready: Option<bool>,
 }
 
 /// Which of a kind's key sequences.
@@ -45,6 +48,56 @@ pub trait Detector: Send {
     fn session_args(&self, _kind: &str) -> Option<(String, String)> {
         None
     }
+    /// Proof of life: equal digests mean no progress. The default digests the whole
+    /// normalized screen; a profile digests only its content region (the transcript
+    /// above the chrome), so a footer timer gaining a digit is not progress.
+    fn progress_digest(&self, kind: &str, raw: &str) -> String {
+        digest(&self.normalize(kind, raw))
+    }
+    /// True when the capture caught the CLI mid-redraw: evidence of nothing, neither
+    /// progress nor a change of activity.
+    fn is_torn(&self, _kind: &str, _raw: &str) -> bool {
+        false
+    }
+    /// Whether the CLI waits at its prompt with an empty composer; `None` when the kind's
+    /// profile cannot tell (it names no composer).
+    fn ready_for_input(&self, _kind: &str, _raw: &str) -> Option<bool> {
+        None
+    }
+    /// Whether the composer shows `typed`; `None` when no composer is drawn or the kind
+    /// names none (typing cannot be confirmed).
+    fn composer_holds(&self, _kind: &str, _raw: &str, _typed: &str) -> Option<bool> {
+        None
+    }
+    /// What the composer holds (`Some("")` when empty); `None` when none is drawn.
+    fn composer_text(&self, _kind: &str, _raw: &str) -> Option<String> {
+        None
+    }
+    /// The kind's profile reads its composer: typing can be confirmed and readiness is
+    /// read from the screen.
+    fn reads_composer(&self, _kind: &str) -> bool {
+        false
+    }
+    /// The CLI takes a bracketed paste as text (pasted newlines do not submit).
+    fn bracketed_paste(&self, _kind: &str) -> bool {
+        false
+    }
 }
 
 pub use crate::profile::digest;
+
+/// What a fresh, changed capture proves: its proof-of-life digest and what it shows, or
+/// `None` when it was caught mid-redraw (torn) and proves nothing.
+pub fn judge(
+    det: &dyn Detector,
+    kind: &str,
+    raw: &str,
+    now_ms: i64,
+) -> Option<(String, Observation)> {
+    if det.is_torn(kind, raw) {
+        return None;
+    }
+    let mut obs = det.classify(kind, raw, now_ms);
+    obs.ready = det.ready_for_input(kind, raw);
+    Some((det.progress_digest(kind, raw), obs))
+}

@@ -354,6 +354,7 @@ fn agents_recorded_by_another_process_are_started_by_the_queue() {
             env: Default::default(),
             stall_timeout_ms: 1000,
             paused: false,
+            on_idle: None,
             seq,
             created_ms: T0 + 50,
         })

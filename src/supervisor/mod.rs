@@ -10,8 +10,14 @@ mod agent_tests;
 pub mod circuit;
 mod core;
 mod declare;
+pub mod delivery;
+#[cfg(test)]
+mod delivery_tests;
 pub mod detector;
 mod expired;
+pub mod hold;
+#[cfg(test)]
+mod hold_tests;
 mod identity;
 mod lineage;
 #[cfg(test)]
@@ -20,6 +26,8 @@ mod lineage_tests;
 mod log_tests;
 mod output;
 mod profiles;
+#[cfg(test)]
+mod proof_tests;
 pub mod queue;
 mod reaper;
 pub mod restart;

@@ -26,6 +26,7 @@ impl Detector for Registry {
             error: d.error,
             reason: d.matched.as_ref().map(|_| d.explain()),
             reset_at_ms: d.reset.map(|r| r.resolve(now_ms, local_offset_secs())),
+            ready: None,
         }
     }
 
@@ -55,5 +56,37 @@ impl Detector for Registry {
         let profile = self.get(kind)?;
         let (launch, resume) = profile.session_args()?;
         Some((launch.to_string(), resume.to_string()))
+    }
+
+    fn progress_digest(&self, kind: &str, raw: &str) -> String {
+        match self.get(kind) {
+            Some(p) => p.progress_digest(raw),
+            None => super::detector::digest(&self.normalize(kind, raw)),
+        }
+    }
+
+    fn is_torn(&self, kind: &str, raw: &str) -> bool {
+        self.get(kind).is_some_and(|p| p.is_torn(raw))
+    }
+
+    fn ready_for_input(&self, kind: &str, raw: &str) -> Option<bool> {
+        let p = self.get(kind).filter(|p| p.reads_composer())?;
+        Some(p.ready_for_input(raw))
+    }
+
+    fn composer_holds(&self, kind: &str, raw: &str, typed: &str) -> Option<bool> {
+        self.get(kind)?.composer_holds(raw, typed)
+    }
+
+    fn composer_text(&self, kind: &str, raw: &str) -> Option<String> {
+        self.get(kind)?.composer_text(raw)
+    }
+
+    fn reads_composer(&self, kind: &str) -> bool {
+        self.get(kind).is_some_and(|p| p.reads_composer())
+    }
+
+    fn bracketed_paste(&self, kind: &str) -> bool {
+        self.get(kind).is_some_and(|p| p.bracketed_paste())
     }
 }

@@ -6,6 +6,7 @@
 
 use super::agent::{Ending, Step};
 use super::core::Supervisor;
+use super::delivery::DeliveryError;
 use super::detector::Keys;
 use crate::fleet::{may_act, secret_env, Caller, Command, EventKind};
 use crate::store::NewEvent;
@@ -197,15 +198,18 @@ impl Supervisor {
                 return;
             }
         }
-        let tmux = |r: Result<(), TmuxError>| r.map_err(|e| e.to_string());
         let event = match step {
-            Step::Task(task) => {
-                let r = tmux(self.type_line(i, &task, now_ms));
-                self.agents[i].task_typed(&task, r, now_ms)
-            }
+            Step::Task(task) => match self.deliver(i, &task, now_ms) {
+                // The CLI may hold the text: typing it again would double it.
+                Err(DeliveryError::NotTaken(why)) => self.agents[i].task_undelivered(why, now_ms),
+                r => {
+                    let r = r.map(|_| ()).map_err(|e| e.to_string());
+                    self.agents[i].task_typed(&task, r, now_ms)
+                }
+            },
             Step::Nudge(text) => {
-                let r = tmux(self.type_line(i, &text, now_ms));
-                self.agents[i].nudged(r, now_ms)
+                let r = self.deliver(i, &text, now_ms);
+                self.agents[i].nudged(r.map(|_| ()).map_err(|e| e.to_string()), now_ms)
             }
             Step::Warn => self.agents[i].warned(now_ms),
             Step::Kill(ending) => {
@@ -217,9 +221,10 @@ impl Supervisor {
                 return;
             }
             Step::Resume(text) => {
-                let r = tmux(self.type_line(i, &text, now_ms));
-                self.agents[i].resumed(r, now_ms)
+                let r = self.deliver(i, &text, now_ms);
+                self.agents[i].resumed(r.map(|_| ()).map_err(|e| e.to_string()), now_ms)
             }
+            Step::Hold(hold) => self.agents[i].held(hold, now_ms),
         };
         self.record([event]);
     }
@@ -361,13 +366,13 @@ impl Supervisor {
             Command::Nudge { .. } => {
                 need_live()?;
                 let msg = self.settings.nudge_message.clone();
-                self.type_line(i, &msg, now_ms).map_err(tmux)?;
-                Ok(format!("nudged {name}"))
+                let how = self.deliver_reporting(i, "nudge", &msg, now_ms)?;
+                Ok(format!("nudged {name}{how}"))
             }
             Command::Send { text, .. } | Command::Steer { text, .. } => {
                 need_live()?;
-                self.type_line(i, text, now_ms).map_err(tmux)?;
-                Ok(format!("typed a line into {name}"))
+                let how = self.deliver_reporting(i, cmd.verb().as_str(), text, now_ms)?;
+                Ok(format!("typed a line into {name}{how}"))
             }
             Command::Signal { kind, message, .. } => self.signal(i, *kind, message, now_ms),
             Command::Kill { .. } => {

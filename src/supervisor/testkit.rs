@@ -278,6 +278,7 @@ impl Detector for FakeDetector {
             error,
             reason: Some(format!("fake rule on {last:?}")),
             reset_at_ms: reset,
+            ready: None,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::agent::{Ending, Policy, Seen, Step};
 use super::core::Supervisor;
-use super::detector::digest;
+use super::detector::{digest, judge};
 use crate::fleet::{Activity, LifeState};
 use crate::tmux::{PaneState, TmuxError};
 use std::collections::HashMap;
@@ -173,6 +173,7 @@ impl Supervisor {
                 task_ready_timeout_ms,
                 resume_after_reset: self.settings.resume_after_reset,
                 continue_message: continue_message.as_deref(),
+                on_idle: self.settings.on_idle,
             };
             let Some(step) = agent.next_step(&policy, now_ms) else {
                 continue;
@@ -278,9 +279,12 @@ impl Supervisor {
         }
         let kind = self.agents[i].decl.kind.clone();
         let normalized = self.detector.normalize(&kind, &raw);
-        let proof = digest(&normalized);
-        let obs = self.detector.classify(&kind, &raw, now_ms);
         self.log_output(i, &raw, &normalized, now_ms);
+        // A frame caught mid-redraw shows nothing reliable: not progress, not a new
+        // activity. The screen digest stays the old one, so the next capture is judged.
+        let Some((proof, obs)) = judge(self.detector.as_ref(), &kind, &raw, now_ms) else {
+            return;
+        };
         let seen = Seen {
             raw: Arc::from(raw),
             screen_hash,

@@ -135,6 +135,7 @@ fn quitting_the_console_hands_the_fleet_to_a_detached_supervisor_that_goes_on_wi
 name = "mute"
 cmd = "{sim} silent"
 kind = "claude"
+on_idle = "nudge"
 "#,
     );
     rig.ok(&["up", "--no-console"]);
@@ -213,7 +214,7 @@ fn a_console_opened_beside_a_running_supervisor_is_a_view_that_acts_through_it_a
         r#"
 [[agent]]
 name = "quiet"
-cmd = "{sim} silent"
+cmd = "{sim} idle"
 kind = "claude"
 "#,
     );

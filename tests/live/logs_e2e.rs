@@ -220,6 +220,8 @@ kind = "claude"
 [[agent]]
 name = "mute"
 cmd = "{sim} silent"
+# Frozen at its prompt: a stall only with on_idle = "nudge".
+on_idle = "nudge"
 kind = "claude"
 parent = "lead"
 

@@ -16,6 +16,7 @@ mod down_e2e;
 mod env_secrets;
 mod first_day;
 mod kill_tree_e2e;
+mod lab_e2e;
 mod lineage_e2e;
 mod logs_e2e;
 mod pane_identity_e2e;

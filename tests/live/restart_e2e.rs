@@ -57,6 +57,7 @@ restart_window = "1m"
 name = "mute"
 cmd = "{sim} silent"
 kind = "claude"
+on_idle = "nudge"
 restart = "on-failure"
 restart_delay = "200ms"
 max_restarts = 1

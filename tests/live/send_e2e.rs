@@ -79,3 +79,54 @@ fn ctrl_c_in_sent_text_is_refused_and_keys_interrupt_on_purpose() {
     let missing = rig.shoal(&["send", "--keys", "nobody", "Enter"]);
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no agent named \"nobody\""));
 }
+
+#[test]
+fn a_send_is_confirmed_from_the_composer_and_a_dropped_enter_is_pressed_again() {
+    // Simulated Claude Code screens: the claude profile reads their input box. One drops
+    // the first Enter behind typed text (as Gemini CLI and Codex do), one drops them all.
+    let rig = Rig::new(
+        "",
+        r#"
+[[agent]]
+name = "once"
+cmd = "{sim} idle --drop-enters 1"
+kind = "claude"
+
+[[agent]]
+name = "never"
+cmd = "{sim} idle --drop-enters 9"
+kind = "claude"
+"#,
+    );
+    rig.ok(&["up", "--no-console"]);
+    for name in ["once", "never"] {
+        rig.wait_for(
+            Duration::from_secs(15),
+            &format!("{name} at its prompt"),
+            || (rig.agent(name)["activity"] == "idle").then_some(()),
+        );
+    }
+    let out = rig.ok(&["send", "once", "say hello"]);
+    assert!(out.contains("the CLI took it"), "{out}");
+    rig.wait_for(Duration::from_secs(10), "once to work on the line", || {
+        (rig.agent("once")["activity"] == "working").then_some(())
+    });
+
+    let out = rig.shoal(&["send", "never", "say hello"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a send the CLI kept was reported done"
+    );
+    assert!(stderr.contains("still in the input box"), "{stderr}");
+    let failed = rig
+        .events("never")
+        .into_iter()
+        .find(|e| {
+            e["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("not delivered"))
+        })
+        .unwrap_or_else(|| panic!("no undelivered event: {:?}", rig.event_kinds("never")));
+    assert_eq!(failed["level"], "error", "{failed}");
+}

@@ -30,6 +30,8 @@ fn a_detached_supervisor_keeps_walking_the_ladder_after_the_command_returns() {
 [[agent]]
 name = "mute"
 cmd = "{sim} silent"
+# Frozen at its prompt: a stall only with on_idle = "nudge".
+on_idle = "nudge"
 kind = "claude"
 "#,
     );

@@ -14,6 +14,8 @@ kind = "claude"
 [[agent]]
 name = "mute"
 cmd = "{sim} silent"
+# Frozen at its prompt: a stall only with on_idle = "nudge".
+on_idle = "nudge"
 kind = "claude"
 
 [[agent]]
@@ -119,6 +121,8 @@ fn a_supervisor_killed_with_sigkill_resumes_without_relaunching_or_renudging() {
 [[agent]]
 name = "mute"
 cmd = "{sim} silent"
+# Frozen at its prompt: a stall only with on_idle = "nudge".
+on_idle = "nudge"
 kind = "claude"
 "#;
     // Kill comes a whole stall timeout after warn: time for the checks in between.
@@ -173,6 +177,8 @@ kind = "claude"
 [[agent]]
 name = "two"
 cmd = "{sim} silent"
+# Frozen at its prompt: a stall only with on_idle = "nudge".
+on_idle = "nudge"
 kind = "claude"
 "#;
     let rig = Rig::new("stall_timeout = \"1h\"", agents);
@@ -241,4 +247,45 @@ fn a_bad_fleet_file_is_reported_before_anything_starts() {
         "{err}"
     );
     assert!(rig.pane_ids().is_empty(), "no tmux server was started");
+}
+
+#[test]
+fn an_agent_idle_at_its_prompt_is_announced_never_nudged_while_a_frozen_one_is_killed() {
+    // Both show the same frozen prompt; only the one that asks for it is a stall. The
+    // control's kill at 3× the timeout proves the ladder ran meanwhile.
+    let mut rig = Rig::new(
+        "stall_timeout = \"1s\"\npoll_interval = \"250ms\"",
+        r#"
+[[agent]]
+name = "waiter"
+cmd = "{sim} silent"
+kind = "claude"
+
+[[agent]]
+name = "control"
+cmd = "{sim} silent"
+kind = "claude"
+on_idle = "nudge"
+"#,
+    );
+    rig.supervise();
+    rig.wait_for(Duration::from_secs(25), "the control to be killed", || {
+        (rig.agent("control")["state"] == "killed").then_some(())
+    });
+    let kinds = rig.event_kinds("waiter");
+    assert!(
+        kinds
+            .iter()
+            .all(|k| !["nudge", "warn", "kill"].contains(&k.as_str())),
+        "an idle agent was chased: {kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "idle").count(),
+        1,
+        "the wait for work is announced once: {kinds:?}"
+    );
+    let waiter = rig.agent("waiter");
+    assert_eq!(waiter["state"], "running", "{waiter}");
+    assert_eq!(waiter["tier"], "ok", "{waiter}");
+    assert_eq!(waiter["activity"], "idle", "{waiter}");
 }

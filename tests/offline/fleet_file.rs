@@ -115,3 +115,15 @@ fn the_log_cap_defaults_to_512_mib_and_reads_sizes() {
     let m = file::load(&dir("valid").join("minimal.toml")).unwrap();
     assert_eq!(m.settings.log_max_size, 512 << 20);
 }
+
+#[test]
+fn on_idle_defaults_to_notify_and_an_agent_may_say_otherwise() {
+    use shoal::fleet::OnIdle;
+    let text = "[fleet]\nname = \"x\"\non_idle = \"none\"\n[[agent]]\nname = \"a\"\ncmd = \"bash\"\n[[agent]]\nname = \"b\"\ncmd = \"bash\"\non_idle = \"nudge\"\n";
+    let fleet = file::parse(std::path::Path::new("f.toml"), text).unwrap();
+    assert_eq!(fleet.settings.on_idle, OnIdle::None);
+    assert_eq!(fleet.agents[0].on_idle, None);
+    assert_eq!(fleet.agents[1].on_idle, Some(OnIdle::Nudge));
+    let plain = file::parse(std::path::Path::new("f.toml"), "[fleet]\nname = \"x\"\n").unwrap();
+    assert_eq!(plain.settings.on_idle, OnIdle::Notify);
+}
