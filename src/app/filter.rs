@@ -118,6 +118,7 @@ mod tests {
             paused: false,
             capture: "".into(),
             lineage: Default::default(),
+            usage: Default::default(),
         }
     }
 

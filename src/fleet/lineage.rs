@@ -297,6 +297,7 @@ mod tests {
             paused: false,
             capture: Arc::from(""),
             lineage: Lineage::default(),
+            usage: Default::default(),
         };
         assert_eq!(a.note(), "");
         a.lineage.signal = Some(SignalView {

@@ -12,6 +12,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod typed;
 pub mod units;
+pub mod usage;
 
 pub use caller::{may_act, Caller};
 pub use command::{Command, CommandOutcome, Request};
@@ -22,3 +23,4 @@ pub use lineage::{Lineage, PastAttempt, Rollup, SignalKind, SignalView};
 pub use model::{Activity, ErrorKind, LifeState, Tier};
 pub use settings::FleetSettings;
 pub use snapshot::{AgentView, EventView, FleetSnapshot, TickStats};
+pub use usage::{UsageSum, UsageView};

@@ -32,6 +32,7 @@ impl AgentView {
             paused: false,
             capture: format!("screen of {name}\n$ ").into(),
             lineage: Default::default(),
+            usage: Default::default(),
         }
     }
 

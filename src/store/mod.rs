@@ -9,12 +9,14 @@ pub mod private;
 mod records;
 mod retention;
 mod schema;
+mod usage;
 
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
 pub use records::{
     process_running, AgentRecord, AttemptRecord, Lease, LeaseHolder, NewEvent, SupervisorMode,
 };
+pub use usage::{UsageRow, HOUR_MS};
 
 use crate::fleet::Request;
 use crate::fleet::{EventView, Tier};

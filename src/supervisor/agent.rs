@@ -669,6 +669,7 @@ impl Agent {
             paused: self.decl.paused,
             capture: self.screen.capture.clone(),
             lineage: Default::default(),
+            usage: Default::default(),
         }
     }
 }

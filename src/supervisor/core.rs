@@ -37,6 +37,8 @@ pub struct Supervisor {
     /// Why this supervisor may no longer act: its lease went to another, or its store
     /// is no longer the file it opened.
     pub(crate) halted: Option<String>,
+    /// Token usage: the reader thread, prices and the stored totals.
+    pub(crate) usage: super::usage::UsageState,
 }
 
 impl Supervisor {
@@ -68,6 +70,7 @@ impl Supervisor {
             changed: true,
             lease: None,
             halted: None,
+            usage: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -318,6 +321,7 @@ impl Supervisor {
             })
             .collect();
         self.decorate(&mut agents);
+        self.apply_usage(&mut agents, now_ms);
         FleetSnapshot {
             fleet: self.settings.name.clone(),
             taken_at_ms: now_ms,

@@ -1,0 +1,93 @@
+//! Token usage and cost as the operator sees them: per agent (every attempt), its
+//! current attempt with a rate, and its subtree; the fleet total sums the agents.
+
+use crate::usage::Tokens;
+use serde::{Deserialize, Serialize};
+
+/// Tokens and dollars of some usage. `unpriced` says part of the tokens belong to a
+/// model with no known price, so `cost` is a lower bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageSum {
+    /// Tokens, every model.
+    pub tokens: Tokens,
+    /// Dollars of the priced part.
+    pub cost: f64,
+    /// Some tokens have no price (unknown model).
+    pub unpriced: bool,
+}
+
+impl UsageSum {
+    /// Add `other` into this sum.
+    pub fn add(&mut self, other: &UsageSum) {
+        self.tokens.add(&other.tokens);
+        self.cost += other.cost;
+        self.unpriced |= other.unpriced;
+    }
+
+    /// Nothing counted.
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_zero() && self.cost == 0.0
+    }
+
+    /// The cost as the tree shows it: `$1.23`, `$0.004`, with `+?` when part is unpriced,
+    /// or the tokens when nothing is priced.
+    pub fn label(&self) -> String {
+        if self.is_empty() {
+            return String::new();
+        }
+        if self.cost == 0.0 && self.unpriced {
+            return format!("{} tok?", compact(self.tokens.total()));
+        }
+        let dollars = dollars(self.cost);
+        if self.unpriced {
+            format!("{dollars}+?")
+        } else {
+            dollars
+        }
+    }
+}
+
+/// One agent's usage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// Every attempt of the agent.
+    pub own: UsageSum,
+    /// The current attempt only.
+    pub attempt: UsageSum,
+    /// Dollars per hour of the current attempt while it runs.
+    pub cost_per_hour: Option<f64>,
+    /// Tokens per hour of the current attempt while it runs.
+    pub tokens_per_hour: Option<f64>,
+    /// The agent and every descendant.
+    pub subtree: UsageSum,
+}
+
+/// Dollars with two decimals, or three significant places below a cent.
+pub fn dollars(x: f64) -> String {
+    if x > 0.0 && x < 0.01 {
+        format!("${x:.3}")
+    } else {
+        format!("${x:.2}")
+    }
+}
+
+/// `950`, `4.2k`, `42k`, `1.2M`.
+pub fn compact(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=9_999 => format!("{:.1}k", n as f64 / 1e3),
+        10_000..=999_999 => format!("{}k", n / 1_000),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
+impl super::FleetSnapshot {
+    /// The fleet's usage: every agent's own usage summed.
+    pub fn usage_total(&self) -> UsageSum {
+        let mut s = UsageSum::default();
+        for a in &self.agents {
+            s.add(&a.usage.own);
+        }
+        s
+    }
+}
