@@ -217,6 +217,7 @@ pub fn status_json(s: &FleetSnapshot, now: i64, all: bool) -> Value {
             "adopted": l.adopted,
             "max_children": l.max_children,
             "note": a.note(),
+            "usage": a.usage,
         });
         if let Value::Object(e) = extra {
             m.extend(e);

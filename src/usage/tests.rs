@@ -248,7 +248,11 @@ fn files_older_than_the_attempt_are_not_its_own() {
         home: Some(home),
         ..Default::default()
     };
-    let future = crate::supervisor::runner::now_ms() + 3_600_000;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let future = now + 3_600_000;
     let mut later = AttemptMeter::new(Source::Files(Format::Gemini), future);
     later.refresh(std::slice::from_ref(&p), &HashSet::new(), None);
     assert!(later.totals().is_empty());
