@@ -3,6 +3,7 @@
 
 use crate::usage::Tokens;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Tokens and dollars of some usage. `unpriced` says part of the tokens belong to a
 /// model with no known price, so `cost` is a lower bound.
@@ -89,5 +90,35 @@ impl super::FleetSnapshot {
             s.add(&a.usage.own);
         }
         s
+    }
+}
+
+/// Each view's subtree sum: itself and every descendant, by the `parent` links (a cycle
+/// stops the walk).
+pub fn rollup(views: &mut [super::AgentView]) {
+    let index: HashMap<String, usize> = views
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.name.clone(), i))
+        .collect();
+    let mut sub: Vec<UsageSum> = views.iter().map(|v| v.usage.own).collect();
+    for (i, v) in views.iter().enumerate() {
+        let mut up = v.parent.as_deref().and_then(|p| index.get(p).copied());
+        let mut steps = 0;
+        while let Some(p) = up {
+            if p == i || steps > views.len() {
+                break;
+            }
+            let own = v.usage.own;
+            sub[p].add(&own);
+            up = views[p]
+                .parent
+                .as_deref()
+                .and_then(|q| index.get(q).copied());
+            steps += 1;
+        }
+    }
+    for (v, s) in views.iter_mut().zip(sub) {
+        v.usage.subtree = s;
     }
 }

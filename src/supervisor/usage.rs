@@ -226,37 +226,7 @@ impl Supervisor {
                 v.usage.tokens_per_hour = Some(v.usage.attempt.tokens.total() as f64 / hours);
             }
         }
-        rollup(views);
-    }
-}
-
-/// Each view's subtree sum: itself and every descendant, by the `parent` links (a cycle
-/// stops the walk).
-pub fn rollup(views: &mut [AgentView]) {
-    let index: HashMap<String, usize> = views
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (v.name.clone(), i))
-        .collect();
-    let mut sub: Vec<UsageSum> = views.iter().map(|v| v.usage.own).collect();
-    for (i, v) in views.iter().enumerate() {
-        let mut up = v.parent.as_deref().and_then(|p| index.get(p).copied());
-        let mut steps = 0;
-        while let Some(p) = up {
-            if p == i || steps > views.len() {
-                break;
-            }
-            let own = v.usage.own;
-            sub[p].add(&own);
-            up = views[p]
-                .parent
-                .as_deref()
-                .and_then(|q| index.get(q).copied());
-            steps += 1;
-        }
-    }
-    for (v, s) in views.iter_mut().zip(sub) {
-        v.usage.subtree = s;
+        crate::fleet::usage::rollup(views);
     }
 }
 

@@ -18,16 +18,18 @@ enum Col {
     Ladder,
     State,
     Quiet,
+    Cost,
     Kind,
     Note,
 }
 
 impl Col {
-    const ALL: [Col; 6] = [
+    const ALL: [Col; 7] = [
         Col::Activity,
         Col::Ladder,
         Col::State,
         Col::Quiet,
+        Col::Cost,
         Col::Kind,
         Col::Note,
     ];
@@ -38,6 +40,7 @@ impl Col {
             Col::Ladder => "ladder",
             Col::State => "state",
             Col::Quiet => "quiet",
+            Col::Cost => "cost",
             Col::Kind => "kind",
             Col::Note => "note",
         }
@@ -57,12 +60,14 @@ impl Col {
 /// Pick the columns that fit in `room`, most important first, and return them in display
 /// order. The first pick may be cut rather than dropped, so a narrow tree keeps its ladder.
 fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)> {
-    const PRIORITY: [Col; 6] = [
+    // Cost goes last but one: a narrow tree drops the kind first, then the cost.
+    const PRIORITY: [Col; 7] = [
         Col::Ladder,
         Col::Activity,
         Col::Note,
         Col::State,
         Col::Quiet,
+        Col::Cost,
         Col::Kind,
     ];
     /// Narrowest a cut first column may be and still say something.
@@ -75,6 +80,10 @@ fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)
             .map(|cell| width(cell.get(c, theme).0))
             .max()
             .unwrap_or(0);
+        // No usage known anywhere (a kind without a source, a fresh fleet): no column.
+        if c == Col::Cost && widest == 0 {
+            continue;
+        }
         let w = widest.min(c.cap()).max(width(c.title()));
         if w < left {
             picked.push((c, w));
@@ -97,6 +106,7 @@ struct Cells<'a> {
     ladder: (String, Style),
     state: (&'static str, Style),
     quiet: String,
+    cost: String,
     kind: &'a str,
     note: (String, Style),
 }
@@ -108,6 +118,7 @@ impl Cells<'_> {
             Col::Ladder => (&self.ladder.0, self.ladder.1),
             Col::State => self.state,
             Col::Quiet => (&self.quiet, theme.muted),
+            Col::Cost => (&self.cost, theme.muted),
             Col::Kind => (self.kind, theme.muted),
             Col::Note => (&self.note.0, self.note.1),
         }
@@ -126,6 +137,8 @@ fn cells<'a>(row: &TreeRow, agents: &'a [AgentView], theme: &Theme, now_ms: i64)
         ladder: ladder(a, theme, now_ms),
         state: (a.state.as_str(), state_style(a.state, theme)),
         quiet: since_progress(a, now_ms),
+        // A parent's row shows its whole subtree's usage; a leaf's subtree is itself.
+        cost: a.usage.subtree.label(),
         kind: &a.kind,
         note: (
             a.note(),

@@ -14,3 +14,4 @@ mod fleet_file;
 mod hot_reload;
 mod lineage_views;
 mod theme_render;
+mod usage_views;
