@@ -123,7 +123,9 @@ pub fn table(by: By, lines: &[UsageLine], total: &UsageLine) -> String {
     rows[0][0] = head.to_string();
     for l in lines.iter().chain([total]) {
         let t = &l.usage.tokens;
-        let cost = if l.usage.unpriced {
+        let cost = if l.usage.unpriced && l.usage.cost == 0.0 {
+            "?".to_string()
+        } else if l.usage.unpriced {
             format!("{}+?", dollars(l.usage.cost))
         } else {
             dollars(l.usage.cost)

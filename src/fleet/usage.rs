@@ -63,10 +63,12 @@ pub struct UsageView {
     pub subtree: UsageSum,
 }
 
-/// Dollars with two decimals, or three significant places below a cent.
+/// Dollars with two decimals, four below a cent, and `<$0.0001` for less.
 pub fn dollars(x: f64) -> String {
-    if x > 0.0 && x < 0.01 {
-        format!("${x:.3}")
+    if x > 0.0 && x < 0.0001 {
+        "<$0.0001".to_string()
+    } else if x > 0.0 && x < 0.01 {
+        format!("${x:.4}")
     } else {
         format!("${x:.2}")
     }
