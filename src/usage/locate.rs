@@ -35,8 +35,13 @@ pub struct ProcIndex {
 }
 
 impl ProcIndex {
-    /// The live processes of `fleet`, per agent name, from one scan of `/proc`.
-    pub fn scan(&mut self, fleet: &str) -> HashMap<String, Vec<ProcEnv>> {
+    /// The live processes of `fleet`'s agents named in `wanted`, per agent name, from
+    /// one scan of `/proc`.
+    pub fn scan(
+        &mut self,
+        fleet: &str,
+        wanted: &std::collections::HashSet<&str>,
+    ) -> HashMap<String, Vec<ProcEnv>> {
         let all = procfs::scan();
         self.marks
             .retain(|(pid, start), _| all.get(pid).is_some_and(|p| p.start == *start));
@@ -51,7 +56,7 @@ impl ProcIndex {
                 .or_insert_with(|| marker(p))
                 .clone();
             if let Some((f, agent)) = mark {
-                if f == fleet {
+                if f == fleet && wanted.contains(agent.as_str()) {
                     if let Some(env) = proc_env(p.pid) {
                         out.entry(agent).or_default().push(env);
                     }

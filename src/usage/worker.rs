@@ -119,7 +119,23 @@ impl Worker {
                     while let Ok(newer) = job_rx.try_recv() {
                         jobs = newer;
                     }
-                    let procs = index.scan(&fleet);
+                    // Only kinds read from files need the agents' processes; a fleet
+                    // of shells costs no scan of /proc at all.
+                    let wanted: HashSet<&str> = jobs
+                        .iter()
+                        .filter(|j| {
+                            matches!(
+                                Source::of(&j.kind, j.screen_regex.as_deref()),
+                                Source::Files(_)
+                            )
+                        })
+                        .map(|j| j.agent.as_str())
+                        .collect();
+                    let procs = if wanted.is_empty() {
+                        HashMap::new()
+                    } else {
+                        index.scan(&fleet, &wanted)
+                    };
                     let reports = meters.round(&jobs, &procs);
                     if !reports.is_empty() && rep_tx.send(reports).is_err() {
                         break;
