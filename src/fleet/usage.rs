@@ -63,6 +63,24 @@ pub struct UsageView {
     pub subtree: UsageSum,
 }
 
+impl UsageView {
+    /// What the pane title says about the current attempt: ` · $0.42 · $1.20/h`, with
+    /// tokens instead of dollars when nothing is priced; empty before any usage.
+    pub fn title_part(&self) -> String {
+        if self.attempt.is_empty() {
+            return String::new();
+        }
+        let mut out = format!(" · {}", self.attempt.label());
+        let priced = self.attempt.cost > 0.0;
+        match (priced, self.cost_per_hour, self.tokens_per_hour) {
+            (true, Some(c), _) => out.push_str(&format!(" · {}/h", dollars(c))),
+            (false, _, Some(t)) => out.push_str(&format!(" · {} tok/h", compact(t as u64))),
+            _ => {}
+        }
+        out
+    }
+}
+
 /// Dollars with two decimals, four below a cent, and `<$0.0001` for less.
 pub fn dollars(x: f64) -> String {
     if x > 0.0 && x < 0.0001 {
@@ -122,5 +140,41 @@ pub fn rollup(views: &mut [super::AgentView]) {
     }
     for (v, s) in views.iter_mut().zip(sub) {
         v.usage.subtree = s;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sum(tokens: u64, cost: f64, unpriced: bool) -> UsageSum {
+        UsageSum {
+            tokens: Tokens {
+                input: tokens,
+                ..Tokens::default()
+            },
+            cost,
+            unpriced,
+        }
+    }
+
+    #[test]
+    fn labels_and_pane_title() {
+        assert_eq!(sum(0, 0.0, false).label(), "");
+        assert_eq!(sum(10, 1.234, false).label(), "$1.23");
+        assert_eq!(sum(10, 0.004, false).label(), "$0.0040");
+        assert_eq!(sum(10, 0.00001, false).label(), "<$0.0001");
+        assert_eq!(sum(12_500, 0.0, true).label(), "12k tok?");
+        assert_eq!(sum(10, 2.0, true).label(), "$2.00+?");
+        let mut v = UsageView {
+            attempt: sum(100, 0.5, false),
+            cost_per_hour: Some(1.5),
+            tokens_per_hour: Some(300.0),
+            ..UsageView::default()
+        };
+        assert_eq!(v.title_part(), " · $0.50 · $1.50/h");
+        v.attempt = sum(4_200, 0.0, true);
+        assert_eq!(v.title_part(), " · 4.2k tok? · 300 tok/h");
+        assert_eq!(UsageView::default().title_part(), "");
     }
 }

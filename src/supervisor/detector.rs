@@ -40,6 +40,10 @@ pub trait Detector: Send {
     fn continue_message(&self, kind: &str) -> Option<String>;
     /// Guess a kind from a command line.
     fn guess_kind(&self, cmd: &str) -> String;
+    /// The regex of the kind's usage lines on screen, if its profile names one.
+    fn usage_screen(&self, _kind: &str) -> Option<String> {
+        None
+    }
 }
 
 /// md5 hex digest of a text.

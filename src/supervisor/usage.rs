@@ -88,7 +88,7 @@ impl Supervisor {
                     agent: a.name().to_string(),
                     attempt: a.att.attempt,
                     kind: a.decl.kind.clone(),
-                    screen_regex: None,
+                    screen_regex: self.detector.usage_screen(&a.decl.kind),
                     started_ms: a.att.started_ms?,
                     capture: Some(a.capture().clone()).filter(|c| !c.is_empty()),
                 })

@@ -52,8 +52,13 @@ pub(super) fn pane(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, cach
         return;
     };
     let title = format!(
-        " {} · {} #{} · {} · {} ",
-        a.name, a.kind, a.attempt, a.state, a.activity
+        " {} · {} #{} · {} · {}{} ",
+        a.name,
+        a.kind,
+        a.attempt,
+        a.state,
+        a.activity,
+        a.usage.title_part()
     );
     let mut block = Block::bordered()
         .border_style(theme.border)

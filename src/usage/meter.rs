@@ -19,18 +19,19 @@ pub enum Source {
 }
 
 impl Source {
-    /// The source of a kind: its profile's screen regex when it names one, else the
-    /// built-in source of the kinds shoal knows (`claude*`, `codex*`, `gemini*`, `aider*`).
+    /// The source of a kind: the transcripts of the kinds shoal reads (`claude*`,
+    /// `codex*`, `gemini*`), else its profile's screen regex, else a built-in one
+    /// (`aider*`). A files kind's profile regex is the fallback while no file is found.
     pub fn of(kind: &str, screen_regex: Option<&str>) -> Source {
-        if let Some(re) = screen_regex {
-            return Source::Screen(re.to_string());
-        }
         let base = kind.split(['-', '_', '.']).next().unwrap_or(kind);
         match base {
             "claude" => Source::Files(Format::Claude),
             "codex" => Source::Files(Format::Codex),
             "gemini" => Source::Files(Format::Gemini),
-            _ => screen::builtin(base).map_or(Source::None, |p| Source::Screen(p.into())),
+            _ => match screen_regex.or_else(|| screen::builtin(base)) {
+                Some(re) => Source::Screen(re.to_string()),
+                None => Source::None,
+            },
         }
     }
 }
@@ -47,17 +48,21 @@ pub struct AttemptMeter {
 }
 
 impl AttemptMeter {
-    /// A meter for an attempt of `source` that started at `started_ms`.
-    pub fn new(source: Source, started_ms: i64) -> AttemptMeter {
-        let (screen, problem) = match &source {
-            Source::Screen(re) => match ScreenMeter::new(re) {
-                Ok(m) => (Some(m), None),
-                Err(e) => (
-                    None,
-                    Some(format!("usage screen regex {re:?} is invalid: {e}")),
-                ),
-            },
-            _ => (None, None),
+    /// A meter for an attempt of `source` that started at `started_ms`; `fallback`, a
+    /// screen regex counted while a files source has found no file.
+    pub fn new(source: Source, started_ms: i64, fallback: Option<&str>) -> AttemptMeter {
+        let re = match &source {
+            Source::Screen(re) => Some(re.as_str()),
+            Source::Files(_) => fallback,
+            Source::None => None,
+        };
+        let (screen, problem) = match re.map(|re| (re, ScreenMeter::new(re))) {
+            Some((_, Ok(m))) => (Some(m), None),
+            Some((re, Err(e))) => (
+                None,
+                Some(format!("usage screen regex {re:?} is invalid: {e}")),
+            ),
+            None => (None, None),
         };
         AttemptMeter {
             source,
@@ -117,7 +122,7 @@ impl AttemptMeter {
                 out.entry(model).or_default().add(&t);
             }
         }
-        if let Some(m) = &self.screen {
+        if let Some(m) = self.screen.as_ref().filter(|_| self.files.is_empty()) {
             if !m.tokens.is_zero() {
                 out.entry(SCREEN_MODEL.to_string())
                     .or_default()
@@ -129,7 +134,10 @@ impl AttemptMeter {
 
     /// The cost the screen printed, when it prints one (it wins over prices).
     pub fn screen_cost(&self) -> Option<f64> {
-        self.screen.as_ref().and_then(ScreenMeter::cost)
+        self.screen
+            .as_ref()
+            .filter(|_| self.files.is_empty())
+            .and_then(ScreenMeter::cost)
     }
 
     /// Unreadable lines skipped across its files, and the last note about one.

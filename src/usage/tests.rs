@@ -221,13 +221,13 @@ fn an_attempt_finds_its_claude_transcript_through_the_pid_session_file() {
         cwd: Some(cwd.clone()),
         ..Default::default()
     };
-    let mut m = AttemptMeter::new(Source::Files(Format::Claude), 0);
+    let mut m = AttemptMeter::new(Source::Files(Format::Claude), 0, None);
     m.refresh(std::slice::from_ref(&p), &HashSet::new(), None);
     assert_eq!(m.files().count(), 1, "only the session the pid names");
     assert_eq!(m.totals()["claude-opus-4-8"], t(400, 80));
     // Without the pid file, every fresh transcript of the workspace is a candidate.
     std::fs::remove_file(home.join(".claude/sessions/4242.json")).unwrap();
-    let mut m = AttemptMeter::new(Source::Files(Format::Claude), 0);
+    let mut m = AttemptMeter::new(Source::Files(Format::Claude), 0, None);
     m.refresh(&[p], &HashSet::new(), None);
     assert_eq!(m.files().count(), 2);
 }
@@ -253,10 +253,10 @@ fn files_older_than_the_attempt_are_not_its_own() {
         .unwrap()
         .as_millis() as i64;
     let future = now + 3_600_000;
-    let mut later = AttemptMeter::new(Source::Files(Format::Gemini), future);
+    let mut later = AttemptMeter::new(Source::Files(Format::Gemini), future, None);
     later.refresh(std::slice::from_ref(&p), &HashSet::new(), None);
     assert!(later.totals().is_empty());
-    let mut m = AttemptMeter::new(Source::Files(Format::Gemini), 0);
+    let mut m = AttemptMeter::new(Source::Files(Format::Gemini), 0, None);
     m.refresh(&[p], &HashSet::new(), None);
     assert_eq!(m.totals()["gemini-2.5-flash"], t(400, 80));
 }
@@ -345,4 +345,41 @@ fn a_round_reports_changes_only_and_gives_a_file_to_one_attempt() {
     assert_eq!(first[0].agent, "a");
     assert_eq!(first[0].totals["gemini-2.5-flash"], t(400, 80));
     assert!(meters.round(&jobs, &procs).is_empty(), "nothing changed");
+}
+
+#[test]
+fn a_files_kind_counts_its_screen_fallback_only_while_no_file_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = super::locate::ProcEnv {
+        pid: 1,
+        home: Some(dir.path().to_path_buf()),
+        ..Default::default()
+    };
+    let screen = "Tokens: 1.0k sent, 10 received.";
+    let mut m = AttemptMeter::new(Source::Files(Format::Gemini), 0, Some(AIDER));
+    m.refresh(std::slice::from_ref(&p), &HashSet::new(), Some(screen));
+    assert_eq!(m.totals()[super::meter::SCREEN_MODEL], t(1000, 10));
+    let chats = dir.path().join(".gemini/tmp/proj/chats");
+    std::fs::create_dir_all(&chats).unwrap();
+    std::fs::copy(
+        fixture("gemini-session.jsonl"),
+        chats.join("session-1.jsonl"),
+    )
+    .unwrap();
+    m.refresh(&[p], &HashSet::new(), Some(screen));
+    let totals = m.totals();
+    assert_eq!(
+        totals.len(),
+        1,
+        "the transcript replaces the screen: {totals:?}"
+    );
+    assert_eq!(totals["gemini-2.5-flash"], t(400, 80));
+}
+
+#[test]
+fn the_aider_profile_names_the_built_in_screen_pattern() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/profiles/aider.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let p = crate::profile::Profile::from_toml(&path, &text).unwrap();
+    assert_eq!(p.usage_screen(), Some(AIDER));
 }

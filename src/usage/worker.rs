@@ -71,6 +71,7 @@ impl Meters {
                 AttemptMeter::new(
                     Source::of(&job.kind, job.screen_regex.as_deref()),
                     job.started_ms,
+                    job.screen_regex.as_deref(),
                 )
             });
             let none = Vec::new();

@@ -26,6 +26,9 @@ fn agent(name: &str, parent: Option<&str>, cost: f64, unpriced: bool) -> AgentVi
         cost,
         unpriced,
     };
+    a.usage.attempt = a.usage.own;
+    a.usage.cost_per_hour = Some(cost / 2.0);
+    a.usage.tokens_per_hour = Some(550.0);
     a
 }
 
@@ -73,6 +76,8 @@ fn parents_show_their_subtree_cost_and_the_header_the_fleet() {
         screen[0]
     );
     assert!(all.contains("cost") && all.contains("kind"), "{all}");
+    // The selected agent's pane title: its current attempt's cost and rate.
+    assert!(screen[1].contains("working · $3.00 · $1."), "{}", screen[1]);
 }
 
 #[test]
