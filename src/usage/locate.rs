@@ -31,7 +31,10 @@ pub struct ProcEnv {
 /// process so each environment is read once in the process's life.
 #[derive(Debug, Default)]
 pub struct ProcIndex {
-    marks: HashMap<(u32, u64), Option<(String, String)>>,
+    /// Per process (pid, start time): its fleet, agent and environment. The starting
+    /// environment never changes, and the CLIs keep the directory they start in, so both
+    /// are read once per process.
+    marks: HashMap<(u32, u64), Option<(String, String, ProcEnv)>>,
 }
 
 impl ProcIndex {
@@ -55,11 +58,9 @@ impl ProcIndex {
                 .entry((p.pid, p.start))
                 .or_insert_with(|| marker(p))
                 .clone();
-            if let Some((f, agent)) = mark {
+            if let Some((f, agent, env)) = mark {
                 if f == fleet && wanted.contains(agent.as_str()) {
-                    if let Some(env) = proc_env(p.pid) {
-                        out.entry(agent).or_default().push(env);
-                    }
+                    out.entry(agent).or_default().push(env);
                 }
             }
         }
@@ -67,12 +68,11 @@ impl ProcIndex {
     }
 }
 
-fn marker(p: &ProcInfo) -> Option<(String, String)> {
+fn marker(p: &ProcInfo) -> Option<(String, String, ProcEnv)> {
     let env = environ(p.pid)?;
-    Some((
-        env.get("SHOAL_FLEET")?.clone(),
-        env.get("SHOAL_AGENT")?.clone(),
-    ))
+    let fleet = env.get("SHOAL_FLEET")?.clone();
+    let agent = env.get("SHOAL_AGENT")?.clone();
+    Some((fleet, agent, proc_env_from(p.pid, &env)))
 }
 
 fn environ(pid: u32) -> Option<HashMap<String, String>> {
@@ -91,15 +91,18 @@ fn environ(pid: u32) -> Option<HashMap<String, String>> {
 /// HOME, CODEX_HOME, CLAUDE_CONFIG_DIR and cwd of one process; `None` once it is gone
 /// or is another user's.
 pub fn proc_env(pid: u32) -> Option<ProcEnv> {
-    let env = environ(pid)?;
+    environ(pid).map(|env| proc_env_from(pid, &env))
+}
+
+fn proc_env_from(pid: u32, env: &HashMap<String, String>) -> ProcEnv {
     let path = |k: &str| env.get(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    Some(ProcEnv {
+    ProcEnv {
         pid,
         home: path("HOME"),
         codex_home: path("CODEX_HOME"),
         claude_dir: path("CLAUDE_CONFIG_DIR"),
         cwd: std::fs::read_link(format!("/proc/{pid}/cwd")).ok(),
-    })
+    }
 }
 
 /// Files open in a process (its `/proc/PID/fd` links).

@@ -4,7 +4,7 @@
 use super::ledger::{FileLedger, Format, Totals};
 use super::locate::{files_of, ProcEnv};
 use super::screen::{self, ScreenMeter};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Where an agent kind's usage comes from.
@@ -45,7 +45,11 @@ pub struct AttemptMeter {
     screen: Option<ScreenMeter>,
     /// Why the screen pattern could not be used, once.
     pub problem: Option<String>,
+    rounds: u32,
 }
+
+/// Once an attempt has a file, new ones are looked for every this many rounds.
+const DISCOVER_EVERY: u32 = 6;
 
 impl AttemptMeter {
     /// A meter for an attempt of `source` that started at `started_ms`; `fallback`, a
@@ -70,6 +74,7 @@ impl AttemptMeter {
             files: BTreeMap::new(),
             screen,
             problem,
+            rounds: 0,
         }
     }
 
@@ -79,14 +84,18 @@ impl AttemptMeter {
     pub fn refresh(
         &mut self,
         procs: &[ProcEnv],
-        taken: &HashSet<PathBuf>,
+        taken: &dyn Fn(&std::path::Path) -> bool,
         capture: Option<&str>,
     ) -> bool {
         let mut changed = false;
+        // Looking for files costs a few syscalls per process: every round until one is
+        // found, then every DISCOVER_EVERY rounds (a new session after `/clear`).
+        let discover = self.files.is_empty() || self.rounds % DISCOVER_EVERY == 0;
+        self.rounds = self.rounds.wrapping_add(1);
         if let Source::Files(format) = self.source {
-            for p in procs {
+            for p in procs.iter().filter(|_| discover) {
                 for f in files_of(format, p, self.started_ms) {
-                    if !taken.contains(&f) && !self.files.contains_key(&f) {
+                    if !self.files.contains_key(&f) && !taken(&f) {
                         self.files.insert(f.clone(), FileLedger::new(&f, format));
                     }
                 }

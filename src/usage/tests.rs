@@ -7,7 +7,6 @@ use super::meter::{AttemptMeter, Source};
 use super::prices::PriceTable;
 use super::screen::{parse_count, ScreenMeter, AIDER};
 use super::Tokens;
-use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -222,13 +221,13 @@ fn an_attempt_finds_its_claude_transcript_through_the_pid_session_file() {
         ..Default::default()
     };
     let mut m = AttemptMeter::new(Source::Files(Format::Claude), 0, None);
-    m.refresh(std::slice::from_ref(&p), &HashSet::new(), None);
+    m.refresh(std::slice::from_ref(&p), &|_| false, None);
     assert_eq!(m.files().count(), 1, "only the session the pid names");
     assert_eq!(m.totals()["claude-opus-4-8"], t(400, 80));
     // Without the pid file, every fresh transcript of the workspace is a candidate.
     std::fs::remove_file(home.join(".claude/sessions/4242.json")).unwrap();
     let mut m = AttemptMeter::new(Source::Files(Format::Claude), 0, None);
-    m.refresh(&[p], &HashSet::new(), None);
+    m.refresh(&[p], &|_| false, None);
     assert_eq!(m.files().count(), 2);
 }
 
@@ -254,10 +253,10 @@ fn files_older_than_the_attempt_are_not_its_own() {
         .as_millis() as i64;
     let future = now + 3_600_000;
     let mut later = AttemptMeter::new(Source::Files(Format::Gemini), future, None);
-    later.refresh(std::slice::from_ref(&p), &HashSet::new(), None);
+    later.refresh(std::slice::from_ref(&p), &|_| false, None);
     assert!(later.totals().is_empty());
     let mut m = AttemptMeter::new(Source::Files(Format::Gemini), 0, None);
-    m.refresh(&[p], &HashSet::new(), None);
+    m.refresh(&[p], &|_| false, None);
     assert_eq!(m.totals()["gemini-2.5-flash"], t(400, 80));
 }
 
@@ -357,7 +356,7 @@ fn a_files_kind_counts_its_screen_fallback_only_while_no_file_is_found() {
     };
     let screen = "Tokens: 1.0k sent, 10 received.";
     let mut m = AttemptMeter::new(Source::Files(Format::Gemini), 0, Some(AIDER));
-    m.refresh(std::slice::from_ref(&p), &HashSet::new(), Some(screen));
+    m.refresh(std::slice::from_ref(&p), &|_| false, Some(screen));
     assert_eq!(m.totals()[super::meter::SCREEN_MODEL], t(1000, 10));
     let chats = dir.path().join(".gemini/tmp/proj/chats");
     std::fs::create_dir_all(&chats).unwrap();
@@ -366,7 +365,7 @@ fn a_files_kind_counts_its_screen_fallback_only_while_no_file_is_found() {
         chats.join("session-1.jsonl"),
     )
     .unwrap();
-    m.refresh(&[p], &HashSet::new(), Some(screen));
+    m.refresh(&[p], &|_| false, Some(screen));
     let totals = m.totals();
     assert_eq!(
         totals.len(),

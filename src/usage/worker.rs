@@ -59,14 +59,14 @@ impl Meters {
         self.meters.retain(|k, _| wanted.contains(k));
         self.last.retain(|k, _| wanted.contains(k));
         let mut out = Vec::new();
+        // Which attempt reads each file, built once a round: a file is one attempt's.
+        let mut owners: HashMap<PathBuf, (String, u32)> = self
+            .meters
+            .iter()
+            .flat_map(|(k, m)| m.files().map(move |f| (f.clone(), k.clone())))
+            .collect();
         for job in jobs {
             let key = (job.agent.clone(), job.attempt);
-            let taken: HashSet<PathBuf> = self
-                .meters
-                .iter()
-                .filter(|(k, _)| **k != key)
-                .flat_map(|(_, m)| m.files().cloned())
-                .collect();
             let meter = self.meters.entry(key.clone()).or_insert_with(|| {
                 AttemptMeter::new(
                     Source::of(&job.kind, job.screen_regex.as_deref()),
@@ -76,7 +76,11 @@ impl Meters {
             });
             let none = Vec::new();
             let live = procs.get(&job.agent).unwrap_or(&none);
+            let taken = |f: &std::path::Path| owners.get(f).is_some_and(|o| *o != key);
             meter.refresh(live, &taken, job.capture.as_deref());
+            for f in meter.files() {
+                owners.entry(f.clone()).or_insert_with(|| key.clone());
+            }
             let (skipped, note) = meter.skipped();
             let report = Report {
                 agent: job.agent.clone(),
