@@ -34,7 +34,7 @@ pub struct ProcIndex {
     /// Per process (pid, start time): its fleet, agent and environment. The starting
     /// environment never changes, and the CLIs keep the directory they start in, so both
     /// are read once per process.
-    marks: HashMap<(u32, u64), Option<(String, String, ProcEnv)>>,
+    marks: HashMap<(u32, u64), Option<Mark>>,
 }
 
 impl ProcIndex {
@@ -68,7 +68,10 @@ impl ProcIndex {
     }
 }
 
-fn marker(p: &ProcInfo) -> Option<(String, String, ProcEnv)> {
+/// A process's fleet, agent and environment.
+type Mark = (String, String, ProcEnv);
+
+fn marker(p: &ProcInfo) -> Option<Mark> {
     let env = environ(p.pid)?;
     let fleet = env.get("SHOAL_FLEET")?.clone();
     let agent = env.get("SHOAL_AGENT")?.clone();
