@@ -193,6 +193,9 @@ impl Supervisor {
     /// Fill each view's usage: own (every attempt), current attempt with its rate, and
     /// the subtree's sum.
     pub(crate) fn apply_usage(&self, views: &mut [AgentView], now_ms: i64) {
+        if self.usage.off {
+            return;
+        }
         // A command without a running tick reads the stored totals once per snapshot.
         let loaded;
         let sums = match &self.usage.sums {
@@ -209,15 +212,21 @@ impl Supervisor {
             own.entry(agent.as_str()).or_default().add(&s);
             current.insert((agent.as_str(), *attempt), s);
         }
+        let started_at: HashMap<&str, Option<i64>> = self
+            .agents
+            .iter()
+            .map(|a| (a.name(), a.att.started_ms))
+            .collect();
         for v in views.iter_mut() {
             v.usage.own = own.get(v.name.as_str()).copied().unwrap_or_default();
             v.usage.attempt = current
                 .get(&(v.name.as_str(), v.attempt))
                 .copied()
                 .unwrap_or_default();
-            let started = self
-                .find(&v.name)
-                .and_then(|i| self.agents[i].att.started_ms)
+            let started = started_at
+                .get(v.name.as_str())
+                .copied()
+                .flatten()
                 .filter(|_| !v.state.is_ended());
             if let Some(started) = started {
                 // A minute at least, so the first answer does not read as a huge rate.
