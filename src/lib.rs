@@ -15,3 +15,4 @@ pub mod supervisor;
 pub mod theme;
 pub mod tmux;
 pub mod ui;
+pub mod usage;

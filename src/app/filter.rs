@@ -159,6 +159,7 @@ mod tests {
             screen_changed_ms: 0,
             capture: "".into(),
             lineage: Default::default(),
+            usage: Default::default(),
         }
     }
 

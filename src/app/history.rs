@@ -35,6 +35,7 @@ fn attempt_row(a: &AgentView, p: &PastAttempt) -> AgentView {
             attempt_of: Some(a.name.clone()),
             ..Lineage::default()
         },
+        usage: Default::default(),
     }
 }
 

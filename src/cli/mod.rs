@@ -19,6 +19,7 @@ pub mod reload;
 mod status_out;
 pub mod supervisor_cmds;
 pub mod teardown;
+mod usage_cmd;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -109,6 +110,21 @@ pub enum Cmd {
         /// Include history: ended attempts and removed agents, with final screens in JSON.
         #[arg(long)]
         all: bool,
+    },
+    /// Tokens and cost per agent, kind, model or day, from the agents' own transcripts.
+    Usage {
+        /// Group lines by this.
+        #[arg(long, value_enum, default_value = "agent")]
+        by: usage_cmd::By,
+        /// Only usage at or after this time: 15m, 2h, 3d (ago), today, yesterday, 2024-05-01, …
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only this agent and its descendants.
+        #[arg(long, value_name = "AGENT")]
+        subtree: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Show the event history, oldest first.
     Events {
@@ -319,6 +335,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Supervisor { what }) => supervisor_cmds::run(&ctx::Ctx::open(f)?, &what),
         Some(Cmd::Circuit { what }) => circuit_cmds::run(f, what.as_ref()),
         Some(Cmd::Status { json, all }) => fleet_cmds::status(f, json, all),
+        Some(Cmd::Usage {
+            by,
+            since,
+            subtree,
+            json,
+        }) => usage_cmd::run(f, by, since.as_deref(), subtree.as_deref(), json),
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
         Some(Cmd::Nudge { name, queue }) => {
             queue.choose();

@@ -216,6 +216,7 @@ pub fn status_json(s: &FleetSnapshot, now: i64, all: bool) -> Value {
             "max_children": l.max_children,
             "note": a.note_at(now),
             "restart": l.restart,
+            "usage": a.usage,
         });
         if let Value::Object(e) = extra {
             m.extend(e);

@@ -303,6 +303,7 @@ mod tests {
             screen_changed_ms: 0,
             capture: Arc::from(""),
             lineage: Lineage::default(),
+            usage: Default::default(),
         };
         assert_eq!(a.note(), "");
         a.lineage.signal = Some(SignalView {

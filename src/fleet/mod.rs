@@ -15,6 +15,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod typed;
 pub mod units;
+pub mod usage;
 pub mod words;
 
 pub use caller::{may_act, Caller};
@@ -30,3 +31,4 @@ pub use restart::{
 };
 pub use settings::FleetSettings;
 pub use snapshot::{AgentView, EventView, FleetSnapshot, TickStats};
+pub use usage::{UsageSum, UsageView};

@@ -34,6 +34,7 @@ impl AgentView {
             screen_changed_ms: 0,
             capture: format!("screen of {name}\n$ ").into(),
             lineage: Default::default(),
+            usage: Default::default(),
         }
     }
 

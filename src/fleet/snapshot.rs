@@ -58,6 +58,9 @@ pub struct AgentView {
     /// Queue position, signals, subtree roll-up and history.
     #[serde(default)]
     pub lineage: super::lineage::Lineage,
+    /// Tokens and cost: own, current attempt, subtree.
+    #[serde(default)]
+    pub usage: super::usage::UsageView,
 }
 
 /// Cost and health of the last supervisor tick.

@@ -65,6 +65,8 @@ pub struct Profile {
     /// Highest priority first.
     rules: Vec<Rule>,
     layout: layout::Layout,
+    /// `[usage] screen`: the regex usage lines on screen match, if the profile names one.
+    usage_screen: Option<String>,
     source: PathBuf,
 }
 
@@ -72,6 +74,11 @@ impl Profile {
     /// Reads a profile from TOML text; `file` names the source in errors.
     pub fn from_toml(file: &Path, source: &str) -> Result<Profile, ProfileError> {
         spec::parse(file, source)
+    }
+
+    /// The regex of the CLI's usage lines on screen (`[usage] screen`), if any.
+    pub fn usage_screen(&self) -> Option<&str> {
+        self.usage_screen.as_deref()
     }
 
     /// The profile's kind name (`claude`, `aider`, …).
@@ -110,6 +117,7 @@ impl Profile {
             keys: Keys::default(),
             rules,
             layout: layout::Layout::default(),
+            usage_screen: None,
             source: PathBuf::from("test"),
         }
     }

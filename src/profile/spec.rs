@@ -35,6 +35,8 @@ struct ProfileFile {
     screen: ScreenFile,
     #[serde(default)]
     session: Option<SessionFile>,
+    #[serde(default)]
+    usage: UsageFile,
     rules: Vec<RuleFile>,
 }
 
@@ -44,6 +46,15 @@ struct ProfileFile {
 struct SessionFile {
     launch: Spanned<String>,
     resume: Spanned<String>,
+}
+
+/// `[usage]`: where the agent's token usage shows when it writes no transcript shoal
+/// reads: a regex over screen lines with named groups (see `crate::usage::screen`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct UsageFile {
+    #[serde(default)]
+    screen: Option<Spanned<String>>,
 }
 
 /// `[screen]`: the chrome under the transcript, the composer in it, and how input arrives.
@@ -360,6 +371,10 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
         },
         rules,
         layout,
+        usage_screen: match &spec.usage.screen {
+            Some(re) => Some(regex("usage.screen", re)?.as_str().to_string()),
+            None => None,
+        },
         source: file.to_path_buf(),
     })
 }

@@ -12,6 +12,7 @@ mod records;
 mod restart;
 mod retention;
 mod schema;
+mod usage;
 
 pub use deadlines::ExpiredCommand;
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
@@ -20,6 +21,7 @@ pub use published::Published;
 pub use records::{
     process_running, AgentRecord, AttemptRecord, Lease, LeaseHolder, NewEvent, SupervisorMode,
 };
+pub use usage::{UsageRow, HOUR_MS};
 
 use crate::fleet::Request;
 use crate::fleet::{EventView, Tier};

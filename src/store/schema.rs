@@ -218,4 +218,22 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE agents ADD COLUMN on_idle TEXT;
     "#,
+    // 11: token usage per attempt, model and hour (hours let `shoal usage --since` and
+    // `--by day` answer without a row per answer); cost is NULL for unpriced models.
+    r#"
+    CREATE TABLE usage (
+        agent       TEXT NOT NULL,
+        attempt     INTEGER NOT NULL,
+        model       TEXT NOT NULL,
+        hour_ms     INTEGER NOT NULL,
+        input       INTEGER NOT NULL DEFAULT 0,
+        output      INTEGER NOT NULL DEFAULT 0,
+        cache_read  INTEGER NOT NULL DEFAULT 0,
+        cache_write INTEGER NOT NULL DEFAULT 0,
+        cost        REAL,
+        updated_ms  INTEGER NOT NULL,
+        PRIMARY KEY (agent, attempt, model, hour_ms)
+    );
+    CREATE INDEX usage_hour ON usage(hour_ms);
+    "#,
 ];

@@ -836,6 +836,7 @@ impl Agent {
             screen_changed_ms: self.screen.changed_ms,
             capture: self.screen.capture.clone(),
             lineage: Default::default(),
+            usage: Default::default(),
         }
     }
 }

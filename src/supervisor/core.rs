@@ -43,6 +43,8 @@ pub struct Supervisor {
     pub(crate) marked: Option<Vec<(String, crate::tmux::PaneInfo)>>,
     /// Restart memory and circuits.
     pub(crate) restarts: super::restart_tick::Restarts,
+    /// Token usage: the reader thread, prices and the stored totals.
+    pub(crate) usage: super::usage::UsageState,
 }
 
 impl Supervisor {
@@ -77,6 +79,7 @@ impl Supervisor {
             reaper: Default::default(),
             marked: None,
             restarts: Default::default(),
+            usage: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -329,6 +332,7 @@ impl Supervisor {
             .collect();
         self.decorate(&mut agents);
         self.decorate_restarts(&mut agents);
+        self.apply_usage(&mut agents, now_ms);
         FleetSnapshot {
             fleet: self.settings.name.clone(),
             taken_at_ms: now_ms,

@@ -82,6 +82,10 @@ pub trait Detector: Send {
     fn bracketed_paste(&self, _kind: &str) -> bool {
         false
     }
+    /// The regex of the kind's usage lines on screen, if its profile names one.
+    fn usage_screen(&self, _kind: &str) -> Option<String> {
+        None
+    }
 }
 
 pub use crate::profile::digest;

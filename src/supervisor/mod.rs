@@ -46,6 +46,7 @@ mod testkit;
 mod tests;
 mod tick;
 pub mod update;
+mod usage;
 
 pub use crate::fleet::{Command, CommandOutcome};
 pub use agent::{Agent, Step};

@@ -48,6 +48,10 @@ impl Detector for Registry {
         self.get(kind)?.continue_message().map(str::to_string)
     }
 
+    fn usage_screen(&self, kind: &str) -> Option<String> {
+        self.get(kind)?.usage_screen().map(str::to_string)
+    }
+
     fn guess_kind(&self, cmd: &str) -> String {
         Registry::guess_kind(self, cmd)
     }

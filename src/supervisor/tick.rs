@@ -43,6 +43,7 @@ impl Supervisor {
         self.drain_store_commands(now_ms);
         self.restart_pass(now_ms);
         self.after_tick_logs(now_ms);
+        self.usage_tick(now_ms);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }

@@ -82,6 +82,10 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
             .filter(|a| a.lineage.attempt_of.is_none())
     };
     left.push(Span::raw(format!(" {} agents ", agents().count())));
+    let usage = snap.usage_total();
+    if !usage.is_empty() {
+        left.push(Span::styled(format!(" {} ", usage.label()), theme.muted));
+    }
     if app.show_history() {
         left.push(Span::styled(" history ", theme.title));
     }

@@ -61,16 +61,21 @@ pub(super) fn pane(
     // A dead agent's title says how and when it ended; its final screen is below.
     let title = match app.ending(a, now_ms) {
         how if how.is_empty() => format!(
-            " {} · {} #{} · {} · {} ",
+            " {} · {} #{} · {} · {}{} ",
             a.name,
             a.kind,
             a.attempt,
             a.state,
-            crate::app::format::activity_word(a, now_ms)
+            crate::app::format::activity_word(a, now_ms),
+            a.usage.title_part()
         ),
         how => format!(
-            " {} · {} #{} · {} · {how} ",
-            a.name, a.kind, a.attempt, a.state
+            " {} · {} #{} · {} · {how}{} ",
+            a.name,
+            a.kind,
+            a.attempt,
+            a.state,
+            a.usage.title_part()
         ),
     };
     let mut block = Block::bordered()

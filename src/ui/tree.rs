@@ -20,16 +20,18 @@ enum Col {
     Ladder,
     State,
     Quiet,
+    Cost,
     Kind,
     Note,
 }
 
 impl Col {
-    const ALL: [Col; 6] = [
+    const ALL: [Col; 7] = [
         Col::Activity,
         Col::Ladder,
         Col::State,
         Col::Quiet,
+        Col::Cost,
         Col::Kind,
         Col::Note,
     ];
@@ -40,6 +42,7 @@ impl Col {
             Col::Ladder => "ladder",
             Col::State => "state",
             Col::Quiet => "quiet",
+            Col::Cost => "cost",
             Col::Kind => "kind",
             Col::Note => "note",
         }
@@ -63,7 +66,8 @@ impl Col {
 /// both be read; too narrow for both, the ladder stays (the glyph still shows the
 /// activity). The note takes what is left over, cut, and never pushes the state out.
 fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)> {
-    const REST: [Col; 4] = [Col::State, Col::Quiet, Col::Kind, Col::Note];
+    // Cost goes last but one: a narrow tree drops the note, then the kind, then the cost.
+    const REST: [Col; 5] = [Col::State, Col::Quiet, Col::Cost, Col::Kind, Col::Note];
     /// Narrowest a cut column may be and still say something.
     const MIN_CUT: usize = 8;
     /// Narrowest useful activity (`working`, `errored`) and ladder (`nudge in 42s`).
@@ -75,6 +79,10 @@ fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)
             .map(|cell| width(cell.get(c, theme).0))
             .max()
             .unwrap_or(0);
+        // No usage known anywhere (a kind without a source, a fresh fleet): no column.
+        if c == Col::Cost && widest == 0 {
+            return 0;
+        }
         widest.min(c.cap()).max(width(c.title()))
     };
     let (act, lad) = (want(Col::Activity), want(Col::Ladder));
@@ -96,6 +104,9 @@ fn choose_columns(all: &[Cells], room: usize, theme: &Theme) -> Vec<(Col, usize)
     }
     for c in REST {
         let w = want(c);
+        if w == 0 {
+            continue;
+        }
         if w < left {
             picked.push((c, w));
             left -= 1 + w;
@@ -117,6 +128,7 @@ struct Cells<'a> {
     ladder: (String, Style),
     state: (&'static str, Style),
     quiet: String,
+    cost: String,
     kind: &'a str,
     note: (String, Style),
 }
@@ -128,6 +140,7 @@ impl Cells<'_> {
             Col::Ladder => (&self.ladder.0, self.ladder.1),
             Col::State => self.state,
             Col::Quiet => (&self.quiet, theme.muted),
+            Col::Cost => (&self.cost, theme.muted),
             Col::Kind => (self.kind, theme.muted),
             Col::Note => (&self.note.0, self.note.1),
         }
@@ -163,6 +176,8 @@ fn cells<'a>(row: &TreeRow, app: &'a App, theme: &Theme, now_ms: i64) -> Cells<'
         ladder,
         state: (a.state.as_str(), state_style(a.state, theme)),
         quiet: since_progress(a, now_ms),
+        // A parent's row shows its whole subtree's usage; a leaf's subtree is itself.
+        cost: a.usage.subtree.label(),
         kind: &a.kind,
         note: (
             a.note_at(now_ms),

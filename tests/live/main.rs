@@ -30,3 +30,4 @@ mod supervisor_detach;
 mod supervisor_e2e;
 mod tmux_faults;
 mod tmux_layer;
+mod usage_e2e;

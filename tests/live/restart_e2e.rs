@@ -172,7 +172,7 @@ max_restarts = 100
     let sup = rig.supervise();
 
     rig.wait_for(
-        Duration::from_secs(30),
+        Duration::from_secs(60),
         "the claude circuit to open",
         || {
             circuit_details(&rig)
@@ -218,14 +218,14 @@ max_restarts = 100
     // The operator fixes the key; after the cool-down one start goes through, lives
     // past rapid death, and closes the circuit; then every claude agent starts.
     std::fs::write(&ok, "").unwrap();
-    rig.wait_for(Duration::from_secs(60), "the circuit to close", || {
+    rig.wait_for(Duration::from_secs(90), "the circuit to close", || {
         circuit_details(&rig)
             .iter()
             .any(|d| d == "claude: circuit closed; the start let through survived")
             .then_some(())
     });
     for name in ["c1", "c2", "c3", "c4"] {
-        rig.wait_for(Duration::from_secs(20), &format!("{name} to run"), || {
+        rig.wait_for(Duration::from_secs(40), &format!("{name} to run"), || {
             (rig.agent(name)["state"] == "running").then_some(())
         });
     }

@@ -18,3 +18,4 @@ mod narrow_views;
 mod readme_keys;
 mod restart_views;
 mod theme_render;
+mod usage_views;

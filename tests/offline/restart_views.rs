@@ -40,6 +40,7 @@ fn agent(name: &str, state: LifeState, restart: Option<RestartNote>) -> AgentVie
         paused: false,
         ended_ms: Some(NOW - 30_000),
         screen_changed_ms: NOW - 60_000,
+        usage: Default::default(),
         capture: "screen\n".into(),
         lineage,
     }
