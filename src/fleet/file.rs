@@ -18,6 +18,7 @@ pub use super::settings::{
 };
 use super::FleetSettings;
 
+mod hosts;
 mod restart;
 
 /// Largest accepted `max_running` / `max_children`.
@@ -64,6 +65,8 @@ pub struct AgentSpec {
     pub max_children: Option<usize>,
     /// Its restart policy: the fleet's, with its own keys laid over.
     pub restart: super::RestartSettings,
+    /// The `[[host]]` it runs on; `None`: this machine.
+    pub host: Option<String>,
 }
 
 /// A fleet file problem, located in the file.
@@ -111,6 +114,8 @@ struct RawFile {
     fleet: Option<Spanned<RawFleet>>,
     #[serde(default)]
     agent: Vec<Spanned<RawAgent>>,
+    #[serde(default)]
+    host: Vec<Spanned<hosts::RawHost>>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +161,7 @@ struct RawAgent {
     max_restarts: Option<Spanned<i64>>,
     restart_window: Option<Spanned<String>>,
     resume: Option<bool>,
+    host: Option<Spanned<String>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -413,6 +419,7 @@ pub fn parse_with(
         defaults.circuit,
     )?;
 
+    let hosts = loc.hosts(raw.host)?;
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
     let mut parent_spans: HashMap<String, Range<usize>> = HashMap::new();
@@ -527,7 +534,9 @@ pub fn parse_with(
             fleet_restart,
             &format!("agent {name:?}: "),
         )?;
+        let host = loc.agent_host(&name, a.host.as_ref(), &hosts)?;
         agents.push(AgentSpec {
+            host,
             restart: agent_restart,
             name,
             cmd: a.cmd.into_inner(),
@@ -558,6 +567,7 @@ pub fn parse_with(
             log_max_size,
             restart: fleet_restart,
             circuit,
+            hosts,
             ..defaults.clone()
         },
         agents,

@@ -60,6 +60,9 @@ pub struct FleetSettings {
     /// Rapid death and the circuit breaker.
     #[serde(flatten)]
     pub circuit: super::CircuitSettings,
+    /// The `[[host]]` tables: machines reached over SSH.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<super::host::HostSpec>,
 }
 
 impl Default for FleetSettings {
@@ -80,6 +83,7 @@ impl Default for FleetSettings {
             recapture_ticks: 30,
             restart: super::RestartSettings::default(),
             circuit: super::CircuitSettings::default(),
+            hosts: Vec::new(),
         }
     }
 }
