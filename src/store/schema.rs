@@ -213,4 +213,8 @@ pub const MIGRATIONS: &[&str] = &[
         body     TEXT NOT NULL
     );
     "#,
+    // 10: the host an agent runs on (`host = "…"` in the fleet file); NULL: this machine.
+    r#"
+    ALTER TABLE agents ADD COLUMN host TEXT;
+    "#,
 ];

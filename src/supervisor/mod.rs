@@ -22,6 +22,7 @@ mod output;
 mod profiles;
 pub mod queue;
 mod reaper;
+mod remote_kill;
 pub mod restart;
 mod restart_store;
 #[cfg(test)]
