@@ -327,6 +327,7 @@ impl Supervisor {
                 view
             })
             .collect();
+        self.decorate_hosts(&mut agents);
         self.decorate(&mut agents);
         self.decorate_restarts(&mut agents);
         FleetSnapshot {
@@ -335,6 +336,7 @@ impl Supervisor {
             tick: self.ticks,
             stats: crate::fleet::TickStats {
                 circuits: self.circuit_views(),
+                unreachable: self.unreachable_hosts(),
                 ..self.stats.clone()
             },
             agents,

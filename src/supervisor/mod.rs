@@ -12,6 +12,7 @@ mod core;
 mod declare;
 pub mod detector;
 mod expired;
+mod hosts;
 mod identity;
 mod lineage;
 #[cfg(test)]

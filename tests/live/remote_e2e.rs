@@ -9,7 +9,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// The fake ssh: `DIR/ssh.log` gets each call's arguments; `DIR/down-DEST` makes it
-/// fail as an unreachable host does; `DIR/tmux-DEST` is the host's tmux directory.
+/// fail as an unreachable host does and ends its open connections; `DIR/tmux-DEST` is
+/// the host's tmux directory.
 const FAKE_SSH: &str = r#"#!/bin/sh
 dir=$(dirname "$0")
 echo "$*" >> "$dir/ssh.log"
@@ -28,6 +29,10 @@ if [ -e "$dir/down-$dest" ]; then
 fi
 export TMUX_TMPDIR="$dir/tmux-$dest"
 mkdir -p "$TMUX_TMPDIR"
+# A host that drops cuts the connections already open too.
+me=$$
+( while kill -0 $me 2>/dev/null && [ ! -e "$dir/down-$dest" ]; do sleep 0.2; done
+  [ -e "$dir/down-$dest" ] && { pkill -9 -P $me; kill -9 $me; } ) >/dev/null 2>&1 </dev/null &
 exec sh -c "$*"
 "#;
 
@@ -215,4 +220,108 @@ host = "remote1"
     );
     let windows = r.remote_tmux(&["list-windows", "-a", "-F", "#{window_name}"]);
     assert!(!windows.contains("stubborn"), "window left: {windows}");
+}
+
+#[test]
+fn an_unreachable_host_leaves_its_agents_unknown_and_they_come_back_unrelaunched() {
+    let mut r = Remote::new(
+        "poll_interval = \"250ms\"\nstall_timeout = \"2s\"\nrestart = \"always\"",
+        r#"
+[[agent]]
+name = "far"
+cmd = "{sim} work --every 300ms"
+kind = "claude"
+host = "remote1"
+"#,
+    );
+    r.rig.ok(&["up", "--no-console"]);
+    r.rig.supervise();
+    r.rig.wait_for(Duration::from_secs(20), "far working", || {
+        (r.rig.agent("far")["activity"] == "working").then_some(())
+    });
+
+    r.set_down(true);
+    let calls_before = r.log().lines().count();
+    let far = r.rig.wait_for(Duration::from_secs(20), "far unknown", || {
+        let a = r.rig.agent("far");
+        (a["activity"] == "unknown").then_some(a)
+    });
+    assert_eq!(far["state"], "running", "{far}");
+    let note = far["note"].as_str().unwrap_or_default().to_string();
+    assert!(note.starts_with("host down since "), "{far}");
+    let table = r.rig.ok(&["status"]);
+    assert!(
+        table.contains("unknown (host down since "),
+        "status table:\n{table}"
+    );
+    assert!(
+        table.contains("host remote1 unreachable since "),
+        "status table:\n{table}"
+    );
+
+    // Well past the stall timeout: never judged dead, never relaunched, and ssh is not
+    // hammered: the pause between tries doubles (1s, 2s, 4s …), ~16 ticks at 250ms.
+    std::thread::sleep(Duration::from_secs(4));
+    let far = r.rig.agent("far");
+    assert_eq!(
+        (far["state"].as_str(), far["attempt"].as_u64()),
+        (Some("running"), Some(1)),
+        "{far}"
+    );
+    let tries = r.log().lines().count() - calls_before;
+    assert!(
+        tries <= 8,
+        "{tries} ssh calls in ~4s while the host was down"
+    );
+    let kinds = r.rig.event_kinds("far");
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| ["exit", "kill", "nudge", "restart", "lost"].contains(&k.as_str())),
+        "{kinds:?}"
+    );
+
+    r.set_down(false);
+    let far = r
+        .rig
+        .wait_for(Duration::from_secs(30), "far seen again", || {
+            let a = r.rig.agent("far");
+            (a["activity"] == "working").then_some(a)
+        });
+    assert_eq!(far["attempt"], 1, "relaunched: {far}");
+    assert!(
+        !far["note"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("host down"),
+        "{far}"
+    );
+}
+
+#[test]
+fn a_host_key_prompt_is_never_answered_and_the_error_says_how_to_add_the_key() {
+    let r = Remote::new(
+        "",
+        r#"
+[[agent]]
+name = "far"
+cmd = "sleep 100"
+kind = "shell"
+host = "remote1"
+"#,
+    );
+    // The fake ssh fails as OpenSSH does in batch mode on an unknown host key.
+    let ssh = r.dir.join("ssh");
+    let text = std::fs::read_to_string(&ssh).unwrap().replace(
+        "exec sh -c",
+        "echo 'Host key verification failed.' >&2; exit 255\nexec sh -c",
+    );
+    std::fs::write(&ssh, text).unwrap();
+    let out = r.rig.shoal(&["up", "--no-console"]);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("host `remote1` is unreachable"), "{said}");
+    assert!(said.contains("Host key verification failed"), "{said}");
+    assert!(said.contains("ssh-keyscan"), "{said}");
+    assert!(r.log().contains("BatchMode=yes"), "{}", r.log());
 }
