@@ -95,6 +95,19 @@ impl SshTransport {
         argv.extend(local.get_args().map(OsString::from));
         self.command(&argv)
     }
+
+    /// [`SshTransport::wrap`] with a terminal on the host (`ssh -t`): for an attach,
+    /// which needs the operator's terminal at the other end.
+    pub fn wrap_tty(&self, local: &Command) -> Command {
+        let wrapped = self.wrap(local);
+        let mut cmd = Command::new(wrapped.get_program());
+        cmd.args(
+            wrapped
+                .get_args()
+                .map(|a| if a == "-T" { "-t".as_ref() } else { a }),
+        );
+        cmd
+    }
 }
 
 /// `word` as one `sh` word: bare when it is plainly safe, else in single quotes.
