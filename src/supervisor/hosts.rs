@@ -55,6 +55,18 @@ impl Supervisor {
             .is_some_and(|d| now_ms < d.retry_at_ms)
     }
 
+    /// Fails while server `idx`'s host rests after failing: a start waits for it
+    /// rather than failing the agent.
+    pub(crate) fn host_gate(&self, idx: usize, now_ms: i64) -> Result<(), TmuxError> {
+        match self.servers.down(idx) {
+            Some(d) if now_ms < d.retry_at_ms => Err(TmuxError::Unreachable {
+                host: d.host.clone(),
+                message: format!("{}; tried again in a moment", d.text()),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Server `idx` answered: its host is back.
     pub(crate) fn host_reached(&mut self, idx: usize) {
         if self.servers.down_mut(idx).take().is_some() {

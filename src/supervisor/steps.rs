@@ -65,6 +65,7 @@ impl Supervisor {
             }
             n += 1;
         };
+        self.host_gate(idx, now_ms)?;
         let (opened, opened_from) = match self.open_env(i) {
             Ok(o) => o,
             Err(e) => {
@@ -100,6 +101,11 @@ impl Supervisor {
             .and_then(|b| b.open_window(&spec))
         {
             Ok(new) => new,
+            Err(e @ TmuxError::Unreachable { .. }) => {
+                // Not the agent's failure: it waits for its host.
+                self.host_failed(idx, &e, now_ms);
+                return Err(e);
+            }
             Err(e) => {
                 let event = self.agents[i].start_failed(e.to_string(), now_ms);
                 self.record([event]);

@@ -325,3 +325,42 @@ host = "remote1"
     assert!(said.contains("ssh-keyscan"), "{said}");
     assert!(r.log().contains("BatchMode=yes"), "{}", r.log());
 }
+
+#[test]
+fn an_agent_whose_host_is_down_waits_queued_and_starts_once_it_answers() {
+    let mut r = Remote::new(
+        "poll_interval = \"250ms\"",
+        r#"
+[[agent]]
+name = "far"
+cmd = "{sim} work --every 300ms"
+kind = "claude"
+host = "remote1"
+"#,
+    );
+    r.set_down(true);
+    let out = r.rig.shoal(&["up", "--no-console"]);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("host `remote1` is unreachable"), "{said}");
+    let far = r.rig.agent("far");
+    assert_eq!(
+        far["state"], "queued",
+        "a down host failed its agent: {far}"
+    );
+
+    r.rig.supervise();
+    r.rig.wait_ticks(4);
+    assert_eq!(r.rig.agent("far")["state"], "queued");
+
+    r.set_down(false);
+    let far = r.rig.wait_for(Duration::from_secs(30), "far started", || {
+        let a = r.rig.agent("far");
+        (a["activity"] == "working").then_some(a)
+    });
+    assert_eq!(
+        (far["state"].as_str(), far["attempt"].as_u64()),
+        (Some("running"), Some(1)),
+        "{far}"
+    );
+}
