@@ -350,8 +350,16 @@ host = "remote1"
     );
 
     r.rig.supervise();
-    r.rig.wait_ticks(4);
+    r.rig.wait_ticks(2);
+    let calls = r.log().lines().count();
+    r.rig.wait_ticks(8);
     assert_eq!(r.rig.agent("far")["state"], "queued");
+    // Tried again after a doubling pause, not on every tick.
+    let tries = r.log().lines().count() - calls;
+    assert!(
+        tries <= 4,
+        "{tries} ssh calls in 8 ticks while the host was down"
+    );
 
     r.set_down(false);
     let far = r.rig.wait_for(Duration::from_secs(30), "far started", || {
