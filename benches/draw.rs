@@ -104,6 +104,7 @@ fn fleet() -> FleetSnapshot {
         error: None,
         degraded: Vec::new(),
         circuits: Vec::new(),
+        unreachable: Vec::new(),
     })
 }
 

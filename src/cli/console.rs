@@ -157,6 +157,7 @@ fn supervise_later(ctx: &Ctx) -> Box<dyn FnMut() -> Result<Supervisor, String> +
     let home = ctx.home.clone();
     let path = ctx.store.path().to_path_buf();
     let registry = super::ctx::registry();
+    super::ctx::register_hosts(&settings, &home);
     Box::new(move || {
         let store = Store::open(&path).map_err(|e| e.to_string())?;
         Supervisor::new(

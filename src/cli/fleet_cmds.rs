@@ -214,7 +214,12 @@ pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
     if live.is_none() {
         sup.observe_all(now);
     }
-    let snap = sup.snapshot(now);
+    let mut snap = sup.snapshot(now);
+    if live.is_some() {
+        if let Ok(Some(p)) = ctx.store.published_snapshot() {
+            super::status_out::overlay_hosts(&mut snap, &p.snapshot);
+        }
+    }
     if json {
         println!(
             "{}",
@@ -222,6 +227,9 @@ pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
         );
     } else {
         print!("{}", super::status_out::status_table(&snap, now, all));
+        for h in &snap.stats.unreachable {
+            println!("host {h}");
+        }
         if live.is_none() {
             println!(
                 "(no supervisor running: no escalation happens; start one with `shoal supervise`)"

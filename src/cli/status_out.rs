@@ -117,6 +117,9 @@ pub fn status_table(s: &FleetSnapshot, now: i64, all: bool) -> String {
         if let Some(e) = a.error {
             activity.push_str(&format!(" ({e})"));
         }
+        if let Some(down) = &a.lineage.host_down {
+            activity.push_str(&format!(" ({down})"));
+        }
         let mut tier = a.tier.to_string();
         if a.paused {
             tier.push_str(" (paused)");
@@ -189,6 +192,23 @@ pub fn status_table(s: &FleetSnapshot, now: i64, all: bool) -> String {
 
 fn signal_json(s: &crate::fleet::SignalView) -> Value {
     json!({"kind": s.kind, "message": s.message, "ts_ms": s.ts_ms, "attempt": s.attempt})
+}
+
+/// What only the running supervisor knows, from its published snapshot: which hosts
+/// are unreachable, and that their agents' activity is unknown meanwhile.
+pub fn overlay_hosts(snap: &mut FleetSnapshot, published: &FleetSnapshot) {
+    snap.stats
+        .unreachable
+        .clone_from(&published.stats.unreachable);
+    for a in &mut snap.agents {
+        let Some(p) = published.agents.iter().find(|p| p.name == a.name) else {
+            continue;
+        };
+        if p.lineage.host_down.is_some() && p.attempt == a.attempt {
+            a.activity = p.activity;
+            a.lineage.host_down.clone_from(&p.lineage.host_down);
+        }
+    }
 }
 
 /// `shoal status --json`: every agent's current attempt (ended ones too, so scripts can

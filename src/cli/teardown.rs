@@ -56,19 +56,22 @@ pub fn plan(fleet: &str, home: &Path, extra: &[String]) -> Vec<ServerPlan> {
     names
         .into_iter()
         .map(|socket| {
+            // A remote pane's pids are its host's: this machine's /proc must not be
+            // searched for them (its server is stopped, which hangs up its panes).
+            let remote = crate::fleet::host::split_server(&socket).0.is_some();
             let panes = OneShot::new(socket.clone())
                 .list_panes()
                 .unwrap_or_default()
                 .into_iter()
                 .map(|p| {
-                    let anchors = if p.dead {
+                    let anchors = if p.dead || remote {
                         Vec::new()
                     } else {
                         process::ProcId::of(p.pid).into_iter().collect()
                     };
                     let env = match &p.agent {
-                        Some(agent) => process::agent_marker(fleet, agent, home),
-                        None => Vec::new(),
+                        Some(agent) if !remote => process::agent_marker(fleet, agent, home),
+                        _ => Vec::new(),
                     };
                     PanePlan {
                         pane: p.pane_id,

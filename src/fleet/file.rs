@@ -18,6 +18,7 @@ pub use super::settings::{
 };
 use super::FleetSettings;
 
+mod hosts;
 mod restart;
 
 /// Largest accepted `max_running` / `max_children`.
@@ -66,6 +67,8 @@ pub struct AgentSpec {
     pub restart: super::RestartSettings,
     /// What happens when it idles at its prompt; the fleet's `on_idle` when absent.
     pub on_idle: Option<super::OnIdle>,
+    /// The `[[host]]` it runs on; `None`: this machine.
+    pub host: Option<String>,
 }
 
 /// A fleet file problem, located in the file.
@@ -113,6 +116,8 @@ struct RawFile {
     fleet: Option<Spanned<RawFleet>>,
     #[serde(default)]
     agent: Vec<Spanned<RawAgent>>,
+    #[serde(default)]
+    host: Vec<Spanned<hosts::RawHost>>,
 }
 
 #[derive(Deserialize)]
@@ -160,6 +165,7 @@ struct RawAgent {
     restart_window: Option<Spanned<String>>,
     resume: Option<bool>,
     on_idle: Option<Spanned<String>>,
+    host: Option<Spanned<String>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -435,6 +441,7 @@ pub fn parse_with(
         None => defaults.on_idle,
     };
 
+    let hosts = loc.hosts(raw.host)?;
     let mut agents = Vec::with_capacity(raw.agent.len());
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
     let mut parent_spans: HashMap<String, Range<usize>> = HashMap::new();
@@ -553,7 +560,9 @@ pub fn parse_with(
             Some(v) => Some(loc.on_idle(v, &format!("agent {name:?}: on_idle"))?),
             None => None,
         };
+        let host = loc.agent_host(&name, a.host.as_ref(), &hosts)?;
         agents.push(AgentSpec {
+            host,
             restart: agent_restart,
             name,
             cmd: a.cmd.into_inner(),
@@ -586,6 +595,7 @@ pub fn parse_with(
             restart: fleet_restart,
             circuit,
             on_idle,
+            hosts,
             ..defaults.clone()
         },
         agents,

@@ -216,6 +216,9 @@ pub struct Lineage {
     /// A restart due, the restart limit reached, or an open circuit holding it back.
     #[serde(default)]
     pub restart: Option<super::RestartNote>,
+    /// The agent's host is unreachable: `host down since 12:03`; what it does is unknown.
+    #[serde(default)]
+    pub host_down: Option<String>,
 }
 
 impl Lineage {
@@ -238,6 +241,9 @@ impl super::AgentView {
         }
         if l.removed {
             parts.push("removed".to_string());
+        }
+        if let Some(down) = &l.host_down {
+            parts.push(down.clone());
         }
         if l.adopted {
             parts.push("adopted".to_string());

@@ -5,6 +5,7 @@ pub mod command;
 pub mod escalation;
 pub mod event;
 pub mod file;
+pub mod host;
 pub mod idle;
 pub mod lineage;
 pub mod model;

@@ -63,6 +63,9 @@ pub struct FleetSettings {
     pub circuit: super::CircuitSettings,
     /// What happens to an agent idle at its own prompt (agents may say otherwise).
     pub on_idle: super::OnIdle,
+    /// The `[[host]]` tables: machines reached over SSH.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<super::host::HostSpec>,
 }
 
 impl Default for FleetSettings {
@@ -84,6 +87,7 @@ impl Default for FleetSettings {
             restart: super::RestartSettings::default(),
             circuit: super::CircuitSettings::default(),
             on_idle: super::OnIdle::default(),
+            hosts: Vec::new(),
         }
     }
 }

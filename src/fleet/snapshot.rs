@@ -85,6 +85,9 @@ pub struct TickStats {
     /// Agent kinds whose circuit is open or half-open.
     #[serde(default)]
     pub circuits: Vec<super::CircuitView>,
+    /// Remote hosts ssh cannot reach: `gpu1 unreachable since 12:03`.
+    #[serde(default)]
+    pub unreachable: Vec<String>,
 }
 
 /// The whole fleet at one instant.

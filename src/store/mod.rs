@@ -4,6 +4,7 @@
 //! SQL uses named parameters only; the schema moves forward through ordered migrations.
 
 mod deadlines;
+mod hosts;
 mod lineage;
 mod logs;
 pub mod private;

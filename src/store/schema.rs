@@ -236,4 +236,8 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX usage_hour ON usage(hour_ms);
     "#,
+    // 12: the host an agent runs on (`host = "…"` in the fleet file); NULL: this machine.
+    r#"
+    ALTER TABLE agents ADD COLUMN host TEXT;
+    "#,
 ];

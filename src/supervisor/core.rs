@@ -330,6 +330,7 @@ impl Supervisor {
                 view
             })
             .collect();
+        self.decorate_hosts(&mut agents);
         self.decorate(&mut agents);
         self.decorate_restarts(&mut agents);
         self.apply_usage(&mut agents, now_ms);
@@ -339,6 +340,7 @@ impl Supervisor {
             tick: self.ticks,
             stats: crate::fleet::TickStats {
                 circuits: self.circuit_views(),
+                unreachable: self.unreachable_hosts(),
                 ..self.stats.clone()
             },
             agents,

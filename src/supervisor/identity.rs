@@ -102,6 +102,10 @@ impl Supervisor {
         let mut out = Vec::new();
         for idx in 0..self.servers.len() {
             let socket = self.servers.socket(idx).to_string();
+            // A host that is down is tried on its own schedule, not on every start.
+            if self.servers.down(idx).is_some() {
+                continue;
+            }
             let Ok(panes) = self
                 .servers
                 .connect(idx, false)

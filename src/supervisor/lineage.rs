@@ -150,6 +150,7 @@ impl Supervisor {
                 .unwrap_or_default(),
             attempt_of: None,
             restart: None,
+            host_down: None,
         };
     }
 

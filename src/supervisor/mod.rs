@@ -18,6 +18,7 @@ mod expired;
 pub mod hold;
 #[cfg(test)]
 mod hold_tests;
+mod hosts;
 mod identity;
 mod lineage;
 #[cfg(test)]
@@ -30,6 +31,7 @@ mod profiles;
 mod proof_tests;
 pub mod queue;
 mod reaper;
+mod remote_kill;
 pub mod restart;
 mod restart_store;
 #[cfg(test)]

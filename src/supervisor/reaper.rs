@@ -47,13 +47,15 @@ struct PendingKill {
 #[derive(Debug, Default)]
 pub(crate) struct Reaper {
     pending: BTreeMap<String, PendingKill>,
+    /// Kills under way on other hosts.
+    pub(super) remote: BTreeMap<String, super::remote_kill::RemoteKill>,
 }
 
 impl Reaper {
     /// Whether a kill of this agent is under way: its pane is not judged meanwhile
     /// (the processes dying are the kill, not the agent exiting by itself).
     pub(crate) fn is_killing(&self, agent: &str) -> bool {
-        self.pending.contains_key(agent)
+        self.pending.contains_key(agent) || self.remote.contains_key(agent)
     }
 }
 
@@ -81,6 +83,9 @@ impl Supervisor {
             return;
         }
         let screen = self.final_screen(i);
+        let Some(screen) = self.keep_local(i, &ending, screen) else {
+            return;
+        };
         let kill = TreeKill::start(self.selector(i), KILL_GRACE);
         let attempt = self.agents[i].att.attempt;
         let mut pending = PendingKill {
@@ -107,6 +112,9 @@ impl Supervisor {
     /// Advance every kill under way (SIGKILL once the grace is over) and end the
     /// attempts whose processes are gone. Nothing is signalled without the lease.
     pub(crate) fn reap(&mut self, now_ms: i64) {
+        if !self.reaper.remote.is_empty() && self.may_act() {
+            self.reap_remote(now_ms);
+        }
         if self.reaper.pending.is_empty() || !self.may_act() {
             return;
         }
@@ -174,7 +182,7 @@ impl Supervisor {
 
     /// Close agent `i`'s window, now that its processes are gone; what went wrong. A
     /// pane that is no longer the attempt's (its server restarted meanwhile) is left.
-    fn close_window(&mut self, i: usize) -> Option<String> {
+    pub(super) fn close_window(&mut self, i: usize) -> Option<String> {
         let (server, pane) = (
             self.agents[i].att.server.clone()?,
             self.agents[i].att.pane.clone()?,
@@ -193,6 +201,28 @@ impl Supervisor {
             .kill_pane(&pane)
             .err()
             .map(|e| format!("kill-pane: {e}"))
+    }
+}
+
+impl Supervisor {
+    /// The screen back when agent `i` is local; `None` once a remote agent's kill has
+    /// been handed to its host.
+    fn keep_local(
+        &mut self,
+        i: usize,
+        ending: &Ending,
+        screen: Option<String>,
+    ) -> Option<Option<String>> {
+        let remote = self.agents[i]
+            .att
+            .server
+            .as_deref()
+            .is_some_and(|s| crate::fleet::host::split_server(s).0.is_some());
+        if remote {
+            self.begin_remote_kill(i, ending, screen);
+            return None;
+        }
+        Some(screen)
     }
 }
 

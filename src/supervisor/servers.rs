@@ -14,6 +14,8 @@ struct Slot {
     conn: Option<Box<dyn TmuxBackend + Send>>,
     /// Seconds value of the previous successful list on this server.
     prev_list_sec: i64,
+    /// Its host did not answer (a remote server only).
+    down: Option<super::hosts::Down>,
 }
 
 /// Every server of the fleet, by socket name.
@@ -39,6 +41,7 @@ impl Servers {
             socket: socket.to_string(),
             conn: None,
             prev_list_sec: 0,
+            down: None,
         });
         self.slots.len() - 1
     }
@@ -75,6 +78,16 @@ impl Servers {
     /// Forget slot `idx`'s connection: the next use reconnects.
     pub fn drop_conn(&mut self, idx: usize) {
         self.slots[idx].conn = None;
+    }
+
+    /// Whether slot `idx`'s host is down, and since when.
+    pub fn down(&self, idx: usize) -> Option<&super::hosts::Down> {
+        self.slots[idx].down.as_ref()
+    }
+
+    /// Slot `idx`'s host state, to mark it down or up.
+    pub fn down_mut(&mut self, idx: usize) -> &mut Option<super::hosts::Down> {
+        &mut self.slots[idx].down
     }
 
     /// The second of the previous successful list of slot `idx`, and record `now_sec`.

@@ -48,9 +48,13 @@ impl Supervisor {
             return Ok(adopted);
         }
         let per_server = self.settings.agents_per_server.max(1);
+        let host = self.store.agent_host(self.agents[i].name()).ok().flatten();
         let mut n = 0;
         let idx = loop {
-            let socket = crate::fleet::file::socket_name(&self.settings.name, n);
+            let socket = crate::fleet::host::server_id(
+                host.as_deref(),
+                &crate::fleet::file::socket_name(&self.settings.name, n),
+            );
             let idx = self.servers.index(&socket);
             let used = self
                 .agents
@@ -62,6 +66,7 @@ impl Supervisor {
             }
             n += 1;
         };
+        self.host_gate(idx, now_ms)?;
         let (opened, opened_from) = match self.open_env(i) {
             Ok(o) => o,
             Err(e) => {
@@ -97,6 +102,11 @@ impl Supervisor {
             .and_then(|b| b.open_window(&spec))
         {
             Ok(new) => new,
+            Err(e @ TmuxError::Unreachable { .. }) => {
+                // Not the agent's failure: it waits for its host.
+                self.host_failed(idx, &e, now_ms);
+                return Err(e);
+            }
             Err(e) => {
                 let event = self.agents[i].start_failed(e.to_string(), now_ms);
                 self.record([event]);
@@ -104,7 +114,12 @@ impl Supervisor {
             }
         };
         let event = self.agents[i].started(attempt, &socket, &new.pane_id, now_ms);
-        super::reaper::bind_pane(&mut self.agents[i].att, new.pid);
+        if host.is_some() {
+            // Its pid is the host's: this machine's /proc knows nothing of it.
+            self.agents[i].att.pane_pid = Some(new.pid);
+        } else {
+            super::reaper::bind_pane(&mut self.agents[i].att, new.pid);
+        }
         self.mark_new_pane(i);
         let what = event.kind.render();
         self.record([event]);

@@ -70,8 +70,12 @@ impl Supervisor {
             {
                 continue;
             }
+            if self.host_resting(idx, now_ms) {
+                continue;
+            }
             match self.poll_server(idx, now_ms) {
                 Ok((listed, caps)) => {
+                    self.host_reached(idx);
                     up += 1;
                     panes_total += listed;
                     captured += caps;
@@ -163,6 +167,9 @@ impl Supervisor {
     fn run_steps(&mut self, now_ms: i64, which: Steps) {
         let task_ready_timeout_ms = crate::fleet::units::ms(self.settings.task_ready_timeout);
         for i in 0..self.agents.len() {
+            if self.on_down_host(i) {
+                continue;
+            }
             let agent = &self.agents[i];
             // Only an errored agent can need its kind's continue message.
             let continue_message = (agent.att.activity == Activity::Errored)
@@ -300,6 +307,7 @@ impl Supervisor {
     /// agent on it has died with it.
     fn server_failed(&mut self, idx: usize, err: &TmuxError, now_ms: i64) {
         self.servers.drop_conn(idx);
+        self.host_failed(idx, err, now_ms);
         if !matches!(err, TmuxError::ServerDown { .. }) {
             return;
         }

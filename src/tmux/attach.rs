@@ -12,12 +12,29 @@ use tmux_interface::{AttachSession, SelectWindow};
 /// stdin/stdout/stderr are inherited: tmux needs the terminal. `$TMUX` is kept, so tmux
 /// still refuses to attach from inside one of this server's own panes; from inside
 /// another tmux the attach nests (see [`inside_tmux`]).
+///
+/// A remote server's attach runs through `ssh -t` on its host; an undeclared host gives
+/// a command that fails saying so, never an attach to a local server of the same name.
 pub fn attach_command(socket: &str, pane: &str) -> Command {
     let target = argv_arg(pane).into_owned();
-    tmux(socket)
+    let local = tmux(socket)
         .add_command(SelectWindow::new().target_window(target.clone()).build())
         .add_command(AttachSession::new().target_session(target).build())
-        .into_command()
+        .into_command();
+    match super::ssh::transport_of(socket) {
+        Ok(None) => local,
+        Ok(Some(t)) => t.wrap_tty(&local),
+        Err(e) => {
+            let mut fail = Command::new("sh");
+            fail.args([
+                "-c",
+                "echo \"$1\" >&2; exit 1",
+                "shoal-attach",
+                &e.to_string(),
+            ]);
+            fail
+        }
+    }
 }
 
 /// Argument vector of [`attach_command`] (program first), for running it through
@@ -50,5 +67,27 @@ mod tests {
         let attach = joined.find("attach-session -t %7").expect(&joined);
         assert!(select < attach, "{joined}");
         assert!(joined[select..attach].contains(" ; "), "{joined}");
+    }
+
+    #[test]
+    fn a_remote_pane_is_attached_through_ssh_with_a_terminal() {
+        let spec = crate::fleet::host::HostSpec {
+            name: "attach-test-host".into(),
+            ssh: "me@far".into(),
+            port: None,
+            identity: None,
+            ssh_options: Vec::new(),
+        };
+        super::super::ssh::register(&[spec], std::path::Path::new("/d"));
+        let argv = attach_argv("attach-test-host:shoal-x", "%7");
+        let joined = argv.join(" ");
+        assert!(joined.contains(" -t -o BatchMode=yes "), "{joined}");
+        assert!(
+            joined.contains("me@far -- tmux -u -f /dev/null -L shoal-x select-window -t %7 ';' attach-session -t %7"),
+            "{joined}"
+        );
+        let unknown = attach_argv("nowhere:shoal-x", "%7").join(" ");
+        assert!(unknown.starts_with("sh -c"), "{unknown}");
+        assert!(unknown.contains("host `nowhere`"), "{unknown}");
     }
 }

@@ -10,7 +10,7 @@
 use super::commands::{self, Mode};
 use super::format::{self, POLL_FORMAT};
 use super::oneshot::OneShot;
-use super::server::{argv_groups, check, classify, run_output, server_gone};
+use super::server::{argv_groups, check, classify, run_output, server_gone, unreachable};
 use super::{NewPane, PaneInfo, PaneState, TmuxBackend, TmuxError, WindowSpec};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -82,6 +82,9 @@ impl Batched {
             }
             if failed {
                 let message = String::from_utf8_lossy(&output.stderr).trim().to_string();
+                if let Some(e) = unreachable(&socket, output.status.code(), &message) {
+                    return Err(e);
+                }
                 if server_gone(&message) || !message.contains("can't find") {
                     return Err(classify(&socket, "capture-pane", message));
                 }

@@ -9,7 +9,7 @@ use super::quote::command_line;
 use super::server::{classify, isolate, spawn_error, tmux, Server};
 use super::{NewPane, PaneInfo, PaneState, TmuxBackend, TmuxError, WindowSpec, SESSION};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStdin, ChildStdout};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -58,7 +58,7 @@ impl ControlClient {
     /// a round trip. A client whose first round trip is lost is replaced once.
     pub fn connect(socket: &str) -> Result<ControlClient, TmuxError> {
         // `attach-session` would start a server on a dead socket; probe first.
-        if !Server::new(socket).is_running() {
+        if !Server::new(socket).running()? {
             return Err(TmuxError::ServerDown {
                 socket: socket.to_string(),
             });
@@ -100,6 +100,12 @@ impl ControlClient {
             .stdout(Some(StdIO::Piped))
             .stderr(Some(StdIO::Piped))
             .into_command();
+        if let Some(t) = super::ssh::transport_of(socket)? {
+            cmd = t.wrap(&cmd);
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+        }
         isolate(&mut cmd);
         let mut child = cmd.spawn().map_err(spawn_error)?;
         let (stdin, stdout, stderr) =
@@ -342,7 +348,11 @@ impl ControlClient {
 
     /// A lost connection: the server is gone, or the client alone broke.
     fn lost(&self, message: String) -> TmuxError {
-        if !self.server_up() {
+        let up = match Server::new(self.socket.clone()).running() {
+            Ok(up) => up,
+            Err(e) => return e,
+        };
+        if !up {
             return TmuxError::ServerDown {
                 socket: self.socket.clone(),
             };

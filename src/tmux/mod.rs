@@ -19,6 +19,7 @@ pub mod protocol;
 pub mod quote;
 mod server;
 pub mod sockets;
+pub mod ssh;
 pub mod text;
 mod watched;
 
@@ -62,6 +63,10 @@ pub enum TmuxError {
     /// The control-mode connection broke or answered out of order.
     #[error("tmux control client on `{socket}`: {message}")]
     Protocol { socket: String, message: String },
+    /// ssh could not reach the host of a remote server (or the host refused us): the
+    /// server's agents are not known to be dead, only out of sight.
+    #[error("host `{host}` is unreachable: {message}")]
+    Unreachable { host: String, message: String },
     /// Spawning or talking to the tmux process failed.
     #[error("tmux i/o: {0}")]
     Io(#[from] std::io::Error),

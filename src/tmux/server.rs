@@ -40,11 +40,20 @@ impl Server {
 
     /// Whether a server answers on the socket. Never starts one.
     pub fn is_running(&self) -> bool {
-        run(
+        self.running().unwrap_or(false)
+    }
+
+    /// Whether a server answers on the socket, or why that cannot be known: a remote
+    /// host that ssh cannot reach says nothing about its server.
+    pub fn running(&self) -> Result<bool, TmuxError> {
+        match run(
             &self.socket,
             vec![ListSessions::new().format("#{session_name}").build()],
-        )
-        .is_ok()
+        ) {
+            Ok(_) => Ok(true),
+            Err(e @ TmuxError::Unreachable { .. }) => Err(e),
+            Err(_) => Ok(false),
+        }
     }
 
     /// Start the server and the `shoal` session if missing; safe to call again.
@@ -130,9 +139,10 @@ impl Server {
 
 /// The base `tmux -L SOCKET -f /dev/null -u` invocation. `-f /dev/null` keeps the
 /// user's config from changing behaviour; `-u` keeps UTF-8 whatever the locale says.
+/// A remote server's string (`HOST:SOCKET`) names the socket on its host.
 pub(crate) fn tmux(socket: &str) -> Tmux<'static> {
     Tmux::new()
-        .socket_name(socket.to_string())
+        .socket_name(crate::fleet::host::split_server(socket).1.to_string())
         .file("/dev/null")
         .force_utf8()
 }
@@ -194,7 +204,13 @@ pub(crate) fn run_output(
         .stdout(Some(StdIO::Piped))
         .stderr(Some(StdIO::Piped))
         .into_command();
-    if let Some(path) = opts.path {
+    let remote = super::ssh::transport_of(socket)?;
+    if let Some(t) = &remote {
+        // The pane's `-e PATH=…` still applies; the remote client's own PATH is the
+        // remote login's.
+        cmd = t.wrap(&cmd);
+        cmd.stdin(Stdio::null());
+    } else if let Some(path) = opts.path {
         // A changed PATH would also change where `tmux` itself is looked up.
         let mut with_path = Command::new(tmux_binary());
         with_path.args(cmd.get_args()).env("PATH", path);
@@ -320,10 +336,23 @@ pub(crate) fn check(socket: &str, command: &str, out: Output) -> Result<Vec<u8>,
     if out.status.success() {
         return Ok(out.stdout);
     }
-    let message = String::from_utf8_lossy(&out.stderr)
-        .trim()
-        .replace('\n', "; ");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Some(e) = unreachable(socket, out.status.code(), &stderr) {
+        return Err(e);
+    }
+    let message = stderr.trim().replace('\n', "; ");
     Err(classify(socket, command, message))
+}
+
+/// The error of a remote server whose ssh failed (not tmux over a working connection).
+pub(crate) fn unreachable(socket: &str, status: Option<i32>, stderr: &str) -> Option<TmuxError> {
+    let (Some(host), _) = crate::fleet::host::split_server(socket) else {
+        return None;
+    };
+    super::ssh::ssh_failed(status, stderr).then(|| TmuxError::Unreachable {
+        host: host.to_string(),
+        message: super::ssh::explain(host, stderr),
+    })
 }
 
 /// Turn tmux's error text into the error an operator can act on.

@@ -77,7 +77,7 @@ impl Watched {
 
     /// [`Watched::connect`] with another policy.
     pub fn with_policy(socket: &str, policy: WatchPolicy) -> Result<Watched, TmuxError> {
-        if !Server::new(socket).is_running() {
+        if !Server::new(socket).running()? {
             return Err(TmuxError::ServerDown {
                 socket: socket.to_string(),
             });

@@ -149,6 +149,9 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
                 theme.tier_warn,
             ));
         }
+        for h in &stats.unreachable {
+            right.push(Span::styled(format!(" · {h}"), theme.error));
+        }
         for c in &stats.circuits {
             right.push(Span::styled(format!(" · {}", c.text(now_ms)), theme.error));
         }

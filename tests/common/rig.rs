@@ -12,6 +12,8 @@ pub struct Rig {
     pub dir: tempfile::TempDir,
     pub name: String,
     pub fleet: PathBuf,
+    /// Extra environment for every shoal command the rig runs.
+    pub env: Vec<(String, String)>,
     children: Vec<Child>,
 }
 
@@ -32,6 +34,7 @@ impl Rig {
             dir,
             name,
             fleet,
+            env: Vec::new(),
             children: Vec::new(),
         }
     }
@@ -65,6 +68,7 @@ impl Rig {
         c.env("SHOAL_HOME", self.home())
             .env("SHOAL_CONFIG", self.dir.path().join("config"));
         c.env_remove("TMUX");
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c.stdin(Stdio::null());
         c
     }

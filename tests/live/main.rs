@@ -22,6 +22,8 @@ mod logs_e2e;
 mod pane_identity_e2e;
 mod process_kill;
 mod pulse;
+mod remote_e2e;
+mod remote_sshd_e2e;
 mod restart_e2e;
 mod security_e2e;
 mod send_e2e;

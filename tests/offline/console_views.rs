@@ -48,6 +48,7 @@ fn snapshot(agents: Vec<AgentView>) -> Arc<FleetSnapshot> {
                 error: None,
                 degraded: Vec::new(),
                 circuits: Vec::new(),
+                unreachable: Vec::new(),
             }),
     )
 }
@@ -220,6 +221,15 @@ fn header_counts_activities_and_shows_supervisor_health() {
     assert!(
         head.contains("slow poll (one-shot): shoal-demo-2"),
         "header does not say which server is on the fallback: {head}"
+    );
+
+    let mut far = (*snapshot(fleet())).clone();
+    far.stats.unreachable = vec!["gpu1 unreachable since 12:03".into()];
+    app.on_snapshot(Arc::new(far));
+    let head = render(&mut app, 160, 30).remove(0);
+    assert!(
+        head.contains("gpu1 unreachable since 12:03"),
+        "header does not say which host is down: {head}"
     );
 }
 

@@ -127,3 +127,24 @@ fn on_idle_defaults_to_notify_and_an_agent_may_say_otherwise() {
     let plain = file::parse(std::path::Path::new("f.toml"), "[fleet]\nname = \"x\"\n").unwrap();
     assert_eq!(plain.settings.on_idle, OnIdle::Notify);
 }
+
+#[test]
+fn hosts_are_read_and_agents_name_them() {
+    let f = file::load(&dir("valid").join("hosts.toml")).unwrap();
+    assert_eq!(f.settings.hosts.len(), 1);
+    let gpu1 = &f.settings.hosts[0];
+    assert_eq!(gpu1.name, "gpu1");
+    assert_eq!(gpu1.ssh, "me@gpu1.example");
+    assert_eq!(gpu1.port, Some(2222));
+    assert_eq!(
+        gpu1.ssh_options,
+        ["ConnectTimeout=5", "ServerAliveInterval=15"]
+    );
+    assert_eq!(f.agent("here").unwrap().host, None);
+    assert_eq!(
+        f.agent("also-here").unwrap().host,
+        None,
+        "local is this machine"
+    );
+    assert_eq!(f.agent("there").unwrap().host.as_deref(), Some("gpu1"));
+}

@@ -24,7 +24,7 @@ pub fn connect_fleet_server(
     let server = Server::new(socket);
     if start {
         server.ensure_started(PANE_SIZE.0, PANE_SIZE.1)?;
-    } else if !server.is_running() {
+    } else if !server.running()? {
         return Err(crate::tmux::TmuxError::ServerDown {
             socket: socket.to_string(),
         });
@@ -45,12 +45,29 @@ pub fn is_fleet_socket(fleet: &str, socket: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Make the fleet's `[[host]]`s reachable, sharing one ssh connection per host through
+/// sockets in the private directory `HOME/ssh`.
+pub fn register_hosts(settings: &crate::fleet::FleetSettings, home: &std::path::Path) {
+    if settings.hosts.is_empty() {
+        return;
+    }
+    let dir = home.join("ssh");
+    // Without the directory ssh fails to share, and says so on every command.
+    let _ = crate::store::private::create_dir(&dir);
+    crate::tmux::ssh::register(&settings.hosts, &dir);
+}
+
+/// Whether `server` is one of the fleet's own servers, here or on a host.
+fn is_fleet_server(fleet: &str, server: &str) -> bool {
+    is_fleet_socket(fleet, crate::fleet::host::split_server(server).1)
+}
+
 /// Connects to a fleet's servers as [`connector`] does, and to any other
 /// server (where adopted panes live) with one-shot commands, never starting it.
 pub fn connector_for(fleet: &str, control: bool) -> Connector {
     let fleet = fleet.to_string();
     Box::new(move |socket: &str, start: bool| {
-        if !is_fleet_socket(&fleet, socket) {
+        if !is_fleet_server(&fleet, socket) {
             return Ok(Box::new(ForeignBackend::connect(socket)?) as Box<dyn TmuxBackend + Send>);
         }
         connect_fleet_server(socket, start, control)

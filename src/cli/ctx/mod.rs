@@ -5,7 +5,9 @@ mod connect;
 mod env;
 mod pane;
 
-pub use connect::{connect_fleet_server, connector, connector_for, is_fleet_socket, PANE_SIZE};
+pub use connect::{
+    connect_fleet_server, connector, connector_for, is_fleet_socket, register_hosts, PANE_SIZE,
+};
 pub use env::{
     config, home_dir, load_fleet, overrides, paths, registry, set_overrides, warn_exposed,
     Overrides,
@@ -83,6 +85,7 @@ impl Ctx {
     /// one process (a CLI command acting once).
     pub fn supervisor(&self, control: bool) -> Result<Supervisor> {
         let store = Store::open(self.store.path())?;
+        connect::register_hosts(&self.fleet.settings, &self.home);
         Ok(Supervisor::new(
             self.fleet.settings.clone(),
             self.home.clone(),
