@@ -23,6 +23,7 @@ mod pulse;
 mod security_e2e;
 mod send_e2e;
 mod sim_agent;
+mod store_damaged_e2e;
 mod supervisor_detach;
 mod supervisor_e2e;
 mod tmux_faults;
