@@ -11,6 +11,7 @@ mod core;
 mod declare;
 pub mod detector;
 mod expired;
+mod flood;
 mod identity;
 mod lineage;
 #[cfg(test)]

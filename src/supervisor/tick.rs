@@ -239,7 +239,7 @@ impl Supervisor {
         }
         self.rr_cursor = self.rr_cursor.wrapping_add(1);
 
-        self.fetch_history(idx, &panes, &to_capture);
+        self.fetch_history(idx, &panes, &to_capture, now_ms);
         let ids: Vec<String> = to_capture.iter().map(|(_, p)| p.clone()).collect();
         let screens = if ids.is_empty() {
             Vec::new()
@@ -273,6 +273,7 @@ impl Supervisor {
         let screen_hash = digest(&raw);
         let tick = self.ticks;
         if self.agents[i].captured(tick, &screen_hash, &raw) {
+            self.log_first_sight(i, &raw, now_ms);
             return;
         }
         let kind = self.agents[i].decl.kind.clone();

@@ -17,6 +17,7 @@ mod first_day;
 mod kill_tree_e2e;
 mod lineage_e2e;
 mod logs_e2e;
+mod output_faults_e2e;
 mod pane_identity_e2e;
 mod process_kill;
 mod pulse;
