@@ -13,6 +13,7 @@ mod command_deadline_e2e;
 mod config_cli;
 mod detect_e2e;
 mod down_e2e;
+mod faults;
 mod first_day;
 mod kill_tree_e2e;
 mod lineage_e2e;
