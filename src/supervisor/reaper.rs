@@ -129,6 +129,29 @@ impl Supervisor {
         }
     }
 
+    /// Agent `i`'s pane died while the ladder's kill was on record but not under way
+    /// here: the supervisor that began it died during the grace, and the pane's first
+    /// process went on the SIGTERM it sent. The rest of the tree (a `setsid` child that
+    /// ignores SIGTERM) would outlive an attempt recorded `failed`, so the kill is
+    /// finished instead: the same kill, recorded `killed` once nothing is left. Only a
+    /// supervisor holding the lease does this; a command that merely looks records the
+    /// death. Returns whether the kill took the death over.
+    pub(crate) fn finish_kill_on_record(&mut self, i: usize, now_ms: i64) -> bool {
+        let agent = &self.agents[i];
+        if self.lease.is_none()
+            || agent.att.tier != crate::fleet::Tier::Kill
+            || self.reaper.is_killing(agent.name())
+        {
+            return false;
+        }
+        let stalled_s = now_ms.saturating_sub(agent.att.last_progress_ms) / 1000;
+        if !self.may_act() {
+            return false;
+        }
+        self.begin_kill(i, Ending::Ladder { stalled_s }, now_ms);
+        true
+    }
+
     /// The processes are gone (or SIGKILL had its time): close the window and end the
     /// attempt, `killed` only when nothing of it is left.
     fn finish_kill(&mut self, i: usize, pending: PendingKill, report: KillReport, now_ms: i64) {

@@ -253,6 +253,9 @@ impl Supervisor {
             }
         }
         for (i, status) in died {
+            if self.finish_kill_on_record(i, now_ms) {
+                continue;
+            }
             let e = self.agents[i].died(status, now_ms);
             self.record([e]);
         }

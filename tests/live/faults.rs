@@ -163,7 +163,8 @@ fn check(rig: &Rig, committed: &BTreeSet<i64>, what: &str) {
     }
     for a in rig.status() {
         let name = a["name"].as_str().unwrap_or("").to_string();
-        if a["state"] == "killed" {
+        let ended = !matches!(a["state"].as_str(), Some("running" | "starting" | "queued"));
+        if a["state"] == "killed" || (ended && a["tier"] == "kill") {
             let left = procs_with(&rig.name, &name);
             assert!(
                 left.is_empty(),
@@ -173,17 +174,29 @@ fn check(rig: &Rig, committed: &BTreeSet<i64>, what: &str) {
     }
 }
 
-/// Wait until every stubborn agent's current attempt is killed.
+/// Wait until every stubborn agent's current attempt has ended, and check that the
+/// ladder's kill ended it.
 fn wait_all_killed(rig: &Rig, stubborn: usize, timeout: Duration) {
-    rig.wait_for(timeout, "every stalled agent killed by the ladder", || {
+    let st = rig.wait_for(timeout, "every stalled agent ended by the ladder", || {
         let st = rig.status();
         (0..stubborn)
             .all(|n| {
-                st.iter()
-                    .any(|a| a["name"] == format!("s{n}") && a["state"] == "killed")
+                st.iter().any(|a| {
+                    a["name"] == format!("s{n}")
+                        && !matches!(a["state"].as_str(), Some("running" | "starting" | "queued"))
+                })
             })
-            .then_some(())
+            .then_some(st)
     });
+    for a in st.iter().filter(|a| a["name"] != "worker") {
+        let name = a["name"].as_str().unwrap_or("");
+        assert_eq!(
+            a["state"],
+            "killed",
+            "{name} ended otherwise: {a}\nevents: {:#?}",
+            rig.events(name)
+        );
+    }
 }
 
 #[test]
@@ -227,6 +240,25 @@ fn supervisor_sigkill_and_sigstop_keep_the_fleet_true() {
     wait_all_killed(&rig, stubborn, Duration::from_secs(60));
     check(&rig, &committed, "after the SIGKILL round");
 
+    // SIGKILL in the middle of the ladder's kill: SIGTERM sent, the grace running for
+    // the setsid child that ignores it. The next supervisor finishes that kill.
+    let mut mid_kills = 0;
+    for n in 0..stubborn {
+        rig.ok(&["retry", &format!("s{n}")]);
+    }
+    rig.wait_for(Duration::from_secs(30), "a kill under way", || {
+        rig.status()
+            .iter()
+            .any(|a| a["tier"] == "kill" && a["state"] == "running")
+            .then_some(())
+    });
+    committed = event_ids(&rig);
+    rig.kill_supervisor(pid, libc::SIGKILL);
+    mid_kills += 1;
+    pid = rig.supervise();
+    wait_all_killed(&rig, stubborn, Duration::from_secs(60));
+    check(&rig, &committed, "after SIGKILL during a kill");
+
     // SIGSTOP past the lease: another supervisor takes over; the first, continued, must
     // act no more (it exits), so no tier is done twice.
     let stops = if long() { 3 } else { 1 };
@@ -258,9 +290,9 @@ fn supervisor_sigkill_and_sigstop_keep_the_fleet_true() {
     assert_eq!(worker["state"], "running", "{worker}");
     assert_eq!(worker["attempt"], 1, "{worker}");
     println!(
-        "faults: {kills} supervisor SIGKILLs, {stops} SIGSTOP past the lease, {} stubborn agents with setsid children killed {} times, {} events kept, in {:.1}s",
+        "faults: {kills} supervisor SIGKILLs at random points and {mid_kills} during a kill's grace, {stops} SIGSTOP past the lease, {} stubborn agents with setsid children killed {} times, {} events kept, in {:.1}s",
         stubborn,
-        stubborn * (1 + stops),
+        stubborn * (2 + stops),
         committed.len(),
         t0.elapsed().as_secs_f64()
     );
