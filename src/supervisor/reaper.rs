@@ -134,21 +134,18 @@ impl Supervisor {
     /// process went on the SIGTERM it sent. The rest of the tree (a `setsid` child that
     /// ignores SIGTERM) would outlive an attempt recorded `failed`, so the kill is
     /// finished instead: the same kill, recorded `killed` once nothing is left. Only a
-    /// supervisor holding the lease does this; a command that merely looks records the
-    /// death. Returns whether the kill took the death over.
+    /// supervisor holding the lease does this; a command that merely looks (`status`
+    /// with no supervisor) leaves the attempt as it is for the next supervisor, `kill`
+    /// or `down` to finish. Returns whether the death is left unrecorded.
     pub(crate) fn finish_kill_on_record(&mut self, i: usize, now_ms: i64) -> bool {
         let agent = &self.agents[i];
-        if self.lease.is_none()
-            || agent.att.tier != crate::fleet::Tier::Kill
-            || self.reaper.is_killing(agent.name())
-        {
+        if agent.att.tier != crate::fleet::Tier::Kill || self.reaper.is_killing(agent.name()) {
             return false;
         }
         let stalled_s = now_ms.saturating_sub(agent.att.last_progress_ms) / 1000;
-        if !self.may_act() {
-            return false;
+        if self.lease.is_some() && self.may_act() {
+            self.begin_kill(i, Ending::Ladder { stalled_s }, now_ms);
         }
-        self.begin_kill(i, Ending::Ladder { stalled_s }, now_ms);
         true
     }
 
