@@ -226,6 +226,11 @@ impl Supervisor {
         for key in ended {
             self.output.trackers.remove(&key);
         }
+        // Scrollback sizes of ended attempts are never read again: a long-running
+        // supervisor over a churning fleet would keep one per attempt ever started.
+        self.output
+            .history_size
+            .retain(|key, _| live.get(key).copied().unwrap_or(false));
         for ((name, attempt), line) in lines {
             self.output
                 .push(NewLog::output(now_ms, &name, attempt, line));
