@@ -63,7 +63,7 @@ impl Trouble {
     pub fn describe(&self) -> String {
         match self {
             Trouble::Damaged { path, detail } => format!(
-                "the store {} is damaged ({detail}); move it aside to start afresh",
+                "the store {} is damaged or not a shoal store ({detail}); move it aside to start afresh",
                 path.display()
             ),
             Trouble::Locked { path, waited } => {
