@@ -14,6 +14,7 @@ mod init;
 mod kill_wait;
 mod lineage_cmds;
 pub mod logs_cmd;
+mod no_store;
 mod output;
 pub mod reload;
 mod status_out;
@@ -334,13 +335,19 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }) => fleet_cmds::supervise(f, detached, take_over),
         Some(Cmd::Supervisor { what }) => supervisor_cmds::run(&ctx::Ctx::open(f)?, &what),
         Some(Cmd::Circuit { what }) => circuit_cmds::run(f, what.as_ref()),
-        Some(Cmd::Status { json, all }) => fleet_cmds::status(f, json, all),
         Some(Cmd::Usage {
             by,
             since,
             subtree,
             json,
         }) => usage_cmd::run(f, by, since.as_deref(), subtree.as_deref(), json),
+        Some(Cmd::Status { json, all }) => {
+            let t0 = std::time::Instant::now();
+            fleet_cmds::status(f, json, all).or_else(|e| match no_store::Trouble::of(&e, t0) {
+                Some(t) => no_store::status(f, json, &t),
+                None => Err(e),
+            })
+        }
         Some(Cmd::Events { agent, json }) => fleet_cmds::events(f, agent.as_deref(), json),
         Some(Cmd::Nudge { name, queue }) => {
             queue.choose();
@@ -402,7 +409,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 paused: false,
             },
         ),
-        Some(Cmd::Down) => fleet_cmds::down(f),
+        Some(Cmd::Down) => {
+            let t0 = std::time::Instant::now();
+            fleet_cmds::down(f).or_else(|e| match no_store::Trouble::of(&e, t0) {
+                Some(t) => no_store::down(f, &t),
+                None => Err(e),
+            })
+        }
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
         Some(Cmd::Spawn(args)) => lineage_cmds::spawn(f, args),

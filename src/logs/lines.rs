@@ -36,6 +36,9 @@ const RECENT: usize = 2000;
 /// Rows beyond this many (from the bottom) are not aligned: a screen and the scrollback
 /// read back with it (at most 1000 lines a tick) fit.
 const MAX_ROWS: usize = 1200;
+/// A last row with masked parts is logged once it has been still for this many settle
+/// periods: a status line that lives changes well within that.
+const QUIET_LAST_FACTOR: i64 = 3;
 /// Key of a non-blank row whose normalized text is empty: pure animation.
 const ANIMATION_KEY: &str = "\u{1}";
 
@@ -216,14 +219,19 @@ impl LineTracker {
 
     /// Log the rows that have stayed unchanged for `settle_ms` by `now_ms` without a
     /// second capture (the screen went still): never a row that animated, and for the
-    /// last row nothing with masked parts either.
+    /// last row nothing with masked parts until it has been still for three periods.
     pub fn settle(&mut self, now_ms: i64, settle_ms: i64) -> Vec<String> {
         let mut out = Vec::new();
         let last = self.last_content();
         for i in 0..self.chrome_start {
             let row = &self.rows[i];
             let still = !row.animated && now_ms - row.since_ms >= settle_ms;
-            if still && (Some(i) != last || !row.volatile) {
+            // A last row with masked parts (a `●` or `-` bullet, a count, a duration)
+            // may be a live status line; once it has stayed the same for several
+            // settle periods it is the agent's last word, the line an operator needs.
+            let quiet =
+                now_ms - row.since_ms >= settle_ms * QUIET_LAST_FACTOR && !spinner_led(&row.text);
+            if still && (Some(i) != last || !row.volatile || quiet) {
                 self.log_row(i, &mut out);
             }
         }
@@ -271,6 +279,15 @@ impl LineTracker {
             }
         }
     }
+}
+
+/// Whether a row starts with a glyph only spinners use (`✻ Doodling…`): a status line
+/// whose frame did not move between the captures that saw it, never content.
+fn spinner_led(text: &str) -> bool {
+    text.trim_start()
+        .chars()
+        .next()
+        .is_some_and(|c| "✻✳✶✢✽✺◐◓◑◒".contains(c) || ('\u{2800}'..='\u{28ff}').contains(&c))
 }
 
 /// Whether a row is a horizontal rule or a box edge (`────`, `╭───╮`).

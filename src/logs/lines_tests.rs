@@ -274,3 +274,18 @@ fn a_resumed_tracker_skips_what_was_logged_before() {
     logged.extend(t.finish());
     assert_eq!(logged, lines("ok\nc\nd"));
 }
+
+#[test]
+fn the_last_line_before_a_quiet_screen_is_logged_though_it_has_masked_parts() {
+    // A bullet, a count and a duration are masked, so the last row could be a live
+    // status line; once the screen has been still for three settle periods it is not.
+    for last in ["● module_64 passes; moving on.", "- done: 400 files in 12s"] {
+        let mut t = LineTracker::new();
+        let screen = format!("line 399 of the burst\n{last}\n");
+        assert!(feed(&mut t, &screen, 0).is_empty());
+        assert_eq!(t.settle(SETTLE, SETTLE), lines("line 399 of the burst"));
+        assert!(t.settle(SETTLE * 3 - 1, SETTLE).is_empty(), "{last}");
+        assert_eq!(t.settle(SETTLE * 3, SETTLE), lines(last));
+        assert!(t.settle(SETTLE * 9, SETTLE).is_empty(), "logged once");
+    }
+}

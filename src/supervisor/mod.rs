@@ -15,6 +15,7 @@ pub mod delivery;
 mod delivery_tests;
 pub mod detector;
 mod expired;
+mod flood;
 pub mod hold;
 #[cfg(test)]
 mod hold_tests;

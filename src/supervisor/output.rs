@@ -47,12 +47,22 @@ pub(crate) struct OutputLog {
     history_size: HashMap<(String, u32), u64>,
     /// Scrollback read this tick, by agent index, for the capture about to be observed.
     history: HashMap<usize, String>,
+    /// Output that scrolled past faster than it was read.
+    floods: super::flood::Floods,
+    /// Time span of the entries in `dropped`.
+    dropped_span: Option<(i64, i64)>,
 }
 
 impl OutputLog {
     fn push(&mut self, entry: NewLog) {
         if self.pending.len() >= MAX_PENDING {
             let drop = MAX_PENDING / 10;
+            let first = self.pending.first().map_or(entry.ts_ms, |e| e.ts_ms);
+            let last = self.pending.get(drop - 1).map_or(entry.ts_ms, |e| e.ts_ms);
+            self.dropped_span = Some(match self.dropped_span {
+                Some((a, b)) => (a.min(first), b.max(last)),
+                None => (first, last),
+            });
             self.pending.drain(..drop);
             self.dropped += drop;
         }
@@ -70,6 +80,7 @@ impl Supervisor {
         idx: usize,
         panes: &[PaneState],
         to_capture: &[(usize, String)],
+        now_ms: i64,
     ) {
         self.output.history.clear();
         let mut want = Vec::new();
@@ -89,6 +100,13 @@ impl Supervisor {
                 // The scrollback hit its limit and was trimmed: read a screen back.
                 u64::from(info.height)
             };
+            let read = grown.min(MAX_HISTORY_LINES);
+            let limit = u64::from(crate::tmux::HISTORY_LIMIT);
+            let skipped = super::flood::unread(prev, info.history_size, read, limit);
+            if skipped > 0 && !info.dead {
+                let key = (rt.name().to_string(), rt.att.attempt);
+                self.output.floods.saw(key, now_ms, skipped);
+            }
             if grown > 0 && !info.dead {
                 want.push((pane.clone(), grown.min(MAX_HISTORY_LINES) as u32));
                 who.push(*i);
@@ -168,6 +186,22 @@ impl Supervisor {
         }
     }
 
+    /// A screen unchanged since the digest a previous supervisor stored is still news to
+    /// the log when no tracker follows the pane yet: its last lines may have been
+    /// waiting to settle when that supervisor stopped.
+    pub(crate) fn log_first_sight(&mut self, i: usize, raw: &str, now_ms: i64) {
+        let rt = &self.agents[i];
+        if self
+            .output
+            .trackers
+            .contains_key(&(rt.name().to_string(), rt.att.attempt))
+        {
+            return;
+        }
+        let normalized = self.detector.normalize(&rt.decl.kind, raw);
+        self.log_output(i, raw, &normalized, now_ms);
+    }
+
     /// Log last lines that have settled, and finish the trackers of attempts that ended.
     pub(crate) fn settle_output(&mut self, now_ms: i64) {
         let live: HashMap<(String, u32), bool> = self
@@ -192,6 +226,11 @@ impl Supervisor {
         for key in ended {
             self.output.trackers.remove(&key);
         }
+        // Scrollback sizes of ended attempts are never read again: a long-running
+        // supervisor over a churning fleet would keep one per attempt ever started.
+        self.output
+            .history_size
+            .retain(|key, _| live.get(key).copied().unwrap_or(false));
         for ((name, attempt), line) in lines {
             self.output
                 .push(NewLog::output(now_ms, &name, attempt, line));
@@ -210,11 +249,20 @@ impl Supervisor {
         }
         if self.output.dropped > 0 && self.output.pending.len() < MAX_PENDING / 2 {
             let n = std::mem::take(&mut self.output.dropped);
+            let (from, to) = self.output.dropped_span.take().unwrap_or((now_ms, now_ms));
             self.output.push(NewLog::supervisor(
                 now_ms,
                 Level::Error,
-                format!("{n} log entries were dropped while the store could not be written"),
+                format!(
+                    "{n} log entries from {} to {} were dropped while the store could not be written",
+                    super::flood::clock(from),
+                    super::flood::clock(to)
+                ),
             ));
+        }
+        let quiet = 3 * crate::fleet::units::ms(self.settings.poll_interval);
+        for note in self.output.floods.notes(now_ms, quiet.max(3000)) {
+            self.output.push(note);
         }
         if let Err(e) = self.prune_step(now_ms) {
             self.stats.error = Some(e.to_string());

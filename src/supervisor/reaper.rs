@@ -137,6 +137,26 @@ impl Supervisor {
         }
     }
 
+    /// Agent `i`'s pane died while the ladder's kill was on record but not under way
+    /// here: the supervisor that began it died during the grace, and the pane's first
+    /// process went on the SIGTERM it sent. The rest of the tree (a `setsid` child that
+    /// ignores SIGTERM) would outlive an attempt recorded `failed`, so the kill is
+    /// finished instead: the same kill, recorded `killed` once nothing is left. Only a
+    /// supervisor holding the lease does this; a command that merely looks (`status`
+    /// with no supervisor) leaves the attempt as it is for the next supervisor, `kill`
+    /// or `down` to finish. Returns whether the death is left unrecorded.
+    pub(crate) fn finish_kill_on_record(&mut self, i: usize, now_ms: i64) -> bool {
+        let agent = &self.agents[i];
+        if agent.att.tier != crate::fleet::Tier::Kill || self.reaper.is_killing(agent.name()) {
+            return false;
+        }
+        let stalled_s = now_ms.saturating_sub(agent.att.last_progress_ms) / 1000;
+        if self.lease.is_some() && self.may_act() {
+            self.begin_kill(i, Ending::Ladder { stalled_s }, now_ms);
+        }
+        true
+    }
+
     /// The processes are gone (or SIGKILL had its time): close the window and end the
     /// attempt, `killed` only when nothing of it is left.
     fn finish_kill(&mut self, i: usize, pending: PendingKill, report: KillReport, now_ms: i64) {

@@ -249,7 +249,7 @@ impl Supervisor {
         }
         self.rr_cursor = self.rr_cursor.wrapping_add(1);
 
-        self.fetch_history(idx, &panes, &to_capture);
+        self.fetch_history(idx, &panes, &to_capture, now_ms);
         let ids: Vec<String> = to_capture.iter().map(|(_, p)| p.clone()).collect();
         let screens = if ids.is_empty() {
             Vec::new()
@@ -263,6 +263,9 @@ impl Supervisor {
             }
         }
         for (i, status) in died {
+            if self.finish_kill_on_record(i, now_ms) {
+                continue;
+            }
             let e = self.agents[i].died(status, now_ms);
             self.record([e]);
         }
@@ -283,6 +286,7 @@ impl Supervisor {
         let screen_hash = digest(&raw);
         let tick = self.ticks;
         if self.agents[i].captured(tick, &screen_hash, &raw) {
+            self.log_first_sight(i, &raw, now_ms);
             return;
         }
         let kind = self.agents[i].decl.kind.clone();

@@ -16,7 +16,7 @@ exec sleep 1001
 "#;
 
 /// Live processes whose environment holds `pair`, as `(pid, cmdline)`.
-fn with_env(pair: &str) -> Vec<(u32, String)> {
+pub(crate) fn with_env(pair: &str) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
@@ -43,7 +43,7 @@ fn with_env(pair: &str) -> Vec<(u32, String)> {
 }
 
 /// SIGKILLs what a failed test left behind.
-struct Sweep(Vec<String>);
+pub(crate) struct Sweep(pub Vec<String>);
 
 impl Drop for Sweep {
     fn drop(&mut self) {
