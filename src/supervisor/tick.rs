@@ -277,10 +277,13 @@ impl Supervisor {
             return;
         }
         let kind = self.agents[i].decl.kind.clone();
-        let normalized = self.detector.normalize(&kind, &raw);
+        // Stripped once here: normalizing and classifying a stripped screen give what
+        // they give on the raw one, and their own stripping finds nothing left to do.
+        let plain = crate::profile::strip_ansi(&raw);
+        let normalized = self.detector.normalize(&kind, &plain);
         let proof = digest(&normalized);
-        let obs = self.detector.classify(&kind, &raw, now_ms);
-        self.log_output(i, &raw, &normalized, now_ms);
+        let obs = self.detector.classify(&kind, &plain, now_ms);
+        self.log_output(i, plain, &normalized, now_ms);
         let seen = Seen {
             raw: Arc::from(raw),
             screen_hash,
