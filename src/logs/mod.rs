@@ -264,14 +264,62 @@ pub fn message_from_bytes(bytes: &[u8]) -> String {
 ///
 /// Tabs are kept as a space, since the escape stripper would drop them silently.
 pub fn strip_ansi(raw: &str) -> String {
+    // Most captures of a quiet or plain-text pane hold nothing the parser would drop:
+    // scanning for that is far cheaper than running every character through it.
+    if is_plain(raw) {
+        return raw.replace('\t', " ");
+    }
     let raw = raw.replace('\t', " ");
     let bytes = strip_ansi_escapes::strip(raw.as_bytes());
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// True when [`strip_ansi`] would only turn tabs into spaces: no escape, no C0 control
+/// other than newline and tab, no DEL and no C1 control (U+0080–U+009F).
+fn is_plain(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    let ascii_plain = |b: u8| b == b'\n' || b == b'\t' || (0x20..0x7f).contains(&b);
+    if bytes.iter().all(|&b| ascii_plain(b)) {
+        return true;
+    }
+    raw.chars().all(|c| {
+        if c.is_ascii() {
+            ascii_plain(c as u8)
+        } else {
+            !('\u{80}'..='\u{9f}').contains(&c)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_ansi_fast_path_agrees_with_the_parser() {
+        let cases = [
+            "plain text\nsecond\tline\n",
+            "box ─│┌ and émoji 🐚 and CJK 漢字",
+            "\x1b[31mred\x1b[0m",
+            "bell\x07 cr\r bs\x08 del\x7f",
+            "c1 \u{9b}31m csi and \u{85} nel",
+            "",
+            "\n\n",
+        ];
+        for case in cases {
+            let slow = String::from_utf8_lossy(&strip_ansi_escapes::strip(
+                case.replace('\t', " ").as_bytes(),
+            ))
+            .into_owned();
+            assert_eq!(strip_ansi(case), slow, "{case:?}");
+            // Stripping twice changes nothing, so a stripped screen can be passed on.
+            assert_eq!(strip_ansi(&strip_ansi(case)), slow, "{case:?}");
+        }
+        assert!(is_plain("box ─│┌ 漢字\tx\n"));
+        assert!(!is_plain("\x1b[1m"));
+        assert!(!is_plain("a\rb"));
+        assert!(!is_plain("\u{9b}"));
+    }
 
     #[test]
     fn levels_order_parse_and_round_trip() {

@@ -130,12 +130,13 @@ impl Supervisor {
         }
     }
 
-    /// Log the rows of agent `i`'s new screen that are new output. `normalized` is the
-    /// same screen as the detector normalizes it for proof of life.
-    pub(crate) fn log_output(&mut self, i: usize, raw: &str, normalized: &str, now_ms: i64) {
+    /// Log the rows of agent `i`'s new screen that are new output. `text` is the screen
+    /// stripped of ANSI escapes, `normalized` the same screen as the detector normalizes
+    /// it for proof of life.
+    pub(crate) fn log_output(&mut self, i: usize, text: String, normalized: &str, now_ms: i64) {
         let rt = &self.agents[i];
         let (name, attempt, kind) = (rt.name().to_string(), rt.att.attempt, rt.decl.kind.clone());
-        let mut text = crate::profile::strip_ansi(raw);
+        let mut text = text;
         let rows = text
             .split('\n')
             .collect::<Vec<_>>()
@@ -198,8 +199,9 @@ impl Supervisor {
         {
             return;
         }
-        let normalized = self.detector.normalize(&rt.decl.kind, raw);
-        self.log_output(i, raw, &normalized, now_ms);
+        let plain = crate::profile::strip_ansi(raw);
+        let normalized = self.detector.normalize(&rt.decl.kind, &plain);
+        self.log_output(i, plain, &normalized, now_ms);
     }
 
     /// Log last lines that have settled, and finish the trackers of attempts that ended.

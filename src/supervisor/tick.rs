@@ -290,11 +290,15 @@ impl Supervisor {
             return;
         }
         let kind = self.agents[i].decl.kind.clone();
-        let normalized = self.detector.normalize(&kind, &raw);
-        self.log_output(i, &raw, &normalized, now_ms);
+        // Stripped once here: normalizing, classifying and judging a stripped screen give
+        // what they give on the raw one, and their own stripping finds nothing left to do.
+        let plain = crate::profile::strip_ansi(&raw);
+        let normalized = self.detector.normalize(&kind, &plain);
+        let judged = judge(self.detector.as_ref(), &kind, &plain, now_ms);
+        self.log_output(i, plain, &normalized, now_ms);
         // A frame caught mid-redraw shows nothing reliable: not progress, not a new
         // activity. The screen digest stays the old one, so the next capture is judged.
-        let Some((proof, obs)) = judge(self.detector.as_ref(), &kind, &raw, now_ms) else {
+        let Some((proof, obs)) = judged else {
             return;
         };
         let seen = Seen {
