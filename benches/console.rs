@@ -73,7 +73,7 @@ fn run(stop: &AtomicBool) -> Result<()> {
     println!(
         "shoal console bench: {}, {n} quiet shell agents, {secs} s per side, {} cores, load {}",
         shoal_bin(),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
         loadavg()
     );
 
@@ -510,16 +510,19 @@ fn env_number(name: &str, default: usize) -> Result<usize> {
 }
 
 fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "?".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 fn sleep(d: Duration, stop: &AtomicBool) -> Result<()> {
     let t0 = Instant::now();
     while t0.elapsed() < d {
         check_stop(stop)?;
-        std::thread::sleep(Duration::from_millis(100).min(d - t0.elapsed().min(d)));
+        std::thread::sleep(
+            Duration::from_millis(100).min(d.checked_sub(t0.elapsed().min(d)).unwrap()),
+        );
     }
     Ok(())
 }

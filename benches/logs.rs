@@ -235,10 +235,10 @@ fn main() {
             LINES as f64 / took.as_secs_f64()
         );
     }
-    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
     println!(
         "store size: {:.1} MiB per million lines ({:.0} bytes per line, FTS index and indexes included)",
-        size as f64 / (1 << 20) as f64 * 1e6 / LINES as f64,
+        size as f64 / f64::from(1 << 20) * 1e6 / LINES as f64,
         size as f64 / LINES as f64
     );
 

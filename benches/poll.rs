@@ -64,7 +64,7 @@ fn run(stop: &AtomicBool) -> Result<()> {
     println!(
         "shoal poll bench: tmux {tmux_version}, {} cores, {ticks} measured ticks per way, \
          {PER_SERVER} panes per server, 1 in {BUSY_EVERY} agents prints a line a second",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     let mut rows = Vec::new();
     for n in sizes {
@@ -421,7 +421,10 @@ fn breakdown(
                     replies.iter().all(|r| r.ok && !r.output.is_empty()),
                     "a probe command failed on {}: {:?}",
                     client.socket(),
-                    replies.iter().find(|r| !r.ok).map(|r| r.message())
+                    replies
+                        .iter()
+                        .find(|r| !r.ok)
+                        .map(shoal::tmux::Reply::message)
                 );
             }
             let after = sample(&[], server_pids)?;

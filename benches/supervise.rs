@@ -67,7 +67,7 @@ fn run(stop: &AtomicBool) -> Result<()> {
         "shoal supervise bench: {}, {} cores, load {}, {secs} s of supervise and \
          {naive_ticks} naive rounds per fleet, 1 in {BUSY_EVERY} agents prints a line a second",
         shoal_bin(),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
         loadavg()
     );
     let mut rows = Vec::new();
@@ -274,7 +274,7 @@ impl Rig {
             if t0.elapsed() > START_TIMEOUT {
                 bail!("only {running} of {n} agents running after {START_TIMEOUT:?}");
             }
-            std::thread::sleep(Duration::from_millis(1000));
+            std::thread::sleep(Duration::from_secs(1));
         }
     }
 

@@ -38,10 +38,10 @@ impl Drop for Kids {
 }
 
 fn main() {
-    let sizes: Vec<usize> = std::env::var("SHOAL_BENCH_N")
-        .ok()
-        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
-        .unwrap_or_else(|| vec![100, 1000]);
+    let sizes: Vec<usize> = std::env::var("SHOAL_BENCH_N").ok().map_or_else(
+        || vec![100, 1000],
+        |v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect(),
+    );
     println!(
         "shoal usage bench: CPU ms of one usage round (reader thread), Claude Code transcripts"
     );
@@ -93,7 +93,7 @@ fn run(n: usize) {
         let (c0, t0) = (cpu(), Instant::now());
         let procs = index.scan(&fleet, &wanted);
         let reports = meters.round(&jobs, &procs);
-        let (c, t) = (cpu() - c0, t0.elapsed());
+        let (c, t) = (cpu().checked_sub(c0).unwrap(), t0.elapsed());
         println!(
             "N={n:<5} {label:<22} cpu {:>7.2} ms  wall {:>7.2} ms  {} agents found, {} reports",
             c.as_secs_f64() * 1e3,

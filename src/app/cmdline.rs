@@ -55,7 +55,7 @@ impl App {
                 names.push(label);
             }
         }
-        names.extend(EXTRA.iter().map(|(n, _, _)| n.to_string()));
+        names.extend(EXTRA.iter().map(|(n, _, _)| (*n).to_string()));
         names.sort();
         names.dedup();
         names
@@ -214,9 +214,10 @@ impl App {
                 effects.push(Effect::SetTheme(rest.to_string()));
             }
             "logs" => self.open_logs_line(rest, self.clock_ms),
-            _ => match self.command_action(name) {
-                Some(action) => effects.extend(self.run_action_with(action, rest)),
-                None => {
+            _ => {
+                if let Some(action) = self.command_action(name) {
+                    effects.extend(self.run_action_with(action, rest));
+                } else {
                     let names = self.command_names();
                     let hint = crate::config::suggest(name, &names)
                         .map_or(String::new(), |n| format!("did you mean {n}? "));
@@ -224,7 +225,7 @@ impl App {
                         "unknown command {name:?}; {hint}Tab lists the commands"
                     ));
                 }
-            },
+            }
         }
         effects
     }

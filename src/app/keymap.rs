@@ -187,8 +187,14 @@ impl Keymap {
 
 impl Default for Keymap {
     fn default() -> Self {
-        use Action::*;
-        use KeyCode::*;
+        use Action::{
+            Approve, Attach, Cancel, ClearFilter, CollapseNode, Deny, Dismiss, DismissAllEnded,
+            ExpandNode, FilterEnded, FilterNeedsYou, FilterRunning, JumpToNeedy, Kill, MoveDown,
+            MoveToBottom, MoveToTop, MoveUp, Nudge, OpenCommand, OpenFilter, OpenLogs, Quit, Retry,
+            ScrollDown, ScrollUp, ShowExplanation, StartNewAgents, ToggleHelp, ToggleHistory,
+            TogglePause, ToggleZoom, TypeLine,
+        };
+        use KeyCode::{Char, Down, End, Enter, Esc, Home, Left, PageDown, PageUp, Right, Tab, Up};
         let key = KeyBinding::plain;
         let table = [
             (key(Char('j')), MoveDown),

@@ -86,12 +86,11 @@ impl Keymaps {
             }
             let Some(action) = Action::from_name(&e.action) else {
                 let mut names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
-                let hint = match crate::config::suggest(&e.action, &names) {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => {
-                        names.push(UNBIND.into());
-                        format!("actions: {}", names.join(", "))
-                    }
+                let hint = if let Some(near) = crate::config::suggest(&e.action, &names) {
+                    format!("did you mean `{near}`?")
+                } else {
+                    names.push(UNBIND.into());
+                    format!("actions: {}", names.join(", "))
                 };
                 return Err(err(
                     e.action_pos,

@@ -23,7 +23,10 @@ impl App {
         if self.mode == Mode::Normal && self.logs.is_some() {
             // The command line works from the log browser too, unless its query line
             // is taking the keys.
-            let typing = self.logs.as_ref().is_some_and(|v| v.editing());
+            let typing = self
+                .logs
+                .as_ref()
+                .is_some_and(super::logs::LogsView::editing);
             if !typing && self.keymap.action_for(&key) == Some(Action::OpenCommand) {
                 return self.run_action(Action::OpenCommand);
             }
@@ -113,9 +116,10 @@ impl App {
         self.footer = None;
         let Some(action) = self.keymap.action_for(&key) else {
             let help = self.keymap.keys_for(Action::ToggleHelp);
-            let help = help
-                .first()
-                .map_or_else(|| "the help key".to_string(), |k| k.to_string());
+            let help = help.first().map_or_else(
+                || "the help key".to_string(),
+                std::string::ToString::to_string,
+            );
             self.set_error(format!(
                 "{} does nothing here; press {help} for the keys",
                 super::KeyBinding::from_event(&key)
@@ -187,19 +191,18 @@ impl App {
         let name = a.name.clone();
         let command = match action {
             Action::Attach => {
-                return match (&a.server, &a.pane) {
-                    (Some(server), Some(pane)) => Some(Effect::Attach {
+                return if let (Some(server), Some(pane)) = (&a.server, &a.pane) {
+                    Some(Effect::Attach {
                         server: server.clone(),
                         pane: pane.clone(),
                         agent: name,
-                    }),
-                    _ => {
-                        self.set_error(format!(
-                            "{name} has no tmux pane to attach to (state {}); retry it to start a new attempt",
-                            a.state
-                        ));
-                        None
-                    }
+                    })
+                } else {
+                    self.set_error(format!(
+                        "{name} has no tmux pane to attach to (state {}); retry it to start a new attempt",
+                        a.state
+                    ));
+                    None
                 };
             }
             Action::Approve | Action::Deny if a.activity != Activity::NeedsInput => {
@@ -310,7 +313,7 @@ impl App {
                 let effect = self.send(command);
                 vec![effect, Effect::Redraw]
             }
-            KeyCode::Char('n' | 'N') | KeyCode::Esc | KeyCode::Char('c' | 'q') => {
+            KeyCode::Char('n' | 'N' | 'c' | 'q') | KeyCode::Esc => {
                 self.set_info(format!("{} {name} not sent", command.verb()));
                 vec![Effect::Redraw]
             }
@@ -353,7 +356,7 @@ impl App {
                 text.pop();
             }
             KeyCode::Char(c) if !ctrl && !key.modifiers.contains(KeyModifiers::ALT) && !full => {
-                text.push(c)
+                text.push(c);
             }
             KeyCode::Tab if !full => text.push('\t'),
             _ => {}

@@ -309,7 +309,7 @@ impl App {
                 match result {
                     Ok(Some(text)) => d.capture = Some(text),
                     Ok(None) => {
-                        d.error = Some("this capture is no longer kept (pruned)".to_string())
+                        d.error = Some("this capture is no longer kept (pruned)".to_string());
                     }
                     Err(e) => d.error = Some(e),
                 }
@@ -379,7 +379,7 @@ impl App {
             KeyCode::Esc | KeyCode::Char('q') => self.logs = None,
             KeyCode::Char('/') => v.editing = true,
             KeyCode::Char('j') | KeyCode::Down => {
-                v.selected = (v.selected + 1).min(count.saturating_sub(1))
+                v.selected = (v.selected + 1).min(count.saturating_sub(1));
             }
             KeyCode::Char('k') | KeyCode::Up => v.selected = v.selected.saturating_sub(1),
             KeyCode::Home => v.selected = 0,
@@ -418,7 +418,7 @@ impl App {
                 v.message = Some(format!(
                     "{} does nothing in the log browser; / searches, esc goes back to the fleet",
                     super::KeyBinding::from_event(&key)
-                ))
+                ));
             }
         }
         vec![Effect::Redraw]
@@ -448,7 +448,7 @@ impl App {
         let count = v.page.entries.len();
         match ev.kind {
             MouseEventKind::ScrollDown => {
-                v.selected = (v.selected + 3).min(count.saturating_sub(1))
+                v.selected = (v.selected + 3).min(count.saturating_sub(1));
             }
             MouseEventKind::ScrollUp => v.selected = v.selected.saturating_sub(3),
             _ => return Vec::new(),
@@ -550,7 +550,7 @@ impl App {
                 v.message = Some(format!(
                     "no screen was kept for this {} entry; events of activity changes and ends keep one",
                     entry.source
-                ))
+                ));
             }
         }
     }

@@ -55,7 +55,10 @@ impl App {
                     .keymap
                     .keys_for(Action::StartNewAgents)
                     .first()
-                    .map_or_else(|| ":start-new-agents".to_string(), |k| k.to_string());
+                    .map_or_else(
+                        || ":start-new-agents".to_string(),
+                        std::string::ToString::to_string,
+                    );
                 parts.push(format!(
                     "new in the fleet file: {} — {key} starts them",
                     c.added.join(", ")

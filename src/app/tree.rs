@@ -30,7 +30,7 @@ pub fn urgency(a: &AgentView) -> Urgency {
     if a.lineage
         .restart
         .as_ref()
-        .is_some_and(|r| r.needs_operator())
+        .is_some_and(super::super::fleet::restart::RestartNote::needs_operator)
         && a.activity != Activity::NeedsInput
     {
         return Urgency::Warned;

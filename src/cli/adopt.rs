@@ -388,7 +388,7 @@ mod tests {
 
     #[test]
     fn adopted_panes_are_named_after_their_window_or_session_never_their_process() {
-        let programs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let programs = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
         let codex = programs(&["bash", "node", "codex"]);
         let aider = programs(&["python3"]);
         // tmux named the window after the process: the session names the agent.
@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn agent_clis_are_recognised_from_the_process_tree() {
         let reg = Registry::builtin();
-        let lines = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let lines = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
         assert_eq!(
             recognize(
                 &reg,

@@ -33,7 +33,7 @@ pub fn print_actions() -> Result<i32> {
             .fleet
             .keys_for(*a)
             .iter()
-            .map(|k| k.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         println!("{:<18} {:<14} {}", a.name(), keys.join(" "), a.describe());
     }

@@ -70,7 +70,7 @@ pub fn up(fleet: &Path) -> Result<i32> {
     if started.is_empty() {
         println!("fleet {}: nothing to start", ctx.fleet.settings.name);
     }
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(i32::from(failed > 0))
 }
 
 /// Run the supervisor until SIGINT or SIGTERM. `detached`: this is the process
@@ -505,7 +505,7 @@ pub fn down(fleet: &Path) -> Result<i32> {
             s.pid, s.comm, s.reason
         );
     }
-    Ok(if failed { 1 } else { 0 })
+    Ok(i32::from(failed))
 }
 
 #[cfg(test)]

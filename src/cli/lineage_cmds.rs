@@ -264,7 +264,7 @@ pub fn spawn(fleet: &Path, a: SpawnArgs) -> Result<i32> {
             println!("{}: queued #{pos}; it starts once a supervisor runs and a slot frees (`shoal supervise`)", rec.name);
         }
     }
-    Ok(if failed { 1 } else { 0 })
+    Ok(i32::from(failed))
 }
 
 /// `shoal signal KIND MESSAGE`: the pane's agent reports about itself.
@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn one_word_is_a_shell_line_and_several_are_quoted() {
-        let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let w = |v: &[&str]| v.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
         assert_eq!(
             command_line(&w(&["sleep 5 && echo hi"])),
             "sleep 5 && echo hi"

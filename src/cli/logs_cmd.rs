@@ -173,7 +173,7 @@ fn follow(ctx: &Ctx, mut query: LogQuery, json: bool) -> Result<i32> {
             } else {
                 entry_line(e)
             };
-            if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+            if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
                 return false;
             }
         }

@@ -165,8 +165,11 @@ impl Loader {
             return;
         }
         self.profiles = Some(digest);
-        let (registry, problems) =
-            Registry::load(Some(&dir).filter(|d| d.is_dir()).map(|d| d.as_path()));
+        let (registry, problems) = Registry::load(
+            Some(&dir)
+                .filter(|d| d.is_dir())
+                .map(std::path::PathBuf::as_path),
+        );
         self.profile_problems = problems
             .iter()
             .map(|p| format!("profile ignored: {p}"))

@@ -107,7 +107,7 @@ pub fn status_table(s: &FleetSnapshot, now: i64, all: bool) -> String {
         "EXIT", "NOTE",
     ];
     let show = shown(&s.agents, all);
-    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_string()).collect()];
     for (i, depth) in tree_order(&s.agents) {
         if !show[i] {
             continue;

@@ -86,7 +86,7 @@ pub fn report(
         }
         let key = match by {
             By::Agent => r.agent.clone(),
-            By::Kind => kinds.get(r.agent.as_str()).unwrap_or(&"?").to_string(),
+            By::Kind => (*kinds.get(r.agent.as_str()).unwrap_or(&"?")).to_string(),
             By::Model => r.model.clone(),
             By::Day => DateTime::from_timestamp_millis(r.hour_ms)
                 .map(|t| t.with_timezone(&offset).format("%Y-%m-%d").to_string())

@@ -155,9 +155,7 @@ fn absolute(t: &Target) -> Target {
                 } else {
                     parent
                 };
-                std::fs::canonicalize(parent)
-                    .map(|d| d.join(name))
-                    .unwrap_or_else(|_| p.to_path_buf())
+                std::fs::canonicalize(parent).map_or_else(|_| p.to_path_buf(), |d| d.join(name))
             }
             _ => p.to_path_buf(),
         }

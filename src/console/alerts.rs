@@ -26,7 +26,7 @@ impl Alerts {
     pub(crate) fn failures(&self) -> Vec<String> {
         self.notifier
             .as_ref()
-            .map_or_else(Vec::new, |n| n.failures())
+            .map_or_else(Vec::new, super::super::notify::Notifier::failures)
     }
 
     /// Ring, show and run what `cfg` asks for; returns bells rung.

@@ -188,15 +188,14 @@ impl<'t, B: Backend> Host<'t, B> {
         if self.closed {
             return Ok(());
         }
-        let changed = match self.snapshots.has_changed() {
-            Ok(changed) => changed,
-            Err(_) => {
-                // The supervisor is gone; its last picture may still be unseen.
-                self.closed = true;
-                self.app.on_supervisor_gone();
-                self.dirty = true;
-                !Arc::ptr_eq(&self.snapshots.borrow(), &self.shown)
-            }
+        let changed = if let Ok(changed) = self.snapshots.has_changed() {
+            changed
+        } else {
+            // The supervisor is gone; its last picture may still be unseen.
+            self.closed = true;
+            self.app.on_supervisor_gone();
+            self.dirty = true;
+            !Arc::ptr_eq(&self.snapshots.borrow(), &self.shown)
         };
         if !changed {
             return Ok(());

@@ -252,7 +252,7 @@ fn notifications_ring_write_the_desktop_escape_and_run_the_command() {
     changed.push(agent("newcomer", None, Activity::NeedsInput)); // first sight: not news
     let steps = vec![
         Step::Do(Box::new(move || {
-            drop(snaps.send_replace(snapshot(changed)))
+            drop(snaps.send_replace(snapshot(changed)));
         })),
         Step::Key(KeyCode::Char('j')),
         Step::Key(KeyCode::Char('q')),

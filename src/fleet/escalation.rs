@@ -14,7 +14,7 @@ pub fn due(tier: Tier, last_progress_ms: i64, timeout_ms: u64, now_ms: i64) -> O
 
 /// When `tier` fires for a stall that began at `last_progress_ms`.
 pub fn fire_at(tier: Tier, last_progress_ms: i64, timeout_ms: u64) -> i64 {
-    last_progress_ms.saturating_add((timeout_ms as i64).saturating_mul(tier.multiple() as i64))
+    last_progress_ms.saturating_add((timeout_ms as i64).saturating_mul(i64::from(tier.multiple())))
 }
 
 /// When the step after `tier` fires, if there is one.

@@ -585,8 +585,7 @@ pub fn parse_with(
             poll_interval,
             nudge_message: rf
                 .nudge_message
-                .map(Spanned::into_inner)
-                .unwrap_or_else(|| defaults.nudge_message.clone()),
+                .map_or_else(|| defaults.nudge_message.clone(), Spanned::into_inner),
             cancel_grace,
             agents_per_server,
             resume_after_reset: rf.resume_after_reset.unwrap_or(defaults.resume_after_reset),

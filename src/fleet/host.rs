@@ -56,7 +56,7 @@ pub fn check_ssh_word(value: &str) -> Result<(), String> {
             "{value:?} starts with '-', which ssh would take as an option"
         ));
     }
-    if value.chars().any(|c| c.is_control()) {
+    if value.chars().any(char::is_control) {
         return Err(format!("{value:?} holds a control character"));
     }
     Ok(())

@@ -208,13 +208,14 @@ fn descendants(fleet: &[(String, Option<String>)], root: &str) -> Vec<String> {
 }
 
 fn local_clock(ms: i64, offset: FixedOffset) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| {
             t.with_timezone(&offset)
                 .format("%Y-%m-%d %H:%M:%S")
                 .to_string()
-        })
-        .unwrap_or_else(|| ms.to_string())
+        },
+    )
 }
 
 /// Check a page size.

@@ -199,7 +199,7 @@ impl LineTracker {
                     .max()
                     .unwrap_or(0)
             };
-            for row in new_rows[..anchor].iter_mut() {
+            for row in &mut new_rows[..anchor] {
                 if !row.confirmed && !row.logged && self.recent_count.contains_key(&row.key) {
                     row.logged = true;
                 }

@@ -152,7 +152,7 @@ fn claude(transcript: &[&str], busy: Option<&str>, input: &str, footer: &str) ->
         String::new(),
     ];
     for t in transcript {
-        rows.push(t.to_string());
+        rows.push((*t).to_string());
         rows.push(String::new());
     }
     if let Some(b) = busy {

@@ -152,7 +152,7 @@ impl TreeKill {
             self.spared.entry(pid).or_insert(Survivor {
                 pid,
                 comm,
-                reason: why.to_string(),
+                reason: (*why).to_string(),
             });
         }
         let fresh: Vec<u32> = sel

@@ -133,9 +133,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<i32> {
         reset_in: args.reset_in.into(),
         every,
     };
-    let cwd = std::env::current_dir()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| ".".to_string());
+    let cwd = std::env::current_dir().map_or_else(|_| ".".to_string(), |p| p.display().to_string());
     let mut sim = Sim::new(
         args.scenario,
         args.wait_task,

@@ -237,7 +237,7 @@ impl Sim {
         }
         match self.phase {
             Phase::Dialog => match key {
-                Key::Enter | Key::Char('1') | Key::Char('2') => self.answer(true, now),
+                Key::Enter | Key::Char('1' | '2') => self.answer(true, now),
                 Key::Esc | Key::Char('3') => self.answer(false, now),
                 _ => {}
             },
@@ -312,7 +312,7 @@ impl Sim {
             Next::Scenario(s) => self.start_scenario(s, true, now),
             Next::Work => self.work(None, now),
             Next::LimitedUntil(reset) if now < reset => {
-                self.work(Some((now + self.timing.after / 2, Event::RateLimit)), now)
+                self.work(Some((now + self.timing.after / 2, Event::RateLimit)), now);
             }
             Next::LimitedUntil(_) => self.work(None, now),
         }

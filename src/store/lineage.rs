@@ -309,7 +309,7 @@ impl Store {
             .map_err(|e| self.classify(e))?;
         let rows = stmt
             .query_map(named_params! {":agent": agent}, signal_from_row)
-            .and_then(|r| r.collect())
+            .and_then(std::iter::Iterator::collect)
             .map_err(|e| self.classify(e))?;
         Ok(rows)
     }
@@ -340,7 +340,7 @@ impl Store {
                 named_params! {":reader": reader, ":after": after_id},
                 signal_from_row,
             )
-            .and_then(|r| r.collect())
+            .and_then(std::iter::Iterator::collect)
             .map_err(|e| self.classify(e))?;
         Ok(rows)
     }

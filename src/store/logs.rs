@@ -232,18 +232,17 @@ impl Store {
         let limit = q.limit.max(1);
 
         let mut params: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
-        match &matching {
-            Some(m) => params.push((":match", m)),
-            None => {
-                if shape.agents {
-                    params.push((":agents", &agents));
-                }
-                if shape.level {
-                    params.push((":level", &level));
-                }
-                if shape.sources {
-                    params.push((":sources", &sources));
-                }
+        if let Some(m) = &matching {
+            params.push((":match", m));
+        } else {
+            if shape.agents {
+                params.push((":agents", &agents));
+            }
+            if shape.level {
+                params.push((":level", &level));
+            }
+            if shape.sources {
+                params.push((":sources", &sources));
             }
         }
         if shape.since {

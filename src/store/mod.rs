@@ -187,16 +187,14 @@ impl Store {
         use rusqlite::ErrorCode;
         let path = self.path.clone();
         match e.sqlite_error_code() {
-            Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 StoreError::Locked { path }
             }
-            Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => {
-                StoreError::Corrupt {
-                    path,
-                    detail: e.to_string(),
-                }
-            }
-            Some(ErrorCode::ReadOnly) | Some(ErrorCode::CannotOpen) => {
+            Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => StoreError::Corrupt {
+                path,
+                detail: e.to_string(),
+            },
+            Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => {
                 StoreError::Open { path, source: e }
             }
             _ => StoreError::Sql { path, source: e },
@@ -290,7 +288,7 @@ impl Store {
                     ":name": a.name, ":parent": a.parent, ":kind": a.kind, ":cmd": a.cmd,
                     ":cwd": a.cwd, ":task": a.task, ":env": a.env_json(), ":stall": a.stall_timeout_ms as i64,
                     ":paused": a.paused, ":seq": a.seq, ":created": a.created_ms,
-                    ":on_idle": a.on_idle.map(|v| v.as_str()),
+                    ":on_idle": a.on_idle.map(super::fleet::idle::OnIdle::as_str),
                 },
             )
             .map_err(|e| self.classify(e))?;

@@ -3,7 +3,7 @@
 /// Migration `i` moves the schema from version `i` to `i + 1`. Append only.
 pub const MIGRATIONS: &[&str] = &[
     // 1: agents, attempts, events, captures, commands, the supervisor lease.
-    r#"
+    r"
     CREATE TABLE agents (
         name             TEXT PRIMARY KEY,
         parent           TEXT,
@@ -76,11 +76,11 @@ pub const MIGRATIONS: &[&str] = &[
         started_ms   INTEGER NOT NULL,
         heartbeat_ms INTEGER NOT NULL
     );
-    "#,
+    ",
     // 2: lineage: the fleet's settings (so commands inside a pane need no fleet file),
     // where each agent came from and its cap on running children, removed agents,
     // signals with the inbox each lands in, and each reader's inbox cursor.
-    r#"
+    r"
     CREATE TABLE fleet_settings (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
@@ -104,13 +104,13 @@ pub const MIGRATIONS: &[&str] = &[
         agent   TEXT PRIMARY KEY,
         last_id INTEGER NOT NULL
     );
-    "#,
+    ",
     // 3: the searchable log (output lines, events, signals, supervisor notes) and its
     // FTS5 index. The index is contentless: it holds the message words plus one `meta`
     // column of filter words (agent name as hex, level, source), so a keyword search
     // narrowed by agent, level or source is one intersection inside the index. Every
     // older event is copied in.
-    r#"
+    r"
     CREATE TABLE logs (
         id         INTEGER PRIMARY KEY,
         ts_ms      INTEGER NOT NULL,
@@ -147,11 +147,11 @@ pub const MIGRATIONS: &[&str] = &[
                END,
                'event', kind || ': ' || detail, capture_id, id
         FROM events ORDER BY id;
-    "#,
+    ",
     // 4: typed events: each event keeps its variant as JSON (the prose in `detail` is
     // rendered from it and never read back) and its level. Older events get the level
     // their kind and detail always gave them.
-    r#"
+    r"
     ALTER TABLE events ADD COLUMN level INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE events ADD COLUMN payload TEXT;
     UPDATE events SET level = CASE
@@ -161,18 +161,18 @@ pub const MIGRATIONS: &[&str] = &[
         WHEN kind = 'activity' AND detail LIKE '%→ errored%' THEN 2
         ELSE 1
     END;
-    "#,
+    ",
     // 5: a fenced lease: every take-over raises the epoch, and a supervisor acts only
     // while the row still holds its pid and epoch; the tick count shows it is alive, and
     // the mode says where it runs (a console, a terminal, detached).
-    r#"
+    r"
     ALTER TABLE lease ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE lease ADD COLUMN ticks INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE lease ADD COLUMN mode TEXT NOT NULL DEFAULT 'foreground';
-    "#,
+    ",
     // 6: the holder's latest fleet snapshot (without captures), written when it changes,
     // so a view console draws what the supervisor sees without polling every pane.
-    r#"
+    r"
     CREATE TABLE snapshot (
         id     INTEGER PRIMARY KEY CHECK (id = 1),
         pid    INTEGER NOT NULL,
@@ -181,26 +181,26 @@ pub const MIGRATIONS: &[&str] = &[
         ts_ms  INTEGER NOT NULL,
         body   TEXT NOT NULL
     );
-    "#,
+    ",
     // 7: who an attempt's pane is: the pid and start time (clock ticks after boot) of
     // the pane's first process, so a kill finds the whole process tree and never
     // signals a later process that reuses the pid, and a per-attempt mark set on the
     // pane, so a pane id reused by a restarted tmux server is never taken for it.
-    r#"
+    r"
     ALTER TABLE attempts ADD COLUMN pane_pid INTEGER;
     ALTER TABLE attempts ADD COLUMN pane_start INTEGER;
     ALTER TABLE attempts ADD COLUMN pane_mark TEXT;
-    "#,
+    ",
     // 8: a queued command's deadline: a supervisor that reaches it later drops it with
     // an event instead of carrying it out long after the operator gave up waiting.
     // NULL: no deadline (`--queue`).
-    r#"
+    r"
     ALTER TABLE commands ADD COLUMN deadline_ms INTEGER;
-    "#,
+    ",
     // 9: restart policy and circuit breaker: each agent's own restart policy (JSON; NULL
     // means the fleet's), what the supervisor remembers of each agent's restarts, and
     // each agent kind's circuit, so a restarted supervisor keeps an open circuit open.
-    r#"
+    r"
     ALTER TABLE agents ADD COLUMN restart TEXT;
     CREATE TABLE restarts (
         agent TEXT PRIMARY KEY,
@@ -212,15 +212,15 @@ pub const MIGRATIONS: &[&str] = &[
         until_ms INTEGER,
         body     TEXT NOT NULL
     );
-    "#,
+    ",
     // 10: what the supervisor does with an agent idle at its prompt (`on_idle`); NULL
     // means the fleet's default.
-    r#"
+    r"
     ALTER TABLE agents ADD COLUMN on_idle TEXT;
-    "#,
+    ",
     // 11: token usage per attempt, model and hour (hours let `shoal usage --since` and
     // `--by day` answer without a row per answer); cost is NULL for unpriced models.
-    r#"
+    r"
     CREATE TABLE usage (
         agent       TEXT NOT NULL,
         attempt     INTEGER NOT NULL,
@@ -235,9 +235,9 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (agent, attempt, model, hour_ms)
     );
     CREATE INDEX usage_hour ON usage(hour_ms);
-    "#,
+    ",
     // 12: the host an agent runs on (`host = "…"` in the fleet file); NULL: this machine.
-    r#"
+    r"
     ALTER TABLE agents ADD COLUMN host TEXT;
-    "#,
+    ",
 ];

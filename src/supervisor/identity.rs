@@ -83,7 +83,11 @@ impl Supervisor {
         if att.state == LifeState::Lost {
             return false;
         }
-        let Ok(listed) = self.servers.backend(&server).and_then(|b| b.poll_panes()) else {
+        let Ok(listed) = self
+            .servers
+            .backend(&server)
+            .and_then(super::super::tmux::TmuxBackend::poll_panes)
+        else {
             return false;
         };
         listed
@@ -109,7 +113,7 @@ impl Supervisor {
             let Ok(panes) = self
                 .servers
                 .connect(idx, false)
-                .and_then(|b| b.list_panes())
+                .and_then(super::super::tmux::TmuxBackend::list_panes)
             else {
                 self.servers.drop_conn(idx);
                 continue;

@@ -213,7 +213,7 @@ impl Supervisor {
             .collect();
         let mut ended = Vec::new();
         let mut lines = Vec::new();
-        for (key, tracker) in self.output.trackers.iter_mut() {
+        for (key, tracker) in &mut self.output.trackers {
             if live.get(key).copied().unwrap_or(false) {
                 for l in tracker.settle(now_ms, SETTLE_MS) {
                     lines.push((key.clone(), l));

@@ -234,8 +234,11 @@ impl Supervisor {
             .get(&a.decl.kind)
             .and_then(|c| c.probe.as_ref())
             .is_some_and(|(n, at)| n == a.name() && *at == a.att.attempt);
-        let fresh_fatal =
-            a.att.error.is_some_and(|e| e.is_fatal()) && st.rapid_counted < a.att.attempt;
+        let fresh_fatal = a
+            .att
+            .error
+            .is_some_and(super::super::fleet::model::ErrorKind::is_fatal)
+            && st.rapid_counted < a.att.attempt;
         is_probe || fresh_fatal || st.pending.is_some()
     }
 

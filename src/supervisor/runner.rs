@@ -75,7 +75,10 @@ impl Handle {
 
     /// Why the thread ended by itself, if it did: it lost the lease.
     pub fn ended_because(&self) -> Option<String> {
-        self.ended.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.ended
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Wait until the thread ends by itself (its stop flag was set elsewhere).
@@ -188,16 +191,15 @@ fn start(mut sup: Supervisor) -> Result<Handle, String> {
                 outcomes: &out_tx,
             };
             run(&mut sup, &chans, &stop2);
-            match sup.must_stop().map(str::to_string) {
-                Some(why) => {
-                    note(&sup, why.clone());
-                    *ended2.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
-                }
-                None => {
-                    note(&sup, format!("supervisor stopped (pid {pid})"));
-                    if let Some(lease) = sup.lease() {
-                        let _ = sup.store.release_lease(lease);
-                    }
+            if let Some(why) = sup.must_stop().map(str::to_string) {
+                note(&sup, why.clone());
+                *ended2
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+            } else {
+                note(&sup, format!("supervisor stopped (pid {pid})"));
+                if let Some(lease) = sup.lease() {
+                    let _ = sup.store.release_lease(lease);
                 }
             }
         })

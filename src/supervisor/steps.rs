@@ -288,7 +288,7 @@ impl Supervisor {
     ) -> Result<String, String> {
         let name = cmd.agent();
         let Some(i) = self.find(name) else {
-            let names: Vec<&str> = self.agents.iter().map(|a| a.name()).collect();
+            let names: Vec<&str> = self.agents.iter().map(super::agent::Agent::name).collect();
             return Err(format!(
                 "no agent named {name:?} in fleet {}; agents: {}",
                 self.settings.name,

@@ -198,12 +198,11 @@ impl Supervisor {
         }
         // A command without a running tick reads the stored totals once per snapshot.
         let loaded;
-        let sums = match &self.usage.sums {
-            Some(s) => s,
-            None => {
-                loaded = load_sums(&self.store);
-                &loaded
-            }
+        let sums = if let Some(s) = &self.usage.sums {
+            s
+        } else {
+            loaded = load_sums(&self.store);
+            &loaded
         };
         let mut own: HashMap<&str, UsageSum> = HashMap::new();
         let mut current: HashMap<(&str, u32), UsageSum> = HashMap::new();

@@ -171,7 +171,7 @@ mod tests {
             pairs
                 .iter()
                 .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
+                .map(|(_, v)| (*v).to_string())
         }
     }
 

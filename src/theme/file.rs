@@ -77,7 +77,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ThemeFile, ConfigError> {
 
 /// Names of every theme: built-ins, then the user's (`NAME.toml` in `user_dir`).
 pub fn names(user_dir: Option<&Path>) -> Vec<String> {
-    let mut out: Vec<String> = BUILTIN.iter().map(|(n, _)| n.to_string()).collect();
+    let mut out: Vec<String> = BUILTIN.iter().map(|(n, _)| (*n).to_string()).collect();
     if let Some(dir) = user_dir {
         let mut user: Vec<String> = std::fs::read_dir(dir)
             .into_iter()
@@ -132,7 +132,7 @@ pub fn resolve(
             None => match BUILTIN.iter().find(|(n, _)| *n == current) {
                 Some((n, text)) => (
                     PathBuf::from(format!("(built-in theme {n})")),
-                    text.to_string(),
+                    (*text).to_string(),
                     true,
                 ),
                 None => return Err(unknown(&current, user_dir, asked_at.as_ref())),

@@ -34,7 +34,7 @@ impl Mode {
 pub fn name_of(cmd: &TmuxCommand<'_>) -> String {
     cmd.to_vec()
         .first()
-        .map(|c| c.to_string())
+        .map(std::string::ToString::to_string)
         .unwrap_or_default()
 }
 

@@ -214,7 +214,7 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
     let fixed = |pairs: &[(&str, &str)]| {
         pairs
             .iter()
-            .map(|(k, l)| (k.to_string(), l.to_string()))
+            .map(|(k, l)| ((*k).to_string(), (*l).to_string()))
             .collect()
     };
     match app.mode() {
@@ -241,7 +241,7 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
                     app.help_keymap()
                         .keys_for(*a)
                         .first()
-                        .map(|k| k.to_string())
+                        .map(std::string::ToString::to_string)
                 })
                 .collect();
             let mut out: Vec<(String, String)> = Vec::new();
@@ -264,13 +264,12 @@ pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
                 Span::raw(app.filter_text().to_string()),
                 Span::styled("█", theme.muted),
             ];
-            match app.filter_error() {
-                Some(err) => spans.push(Span::styled(format!("  {err}"), theme.error)),
-                None => {
-                    let used = Line::from(spans.clone()).width();
-                    let room = usize::from(area.width).saturating_sub(used);
-                    spans.extend(hint_spans(app, theme, "  ", room));
-                }
+            if let Some(err) = app.filter_error() {
+                spans.push(Span::styled(format!("  {err}"), theme.error));
+            } else {
+                let used = Line::from(spans.clone()).width();
+                let room = usize::from(area.width).saturating_sub(used);
+                spans.extend(hint_spans(app, theme, "  ", room));
             }
             Line::from(spans)
         }

@@ -54,7 +54,7 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .keymap()
                 .keys_for(a)
                 .iter()
-                .map(|k| k.to_string())
+                .map(std::string::ToString::to_string)
                 .collect();
             (keys.join(", "), a.describe())
         })
@@ -93,7 +93,7 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             app.help_keymap()
                 .keys_for(*a)
                 .first()
-                .map(|k| k.to_string())
+                .map(std::string::ToString::to_string)
         })
         .collect();
     let title = if (more || skip > 0) && !scroll_keys.is_empty() {

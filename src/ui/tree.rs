@@ -301,9 +301,9 @@ fn row_line<'a>(
     };
     // An ended attempt is dimmed; its `!` and state still say when it needs the operator.
     let name_style = match () {
-        _ if !row.matched || a.state.is_ended() => theme.muted,
-        _ if alert => alert_style(shown, theme),
-        _ => Style::new(),
+        () if !row.matched || a.state.is_ended() => theme.muted,
+        () if alert => alert_style(shown, theme),
+        () => Style::new(),
     };
     let name_room = name_w.saturating_sub(width(&row.guide) + 4);
     let label = clip(&format!("{}{}", a.name, suffix(row, a)), name_room);

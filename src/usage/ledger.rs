@@ -124,12 +124,11 @@ impl FileLedger {
             self.loose.entry(model).or_default().add(&delta);
             return !delta.is_zero();
         }
-        match e.id {
-            Some(id) => self.by_id.insert(id, (model.clone(), e.tokens)) != Some((model, e.tokens)),
-            None => {
-                self.loose.entry(model).or_default().add(&e.tokens);
-                !e.tokens.is_zero()
-            }
+        if let Some(id) = e.id {
+            self.by_id.insert(id, (model.clone(), e.tokens)) != Some((model, e.tokens))
+        } else {
+            self.loose.entry(model).or_default().add(&e.tokens);
+            !e.tokens.is_zero()
         }
     }
 

@@ -132,9 +132,10 @@ impl Terminal {
             if f(&s) {
                 return s;
             }
-            if t0.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting for {what}; screen:\n{s}");
-            }
+            assert!(
+                t0.elapsed() <= timeout,
+                "timed out after {timeout:?} waiting for {what}; screen:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(150));
         }
     }

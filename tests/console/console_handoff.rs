@@ -83,9 +83,10 @@ impl Terminal {
             if f(&s) {
                 return s;
             }
-            if t0.elapsed() > timeout {
-                panic!("timed out waiting for {what}; screen of {window}:\n{s}");
-            }
+            assert!(
+                t0.elapsed() <= timeout,
+                "timed out waiting for {what}; screen of {window}:\n{s}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -189,7 +190,8 @@ on_idle = "nudge"
     let on_time = |from: i64, to: i64, what: &str| {
         let gap = Duration::from_millis(u64::try_from(to - from).unwrap_or(0));
         assert!(
-            gap >= stall - Duration::from_millis(300) && gap <= stall + Duration::from_secs(3),
+            gap >= stall.checked_sub(Duration::from_millis(300)).unwrap()
+                && gap <= stall + Duration::from_secs(3),
             "{what} came {gap:?} after the tier before (stall timeout {stall:?})"
         );
     };

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 /// Every process ignores INT, TERM and HUP; one grandchild escapes into its own
 /// session with init as its parent.
-const SCRIPT: &str = r#"trap '' INT TERM HUP
+const SCRIPT: &str = r"trap '' INT TERM HUP
 sleep 1002 &
 setsid sh -c 'exec sleep 1003' &
 sh -c 'setsid sleep 1004 & exit 0'
 exec sleep 1001
-"#;
+";
 
 /// Live processes whose environment holds `pair`, as `(pid, cmdline)`.
 pub(crate) fn with_env(pair: &str) -> Vec<(u32, String)> {

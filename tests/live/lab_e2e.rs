@@ -124,7 +124,9 @@ fn event_with<'a>(events: &'a [Value], kind: &str, words: &str) -> Option<&'a Va
 
 fn lab_cli(cli: &str) {
     let Some(lab) = Lab::find(cli) else { return };
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let tag = format!("profiles-{cli}-{}", std::process::id());
     let (t, a, d) = (format!("{tag}-t"), format!("{tag}-a"), format!("{tag}-d"));
     let cmd = |scenario: &str, name: &str| lab.run(&["cmd", cli, scenario, name]);

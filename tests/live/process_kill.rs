@@ -15,13 +15,13 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// The agent's script: everything ignores INT, TERM and HUP (ignored signals stay
 /// ignored across fork and exec).
-const SCRIPT: &str = r#"trap '' INT TERM HUP
+const SCRIPT: &str = r"trap '' INT TERM HUP
 sleep 1002 &
 setsid sh -c 'exec sleep 1003' &
 sh -c 'setsid sleep 1004 & exit 0'
 echo started
 exec sleep 1001
-"#;
+";
 
 /// A private tmux server, its marker, and a sweep of marked processes at the end.
 struct Rig {

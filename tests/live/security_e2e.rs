@@ -226,7 +226,7 @@ kind = "shell"
             );
         }
         let detail = format!("agent mallory#1 (pane {mp}) {verb}: {msg}");
-        *want.entry((about.to_string(), detail)).or_default() += 1;
+        *want.entry(((*about).to_string(), detail)).or_default() += 1;
     }
     // Every attempt is on record, naming mallory and her pane.
     let mut got: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -365,7 +365,7 @@ ZgAAAAtzc2gtZWQyNTUxOQ==
 -----END OPENSSH PRIVATE KEY-----";
 
 fn needles() -> Vec<String> {
-    let mut n: Vec<String> = SECRETS.iter().map(|(_, k)| k.to_string()).collect();
+    let mut n: Vec<String> = SECRETS.iter().map(|(_, k)| (*k).to_string()).collect();
     n.extend(KEY.lines().skip(1).take(3).map(|l| l[..16].to_string()));
     n
 }

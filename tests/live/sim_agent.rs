@@ -96,12 +96,11 @@ impl Tmux {
             if ready(&screen) {
                 return screen;
             }
-            if start.elapsed() > PATIENCE {
-                panic!(
-                    "timed out waiting for {what}; screen:\n{}",
-                    screen.join("\n")
-                );
-            }
+            assert!(
+                start.elapsed() <= PATIENCE,
+                "timed out waiting for {what}; screen:\n{}",
+                screen.join("\n")
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }

@@ -400,7 +400,7 @@ fn control_quoting_round_trips_option_values() {
 fn errors_stay_in_their_block() {
     let guard = Guard::started();
     let mut tmux = ControlClient::connect(&guard.socket).unwrap();
-    let cmd = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let cmd = |args: &[&str]| args.iter().map(|a| (*a).to_string()).collect::<Vec<_>>();
     let replies = tmux
         .run_batch(&[
             cmd(&["display-message", "-p", "first"]),

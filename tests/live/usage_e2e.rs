@@ -18,11 +18,10 @@ fn lab() -> Option<PathBuf> {
         eprintln!("skipped: set SHOAL_LAB=1 to run the usage test against the real CLIs");
         return None;
     }
-    let script = std::env::var_os("SHOAL_LAB_SH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/lab/lab.sh")
-        });
+    let script = std::env::var_os("SHOAL_LAB_SH").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/lab/lab.sh"),
+        PathBuf::from,
+    );
     let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
     let tools = home.join(".cache/shoal-lab/tools");
     let installed = tools.join("npm/node_modules/.bin/claude").exists()

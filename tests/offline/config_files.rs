@@ -113,7 +113,7 @@ fn a_full_config_says_what_it_sets() {
         .fleet
         .keys_for(shoal::app::Action::Kill)
         .iter()
-        .map(|k| k.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     assert_eq!(kill, ["x"], "K unbound, x bound");
 }

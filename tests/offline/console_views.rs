@@ -346,7 +346,7 @@ fn ansi_captures_render_as_text() {
     line_with(&screen, "warning: unused");
     assert!(!screen
         .iter()
-        .any(|l| l.contains("[1;32m") || l.contains("\u{1b}")));
+        .any(|l| l.contains("[1;32m") || l.contains('\u{1b}')));
 }
 
 #[test]

@@ -119,8 +119,7 @@ fn live_screens(kind: &str) -> Vec<(String, String, usize)> {
     let synthetic = |name: &str, text: String| {
         let at = text
             .find("@@")
-            .map(|i| text[..i].matches('\n').count())
-            .unwrap_or(0);
+            .map_or(0, |i| text[..i].matches('\n').count());
         (format!("{kind}/{name}"), text.replace("@@\n", ""), at)
     };
     match kind {

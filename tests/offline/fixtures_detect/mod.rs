@@ -102,7 +102,7 @@ fn read_set(dir: &Path, strict: bool) -> Vec<Expected> {
                     e.extend(over.clone());
                 }
                 let field = |k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
-                let flag = |k: &str| e.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+                let flag = |k: &str| e.get(k).and_then(toml::Value::as_bool).unwrap_or(false);
                 let keys = |k: &str| -> Vec<String> {
                     e.get(k)
                         .and_then(|v| v.as_array())
