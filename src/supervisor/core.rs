@@ -27,9 +27,9 @@ pub struct Supervisor {
     pub(crate) rr_cursor: usize,
     pub(crate) stats: TickStats,
     pub(crate) store_version: i64,
-    pub(crate) lineage: super::lineage::LineageState,
+    pub(crate) lineage: super::lineage_state::LineageState,
     pub(crate) pruned_at_ms: i64,
-    pub(crate) output: super::output::OutputLog,
+    pub(crate) output: super::output_log::OutputLog,
     /// Something a snapshot shows changed since the last one was taken.
     pub(crate) changed: bool,
     /// The lease this supervisor acts under; `None` for a command acting alone.

@@ -7,19 +7,9 @@ use super::agent::Agent;
 use super::core::Supervisor;
 use super::queue::{self, Entry, Plan};
 use crate::fleet::{Activity, AgentView, Lineage, PastAttempt, Rollup, SignalKind, SignalView};
-use crate::store::{AgentMeta, NewSignal, Origin, StoreError};
+use crate::store::{NewSignal, Origin, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// What the supervisor remembers about lineage between store reloads.
-#[derive(Debug, Default)]
-pub(crate) struct LineageState {
-    meta: HashMap<String, AgentMeta>,
-    /// Newest signal of each (agent, attempt), and whether the operator answered since.
-    signals: HashMap<(String, u32), (SignalView, bool)>,
-    /// Ended earlier attempts per agent, and the current attempt they were loaded for.
-    past: HashMap<String, (u32, Vec<PastAttempt>)>,
-}
 
 impl Supervisor {
     /// Read lineage from the store: agent origins and caps, signals, and the final

@@ -22,11 +22,13 @@ mod hold_tests;
 mod hosts;
 mod identity;
 mod lineage;
+mod lineage_state;
 #[cfg(test)]
 mod lineage_tests;
 #[cfg(test)]
 mod log_tests;
 mod output;
+mod output_log;
 mod profiles;
 #[cfg(test)]
 mod proof_tests;

@@ -3,6 +3,7 @@
 //! its cap, a short step per tick so a tick is never held up for long.
 
 use super::core::Supervisor;
+use super::output_log::MAX_PENDING;
 use crate::fleet::units::human_size;
 use crate::logs::{Level, LineTracker, NewLog};
 use crate::tmux::PaneState;
@@ -11,9 +12,6 @@ use std::collections::HashMap;
 /// How long the last line of a pane must stay unchanged before it is logged while
 /// nothing follows it.
 pub const SETTLE_MS: i64 = 2000;
-/// Entries held in memory while the store cannot be written; past this the oldest are
-/// dropped, and the log says how many.
-const MAX_PENDING: usize = 100_000;
 /// Entries deleted per pruning step (one short transaction per tick).
 const PRUNE_BATCH: usize = 2000;
 /// One pruning round deletes at most this share of the log before measuring again.
@@ -25,50 +23,6 @@ const RESUME_LINES: usize = 1500;
 /// Most scrollback lines read back per pane and tick (with the screen, what one
 /// alignment takes).
 const MAX_HISTORY_LINES: u64 = 1000;
-
-/// Output tracking and the entries waiting for the next write.
-#[derive(Debug, Default)]
-pub(crate) struct OutputLog {
-    /// One tracker per (agent, attempt) seen on screen.
-    trackers: HashMap<(String, u32), LineTracker>,
-    /// Entries for the next store write, oldest first.
-    pub pending: Vec<NewLog>,
-    /// Entries dropped because the store could not take them.
-    dropped: usize,
-    /// The last tick error logged, so a lasting error is logged once.
-    last_error: Option<String>,
-    /// Entries still to delete in the current pruning round.
-    prune_left: usize,
-    /// Entries deleted in the current round.
-    pruned: usize,
-    /// The log is empty and the store is still over its cap: said once.
-    cap_warned: bool,
-    /// Scrollback size of each (agent, attempt) pane at the last listing.
-    history_size: HashMap<(String, u32), u64>,
-    /// Scrollback read this tick, by agent index, for the capture about to be observed.
-    history: HashMap<usize, String>,
-    /// Output that scrolled past faster than it was read.
-    floods: super::flood::Floods,
-    /// Time span of the entries in `dropped`.
-    dropped_span: Option<(i64, i64)>,
-}
-
-impl OutputLog {
-    fn push(&mut self, entry: NewLog) {
-        if self.pending.len() >= MAX_PENDING {
-            let drop = MAX_PENDING / 10;
-            let first = self.pending.first().map_or(entry.ts_ms, |e| e.ts_ms);
-            let last = self.pending.get(drop - 1).map_or(entry.ts_ms, |e| e.ts_ms);
-            self.dropped_span = Some(match self.dropped_span {
-                Some((a, b)) => (a.min(first), b.max(last)),
-                None => (first, last),
-            });
-            self.pending.drain(..drop);
-            self.dropped += drop;
-        }
-        self.pending.push(entry);
-    }
-}
 
 impl Supervisor {
     /// Read back the scrollback that grew since the last listing on the panes about to
