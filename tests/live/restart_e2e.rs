@@ -166,7 +166,7 @@ max_restarts = 100
 "#
     );
     let mut rig = Rig::new(
-        "poll_interval = \"250ms\"\nrapid_death = \"3s\"\ncircuit_failures = 3\ncircuit_window = \"1m\"\ncircuit_cooldown = \"30s\"",
+        "poll_interval = \"250ms\"\nrapid_death = \"8s\"\ncircuit_failures = 3\ncircuit_window = \"1m\"\ncircuit_cooldown = \"30s\"",
         &agents,
     );
     let sup = rig.supervise();
