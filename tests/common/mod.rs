@@ -31,3 +31,21 @@ pub fn unique(prefix: &str) -> String {
 pub fn shared_fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/screens/shared")
 }
+
+/// Kill the detached supervisor a test's console handed its fleet to on quit (its pid
+/// file is in the data directory), so no supervisor outlives the test that started it.
+pub fn kill_detached_supervisor(home: &std::path::Path, fleet: &str) {
+    let pid_file = home.join(format!("{fleet}.supervisor.pid"));
+    let Some(pid) = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+    else {
+        return;
+    };
+    // Only a shoal supervisor: the pid may have been reused since the file was written.
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    if cmdline.contains("supervise") && cmdline.contains("--detached") {
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+}

@@ -215,6 +215,7 @@ impl Rig {
 
 impl Drop for Rig {
     fn drop(&mut self) {
+        super::kill_detached_supervisor(&self.home(), &self.name);
         for c in &mut self.children {
             unsafe { libc::kill(c.id() as i32, libc::SIGKILL) };
             let _ = c.wait();

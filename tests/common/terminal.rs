@@ -169,6 +169,7 @@ impl Drop for Terminal {
                 unsafe { libc::kill(pid, libc::SIGKILL) };
             }
         }
+        super::kill_detached_supervisor(&self.home(), &self.fleet);
         for s in [self.socket.clone(), self.fleet_socket()] {
             let _ = Command::new("tmux")
                 .args(["-L", &s, "-f", "/dev/null", "kill-server"])
