@@ -17,17 +17,16 @@
 //! build. Every tmux server it starts is private to the run and killed at the end, also
 //! on panic or Ctrl-C.
 
+mod common;
+
 use anyhow::{bail, ensure, Context, Result};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use common::{server_pid, shoal_bin, Guarded, Servers};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// The binary measured: this build's, or `SHOAL_BENCH_BIN` to compare another build.
-fn shoal_bin() -> String {
-    std::env::var("SHOAL_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_shoal").to_string())
-}
 /// How long the fleet may take to show every agent running.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
 /// Time given to a supervisor or console to take the fleet in before measuring.
@@ -198,34 +197,6 @@ impl Rig {
                 bail!("only {running} of {n} agents running after {START_TIMEOUT:?}");
             }
             std::thread::sleep(Duration::from_millis(500));
-        }
-    }
-}
-
-/// A child process stopped with SIGTERM (and reaped) when done with, or dropped.
-struct Guarded(Child);
-
-impl Guarded {
-    fn stop(&mut self) -> Result<()> {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let t0 = Instant::now();
-        while self.0.try_wait()?.is_none() {
-            if t0.elapsed() > Duration::from_secs(10) {
-                let _ = self.0.kill();
-                bail!("shoal supervise did not stop within 10 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Guarded {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
         }
     }
 }
@@ -447,34 +418,6 @@ fn fleet_toml(name: &str, n: usize) -> String {
     s
 }
 
-/// Kills the run's own tmux servers when dropped.
-struct Servers {
-    sockets: Vec<String>,
-}
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for socket in &self.sockets {
-            let _ = tmux(socket)
-                .arg("kill-server")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            let _ = std::fs::remove_file(socket_path(socket));
-        }
-    }
-}
-
-/// Where tmux puts the socket named `socket` (`$TMUX_TMPDIR` or /tmp, then `tmux-UID`).
-fn socket_path(socket: &str) -> PathBuf {
-    let dir = std::env::var_os("TMUX_TMPDIR")
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "/tmp".into());
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    Path::new(&dir).join(format!("tmux-{uid}")).join(socket)
-}
-
 /// `tmux -L SOCKET -f /dev/null` with no inherited `$TMUX`.
 fn tmux(socket: &str) -> Command {
     let mut cmd = Command::new("tmux");
@@ -483,16 +426,6 @@ fn tmux(socket: &str) -> Command {
         .stdin(Stdio::null())
         .args(["-L", socket, "-f", "/dev/null"]);
     cmd
-}
-
-fn server_pid(socket: &str) -> Result<u32> {
-    let out = tmux(socket)
-        .args(["display-message", "-p", "#{pid}"])
-        .output()
-        .with_context(|| format!("cannot run tmux -L {socket}"))?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    text.parse()
-        .with_context(|| format!("tmux -L {socket} gave pid {text:?}"))
 }
 
 fn sh_quote(s: &str) -> String {

@@ -12,7 +12,10 @@
 //! Every tmux server it starts is private to the run (`shoal-bench<pid>n<N>…`) and is
 //! killed at the end, also on panic or Ctrl-C.
 
+mod common;
+
 use anyhow::{bail, ensure, Context, Result};
+use common::{fleet_toml, median, server_pid, tmux, Servers, BUSY_EVERY, PER_SERVER};
 use shoal::cli::ctx::{connector, registry};
 use shoal::fleet::file::{parse, socket_name};
 use shoal::fleet::{FleetSnapshot, LifeState};
@@ -23,23 +26,16 @@ use shoal::tmux::format::{PANE_FORMAT, POLL_FORMAT};
 use shoal::tmux::{ControlClient, TmuxBackend};
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Panes per tmux server, as a fleet file sets it by default.
-const PER_SERVER: usize = 100;
 /// Ticks run after every pane is up and before measuring, so the first captures and
 /// the task hand-off are out of the figures.
 const WARMUP_TICKS: usize = 3;
 /// How long the fleet may take to show every agent running.
 const START_TIMEOUT: Duration = Duration::from_secs(180);
-/// One agent in this many prints a line every second.
-const BUSY_EVERY: usize = 10;
-const BUSY_CMD: &str =
-    r#"i=0; while :; do i=$((i+1)); echo "line $i $(date +%s%N)"; sleep 1; done"#;
-const QUIET_CMD: &str = "sleep 100000";
 
 fn main() {
     let stop = Arc::new(AtomicBool::new(false));
@@ -90,73 +86,6 @@ fn env_list(name: &str, default: &[usize]) -> Result<Vec<usize>> {
         Some(l) if !l.is_empty() => Ok(l),
         _ => bail!("{name}={text:?} is not a list of positive numbers; write e.g. {name}=100,500"),
     }
-}
-
-/// Kills the run's own tmux servers when dropped, so a panic or an error leaves no
-/// server behind. Declared before the supervisor, it drops after it: the control
-/// clients detach first and cannot block `kill-server`.
-struct Servers {
-    sockets: Vec<String>,
-}
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for socket in &self.sockets {
-            let _ = tmux(socket)
-                .arg("kill-server")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            // tmux 3.3a can leave the socket file of a killed server behind.
-            let gone = !tmux(socket)
-                .arg("list-sessions")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if gone {
-                let _ = std::fs::remove_file(socket_path(socket));
-            }
-        }
-    }
-}
-
-/// Where tmux puts the socket named `socket` (`$TMUX_TMPDIR` or /tmp, then `tmux-UID`).
-fn socket_path(socket: &str) -> std::path::PathBuf {
-    let dir = std::env::var_os("TMUX_TMPDIR")
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "/tmp".into());
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    Path::new(&dir).join(format!("tmux-{uid}")).join(socket)
-}
-
-/// `tmux -L SOCKET` with no inherited `$TMUX`, so nothing can reach another server.
-fn tmux(socket: &str) -> Command {
-    let mut cmd = Command::new("tmux");
-    cmd.env_remove("TMUX")
-        .env_remove("TMUX_PANE")
-        .stdin(Stdio::null())
-        .args(["-L", socket]);
-    cmd
-}
-
-/// The generated fleet file: N shell agents, a stall timeout the bench never reaches.
-fn fleet_toml(name: &str, n: usize) -> String {
-    let mut s = format!(
-        "[fleet]\nname = \"{name}\"\nstall_timeout = \"1h\"\nagents_per_server = {PER_SERVER}\n"
-    );
-    for i in 0..n {
-        let cmd = if i % BUSY_EVERY == 0 {
-            BUSY_CMD
-        } else {
-            QUIET_CMD
-        };
-        s.push_str(&format!(
-            "\n[[agent]]\nname = \"a{i:04}\"\nkind = \"shell\"\ncmd = '{cmd}'\n"
-        ));
-    }
-    s
 }
 
 /// Everything measured for one fleet size.
@@ -552,18 +481,6 @@ fn sum_schedstat(pids: &[u32]) -> Result<u64> {
     Ok(total)
 }
 
-/// The pid of the server on `socket`, asked before measuring so the asking client's
-/// cost stays out of the figures.
-fn server_pid(socket: &str) -> Result<u32> {
-    let out = tmux(socket)
-        .args(["display-message", "-p", "#{pid}"])
-        .output()
-        .with_context(|| format!("cannot run tmux -L {socket}"))?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    text.parse()
-        .with_context(|| format!("tmux -L {socket} gave pid {text:?}"))
-}
-
 /// Pids of this process's `tmux` children: the supervisor's control-mode clients.
 fn tmux_children() -> Result<Vec<u32>> {
     let me = std::process::id();
@@ -749,17 +666,4 @@ impl Parts {
 
 fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
 }

@@ -19,32 +19,25 @@
 //! supervisor's window into `/tmp/sup-N.data`. Every tmux server it starts is private to the run and killed at the
 //! end, also on error or Ctrl-C; the supervisor it starts is stopped with it.
 
+mod common;
+
 use anyhow::{bail, ensure, Context, Result};
+use common::{
+    fleet_toml, median, server_pid, shoal_bin, tmux, Guarded, Servers, BUSY_EVERY, PER_SERVER,
+};
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Panes per tmux server, as a fleet file sets it by default.
-const PER_SERVER: usize = 100;
 /// How long the fleet may take to show every agent running.
 const START_TIMEOUT: Duration = Duration::from_secs(300);
 /// Time given to the supervisor to take the fleet in (first captures, log resume)
 /// before measuring.
 const WARMUP: Duration = Duration::from_secs(8);
-/// One agent in this many prints a line every second.
-const BUSY_EVERY: usize = 10;
-const BUSY_CMD: &str =
-    r#"i=0; while :; do i=$((i+1)); echo "line $i $(date +%s%N)"; sleep 1; done"#;
-const QUIET_CMD: &str = "sleep 100000";
-
-/// The binary measured: this build's, or `SHOAL_BENCH_BIN` to compare another build.
-fn shoal_bin() -> String {
-    std::env::var("SHOAL_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_shoal").to_string())
-}
 
 fn main() {
     let stop = Arc::new(AtomicBool::new(false));
@@ -287,34 +280,6 @@ impl Rig {
     }
 }
 
-/// A child process stopped with SIGTERM (and reaped) when done with, or dropped.
-struct Guarded(Child);
-
-impl Guarded {
-    fn stop(&mut self) -> Result<()> {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-        let t0 = Instant::now();
-        while self.0.try_wait()?.is_none() {
-            if t0.elapsed() > Duration::from_secs(10) {
-                let _ = self.0.kill();
-                bail!("shoal supervise did not stop within 10 s of SIGTERM");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(())
-    }
-}
-
-impl Drop for Guarded {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
 /// With `SHOAL_BENCH_PERF=PREFIX`, `perf record` samples the supervisor over the
 /// window into `PREFIX-N.data` (the figures of that run include perf's sampling cost).
 fn perf_record(pid: u32, n: usize, window: Duration) -> Result<Option<Guarded>> {
@@ -431,81 +396,6 @@ fn all_processes() -> Result<HashMap<u32, ProcInfo>> {
     Ok(out)
 }
 
-/// The generated fleet file: N shell agents, a stall timeout the bench never reaches.
-fn fleet_toml(name: &str, n: usize) -> String {
-    let mut s = format!(
-        "[fleet]\nname = \"{name}\"\nstall_timeout = \"1h\"\nagents_per_server = {PER_SERVER}\n"
-    );
-    for i in 0..n {
-        let cmd = if i % BUSY_EVERY == 0 {
-            BUSY_CMD
-        } else {
-            QUIET_CMD
-        };
-        s.push_str(&format!(
-            "\n[[agent]]\nname = \"a{i:04}\"\nkind = \"shell\"\ncmd = '{cmd}'\n"
-        ));
-    }
-    s
-}
-
-/// Kills the run's own tmux servers when dropped, so an error leaves no server behind.
-struct Servers {
-    sockets: Vec<String>,
-}
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for socket in &self.sockets {
-            let _ = tmux(socket)
-                .arg("kill-server")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-            // tmux 3.3a can leave the socket file of a killed server behind.
-            let gone = !tmux(socket)
-                .arg("list-sessions")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if gone {
-                let _ = std::fs::remove_file(socket_path(socket));
-            }
-        }
-    }
-}
-
-/// Where tmux puts the socket named `socket` (`$TMUX_TMPDIR` or /tmp, then `tmux-UID`).
-fn socket_path(socket: &str) -> PathBuf {
-    let dir = std::env::var_os("TMUX_TMPDIR")
-        .filter(|d| !d.is_empty())
-        .unwrap_or_else(|| "/tmp".into());
-    // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
-    Path::new(&dir).join(format!("tmux-{uid}")).join(socket)
-}
-
-/// `tmux -L SOCKET` with no inherited `$TMUX`, so nothing can reach another server.
-fn tmux(socket: &str) -> Command {
-    let mut cmd = Command::new("tmux");
-    cmd.env_remove("TMUX")
-        .env_remove("TMUX_PANE")
-        .stdin(Stdio::null())
-        .args(["-L", socket]);
-    cmd
-}
-
-fn server_pid(socket: &str) -> Result<u32> {
-    let out = tmux(socket)
-        .args(["display-message", "-p", "#{pid}"])
-        .output()
-        .with_context(|| format!("cannot run tmux -L {socket}"))?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    text.parse()
-        .with_context(|| format!("tmux -L {socket} gave pid {text:?}"))
-}
-
 /// A comma-separated list of positive numbers from the environment, or the default.
 fn env_list(name: &str, default: &[usize]) -> Result<Vec<usize>> {
     let Ok(v) = std::env::var(name) else {
@@ -517,19 +407,6 @@ fn env_list(name: &str, default: &[usize]) -> Result<Vec<usize>> {
             _ => bail!("{name}={v:?}: expected positive numbers separated by commas, like 100,500"),
         })
         .collect()
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    v.sort_by(f64::total_cmp);
-    let mid = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[mid]
-    } else {
-        (v[mid - 1] + v[mid]) / 2.0
-    }
 }
 
 fn loadavg() -> String {

@@ -485,27 +485,7 @@ pub fn down(fleet: &Path) -> Result<i32> {
         &ctx.home,
         super::teardown::DOWN_GRACE,
     );
-    let mut failed = false;
-    for (socket, result) in &done.servers {
-        match result {
-            Ok(()) => println!("tmux server {socket}: stopped"),
-            Err(e) => {
-                failed = true;
-                eprintln!("tmux server {socket}: {e}");
-            }
-        }
-    }
-    if !done.report.ended.is_empty() || !done.report.is_clean() {
-        println!("processes: {}", done.report.summary());
-    }
-    for s in &done.report.survivors {
-        failed = true;
-        eprintln!(
-            "shoal: pid {} ({}) is still running: {}",
-            s.pid, s.comm, s.reason
-        );
-    }
-    Ok(i32::from(failed))
+    Ok(done.print())
 }
 
 #[cfg(test)]

@@ -216,27 +216,7 @@ pub fn down(fleet_path: &Path, trouble: &Trouble) -> Result<i32> {
         }
     }
     let done = super::teardown::execute(&plans, fleet.name(), &home, super::teardown::DOWN_GRACE);
-    let mut failed = false;
-    for (socket, result) in &done.servers {
-        match result {
-            Ok(()) => println!("tmux server {socket}: stopped"),
-            Err(e) => {
-                failed = true;
-                eprintln!("tmux server {socket}: {e}");
-            }
-        }
-    }
-    if !done.report.ended.is_empty() || !done.report.is_clean() {
-        println!("processes: {}", done.report.summary());
-    }
-    for s in &done.report.survivors {
-        failed = true;
-        eprintln!(
-            "shoal: pid {} ({}) is still running: {}",
-            s.pid, s.comm, s.reason
-        );
-    }
-    Ok(i32::from(failed))
+    Ok(done.print())
 }
 
 /// Other processes running this same shoal binary that have the store (or its WAL)

@@ -89,6 +89,34 @@ pub fn plan(fleet: &str, home: &Path, extra: &[String]) -> Vec<ServerPlan> {
         .collect()
 }
 
+impl Teardown {
+    /// Say what was stopped and what survived; the exit status (1 when a server could
+    /// not be stopped or a process survived).
+    pub fn print(&self) -> i32 {
+        let mut failed = false;
+        for (socket, result) in &self.servers {
+            match result {
+                Ok(()) => println!("tmux server {socket}: stopped"),
+                Err(e) => {
+                    failed = true;
+                    eprintln!("tmux server {socket}: {e}");
+                }
+            }
+        }
+        if !self.report.ended.is_empty() || !self.report.is_clean() {
+            println!("processes: {}", self.report.summary());
+        }
+        for s in &self.report.survivors {
+            failed = true;
+            eprintln!(
+                "shoal: pid {} ({}) is still running: {}",
+                s.pid, s.comm, s.reason
+            );
+        }
+        i32::from(failed)
+    }
+}
+
 /// End every planned process tree (all at once: SIGTERM, `grace`, SIGKILL), stop the
 /// servers, then end whatever still carries the fleet's marker.
 pub fn execute(plans: &[ServerPlan], fleet: &str, home: &Path, grace: Duration) -> Teardown {
