@@ -434,7 +434,11 @@ fn control_client_survives_200_pipelined_captures() {
             tmux.new_window(&spec(&format!("p{n}"), &cmd)).unwrap()
         })
         .collect();
-    wait_for_text(&mut tmux, &ids[3], "pane-3");
+    // Each shell prints in its own time; a loaded machine may run the
+    // last one's echo before an earlier one's.
+    for (n, id) in ids.iter().enumerate() {
+        wait_for_text(&mut tmux, id, &format!("pane-{n}"));
+    }
     let batch: Vec<String> = (0..200).map(|i| ids[i % 4].clone()).collect();
     let started = Instant::now();
     let screens = tmux.capture_panes(&batch).unwrap();
