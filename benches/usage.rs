@@ -84,6 +84,7 @@ fn run(n: usize) {
             screen_regex: None,
             started_ms,
             capture: None,
+            session_regex: None,
         });
     }
     let wanted: HashSet<&str> = jobs.iter().map(|j| j.agent.as_str()).collect();

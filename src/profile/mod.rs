@@ -40,6 +40,18 @@ struct Recognize {
     banner: Vec<Regex>,
 }
 
+/// How a CLI's conversation is resumed on a later attempt (`[session]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionArgs {
+    /// Arguments that start a session under an id shoal chose, with `{session}`.
+    pub launch: Option<String>,
+    /// A regex over the name of the transcript file the CLI writes, whose `session`
+    /// group is the id (for CLIs that cannot be told one).
+    pub discover: Option<String>,
+    /// Arguments that resume the session, with `{session}`.
+    pub resume: String,
+}
+
 /// tmux key names for answering and interrupting the agent.
 #[derive(Debug, Clone, Default)]
 struct Keys {
@@ -48,8 +60,8 @@ struct Keys {
     interrupt: Vec<String>,
     continue_message: Option<String>,
     /// Arguments appended to the command line at launch and to resume, each with
-    /// `{session}` for a session id shoal assigns (`[session]`).
-    session: Option<(String, String)>,
+    /// `{session}` for a session id (`[session]`).
+    session: Option<SessionArgs>,
 }
 
 /// Detection rules and keys for one agent CLI.
@@ -152,13 +164,9 @@ impl Profile {
         self.keys.continue_message.as_deref()
     }
 
-    /// How the CLI takes a session id: the arguments that start a new session with it
-    /// and those that resume it, each holding `{session}`.
-    pub fn session_args(&self) -> Option<(&str, &str)> {
-        self.keys
-            .session
-            .as_ref()
-            .map(|(l, r)| (l.as_str(), r.as_str()))
+    /// How the CLI's session gets its id and how it is resumed, if the profile says.
+    pub fn session_args(&self) -> Option<&SessionArgs> {
+        self.keys.session.as_ref()
     }
 
     /// Position of the earliest match of this profile's command names or patterns in

@@ -7,7 +7,7 @@ use super::error::{Problem, ProfileError};
 use super::layout::Layout;
 use super::region::Region;
 use super::rules::Rule;
-use super::{Keys, Profile, Recognize};
+use super::{Keys, Profile, Recognize, SessionArgs};
 use crate::fleet::{Activity, ErrorKind};
 use regex::Regex;
 use serde::Deserialize;
@@ -40,11 +40,15 @@ struct ProfileFile {
     rules: Vec<RuleFile>,
 }
 
-/// `[session]`: how the CLI starts a session under an id shoal chose, and resumes it.
+/// `[session]`: how the CLI's session gets its id (shoal assigns it at launch, or learns
+/// it from the name of the transcript file the CLI writes), and how it is resumed.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SessionFile {
-    launch: Spanned<String>,
+    #[serde(default)]
+    launch: Option<Spanned<String>>,
+    #[serde(default)]
+    discover: Option<Spanned<String>>,
     resume: Spanned<String>,
 }
 
@@ -328,20 +332,7 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
     }
     let session = match &spec.session {
         None => None,
-        Some(s) => {
-            for v in [&s.launch, &s.resume] {
-                if !v.get_ref().contains("{session}") {
-                    return Err(at(
-                        Some(v.span()),
-                        Problem::Syntax(format!(
-                            "session arguments {:?} lack {{session}}, where shoal puts the session id (e.g. \"--resume {{session}}\")",
-                            v.get_ref()
-                        )),
-                    ));
-                }
-            }
-            Some((s.launch.get_ref().clone(), s.resume.get_ref().clone()))
-        }
+        Some(s) => Some(session_args(s, &at, &regex)?),
     };
     let interrupt = match &spec.keys.interrupt {
         Some(list) => keys(list)?,
@@ -395,6 +386,66 @@ fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// A place in the profile's text.
+type Span = std::ops::Range<usize>;
+
+/// Compiles one of the profile's regexes, naming the field and place when it fails.
+type RegexOf<'a> = dyn Fn(&'static str, &Spanned<String>) -> Result<Regex, ProfileError> + 'a;
+
+/// Check a `[session]` table: the arguments hold `{session}`, and the id comes from
+/// exactly one place (`launch`, shoal assigns it; `discover`, a regex over the
+/// transcript file's name with a `session` group).
+fn session_args(
+    s: &SessionFile,
+    at: &dyn Fn(Option<Span>, Problem) -> ProfileError,
+    regex: &RegexOf<'_>,
+) -> Result<SessionArgs, ProfileError> {
+    let with_id = |v: &Spanned<String>| {
+        if v.get_ref().contains("{session}") {
+            Ok(v.get_ref().clone())
+        } else {
+            Err(at(
+                Some(v.span()),
+                Problem::Syntax(format!(
+                    "session arguments {:?} lack {{session}}, where shoal puts the session id (e.g. \"--resume {{session}}\")",
+                    v.get_ref()
+                )),
+            ))
+        }
+    };
+    let resume = with_id(&s.resume)?;
+    let discover = match &s.discover {
+        Some(re) => {
+            let compiled = regex("session.discover", re)?;
+            if !compiled.capture_names().any(|n| n == Some("session")) {
+                return Err(at(
+                    Some(re.span()),
+                    Problem::Syntax(format!(
+                        "session.discover {:?} has no (?P<session>…) group, which names the id in the transcript file's name",
+                        re.get_ref()
+                    )),
+                ));
+            }
+            Some(compiled.as_str().to_string())
+        }
+        None => None,
+    };
+    let launch = s.launch.as_ref().map(with_id).transpose()?;
+    if launch.is_some() == discover.is_some() {
+        return Err(at(
+            Some(s.resume.span()),
+            Problem::Syntax(
+                "[session] needs exactly one of `launch` (the arguments that give the CLI an id shoal chose, e.g. \"--session-id {session}\") and `discover` (a regex over the transcript file's name with a (?P<session>…) group)".into(),
+            ),
+        ));
+    }
+    Ok(SessionArgs {
+        launch,
+        discover,
+        resume,
+    })
 }
 
 #[cfg(test)]

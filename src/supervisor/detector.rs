@@ -43,9 +43,9 @@ pub trait Detector: Send {
     fn continue_message(&self, kind: &str) -> Option<String>;
     /// Guess a kind from a command line.
     fn guess_kind(&self, cmd: &str) -> String;
-    /// The arguments that launch a kind's CLI under a session id and that resume it,
-    /// each with `{session}`; `None` when the CLI cannot be told its session.
-    fn session_args(&self, _kind: &str) -> Option<(String, String)> {
+    /// How a kind's CLI session gets its id and is resumed; `None` when the CLI
+    /// cannot resume one.
+    fn session_args(&self, _kind: &str) -> Option<crate::profile::SessionArgs> {
         None
     }
     /// Proof of life: equal digests mean no progress. The default digests the whole

@@ -56,10 +56,8 @@ impl Detector for Registry {
         Registry::guess_kind(self, cmd)
     }
 
-    fn session_args(&self, kind: &str) -> Option<(String, String)> {
-        let profile = self.get(kind)?;
-        let (launch, resume) = profile.session_args()?;
-        Some((launch.to_string(), resume.to_string()))
+    fn session_args(&self, kind: &str) -> Option<crate::profile::SessionArgs> {
+        self.get(kind)?.session_args().cloned()
     }
 
     fn progress_digest(&self, kind: &str, raw: &str) -> String {

@@ -332,3 +332,42 @@ fn a_resumable_agent_restarts_into_its_session_without_its_task_and_retry_fresh_
     r.sup.tick(T0 + 8000);
     assert_eq!(typed(&r), ["fix it"], "a fresh start types the task again");
 }
+
+#[test]
+fn a_session_learned_from_the_transcript_is_resumed_on_restart() {
+    let mut r = rig(
+        "circuit_failures = 0",
+        &agent(
+            "a",
+            "kind = \"discovered\"\ntask = \"fix it\"\nresume = true\nrestart = \"on-failure\"\nrestart_delay = \"1s\"",
+        ),
+    );
+    let cmd = |r: &Rig| r.tmux.with_pane("a", |p| p.spec.clone().unwrap().cmd);
+    r.sup.tick(T0);
+    assert_eq!(cmd(&r), "run-a", "no id to give at launch");
+    r.tmux.show("a", "IDLE>", T0 / 1000);
+    r.sup.tick(T0 + 500);
+    // The usage reader found the CLI's transcript `log-s42.jsonl`.
+    r.sup.discovered_session("a", 1, "s42");
+    r.die("a", 1);
+    r.sup.tick(T0 + 1000);
+    let mut r = r.reopen();
+    r.sup.tick(T0 + 2500);
+    assert_eq!(r.view("a", T0).attempt, 2);
+    assert_eq!(cmd(&r), "run-a --resume s42");
+    // A fresh start forgets the learned id until the new transcript names one.
+    r.sup
+        .execute(&Command::Kill { agent: "a".into() }, T0 + 6000)
+        .unwrap();
+    r.sup
+        .execute(&Command::RetryFresh { agent: "a".into() }, T0 + 7000)
+        .unwrap();
+    assert_eq!(cmd(&r), "run-a");
+    r.sup
+        .execute(&Command::Kill { agent: "a".into() }, T0 + 8000)
+        .unwrap();
+    r.sup
+        .execute(&Command::Retry { agent: "a".into() }, T0 + 9000)
+        .unwrap();
+    assert_eq!(cmd(&r), "run-a", "no session to resume yet");
+}

@@ -28,23 +28,48 @@ impl Supervisor {
         if !self.policy_of(i).resume {
             return plain;
         }
-        let Some((launch, resume)) = self.detector.session_args(&self.agents[i].decl.kind) else {
+        let Some(args) = self.detector.session_args(&self.agents[i].decl.kind) else {
             return plain;
         };
         let earlier = self.agents[i].att.attempt >= 1;
         let st = self.restarts.states.entry(name.clone()).or_default();
         if let Some(id) = st.session.clone().filter(|_| earlier && !fresh) {
             return Launch {
-                cmd: format!("{cmd} {}", resume.replace("{session}", &id)),
+                cmd: format!("{cmd} {}", args.resume.replace("{session}", &id)),
                 resumed: Some(id),
             };
         }
-        let id = new_session_id();
-        st.session = Some(id.clone());
+        // A fresh session: shoal names it, or learns its id once the CLI writes its
+        // transcript (`discovered_session`).
+        let id = args.launch.as_ref().map(|l| (l, new_session_id()));
+        st.session = id.as_ref().map(|(_, id)| id.clone());
         self.restarts.dirty_states.insert(name);
         Launch {
-            cmd: format!("{cmd} {}", launch.replace("{session}", &id)),
+            cmd: match id {
+                Some((launch, id)) => format!("{cmd} {}", launch.replace("{session}", &id)),
+                None => cmd,
+            },
             resumed: None,
+        }
+    }
+
+    /// The usage reader found the session id in agent `agent`'s transcript file name
+    /// (profiles with `[session] discover`): its next attempt resumes that session.
+    pub(crate) fn discovered_session(&mut self, agent: &str, attempt: u32, session: &str) {
+        let current = self
+            .agents
+            .iter()
+            .any(|a| a.name() == agent && a.att.attempt == attempt);
+        if !current {
+            return;
+        }
+        let st = self.restarts.states.entry(agent.to_string()).or_default();
+        if st.session.as_deref() != Some(session) {
+            st.session = Some(session.to_string());
+            self.restarts.dirty_states.insert(agent.to_string());
+            if let Err(e) = self.save_restarts() {
+                self.stats.error = Some(e.to_string());
+            }
         }
     }
 
@@ -108,13 +133,48 @@ mod tests {
     #[test]
     fn claude_takes_a_session_id_at_launch_and_resumes_it_others_do_not() {
         let reg = Registry::builtin();
-        assert_eq!(
-            reg.session_args("claude"),
-            Some(("--session-id {session}".into(), "--resume {session}".into()))
-        );
+        for kind in ["claude", "gemini"] {
+            let args = reg.session_args(kind).expect(kind);
+            assert_eq!(
+                args.launch.as_deref(),
+                Some("--session-id {session}"),
+                "{kind}"
+            );
+            assert_eq!(args.resume, "--resume {session}", "{kind}");
+            assert_eq!(args.discover, None, "{kind}");
+        }
         for kind in ["shell", "aider", "nosuch"] {
             assert_eq!(reg.session_args(kind), None, "{kind}");
         }
+    }
+
+    #[test]
+    fn codex_session_id_is_learned_from_its_rollout_file_name() {
+        let args = Registry::builtin().session_args("codex").expect("codex");
+        assert_eq!(args.launch, None);
+        assert_eq!(args.resume, "resume {session}");
+        let re = regex::Regex::new(args.discover.as_deref().expect("discover")).unwrap();
+        // A real rollout's name, recorded from Codex CLI 0.169.0 in the agent lab.
+        let name = "rollout-2026-12-03T19-40-09-01a23d6b-e15f-7a90-be00-aff5dbbbeb13.jsonl";
+        assert_eq!(
+            &re.captures(name).expect("matches")["session"],
+            "01a23d6b-e15f-7a90-be00-aff5dbbbeb13"
+        );
+        assert!(re.captures("history.jsonl").is_none());
+    }
+
+    #[test]
+    fn a_session_needs_exactly_one_source_of_its_id() {
+        let both = "name = \"x\"\nrules = []\n[session]\nlaunch = \"--id {session}\"\ndiscover = '(?P<session>.+)'\nresume = \"-r {session}\"\n";
+        let neither = "name = \"x\"\nrules = []\n[session]\nresume = \"-r {session}\"\n";
+        for text in [both, neither] {
+            let e = Profile::from_toml(Path::new("x.toml"), text).unwrap_err();
+            assert!(e.to_string().contains("exactly one of `launch`"), "{e}");
+        }
+        let nameless = "name = \"x\"\nrules = []\n[session]\ndiscover = 'log-(.+)'\nresume = \"-r {session}\"\n";
+        let e = Profile::from_toml(Path::new("x.toml"), nameless).unwrap_err();
+        assert!(e.to_string().contains("(?P<session>"), "{e}");
+        assert_eq!(e.line, Some(4), "{e}");
     }
 
     #[test]

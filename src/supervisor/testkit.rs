@@ -298,7 +298,20 @@ impl Detector for FakeDetector {
         "shell".into()
     }
 
-    fn session_args(&self, kind: &str) -> Option<(String, String)> {
-        (kind == "resumable").then(|| ("--id {session}".into(), "--resume {session}".into()))
+    fn session_args(&self, kind: &str) -> Option<crate::profile::SessionArgs> {
+        let resume = "--resume {session}".to_string();
+        match kind {
+            "resumable" => Some(crate::profile::SessionArgs {
+                launch: Some("--id {session}".into()),
+                discover: None,
+                resume,
+            }),
+            "discovered" => Some(crate::profile::SessionArgs {
+                launch: None,
+                discover: Some(r"^log-(?P<session>\w+)\.jsonl$".into()),
+                resume,
+            }),
+            _ => None,
+        }
     }
 }

@@ -91,6 +91,10 @@ impl Supervisor {
                     screen_regex: self.detector.usage_screen(&a.decl.kind),
                     started_ms: a.att.started_ms?,
                     capture: Some(a.capture().clone()).filter(|c| !c.is_empty()),
+                    session_regex: self
+                        .detector
+                        .session_args(&a.decl.kind)
+                        .and_then(|s| s.discover),
                 })
             })
             .collect()
@@ -119,6 +123,9 @@ impl Supervisor {
 
     /// Store what grew since the stored totals of the report's attempt.
     fn take_usage(&mut self, r: Report, now_ms: i64) {
+        if let Some(session) = &r.session {
+            self.discovered_session(&r.agent, r.attempt, session);
+        }
         let key = (r.agent.clone(), r.attempt);
         if r.skipped > self.usage.skipped.get(&key).copied().unwrap_or(0) {
             self.usage.skipped.insert(key.clone(), r.skipped);

@@ -51,6 +51,7 @@ fn report(agent: &str, model: &str, input: u64, output: u64) -> Report {
         screen_cost: None,
         skipped: 0,
         note: None,
+        session: None,
     }
 }
 

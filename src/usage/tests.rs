@@ -326,6 +326,7 @@ fn a_round_reports_changes_only_and_gives_a_file_to_one_attempt() {
         screen_regex: None,
         started_ms: 0,
         capture: None,
+        session_regex: None,
     };
     let procs = [
         ("a".to_string(), vec![env.clone()]),
@@ -381,4 +382,47 @@ fn the_aider_profile_names_the_built_in_screen_pattern() {
     let text = std::fs::read_to_string(&path).unwrap();
     let p = crate::profile::Profile::from_toml(&path, &text).unwrap();
     assert_eq!(p.usage_screen(), Some(AIDER));
+}
+
+#[test]
+fn a_codex_round_reports_the_session_id_of_its_newest_rollout() {
+    use super::worker::{Job, Meters};
+    let dir = tempfile::tempdir().unwrap();
+    let codex_home = dir.path().join(".codex");
+    let sessions = codex_home.join("sessions/2026/12/03");
+    std::fs::create_dir_all(&sessions).unwrap();
+    let old = "rollout-2026-12-03T19-40-09-01a23d6b-e15f-7a90-be00-aff5dbbbeb13.jsonl";
+    let new = "rollout-2026-12-03T19-52-00-7c0ffee0-e15f-7a90-be00-aff5dbbbeb13.jsonl";
+    for name in [old, new] {
+        std::fs::copy(fixture("codex-rollout.jsonl"), sessions.join(name)).unwrap();
+    }
+    let env = super::locate::ProcEnv {
+        pid: u32::MAX,
+        codex_home: Some(codex_home),
+        ..Default::default()
+    };
+    let discover = crate::profile::Registry::builtin()
+        .get("codex")
+        .and_then(|p| p.session_args().cloned())
+        .and_then(|s| s.discover);
+    assert!(
+        discover.is_some(),
+        "the codex profile discovers its session"
+    );
+    let job = Job {
+        agent: "c".into(),
+        attempt: 1,
+        kind: "codex".into(),
+        screen_regex: None,
+        started_ms: 0,
+        capture: None,
+        session_regex: discover,
+    };
+    let procs = [("c".to_string(), vec![env])].into_iter().collect();
+    let reports = Meters::default().round(&[job], &procs);
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(
+        reports[0].session.as_deref(),
+        Some("7c0ffee0-e15f-7a90-be00-aff5dbbbeb13")
+    );
 }

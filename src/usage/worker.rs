@@ -24,6 +24,9 @@ pub struct Job {
     pub started_ms: i64,
     /// Its latest capture, for screen sources.
     pub capture: Option<Arc<str>>,
+    /// The profile's regex over transcript file names whose `session` group is the
+    /// CLI's session id (`[session] discover`).
+    pub session_regex: Option<String>,
 }
 
 /// The usage of one attempt, sent when it changed.
@@ -41,13 +44,17 @@ pub struct Report {
     pub skipped: u64,
     /// What is wrong with the last skipped line, or with the source.
     pub note: Option<String>,
+    /// The CLI's session id, from the newest of the attempt's transcript file names.
+    pub session: Option<String>,
 }
 
 /// Every attempt's meter, and which files each one reads (a file is one attempt's).
 #[derive(Debug, Default)]
 pub struct Meters {
-    meters: HashMap<(String, u32), AttemptMeter>,
+    attempts: HashMap<(String, u32), AttemptMeter>,
     last: HashMap<(String, u32), Report>,
+    /// Compiled session patterns (`None`: did not compile).
+    patterns: HashMap<String, Option<regex::Regex>>,
 }
 
 impl Meters {
@@ -56,18 +63,18 @@ impl Meters {
     pub fn round(&mut self, jobs: &[Job], procs: &HashMap<String, Vec<ProcEnv>>) -> Vec<Report> {
         let wanted: HashSet<(String, u32)> =
             jobs.iter().map(|j| (j.agent.clone(), j.attempt)).collect();
-        self.meters.retain(|k, _| wanted.contains(k));
+        self.attempts.retain(|k, _| wanted.contains(k));
         self.last.retain(|k, _| wanted.contains(k));
         let mut out = Vec::new();
         // Which attempt reads each file, built once a round: a file is one attempt's.
         let mut owners: HashMap<PathBuf, (String, u32)> = self
-            .meters
+            .attempts
             .iter()
             .flat_map(|(k, m)| m.files().map(move |f| (f.clone(), k.clone())))
             .collect();
         for job in jobs {
             let key = (job.agent.clone(), job.attempt);
-            let meter = self.meters.entry(key.clone()).or_insert_with(|| {
+            let meter = self.attempts.entry(key.clone()).or_insert_with(|| {
                 AttemptMeter::new(
                     Source::of(&job.kind, job.screen_regex.as_deref()),
                     job.started_ms,
@@ -89,8 +96,12 @@ impl Meters {
                 screen_cost: meter.screen_cost(),
                 skipped,
                 note: note.or_else(|| meter.problem.clone()),
+                session: job
+                    .session_regex
+                    .as_deref()
+                    .and_then(|re| session_in(&mut self.patterns, re, meter.files())),
             };
-            if report.totals.is_empty() && report.note.is_none() {
+            if report.totals.is_empty() && report.note.is_none() && report.session.is_none() {
                 continue;
             }
             if self.last.get(&key) != Some(&report) {
@@ -100,6 +111,24 @@ impl Meters {
         }
         out
     }
+}
+
+/// The session id in the newest (greatest) file name that `pattern` matches, with the
+/// pattern compiled once (profiles are checked when loaded).
+fn session_in<'a>(
+    patterns: &mut HashMap<String, Option<regex::Regex>>,
+    pattern: &str,
+    files: impl Iterator<Item = &'a PathBuf>,
+) -> Option<String> {
+    let re = patterns
+        .entry(pattern.to_string())
+        .or_insert_with(|| regex::Regex::new(pattern).ok())
+        .as_ref()?;
+    files
+        .filter_map(|f| f.file_name()?.to_str())
+        .filter_map(|name| Some((name, re.captures(name)?.name("session")?.as_str())))
+        .max_by_key(|(name, _)| *name)
+        .map(|(_, id)| id.to_string())
 }
 
 /// The reader thread.

@@ -3,6 +3,9 @@
 //! ready and the CLI submits it (the mock model receives the request); an approval dialog
 //! shows as needs-input within one poll; `shoal approve` and `shoal deny` answer it; an
 //! agent idle at its prompt after its answer is never nudged with `on_idle = "notify"`.
+//! With `resume = true`, an agent killed after a turn and retried resumes its CLI session
+//! (Claude Code, Codex, Gemini CLI): the new pane shows the earlier answer and the task is
+//! not typed again.
 //!
 //! Run: `SHOAL_LAB=1 cargo test --test live lab_e2e -- --nocapture` (one CLI at a time; each
 //! test prints its measured needs-input latency). Skipped with a message unless SHOAL_LAB
@@ -251,6 +254,83 @@ task = "Create the marker file, please."
     }
     assert_eq!(rig.agent(&t)["state"], "running");
     let _ = rig.shoal(&["down"]);
+}
+
+/// Kill an agent after one answered turn, retry it, and see the CLI resume that session.
+fn lab_resume(cli: &str) {
+    let Some(lab) = Lab::find(cli) else { return };
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let name = format!("resume-{cli}-{}", std::process::id());
+    let agents = format!(
+        "[[agent]]\nname = \"{name}\"\nkind = \"{cli}\"\ncmd = '{cmd}'\ntask = \"Say hello.\"\nresume = true\n",
+        cmd = lab.run(&["cmd", cli, "text", &name]),
+    );
+    let mut rig = Rig::new(&format!("poll_interval = \"{POLL_MS}ms\""), &agents);
+    let _reap = Reap(&lab, rig.socket());
+    rig.ok(&["up", "--no-console"]);
+    rig.supervise();
+    rig.wait_for(Duration::from_secs(90), "the answered turn", || {
+        event_with(&rig.events(&name), "idle", "waiting for work").map(|_| ())
+    });
+    // The session id is known once the transcript is read (Codex names it only there);
+    // the usage it carries comes in the same report.
+    rig.wait_for(Duration::from_secs(30), "the turn's usage", || {
+        (rig.agent(&name)["usage"]["own"]["tokens"]["input"].as_u64() > Some(0)).then_some(())
+    });
+    let requests = lab.requests(&name);
+    rig.ok(&["kill", &name]);
+    rig.ok(&["retry", &name]);
+    let resumed = rig.wait_for(Duration::from_secs(30), "the resumed event", || {
+        event_with(&rig.events(&name), "resume", "resumed the CLI's session").cloned()
+    });
+    let pane = rig.wait_for(Duration::from_secs(30), "attempt 2's pane", || {
+        (rig.agent(&name)["attempt"] == 2)
+            .then(|| rig.agent(&name)["pane"].as_str().map(str::to_string))
+            .flatten()
+    });
+    rig.wait_for(
+        Duration::from_secs(60),
+        "the earlier answer on screen",
+        || {
+            rig.capture(&pane)
+                .contains("Hello from the mock LLM")
+                .then_some(())
+        },
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(
+        rig.event_kinds(&name)
+            .iter()
+            .filter(|k| *k == "task")
+            .nth(1)
+            .is_none(),
+        "{cli}: the task was typed again: {:#?}",
+        rig.events(&name)
+    );
+    assert_eq!(
+        lab.requests(&name),
+        requests,
+        "{cli}: a new request after resume"
+    );
+    eprintln!("lab_e2e {cli}: {}", resumed["detail"]);
+    let _ = rig.shoal(&["down"]);
+}
+
+#[test]
+fn lab_resume_claude() {
+    lab_resume("claude");
+}
+
+#[test]
+fn lab_resume_codex() {
+    lab_resume("codex");
+}
+
+#[test]
+fn lab_resume_gemini() {
+    lab_resume("gemini");
 }
 
 #[test]
