@@ -51,7 +51,7 @@ pub fn run(name: &str, no_console: bool) -> Result<i32> {
     println!("demo fleet file: {}", fleet_path.display());
     let ctx = Ctx::open(&fleet_path)?;
     if no_console {
-        return super::fleet_cmds::up(&fleet_path);
+        return super::fleet_cmds::up(&fleet_path, super::resume_offer::Choice::Ask);
     }
     super::console::open(&ctx)?;
     if std::io::stdin().is_terminal() {

@@ -3,6 +3,7 @@
 use super::caller;
 use super::ctx::Ctx;
 use super::output;
+use super::resume_offer;
 use crate::fleet::LifeState;
 use crate::fleet::{Caller, Command, Request, Verb};
 use crate::supervisor::runner::{self, now_ms};
@@ -16,7 +17,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Start the declared agents that never ran, type their tasks as they become ready,
 /// and return.
-pub fn up(fleet: &Path) -> Result<i32> {
+pub fn up(fleet: &Path, resume: resume_offer::Choice) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     if let Some(h) = ctx.live_supervisor()? {
@@ -24,10 +25,17 @@ pub fn up(fleet: &Path) -> Result<i32> {
             "fleet {}: the running supervisor (pid {}) starts the declared agents",
             ctx.fleet.settings.name, h.pid
         );
+        let snap = ctx.supervisor(false)?.snapshot(now_ms());
+        let names = resume_offer::choose(&ctx, &snap, resume)?;
+        resume_offer::retry_through_supervisor(&ctx, &names)?;
         return Ok(0);
     }
     let mut sup = ctx.supervisor(false)?;
     let started = sup.start_queued(now_ms());
+    // One look at tmux ends the attempts whose server is gone, so they can be offered.
+    sup.observe_all(now_ms());
+    let again = resume_offer::choose(&ctx, &sup.snapshot(now_ms()), resume)?;
+    let restarted = resume_offer::retry_here(&ctx, &mut sup, &again)?;
     let mut failed = 0;
     for (name, r) in &started {
         match r {
@@ -52,7 +60,10 @@ pub fn up(fleet: &Path) -> Result<i32> {
         );
     }
     for a in sup.snapshot(now_ms()).agents {
-        if a.state.is_ended() && !started.iter().any(|(n, _)| n == &a.name) {
+        if a.state.is_ended()
+            && !started.iter().any(|(n, _)| n == &a.name)
+            && !restarted.contains(&a.name)
+        {
             println!(
                 "{}: {} (attempt {}); `shoal retry {}` starts it again",
                 a.name, a.state, a.attempt, a.name
@@ -67,7 +78,7 @@ pub fn up(fleet: &Path) -> Result<i32> {
             );
         }
     }
-    if started.is_empty() {
+    if started.is_empty() && restarted.is_empty() {
         println!("fleet {}: nothing to start", ctx.fleet.settings.name);
     }
     Ok(i32::from(failed > 0))

@@ -17,6 +17,7 @@ pub mod logs_cmd;
 mod no_store;
 mod output;
 pub mod reload;
+mod resume_offer;
 mod status_out;
 pub mod supervisor_cmds;
 pub mod teardown;
@@ -76,6 +77,13 @@ pub enum Cmd {
         /// Return once the agents are started instead of opening the console.
         #[arg(long)]
         no_console: bool,
+        /// Start again, without asking, the agents that were running when their tmux
+        /// server went away (a reboot): each resumes its CLI's conversation where it can.
+        #[arg(long, conflicts_with = "no_resume")]
+        resume: bool,
+        /// Leave those agents ended, without asking.
+        #[arg(long)]
+        no_resume: bool,
     },
     /// Run the supervisor in the foreground until SIGINT or SIGTERM; with --detach, in
     /// the background, outliving this terminal (its log: `shoal supervisor logs`).
@@ -299,10 +307,22 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         ctx::fleet_path(cli.fleet.clone())
     };
     match cli.command {
-        None | Some(Cmd::Up { no_console: false }) => {
+        None => {
             // The file's mistakes first, then who asks, then the terminal (in
             // `console::open`), before anything starts.
-            console::open(&ctx::Ctx::open(f)?)?;
+            let ctx = ctx::Ctx::open(f)?;
+            resume_offer::before_console(&ctx, resume_offer::Choice::Ask)?;
+            console::open(&ctx)?;
+            Ok(0)
+        }
+        Some(Cmd::Up {
+            no_console: false,
+            resume,
+            no_resume,
+        }) => {
+            let ctx = ctx::Ctx::open(f)?;
+            resume_offer::before_console(&ctx, resume_offer::Choice::of(resume, no_resume))?;
+            console::open(&ctx)?;
             Ok(0)
         }
         Some(Cmd::Init {
@@ -318,7 +338,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             from_demo,
         ),
         Some(Cmd::Demo { no_console, name }) => demo::run(&name, no_console),
-        Some(Cmd::Up { no_console: true }) => fleet_cmds::up(f),
+        Some(Cmd::Up {
+            no_console: true,
+            resume,
+            no_resume,
+        }) => fleet_cmds::up(f, resume_offer::Choice::of(resume, no_resume)),
         Some(Cmd::Supervise { detach: true, .. }) => {
             let ctx = ctx::Ctx::open(f)?;
             let pid = supervisor_cmds::detach(&ctx, None)?;

@@ -89,6 +89,27 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Agents whose latest attempt ended because its tmux server went away or its pane
+    /// became another's (a reboot, a killed server), with that attempt's number: the
+    /// ones that were running when the fleet stopped under them, which `shoal up`
+    /// offers to start again. Agents removed from the fleet file are not among them.
+    pub fn interrupted_agents(&self) -> Result<Vec<(String, u32)>, StoreError> {
+        self.rows(
+            "SELECT t.agent, t.attempt FROM attempts t
+             JOIN agents a ON a.name = t.agent AND a.removed_ms IS NULL
+             WHERE t.attempt = (SELECT MAX(attempt) FROM attempts WHERE agent = t.agent)
+               AND t.ended_ms IS NOT NULL
+               AND EXISTS (SELECT 1 FROM events e
+                           WHERE e.agent = t.agent AND e.attempt = t.attempt
+                             AND json_extract(e.payload, '$.type') IN ('server-gone', 'lost'))
+             ORDER BY t.agent",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::fleet::{RestartMode, RestartSettings};

@@ -24,6 +24,7 @@ mod output_faults_e2e;
 mod pane_identity_e2e;
 mod process_kill;
 mod pulse;
+mod reboot_resume_e2e;
 mod remote_e2e;
 mod remote_sshd_e2e;
 mod restart_e2e;
