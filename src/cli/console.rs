@@ -5,10 +5,10 @@
 
 use super::ctx::Ctx;
 use crate::console::{attach, run_console, ConsoleIo, LiveIo, ViewFeed, ViewSetup};
-use crate::fleet::{Caller, EventView};
-use crate::store::{LeaseHolder, Store};
+use crate::fleet::{Caller, EventKind, EventView};
+use crate::store::{LeaseHolder, NewEvent, Store};
 use crate::supervisor::runner::{self, Handle};
-use crate::supervisor::Supervisor;
+use crate::supervisor::{declare_only, Supervisor, Update};
 use crate::tmux::TmuxBackend;
 use anyhow::Result;
 
@@ -63,10 +63,11 @@ pub fn open(ctx: &Ctx) -> Result<()> {
             (None, None)
         }
     };
-    // A view's holder watches its own files; a view passes nothing on.
+    // A view's holder watches its own files; a view only declares the agents the
+    // operator starts from a changed fleet file.
     let updates = match &source {
         Source::Embedded(h) => h.updates.clone(),
-        Source::View(_) => std::sync::mpsc::channel().0,
+        Source::View(_) => view_updates(ctx),
     };
     io.live = live.map(|live| LiveIo { live, updates });
     let result = run_console(io);
@@ -88,6 +89,43 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         }
     }
     result
+}
+
+/// Where a view sends the fleet-file changes the operator accepts (`S`): the agents it
+/// starts are declared in the store, as `shoal up` does, and the supervisor holding the
+/// lease starts them within a tick. Settings and profiles are the holder's to reload.
+/// The outcome is a fleet event, which the view shows like any other.
+fn view_updates(ctx: &Ctx) -> std::sync::mpsc::Sender<Update> {
+    let (tx, rx) = std::sync::mpsc::channel::<Update>();
+    let path = ctx.store.path().to_path_buf();
+    // Without the thread, `S` reports that nothing was sent, which is true.
+    let _ = std::thread::Builder::new()
+        .name("shoal-view-declare".into())
+        .spawn(move || {
+            let registry = super::ctx::registry();
+            for update in rx {
+                let Update::Fleet { fleet, start } = update else {
+                    continue;
+                };
+                if start.is_empty() {
+                    continue;
+                }
+                let Ok(store) = Store::open(&path) else {
+                    continue;
+                };
+                let now = crate::fleet::units::now_ms();
+                let kind = match declare_only(&store, &fleet, &registry, now, |name, known| {
+                    known || start.iter().any(|s| s == name)
+                }) {
+                    Ok(starting) => EventKind::FleetReloaded { starting },
+                    Err(e) => EventKind::FleetReloadFailed {
+                        error: e.to_string(),
+                    },
+                };
+                let _ = store.insert_event(&NewEvent::fleet(now, kind));
+            }
+        });
+    tx
 }
 
 /// The console with its own supervisor.

@@ -251,6 +251,40 @@ kind = "claude"
     let log = rig.ok(&["logs", "--agent", "quiet", "--json"]);
     assert!(log.contains("nudged quiet"), "{log}");
 
+    // A new agent in the fleet file: the view offers it, `S` declares it, and the
+    // headless supervisor starts it.
+    let text = std::fs::read_to_string(rig.fleet_path()).unwrap();
+    std::fs::write(
+        rig.fleet_path(),
+        format!("{text}\n[[agent]]\nname = \"fresh\"\ncmd = \"cat\"\n"),
+    )
+    .unwrap();
+    term.wait_screen(
+        "one",
+        "the offer in the view",
+        Duration::from_secs(10),
+        |s| s.contains("new in the fleet file: fresh"),
+    );
+    term.keys("one", &["S"]);
+    // Read from the store itself: any `shoal` command would declare the fleet file.
+    let store = shoal::store::Store::open(&rig.db()).unwrap();
+    rig.wait_for(
+        Duration::from_secs(20),
+        "fresh started by the holder",
+        || {
+            let attempts = store.attempts("fresh").ok()?;
+            attempts
+                .iter()
+                .any(|a| a.state == shoal::fleet::LifeState::Running)
+                .then_some(())
+        },
+    );
+    assert_eq!(
+        holder(&rig).map(|h| h.0),
+        Some(sup),
+        "started by the holder"
+    );
+
     // The holder dies without letting go: a view takes over within the lease timeout.
     rig.kill_supervisor(sup, libc::SIGKILL);
     let t0 = Instant::now();
