@@ -45,6 +45,8 @@ pub struct Supervisor {
     pub(crate) restarts: super::restart_tick::Restarts,
     /// Token usage: the reader thread, prices and the stored totals.
     pub(crate) usage: super::usage::UsageState,
+    /// The supervisor's own typing under way, by agent name (see `typing.rs`).
+    pub(crate) typing: std::collections::HashMap<String, super::typing::Typing>,
 }
 
 impl Supervisor {
@@ -80,6 +82,7 @@ impl Supervisor {
             marked: None,
             restarts: Default::default(),
             usage: Default::default(),
+            typing: Default::default(),
         };
         sup.reload()?;
         Ok(sup)

@@ -223,7 +223,7 @@ impl Supervisor {
 }
 
 /// At most 60 characters of a composer's text, for a message.
-fn clip(text: &str) -> String {
+pub(crate) fn clip(text: &str) -> String {
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match one_line.char_indices().nth(60) {
         Some((at, _)) => format!("{}…", &one_line[..at]),

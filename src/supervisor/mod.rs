@@ -50,6 +50,9 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 mod tick;
+mod typing;
+#[cfg(test)]
+mod typing_tests;
 pub mod update;
 mod usage;
 

@@ -6,7 +6,6 @@
 
 use super::agent::{Ending, Step};
 use super::core::Supervisor;
-use super::delivery::DeliveryError;
 use super::detector::Keys;
 use crate::fleet::{may_act, secret_env, Caller, Command, EventKind};
 use crate::store::NewEvent;
@@ -214,17 +213,12 @@ impl Supervisor {
             }
         }
         let event = match step {
-            Step::Task(task) => match self.deliver(i, &task, now_ms) {
-                // The CLI may hold the text: typing it again would double it.
-                Err(DeliveryError::NotTaken(why)) => self.agents[i].task_undelivered(why, now_ms),
-                r => {
-                    let r = r.map(|_| ()).map_err(|e| e.to_string());
-                    self.agents[i].task_typed(&task, r, now_ms)
+            // Typing is confirmed across the next ticks (see `typing.rs`).
+            Step::Task(_) | Step::Nudge(_) | Step::Resume(_) => {
+                match self.begin_typing(i, step, now_ms) {
+                    Some(event) => event,
+                    None => return,
                 }
-            },
-            Step::Nudge(text) => {
-                let r = self.deliver(i, &text, now_ms);
-                self.agents[i].nudged(r.map(|_| ()).map_err(|e| e.to_string()), now_ms)
             }
             Step::Warn => self.agents[i].warned(now_ms),
             Step::Kill(ending) => {
@@ -234,10 +228,6 @@ impl Supervisor {
                 // Recorded when its processes are gone (see `reaper.rs`).
                 self.begin_kill(i, ending, now_ms);
                 return;
-            }
-            Step::Resume(text) => {
-                let r = self.deliver(i, &text, now_ms);
-                self.agents[i].resumed(r.map(|_| ()).map_err(|e| e.to_string()), now_ms)
             }
             Step::Hold(hold) => self.agents[i].held(hold, now_ms),
         };

@@ -38,7 +38,8 @@ impl Supervisor {
             self.stats.error = Some(e.to_string());
         }
         self.start_queued(now_ms);
-        self.observe_all(now_ms);
+        // Persisted once, at the end of the tick.
+        self.observe_panes(now_ms);
         self.run_steps(now_ms, Steps::All);
         self.drain_store_commands(now_ms);
         self.restart_pass(now_ms);
@@ -58,6 +59,14 @@ impl Supervisor {
     /// Look at every live pane (list, capture what changed, classify, record deaths)
     /// without acting on anything: what `shoal status` does when no supervisor runs.
     pub fn observe_all(&mut self, now_ms: i64) {
+        self.observe_panes(now_ms);
+        if let Err(e) = self.persist() {
+            self.stats.error = Some(e.to_string());
+        }
+    }
+
+    /// [`Supervisor::observe_all`] without writing the store.
+    fn observe_panes(&mut self, now_ms: i64) {
         let mut panes_total = 0;
         let mut captured = 0;
         let mut up = 0;
@@ -96,9 +105,6 @@ impl Supervisor {
         self.stats.panes = panes_total;
         self.stats.captured = captured;
         self.settle_output(now_ms);
-        if let Err(e) = self.persist() {
-            self.stats.error = Some(e.to_string());
-        }
     }
 
     /// Type pending tasks and finish cancels whose grace ran out, without walking the
@@ -165,9 +171,10 @@ impl Supervisor {
 
     /// Ask every agent for its next step and carry out those `which` allows.
     fn run_steps(&mut self, now_ms: i64, which: Steps) {
+        self.advance_typing(now_ms);
         let task_ready_timeout_ms = crate::fleet::units::ms(self.settings.task_ready_timeout);
         for i in 0..self.agents.len() {
-            if self.on_down_host(i) {
+            if self.on_down_host(i) || self.is_typing(self.agents[i].name()) {
                 continue;
             }
             let agent = &self.agents[i];
@@ -243,7 +250,7 @@ impl Supervisor {
                 Some(t) => self.ticks.saturating_sub(t) >= rr_period,
             };
             let rr_turn = (i + self.rr_cursor) as u64 % rr_period == 0;
-            if active || due || rr_turn {
+            if active || due || rr_turn || self.is_typing(agent.name()) {
                 to_capture.push((i, pane));
             }
         }
@@ -283,6 +290,7 @@ impl Supervisor {
     /// Take in a fresh capture: an unchanged screen costs its digest only; a changed
     /// one is normalized, classified, logged and observed.
     pub(crate) fn observe(&mut self, i: usize, raw: String, now_ms: i64) {
+        self.typing_saw(i, &raw);
         let screen_hash = digest(&raw);
         let tick = self.ticks;
         if self.agents[i].captured(tick, &screen_hash, &raw) {
