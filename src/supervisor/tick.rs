@@ -117,13 +117,14 @@ impl Supervisor {
         }
     }
 
-    /// Names of agents still starting (task not yet typed), being cancelled or being
-    /// killed.
+    /// Names of agents still starting (task not yet typed), with typing under way,
+    /// being cancelled or being killed.
     pub fn unsettled(&self) -> Vec<String> {
         self.agents
             .iter()
             .filter(|a| {
                 a.att.state == LifeState::Starting
+                    || (a.is_live() && self.is_typing(a.name()))
                     || (a.is_live() && a.att.cancel_deadline_ms.is_some())
                     || (a.is_live() && self.reaper.is_killing(a.name()))
             })

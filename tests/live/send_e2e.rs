@@ -130,3 +130,28 @@ kind = "claude"
         .unwrap_or_else(|| panic!("no undelivered event: {:?}", rig.event_kinds("never")));
     assert_eq!(failed["level"], "error", "{failed}");
 }
+
+/// `shoal up` with no supervisor types each task and waits until the CLI took it (the
+/// typing spans several looks at the pane): the task is recorded before `up` returns.
+#[test]
+fn up_without_a_supervisor_types_the_task_and_records_it_before_returning() {
+    let rig = Rig::new(
+        "",
+        r#"
+[[agent]]
+name = "a"
+kind = "claude"
+cmd = "{sim} idle --wait-task"
+task = "do the thing"
+"#,
+    );
+    rig.ok(&["up", "--no-console"]);
+    let events = rig.events("a");
+    let task = events
+        .iter()
+        .find(|e| e["kind"] == "task")
+        .unwrap_or_else(|| panic!("no task event after up: {events:#?}"));
+    assert_eq!(task["detail"], "typed the task: do the thing");
+    assert!(!events.iter().any(|e| e["kind"] == "error"), "{events:#?}");
+    let _ = rig.shoal(&["down"]);
+}
