@@ -318,7 +318,16 @@ impl BudgetNote {
         let whose = self.whose(who);
         let unpriced = if self.unpriced { " +?" } else { "" };
         if self.level != BudgetLevel::Exhausted {
-            return format!("{whose} {}% of {}{unpriced}", self.percent, self.limit);
+            // Paused by a budget since raised: it waits for `shoal resume`.
+            let head = if self.paused {
+                "paused by a budget: "
+            } else {
+                ""
+            };
+            return format!(
+                "{head}{whose} {}% of {}{unpriced}",
+                self.percent, self.limit
+            );
         }
         let head = if self.paused { "paused: " } else { "" };
         let tail = match self.action {
@@ -326,6 +335,19 @@ impl BudgetNote {
             _ => "",
         };
         format!("{head}{whose} {} spent{unpriced}{tail}", self.limit)
+    }
+
+    /// What the tree's note says about it on agent `who` (`queued`: it waits for its
+    /// first start): its own budget always; another's once it is at 80 %, the fleet's
+    /// (which the header shows) only once it stops the agent.
+    pub fn note_part(&self, who: &str, queued: bool) -> Option<String> {
+        let stops = self.level == BudgetLevel::Exhausted && self.action.stops();
+        if queued && stops {
+            return Some(format!("not started: {}", self.text(who)));
+        }
+        let own = self.owner.as_deref() == Some(who);
+        let near = self.level >= BudgetLevel::Warned && (self.owner.is_some() || stops);
+        (own || self.paused || near).then(|| self.text(who))
     }
 
     /// A sentence for the explanation view and refusals: what was spent, what the

@@ -45,6 +45,8 @@ pub struct Supervisor {
     pub(crate) restarts: super::restart_tick::Restarts,
     /// Token usage: the reader thread, prices and the stored totals.
     pub(crate) usage: super::usage::UsageState,
+    /// Budgets: each scope's spending, announced levels and held agents.
+    pub(crate) budgets: super::budget::BudgetState,
 }
 
 impl Supervisor {
@@ -80,6 +82,7 @@ impl Supervisor {
             marked: None,
             restarts: Default::default(),
             usage: Default::default(),
+            budgets: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -122,6 +125,7 @@ impl Supervisor {
         }
         self.reload_lineage()?;
         self.load_restarts()?;
+        self.load_budgets()?;
         self.store_version = self.store.data_version()?;
         self.changed = true;
         Ok(())
@@ -334,6 +338,7 @@ impl Supervisor {
         self.decorate(&mut agents);
         self.decorate_restarts(&mut agents);
         self.apply_usage(&mut agents, now_ms);
+        let budgets = self.decorate_budgets(&mut agents);
         FleetSnapshot {
             fleet: self.settings.name.clone(),
             taken_at_ms: now_ms,
@@ -341,6 +346,7 @@ impl Supervisor {
             stats: crate::fleet::TickStats {
                 circuits: self.circuit_views(),
                 unreachable: self.unreachable_hosts(),
+                budgets,
                 ..self.stats.clone()
             },
             agents,
