@@ -49,12 +49,26 @@ impl Supervisor {
         Ok(())
     }
 
-    /// The budget hook of the tick: nothing unless usage or budgets changed.
+    /// The budget hook of the tick: nothing unless usage or budgets changed, and no
+    /// more than forgetting that they did while the fleet has no budget.
     pub(crate) fn budget_tick(&mut self, now_ms: i64) {
         if self.settings.fleet_budget() != self.budgets.fleet {
             self.budgets.dirty = true;
         }
-        if !self.budgets.dirty || !self.may_act() {
+        if !self.budgets.dirty {
+            return;
+        }
+        if self.settings.budget.is_none() && self.budgets.agent.is_empty() {
+            self.budgets.dirty = false;
+            if !self.budgets.scopes.is_empty() {
+                // The last budget was removed: its notes go.
+                self.evaluate_budgets();
+                self.changed = true;
+            }
+            self.budgets.fleet = None;
+            return;
+        }
+        if !self.may_act() {
             return;
         }
         self.budgets.dirty = false;
@@ -314,6 +328,9 @@ impl Supervisor {
     /// Put each agent's budget (the one stopping it, else the one furthest along) on its
     /// view; every budget's note, the fleet's first, for the header and notifications.
     pub(crate) fn decorate_budgets(&self, views: &mut [AgentView]) -> Vec<BudgetNote> {
+        if self.budgets.scopes.is_empty() && self.budgets.holds.is_empty() {
+            return Vec::new();
+        }
         for (i, v) in views.iter_mut().enumerate().take(self.agents.len()) {
             let held = self.budget_held(i);
             let shown = self.budgets.shown.get(i).copied().flatten();
