@@ -82,7 +82,7 @@ fn a_cent_budget_pauses_its_subtree_only_and_resume_waits_for_a_raise() {
     let script = script.display().to_string();
     let settings = "poll_interval = \"300ms\"\nstall_timeout = \"10m\"";
     let mut rig = Rig::new(settings, &fleet("$0.01", &script));
-    let mut pid = rig.supervise();
+    let pid = rig.supervise();
     rig.wait_for(WAIT, "every spender at its prompt", || {
         ["boss", "team", "w1", "solo"]
             .iter()
@@ -107,7 +107,7 @@ fn a_cent_budget_pauses_its_subtree_only_and_resume_waits_for_a_raise() {
     // Still in the band, and a restarted supervisor: no second warning.
     spend(&rig, "w1", "0.0005", 0.009);
     rig.kill_supervisor(pid, libc::SIGTERM);
-    pid = rig.supervise();
+    rig.supervise();
     rig.wait_ticks(3);
     spend(&rig, "w1", "0.0003", 0.0093);
     rig.wait_ticks(3);
