@@ -105,6 +105,7 @@ fn fleet() -> FleetSnapshot {
         degraded: Vec::new(),
         circuits: Vec::new(),
         unreachable: Vec::new(),
+        budgets: Vec::new(),
     })
 }
 

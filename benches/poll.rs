@@ -9,6 +9,9 @@
 //!
 //! Run with `cargo bench --bench poll`. `SHOAL_BENCH_N=100,500` picks the fleet sizes
 //! (default 100,500,1000) and `SHOAL_BENCH_TICKS=10` the measured ticks per way.
+//! `SHOAL_BENCH_BUDGET=1` gives the fleet a budget and every tenth agent one of its own
+//! (the tick must cost the same: budgets are looked at only when usage changes), and
+//! times one evaluation of every budget, what a tick with new usage adds.
 //! Every tmux server it starts is private to the run (`shoal-bench<pid>n<N>…`) and is
 //! killed at the end, also on panic or Ctrl-C.
 
@@ -59,8 +62,13 @@ fn run(stop: &AtomicBool) -> Result<()> {
     let tmux_version = shoal::tmux::Server::check_installed().context("tmux is needed")?;
     println!(
         "shoal poll bench: tmux {tmux_version}, {} cores, {ticks} measured ticks per way, \
-         {PER_SERVER} panes per server, 1 in {BUSY_EVERY} agents prints a line a second",
-        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
+         {PER_SERVER} panes per server, 1 in {BUSY_EVERY} agents prints a line a second{}",
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+        if with_budgets() {
+            "; budgets on the fleet and 1 in 10 agents"
+        } else {
+            ""
+        }
     );
     let mut rows = Vec::new();
     for n in sizes {
@@ -69,7 +77,64 @@ fn run(stop: &AtomicBool) -> Result<()> {
         rows.push(row);
     }
     print_table(&rows);
+    if with_budgets() {
+        for &n in &env_list("SHOAL_BENCH_N", &[100, 500, 1000])? {
+            print_budget_evaluation(n);
+        }
+    }
     Ok(())
+}
+
+/// `SHOAL_BENCH_BUDGET=1`: budgets on the fleet and on one agent in ten.
+fn with_budgets() -> bool {
+    std::env::var("SHOAL_BENCH_BUDGET").is_ok_and(|v| v == "1")
+}
+
+/// The fleet file of the run, with budgets when asked for.
+fn bench_fleet_toml(name: &str, n: usize) -> String {
+    let mut text = fleet_toml(name, n);
+    if with_budgets() {
+        text = text.replacen("[fleet]\n", "[fleet]\nbudget = \"$1000\"\n", 1);
+        for i in (0..n).step_by(10) {
+            let line = format!("name = \"a{i:04}\"\n");
+            text = text.replacen(&line, &format!("{line}budget = \"$100\"\n"), 1);
+        }
+    }
+    text
+}
+
+/// CPU time of evaluating every budget of a fleet of `n` (one in ten with its own, in
+/// chains ten deep), as a tick does after a usage round brought new usage.
+fn print_budget_evaluation(n: usize) {
+    use shoal::fleet::budget::{evaluate, per_member, Member};
+    use shoal::fleet::{Budget, BudgetAction, UsageSum, Usd};
+    let names: Vec<String> = (0..n).map(|i| format!("a{i:04}")).collect();
+    let budget = |limit| Budget {
+        limit: Usd(limit),
+        action: BudgetAction::Pause,
+    };
+    let members: Vec<Member<'_>> = (0..n)
+        .map(|i| Member {
+            name: &names[i],
+            parent: (i % 10 != 0).then(|| names[i - 1].as_str()),
+            own: UsageSum {
+                cost: 0.01 * i as f64,
+                ..UsageSum::default()
+            },
+            budget: (i % 10 == 0).then(|| budget(100_000_000)),
+        })
+        .collect();
+    let rounds = 200;
+    let t = Instant::now();
+    for _ in 0..rounds {
+        let scopes = evaluate(&members, Some(budget(1_000_000_000)));
+        std::hint::black_box(per_member(&scopes, n));
+    }
+    println!(
+        "N={n:<5} one evaluation of every budget ({} scopes): {:.1} µs (mean of {rounds})",
+        n / 10 + 1,
+        t.elapsed().as_secs_f64() * 1e6 / f64::from(rounds)
+    );
 }
 
 /// A comma-separated list of positive numbers from the environment, or the default.
@@ -378,7 +443,7 @@ fn breakdown(
 
 /// A real supervisor as `Ctx::supervisor(true)` builds it, on a fresh store.
 fn supervisor(name: &str, n: usize, home: &Path) -> Result<Supervisor> {
-    let text = fleet_toml(name, n);
+    let text = bench_fleet_toml(name, n);
     let fleet = parse(&home.join("shoal.toml"), &text).map_err(anyhow::Error::new)?;
     let store = Store::open(&home.join(format!("{name}.sqlite")))?;
     let registry = registry();

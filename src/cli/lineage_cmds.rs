@@ -224,11 +224,20 @@ pub fn spawn(fleet: &Path, a: SpawnArgs) -> Result<i32> {
     println!("spawned {} ({}) {whose}", rec.name, rec.kind);
 
     let mut sup = ctx.supervisor(false)?;
-    let position = sup
-        .snapshot(now)
-        .agent(&rec.name)
-        .and_then(|v| v.lineage.queue_pos);
+    let view = sup.snapshot(now).agent(&rec.name).cloned();
+    let position = view.as_ref().and_then(|v| v.lineage.queue_pos);
     let starts_now = sup.would_start(&rec.name);
+    // A spent budget over its new place holds it, whoever supervises.
+    if let Some(b) = view.and_then(|v| v.lineage.budget).filter(|b| {
+        !starts_now && b.level == crate::fleet::BudgetLevel::Exhausted && b.action.stops()
+    }) {
+        println!(
+            "queued #{}: not started: {}",
+            position.unwrap_or(0),
+            b.explain(&rec.name)
+        );
+        return Ok(0);
+    }
     if let Some(h) = ctx.live_supervisor()? {
         if starts_now {
             println!("the supervisor (pid {}) starts it", h.pid);

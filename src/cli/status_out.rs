@@ -237,6 +237,7 @@ pub fn status_json(s: &FleetSnapshot, now: i64, all: bool) -> Value {
             "note": a.note_at(now),
             "restart": l.restart,
             "usage": a.usage,
+            "budget": l.budget,
         });
         if let Value::Object(e) = extra {
             m.extend(e);

@@ -79,15 +79,18 @@ pub enum NotifyOn {
     Errored,
     /// The agent's process ended.
     Exited,
+    /// A budget reached 80 %, or was spent.
+    Budget,
 }
 
 impl NotifyOn {
     /// Every kind, in config order.
-    pub const ALL: [NotifyOn; 4] = [
+    pub const ALL: [NotifyOn; 5] = [
         NotifyOn::NeedsInput,
         NotifyOn::Warn,
         NotifyOn::Errored,
         NotifyOn::Exited,
+        NotifyOn::Budget,
     ];
 
     /// The name used in the config and in the notification JSON.
@@ -97,6 +100,7 @@ impl NotifyOn {
             NotifyOn::Warn => "warn",
             NotifyOn::Errored => "errored",
             NotifyOn::Exited => "exited",
+            NotifyOn::Budget => "budget",
         }
     }
 }

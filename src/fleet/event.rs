@@ -427,6 +427,39 @@ pub enum EventKind {
         /// Who reset it; `None` when the start let through survived.
         by: Option<String>,
     },
+    /// A budget's scope reached 80 % of it.
+    BudgetWarning {
+        /// The agent whose subtree it covers; `None`: the fleet's budget.
+        owner: Option<String>,
+        /// The limit.
+        limit: super::Usd,
+        /// What the scope has spent.
+        spent: super::Usd,
+    },
+    /// A budget's scope spent all of it: its action was taken on the agents named.
+    BudgetExhausted {
+        /// The agent whose subtree it covers; `None`: the fleet's budget.
+        owner: Option<String>,
+        /// The limit.
+        limit: super::Usd,
+        /// What the scope has spent.
+        spent: super::Usd,
+        /// What the budget does when spent.
+        action: super::BudgetAction,
+        /// The live agents it paused or cancelled.
+        agents: Vec<String>,
+    },
+    /// A spent budget stopped this agent: interrupted and paused, or cancelled.
+    BudgetStopped {
+        /// The agent whose subtree the budget covers; `None`: the fleet's budget.
+        owner: Option<String>,
+        /// The limit.
+        limit: super::Usd,
+        /// Pause or cancel.
+        action: super::BudgetAction,
+        /// What was done, or why it could not be.
+        outcome: String,
+    },
 }
 
 impl EventKind {
@@ -465,6 +498,9 @@ impl EventKind {
             EventKind::CircuitOpened { .. }
             | EventKind::CircuitHalfOpen { .. }
             | EventKind::CircuitClosed { .. } => "circuit",
+            EventKind::BudgetWarning { .. }
+            | EventKind::BudgetExhausted { .. }
+            | EventKind::BudgetStopped { .. } => "budget",
         }
     }
 
@@ -481,7 +517,10 @@ impl EventKind {
             | EventKind::CircuitOpened { .. }
             | EventKind::FatalError { .. }
             | EventKind::Undelivered { .. } => Level::Error,
-            EventKind::RapidFailure { .. } => Level::Warn,
+            EventKind::RapidFailure { .. }
+            | EventKind::BudgetWarning { .. }
+            | EventKind::BudgetStopped { .. } => Level::Warn,
+            EventKind::BudgetExhausted { .. } => Level::Error,
             EventKind::Exited { state, .. } if *state == LifeState::Done => Level::Info,
             EventKind::Exited { .. } => Level::Error,
             EventKind::Nudged { .. }
@@ -516,7 +555,10 @@ impl EventKind {
             | EventKind::CircuitOpened { .. }
             | EventKind::FatalError { .. }
             | EventKind::Undelivered { .. } => Tone::Bad,
-            EventKind::RapidFailure { .. } => Tone::Warn,
+            EventKind::RapidFailure { .. }
+            | EventKind::BudgetWarning { .. }
+            | EventKind::BudgetStopped { .. } => Tone::Warn,
+            EventKind::BudgetExhausted { .. } => Tone::Bad,
             EventKind::Exited { state, .. } if *state != LifeState::Done => Tone::Bad,
             EventKind::Nudged { .. } => Tone::Nudge,
             EventKind::Warned { .. } => Tone::Warn,
@@ -687,8 +729,58 @@ impl EventKind {
             EventKind::CircuitClosed { kind, by: Some(by) } => {
                 format!("{kind}: circuit closed by {by}")
             }
+            EventKind::BudgetWarning {
+                owner,
+                limit,
+                spent,
+            } => format!(
+                "{} at {}% ({spent} of {limit}): {}",
+                budget_name(owner.as_deref()),
+                spent.percent_of(*limit),
+                match owner {
+                    Some(o) => format!("{o} and its subtree are near their limit"),
+                    None => "the fleet is near its limit".to_string(),
+                }
+            ),
+            EventKind::BudgetExhausted {
+                owner,
+                limit,
+                spent,
+                action,
+                agents,
+            } => {
+                let done = match action {
+                    super::BudgetAction::Warn => "warn only: nothing was stopped".to_string(),
+                    _ if agents.is_empty() => format!("{action}: no live agent to {action}"),
+                    super::BudgetAction::Pause => format!("paused {}", agents.join(", ")),
+                    super::BudgetAction::Cancel => format!("cancelling {}", agents.join(", ")),
+                };
+                format!(
+                    "{} spent ({spent} of {limit}): {done}",
+                    budget_name(owner.as_deref())
+                )
+            }
+            EventKind::BudgetStopped {
+                owner,
+                limit,
+                action,
+                outcome,
+            } => format!(
+                "{} {limit} spent: {outcome}{}",
+                budget_name(owner.as_deref()),
+                match action {
+                    super::BudgetAction::Pause =>
+                        "; `shoal resume` once the budget is raised in the fleet file",
+                    _ => "",
+                }
+            ),
         }
     }
+}
+
+/// `budget of lead`, or `fleet budget`.
+fn budget_name(owner: Option<&str>) -> String {
+    owner.map_or_else(|| "fleet budget".to_string(), |o| format!("budget of {o}"))
 }
 
 /// A unix-ms time as the local wall clock, for prose.
@@ -846,6 +938,24 @@ mod tests {
                 kind: "claude".into(),
                 by: None,
             },
+            K::BudgetWarning {
+                owner: Some("lead".into()),
+                limit: super::super::Usd(5_000_000),
+                spent: super::super::Usd(4_100_000),
+            },
+            K::BudgetExhausted {
+                owner: None,
+                limit: super::super::Usd(10_000),
+                spent: super::super::Usd(12_000),
+                action: super::super::BudgetAction::Pause,
+                agents: vec!["a".into(), "b".into()],
+            },
+            K::BudgetStopped {
+                owner: Some("lead".into()),
+                limit: super::super::Usd(10_000),
+                action: super::super::BudgetAction::Cancel,
+                outcome: "sent C-c".into(),
+            },
         ]
     }
 
@@ -890,6 +1000,9 @@ mod tests {
             (Level::Error, Tone::Bad),
             (Level::Info, Tone::Plain),
             (Level::Info, Tone::Plain),
+            (Level::Warn, Tone::Warn),
+            (Level::Error, Tone::Bad),
+            (Level::Warn, Tone::Warn),
         ];
         let kinds = every_kind();
         assert_eq!(kinds.len(), expect.len());
@@ -954,6 +1067,26 @@ mod tests {
         assert_eq!(
             k.render(),
             "killed a at the operator's request (kill-pane: gone)"
+        );
+        let k = EventKind::BudgetWarning {
+            owner: Some("team".into()),
+            limit: super::super::Usd(10_000),
+            spent: super::super::Usd(8_500),
+        };
+        assert_eq!(
+            k.render(),
+            "budget of team at 85% ($0.0085 of $0.01): team and its subtree are near their limit"
+        );
+        let k = EventKind::BudgetExhausted {
+            owner: Some("team".into()),
+            limit: super::super::Usd(10_000),
+            spent: super::super::Usd(12_000),
+            action: super::super::BudgetAction::Pause,
+            agents: vec!["team".into(), "w1".into()],
+        };
+        assert_eq!(
+            k.render(),
+            "budget of team spent ($0.012 of $0.01): paused team, w1"
         );
     }
 

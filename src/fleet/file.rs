@@ -18,6 +18,7 @@ pub use super::settings::{
 };
 use super::FleetSettings;
 
+mod budget;
 mod hosts;
 mod restart;
 
@@ -69,6 +70,8 @@ pub struct AgentSpec {
     pub on_idle: Option<super::OnIdle>,
     /// The `[[host]]` it runs on; `None`: this machine.
     pub host: Option<String>,
+    /// Dollars its subtree (itself and every descendant) may spend, and what happens then.
+    pub budget: Option<super::Budget>,
 }
 
 /// A fleet file problem, located in the file.
@@ -143,6 +146,8 @@ struct RawFleet {
     circuit_window: Option<Spanned<String>>,
     circuit_cooldown: Option<Spanned<String>>,
     on_idle: Option<Spanned<String>>,
+    budget: Option<Spanned<toml::Value>>,
+    budget_action: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +171,8 @@ struct RawAgent {
     resume: Option<bool>,
     on_idle: Option<Spanned<String>>,
     host: Option<Spanned<String>>,
+    budget: Option<Spanned<toml::Value>>,
+    budget_action: Option<Spanned<String>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -440,6 +447,14 @@ pub fn parse_with(
         Some(v) => loc.on_idle(v, "on_idle")?,
         None => defaults.on_idle,
     };
+    let fleet_budget = match &rf.budget {
+        Some(v) => Some(loc.budget(v, "")?),
+        None => defaults.budget,
+    };
+    let budget_action = match &rf.budget_action {
+        Some(v) => loc.budget_action(v, "")?,
+        None => defaults.budget_action,
+    };
 
     let hosts = loc.hosts(raw.host)?;
     let mut agents = Vec::with_capacity(raw.agent.len());
@@ -561,8 +576,15 @@ pub fn parse_with(
             None => None,
         };
         let host = loc.agent_host(&name, a.host.as_ref(), &hosts)?;
+        let budget = loc.agent_budget(
+            a.budget.as_ref(),
+            a.budget_action.as_ref(),
+            budget_action,
+            &name,
+        )?;
         agents.push(AgentSpec {
             host,
+            budget,
             restart: agent_restart,
             name,
             cmd: a.cmd.into_inner(),
@@ -595,6 +617,8 @@ pub fn parse_with(
             circuit,
             on_idle,
             hosts,
+            budget: fleet_budget,
+            budget_action,
             ..defaults.clone()
         },
         agents,

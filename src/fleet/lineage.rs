@@ -219,6 +219,9 @@ pub struct Lineage {
     /// The agent's host is unreachable: `host down since 12:03`; what it does is unknown.
     #[serde(default)]
     pub host_down: Option<String>,
+    /// The budget over it: the one that stops it, else the one furthest along.
+    #[serde(default)]
+    pub budget: Option<super::BudgetNote>,
 }
 
 impl Lineage {
@@ -247,6 +250,9 @@ impl super::AgentView {
         }
         if l.adopted {
             parts.push("adopted".to_string());
+        }
+        if let Some(b) = &l.budget {
+            parts.extend(b.note_part(&self.name, l.queue_pos.is_some()));
         }
         if let Some(s) = &l.signal {
             let flag = if l.held { "⚑ " } else { "" };

@@ -1,5 +1,6 @@
 //! The fleet: its declaration (fleet file) and the domain types every layer shares.
 
+pub mod budget;
 pub mod caller;
 pub mod command;
 pub mod escalation;
@@ -19,6 +20,7 @@ pub mod units;
 pub mod usage;
 pub mod words;
 
+pub use budget::{Budget, BudgetAction, BudgetLevel, BudgetNote, Usd};
 pub use caller::{may_act, Caller};
 pub use command::{Command, CommandOutcome, Request};
 pub use escalation::Escalation;

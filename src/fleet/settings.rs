@@ -66,6 +66,10 @@ pub struct FleetSettings {
     /// The `[[host]]` tables: machines reached over SSH.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<super::host::HostSpec>,
+    /// Dollars the whole fleet may spend; `None`: no fleet budget.
+    pub budget: Option<super::Usd>,
+    /// What a spent budget does: the fleet's, and agents' budgets that name none.
+    pub budget_action: super::BudgetAction,
 }
 
 impl Default for FleetSettings {
@@ -88,7 +92,19 @@ impl Default for FleetSettings {
             circuit: super::CircuitSettings::default(),
             on_idle: super::OnIdle::default(),
             hosts: Vec::new(),
+            budget: None,
+            budget_action: super::BudgetAction::default(),
         }
+    }
+}
+
+impl FleetSettings {
+    /// The fleet's budget, if it has one.
+    pub fn fleet_budget(&self) -> Option<super::Budget> {
+        self.budget.map(|limit| super::Budget {
+            limit,
+            action: self.budget_action,
+        })
     }
 }
 

@@ -88,6 +88,9 @@ pub struct TickStats {
     /// Remote hosts ssh cannot reach: `gpu1 unreachable since 12:03`.
     #[serde(default)]
     pub unreachable: Vec<String>,
+    /// Every budget and what its scope spent, the fleet's first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<super::BudgetNote>,
 }
 
 /// The whole fleet at one instant.

@@ -23,7 +23,7 @@ pub struct NotifyEvent {
     pub fleet: String,
     /// The agent.
     pub agent: String,
-    /// What happened: needs-input, warn, errored or exited.
+    /// What happened: needs-input, warn, errored, exited or budget.
     pub event: &'static str,
     /// The agent's activity now.
     pub activity: String,
@@ -40,6 +40,12 @@ pub struct NotifyEvent {
 impl NotifyEvent {
     /// A one-line summary for a desktop notification.
     pub fn summary(&self) -> String {
+        if self.event == "budget" {
+            return match self.agent.as_str() {
+                "" => format!("fleet {}: {}", self.fleet, self.detail),
+                agent => format!("{agent}: {}", self.detail),
+            };
+        }
         let what = match self.event {
             "needs-input" => "needs input",
             "warn" => "is stalled (warn tier)",
@@ -92,6 +98,8 @@ pub fn changes(old: &FleetSnapshot, new: &FleetSnapshot, on: &[NotifyOn]) -> Vec
                     (None, Some(r)) => r.clone(),
                     (None, None) => String::new(),
                 },
+                // Budgets are news of the fleet, not of one agent's view: see below.
+                NotifyOn::Budget => continue,
                 NotifyOn::Exited => {
                     let what = match a.exit_status {
                         Some(s) => format!("{} (exit status {s})", a.state),
@@ -117,6 +125,41 @@ pub fn changes(old: &FleetSnapshot, new: &FleetSnapshot, on: &[NotifyOn]) -> Vec
                 at_ms: new.taken_at_ms,
             });
         }
+    }
+    if on.contains(&NotifyOn::Budget) {
+        out.extend(budget_changes(old, new));
+    }
+    out
+}
+
+/// Each budget that reached a higher level (80 %, spent) than in the old picture. A
+/// budget the old picture lacks counts from below 80 %, unless the old picture is the
+/// empty one a console starts from.
+fn budget_changes(old: &FleetSnapshot, new: &FleetSnapshot) -> Vec<NotifyEvent> {
+    use crate::fleet::BudgetLevel;
+    let mut out = Vec::new();
+    for b in &new.stats.budgets {
+        let was = match old.stats.budgets.iter().find(|o| o.owner == b.owner) {
+            Some(o) => o.level,
+            None if old.agents.is_empty() => continue,
+            None => BudgetLevel::Under,
+        };
+        if b.level <= was {
+            continue;
+        }
+        let who = b.owner.as_deref().unwrap_or("");
+        let view = new.agent(who);
+        let word = |f: fn(&AgentView) -> String| view.map_or_else(String::new, f);
+        out.push(NotifyEvent {
+            fleet: new.fleet.clone(),
+            agent: who.to_string(),
+            event: NotifyOn::Budget.as_str(),
+            activity: word(|a| a.activity.to_string()),
+            tier: word(|a| a.tier.to_string()),
+            state: word(|a| a.state.to_string()),
+            detail: b.text(who),
+            at_ms: new.taken_at_ms,
+        });
     }
     out
 }

@@ -178,3 +178,41 @@ fn an_exit_says_what_the_restart_policy_made_of_it() {
         "a exited: failed (exit status 1); restart limit (5 in 10m)"
     );
 }
+
+#[test]
+fn a_budget_is_news_once_per_level_it_reaches() {
+    use crate::fleet::{Budget, BudgetAction, BudgetNote, UsageSum, Usd};
+    let note = |owner: Option<&str>, cost: f64| {
+        let budget = Budget {
+            limit: Usd(5_000_000),
+            action: BudgetAction::Pause,
+        };
+        let spent = UsageSum {
+            cost,
+            ..UsageSum::default()
+        };
+        BudgetNote::new(owner.map(str::to_string), budget, &spent)
+    };
+    let with = |notes: Vec<BudgetNote>| {
+        let mut s = (*snapshot(vec![agent("a", None, Activity::Working)])).clone();
+        s.stats.budgets = notes;
+        s
+    };
+    let low = with(vec![note(None, 1.0), note(Some("a"), 1.0)]);
+    let warned = with(vec![note(None, 1.0), note(Some("a"), 4.1)]);
+    let got = changes(&low, &warned, &NotifyOn::ALL);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].agent.as_str(), got[0].event), ("a", "budget"));
+    assert_eq!(got[0].summary(), "a: budget 82% of $5.00");
+    assert!(changes(&warned, &warned, &NotifyOn::ALL).is_empty());
+    let spent = with(vec![note(None, 5.5), note(Some("a"), 4.2)]);
+    let got = changes(&warned, &spent, &NotifyOn::ALL);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        got[0].summary(),
+        format!("fleet {}: fleet budget $5.00 spent", spent.fleet)
+    );
+    // Turned off in the config, or the first picture of a console: no news.
+    assert!(changes(&low, &spent, &[NotifyOn::Exited]).is_empty());
+    assert!(changes(&FleetSnapshot::default(), &spent, &NotifyOn::ALL).is_empty());
+}

@@ -3,6 +3,7 @@
 //!
 //! SQL uses named parameters only; the schema moves forward through ordered migrations.
 
+mod budget;
 mod deadlines;
 mod hosts;
 mod lineage;
@@ -15,6 +16,7 @@ mod retention;
 mod schema;
 mod usage;
 
+pub use budget::BudgetHold;
 pub use deadlines::ExpiredCommand;
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;

@@ -240,4 +240,21 @@ pub const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE agents ADD COLUMN host TEXT;
     ",
+    // 13: budgets: each agent's own (JSON; NULL: none), the highest level each budget's
+    // scope was announced at (scope '' is the fleet's), so a restarted supervisor warns
+    // and acts once per crossing, and the agents a spent budget paused, per attempt.
+    r"
+    ALTER TABLE agents ADD COLUMN budget TEXT;
+    CREATE TABLE budget_marks (
+        scope TEXT PRIMARY KEY,
+        level TEXT NOT NULL,
+        ts_ms INTEGER NOT NULL
+    );
+    CREATE TABLE budget_holds (
+        agent   TEXT PRIMARY KEY,
+        attempt INTEGER NOT NULL,
+        scope   TEXT NOT NULL,
+        ts_ms   INTEGER NOT NULL
+    );
+    ",
 ];

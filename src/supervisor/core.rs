@@ -47,6 +47,8 @@ pub struct Supervisor {
     pub(crate) usage: super::usage::UsageState,
     /// The supervisor's own typing under way, by agent name (see `typing.rs`).
     pub(crate) typing: std::collections::HashMap<String, super::typing::Typing>,
+    /// Budgets: each scope's spending, announced levels and held agents.
+    pub(crate) budgets: super::budget::BudgetState,
 }
 
 impl Supervisor {
@@ -83,6 +85,7 @@ impl Supervisor {
             restarts: Default::default(),
             usage: Default::default(),
             typing: Default::default(),
+            budgets: Default::default(),
         };
         sup.reload()?;
         Ok(sup)
@@ -125,6 +128,7 @@ impl Supervisor {
         }
         self.reload_lineage()?;
         self.load_restarts()?;
+        self.load_budgets()?;
         self.store_version = self.store.data_version()?;
         self.changed = true;
         Ok(())
@@ -337,6 +341,7 @@ impl Supervisor {
         self.decorate(&mut agents);
         self.decorate_restarts(&mut agents);
         self.apply_usage(&mut agents, now_ms);
+        let budgets = self.decorate_budgets(&mut agents);
         FleetSnapshot {
             fleet: self.settings.name.clone(),
             taken_at_ms: now_ms,
@@ -344,6 +349,7 @@ impl Supervisor {
             stats: crate::fleet::TickStats {
                 circuits: self.circuit_views(),
                 unreachable: self.unreachable_hosts(),
+                budgets,
                 ..self.stats.clone()
             },
             agents,

@@ -141,6 +141,7 @@ impl Supervisor {
             attempt_of: None,
             restart: None,
             host_down: None,
+            budget: None,
         };
     }
 
@@ -275,9 +276,8 @@ impl Supervisor {
 
     /// Whether the queue would start this agent at the next tick.
     pub(crate) fn would_start(&self, name: &str) -> bool {
-        self.queue_plan()
-            .start
-            .iter()
-            .any(|&i| self.agents[i].name() == name && self.circuit_admits(i))
+        self.queue_plan().start.iter().any(|&i| {
+            self.agents[i].name() == name && self.circuit_admits(i) && self.budget_admits(i)
+        })
     }
 }

@@ -7,6 +7,7 @@
 pub mod agent;
 #[cfg(test)]
 mod agent_tests;
+mod budget;
 pub mod circuit;
 mod core;
 mod declare;

@@ -260,7 +260,7 @@ impl Supervisor {
             return;
         }
         for i in due {
-            if !self.circuit_admits(i) {
+            if !self.circuit_admits(i) || !self.budget_admits(i) {
                 continue;
             }
             let policy = self.policy_of(i);

@@ -23,8 +23,9 @@ impl Supervisor {
         let mut out = Vec::new();
         self.marked = Some(self.marked_panes());
         for i in queued {
-            // An open circuit holds back every start of its kind.
-            if !self.circuit_admits(i) {
+            // An open circuit holds back every start of its kind; a spent budget, every
+            // start in its scope.
+            if !self.circuit_admits(i) || !self.budget_admits(i) {
                 continue;
             }
             let name = self.agents[i].name().to_string();
@@ -188,7 +189,12 @@ impl Supervisor {
     }
 
     /// Send tmux key names; the echo is not counted as progress.
-    fn send_keys(&mut self, i: usize, keys: &[String], now_ms: i64) -> Result<(), TmuxError> {
+    pub(crate) fn send_keys(
+        &mut self,
+        i: usize,
+        keys: &[String],
+        now_ms: i64,
+    ) -> Result<(), TmuxError> {
         let (server, pane) = self.pane_of(i)?;
         self.servers.backend(&server)?.send_keys(&pane, keys)?;
         self.agents[i].typed(now_ms);
@@ -422,19 +428,25 @@ impl Supervisor {
                         let _ = b.kill_pane(&pane);
                     }
                 }
+                self.budget_may_start(i, now_ms)?;
                 if matches!(cmd, Command::RetryFresh { .. }) {
                     self.start_fresh(i);
                 }
                 self.start_attempt(i, now_ms).map_err(tmux)
             }
             Command::Pause { paused, .. } => {
+                let also = if *paused {
+                    String::new()
+                } else {
+                    self.budget_resume(i)?
+                };
                 self.store
                     .set_paused(&name, *paused)
                     .map_err(|e| e.to_string())?;
                 self.agents[i].paused(*paused, now_ms);
                 self.changed = true;
                 Ok(format!(
-                    "{} supervision of {name}",
+                    "{} supervision of {name}{also}",
                     if *paused { "paused" } else { "resumed" }
                 ))
             }

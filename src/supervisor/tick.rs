@@ -45,6 +45,7 @@ impl Supervisor {
         self.restart_pass(now_ms);
         self.after_tick_logs(now_ms);
         self.usage_tick(now_ms);
+        self.budget_tick(now_ms);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
         }
@@ -194,6 +195,10 @@ impl Supervisor {
             let Some(step) = agent.next_step(&policy, now_ms) else {
                 continue;
             };
+            // A budget's pause holds everything but the end of a cancel or a kill.
+            if self.budget_held(i) && !matches!(step, Step::Kill(_)) {
+                continue;
+            }
             let allowed = match which {
                 Steps::All => true,
                 Steps::Settle => matches!(step, Step::Task(_) | Step::Kill(Ending::CancelGrace)),

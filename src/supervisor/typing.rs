@@ -17,6 +17,9 @@ pub(crate) struct Typing {
     attempt: u32,
     /// The step it carries out (`Task`, `Nudge` or `Resume`).
     step: Step,
+    /// When the step began: its event and the tier it reaches date from then, as if
+    /// the typing had taken no time.
+    began_ms: i64,
     delivery: Delivery,
     bracketed: bool,
     /// The pane as captured after the last act; `None` until a capture comes.
@@ -61,11 +64,12 @@ impl Supervisor {
                 .type_line(i, &text, now_ms)
                 .map(|()| Delivered::Unconfirmed)
                 .map_err(DeliveryError::from);
-            return Some(self.typing_ended(i, step, r, now_ms));
+            return Some(self.typing_ended(i, step, r, now_ms, now_ms));
         }
         let mut typing = Typing {
             attempt: self.agents[i].att.attempt,
             step,
+            began_ms: now_ms,
             delivery: Delivery::new(),
             bracketed,
             fresh: None,
@@ -76,8 +80,8 @@ impl Supervisor {
                 self.typing.insert(name, typing);
                 None
             }
-            Ok(Some(r)) => Some(self.typing_ended(i, typing.step, r, now_ms)),
-            Err(e) => Some(self.typing_ended(i, typing.step, Err(e.into()), now_ms)),
+            Ok(Some(r)) => Some(self.typing_ended(i, typing.step, r, now_ms, now_ms)),
+            Err(e) => Some(self.typing_ended(i, typing.step, Err(e.into()), now_ms, now_ms)),
         }
     }
 
@@ -98,6 +102,14 @@ impl Supervisor {
             if !self.agents[i].is_live() || self.agents[i].att.attempt != typing.attempt {
                 continue;
             }
+            // Paused meanwhile (by the operator or a spent budget): nothing more is typed.
+            if self.agents[i].decl.paused {
+                let why = "the agent was paused before the CLI took it".to_string();
+                let r = Err(DeliveryError::NotTaken(why));
+                let e = self.typing_ended(i, typing.step, r, typing.began_ms, now_ms);
+                self.record([e]);
+                continue;
+            }
             let kind = self.agents[i].decl.kind.clone();
             let text = text_of(&typing.step).to_string();
             let seen = match typing.fresh.as_deref() {
@@ -114,11 +126,12 @@ impl Supervisor {
                     self.typing.insert(name, typing);
                 }
                 Ok(Some(r)) => {
-                    let e = self.typing_ended(i, typing.step, r, now_ms);
+                    let e = self.typing_ended(i, typing.step, r, typing.began_ms, now_ms);
                     self.record([e]);
                 }
                 Err(e) => {
-                    let e = self.typing_ended(i, typing.step, Err(e.into()), now_ms);
+                    let r = Err(e.into());
+                    let e = self.typing_ended(i, typing.step, r, typing.began_ms, now_ms);
                     self.record([e]);
                 }
             }
@@ -171,15 +184,19 @@ impl Supervisor {
         }
     }
 
-    /// A typing step ended: the agent records what became of it.
+    /// A typing step that began at `began_ms` ended at `now_ms`: the agent records
+    /// what became of it, dated when it began.
     fn typing_ended(
         &mut self,
         i: usize,
         step: Step,
         r: Result<Delivered, DeliveryError>,
+        began_ms: i64,
         now_ms: i64,
     ) -> NewEvent {
+        // The echo window runs from the end of the typing.
         self.agents[i].typed(now_ms);
+        let now_ms = began_ms;
         let agent = &mut self.agents[i];
         match step {
             // The CLI may hold the text: typing it again would double it.

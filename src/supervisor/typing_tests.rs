@@ -161,3 +161,35 @@ fn text_the_cli_never_takes_ends_as_undelivered_after_two_enters() {
         "never retyped"
     );
 }
+
+#[test]
+fn typing_under_way_stops_when_the_agent_is_paused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tmux, mut sup) = supervisor(dir.path());
+    sup.tick(T0);
+    tmux.show("a", "IDLE>", T0 / 1000);
+    sup.tick(T0 + 500);
+    assert!(sup.is_typing("a"));
+    sup.execute(
+        &Command::Pause {
+            agent: "a".into(),
+            paused: true,
+        },
+        T0 + 600,
+    )
+    .unwrap();
+    tmux.with_pane("a", |p| p.activity_sec = (T0 + 1000) / 1000);
+    sup.tick(T0 + 1000);
+    assert!(!sup.is_typing("a"));
+    assert!(
+        tmux.with_pane("a", |p| p.keys.is_empty()),
+        "no Enter after the pause"
+    );
+    let events = sup.store().events(Some("a"), 0, 100).unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind == "error" && e.detail.contains("paused before the CLI took it")),
+        "{events:#?}"
+    );
+}

@@ -122,7 +122,7 @@ impl Supervisor {
     }
 
     /// Store what grew since the stored totals of the report's attempt.
-    fn take_usage(&mut self, r: Report, now_ms: i64) {
+    pub(crate) fn take_usage(&mut self, r: Report, now_ms: i64) {
         if let Some(session) = &r.session {
             self.discovered_session(&r.agent, r.attempt, session);
         }
@@ -187,6 +187,23 @@ impl Supervisor {
         }
         self.usage_note(Some((&r.agent, r.attempt)), lines.join("; "), now_ms);
         self.changed = true;
+        self.budgets.dirty = true;
+    }
+
+    /// Every agent's own usage (all its attempts), from the stored totals.
+    pub(crate) fn own_usage(&self) -> HashMap<String, UsageSum> {
+        let loaded;
+        let sums = if let Some(s) = &self.usage.sums {
+            s
+        } else {
+            loaded = load_sums(&self.store);
+            &loaded
+        };
+        let mut own: HashMap<String, UsageSum> = HashMap::new();
+        for ((agent, _), models) in sums {
+            own.entry(agent.clone()).or_default().add(&sum_of(models));
+        }
+        own
     }
 
     fn usage_note(&self, agent: Option<(&str, u32)>, message: String, now_ms: i64) {

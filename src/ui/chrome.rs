@@ -86,6 +86,13 @@ pub(super) fn header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
     if !usage.is_empty() {
         left.push(Span::styled(format!(" {} ", usage.label()), theme.muted));
     }
+    if let Some(b) = snap.stats.budgets.iter().find(|b| b.owner.is_none()) {
+        let style = match b.level {
+            crate::fleet::BudgetLevel::Under => theme.muted,
+            _ => theme.error,
+        };
+        left.push(Span::styled(format!(" {} ", b.text("")), style));
+    }
     if app.show_history() {
         left.push(Span::styled(" history ", theme.title));
     }

@@ -174,7 +174,17 @@ fn explain(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme, 
     };
     lines.push(field("pane", pane));
     lines.push(field("kind", a.kind.clone()));
-    let rect = centred(area, rect.width, lines.len() as u16 + 2);
+    if let Some(b) = &a.lineage.budget {
+        lines.push(field("budget", b.explain(&a.name)));
+    }
+    // A long line (a budget's explanation) wraps: room for every row it takes.
+    let inner = usize::from(rect.width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let rect = centred(
+        area,
+        rect.width,
+        u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2),
+    );
     popup(
         frame,
         rect,

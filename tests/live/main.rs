@@ -9,6 +9,7 @@
 mod common;
 
 mod bad_input;
+mod budget_e2e;
 mod command_deadline_e2e;
 mod config_cli;
 mod detect_e2e;

@@ -49,6 +49,7 @@ fn snapshot(agents: Vec<AgentView>) -> Arc<FleetSnapshot> {
                 degraded: Vec::new(),
                 circuits: Vec::new(),
                 unreachable: Vec::new(),
+                budgets: Vec::new(),
             }),
     )
 }

@@ -148,3 +148,36 @@ fn hosts_are_read_and_agents_name_them() {
     );
     assert_eq!(f.agent("there").unwrap().host.as_deref(), Some("gpu1"));
 }
+
+#[test]
+fn budgets_are_read_with_the_fleet_action_as_the_default() {
+    use shoal::fleet::{Budget, BudgetAction, Usd};
+    let f = file::load(&dir("valid").join("budgets.toml")).unwrap();
+    assert_eq!(f.settings.budget, Some(Usd(20_000_000)));
+    assert_eq!(f.settings.budget_action, BudgetAction::Warn);
+    let budget = |n: &str| f.agent(n).unwrap().budget;
+    assert_eq!(
+        budget("lead"),
+        Some(Budget {
+            limit: Usd(5_000_000),
+            action: BudgetAction::Pause
+        })
+    );
+    assert_eq!(
+        budget("helper"),
+        Some(Budget {
+            limit: Usd(500_000),
+            action: BudgetAction::Warn
+        }),
+        "no action of its own: the fleet's"
+    );
+    assert_eq!(budget("spare").unwrap().action, BudgetAction::Cancel);
+    let m = file::load(&dir("valid").join("minimal.toml")).unwrap();
+    assert_eq!(m.settings.budget, None);
+    assert_eq!(
+        m.settings.budget_action,
+        BudgetAction::Pause,
+        "pause by default"
+    );
+    assert!(m.settings.fleet_budget().is_none());
+}

@@ -104,3 +104,69 @@ fn a_narrowing_tree_drops_the_kind_before_the_cost() {
     );
     assert_eq!(widths.last().unwrap().1, (true, true));
 }
+
+#[test]
+fn budgets_show_in_the_note_and_the_fleet_budget_in_the_header() {
+    use shoal::fleet::{Budget, BudgetAction, BudgetNote, Usd};
+    let note = |owner: Option<&str>, limit: u64, cost: f64, unpriced: bool, paused: bool| {
+        let budget = Budget {
+            limit: Usd(limit),
+            action: BudgetAction::Pause,
+        };
+        let spent = UsageSum {
+            cost,
+            unpriced,
+            ..UsageSum::default()
+        };
+        BudgetNote {
+            paused,
+            ..BudgetNote::new(owner.map(str::to_string), budget, &spent)
+        }
+    };
+    let mut agents = vec![
+        agent("lead", None, 3.0, false),
+        agent("mid", Some("lead"), 1.5, false),
+        agent("leaf", Some("mid"), 1.25, false),
+        agent("other", None, 0.0, true),
+    ];
+    agents[0].lineage.budget = Some(note(Some("lead"), 10_000_000, 5.75, false, false));
+    agents[1].lineage.budget = Some(note(Some("mid"), 2_000_000, 2.75, false, true));
+    agents[2].lineage.budget = Some(note(Some("mid"), 2_000_000, 2.75, false, true));
+    agents[3].lineage.budget = Some(note(Some("other"), 1_000_000, 0.0, true, false));
+    rollup(&mut agents);
+    let mut snap = FleetSnapshot::sample(agents).taken_at(NOW - 400);
+    snap.stats.budgets = vec![note(None, 8_000_000, 7.0, true, false)];
+    let mut app = App::default();
+    app.on_snapshot(Arc::new(snap));
+    let (w, h) = (160, 20);
+    app.set_regions(ui::regions(ratatui::layout::Rect::new(0, 0, w, h)));
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    term.draw(|f| ui::draw(f, &app, &Theme::plain(), NOW))
+        .expect("draw");
+    let buf = term.backend().buffer();
+    let screen: Vec<String> = (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect();
+    let all = screen.join("\n");
+    assert!(
+        row(&screen, "lead").contains("budget 57% of $10.00"),
+        "{all}"
+    );
+    assert!(
+        row(&screen, "mid").contains("paused: budget $2.00 spent"),
+        "{all}"
+    );
+    assert!(
+        row(&screen, "leaf").contains("paused: mid's budget $2.00"),
+        "{all}"
+    );
+    assert!(
+        row(&screen, "other").contains("budget 0% of $1.00 +?"),
+        "unpriced: {all}"
+    );
+    assert!(
+        screen[0].contains("fleet budget 87% of $8.00 +?"),
+        "the fleet's budget in the header: {}",
+        screen[0]
+    );
+}
