@@ -64,6 +64,9 @@ actions! {
     FilterNeedsYou => "needs you", "Show only the agents that need you (again: show all).";
     FilterRunning => "running", "Show only running agents (again: show all).";
     FilterEnded => "ended", "Show only ended agents (again: show all).";
+    CycleSort => "sort", "Sort each agent's siblings by name, activity, quiet time or ladder tier, then back to fleet-file order (cycles; parents keep their children under them).";
+    SearchPane => "find", "Search the selected agent's pane, its whole scrollback: n/N go to the next/previous match, esc ends the search. Zoomed (z), / searches the pane too.";
+    CopyPane => "copy", "Copy the pane view's visible lines (while searching: every matching line) to the clipboard with OSC 52, and to clipboard.txt in the data directory.";
 }
 
 impl Action {

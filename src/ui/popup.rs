@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
     match app.mode() {
-        Mode::Normal | Mode::Filter | Mode::Command { .. } => {}
+        Mode::Normal | Mode::Filter | Mode::Command { .. } | Mode::PaneSearch { .. } => {}
         Mode::Help => help(frame, area, app, theme),
         Mode::Explain { agent } => explain(frame, area, app, agent, theme, now_ms),
         Mode::Confirm { command } => confirm(frame, area, command, theme),
