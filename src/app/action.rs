@@ -46,7 +46,7 @@ actions! {
     Nudge => "nudge", "Type the nudge message into the selected agent now.";
     TypeLine => "type", "Type a line of text into the selected agent, followed by Enter.";
     TogglePause => "pause", "Pause or resume stall supervision of the selected agent.";
-    OpenFilter => "filter", "Filter the tree by name or by state:, kind:, activity:, tier: predicates.";
+    OpenFilter => "filter", "Filter the tree by name or by state:, kind:, activity:, tier: predicates (zoomed: search the pane, as f does).";
     ClearFilter => "clear", "Clear the filter, the footer message and any notice.";
     JumpToNeedy => "next needy", "Select the next agent that needs the operator, cycling.";
     ScrollUp => "scroll up", "Scroll the pane view back by a page.";

@@ -145,7 +145,7 @@ impl App {
         Some(vec![Effect::Redraw])
     }
 
-    fn run_pane_search(&mut self, query: String) {
+    pub(super) fn run_pane_search(&mut self, query: String) {
         if query.is_empty() {
             self.pane_search = None;
             if self.scroll == 0 {

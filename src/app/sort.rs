@@ -22,6 +22,15 @@ pub enum SortKey {
     Tier,
 }
 
+/// Every order, in the order `s` cycles through them.
+pub const SORTS: [SortKey; 5] = [
+    SortKey::Fleet,
+    SortKey::Name,
+    SortKey::Activity,
+    SortKey::Quiet,
+    SortKey::Tier,
+];
+
 impl SortKey {
     /// The next order in the cycle.
     pub fn next(self) -> SortKey {
@@ -100,7 +109,12 @@ impl App {
 
     /// The next sort order, keeping the selection on the same agent.
     pub(super) fn cycle_sort(&mut self) {
-        self.sort = self.sort.next();
+        self.set_sort(self.sort.next());
+    }
+
+    /// Sort by `key`, keeping the selection on the same agent.
+    pub(super) fn set_sort(&mut self, key: SortKey) {
+        self.sort = key;
         let old = self.selected_row();
         self.rebuild_forest();
         self.refresh_rows(old);

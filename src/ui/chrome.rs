@@ -333,7 +333,7 @@ fn command_line<'a>(app: &App, text: &str, theme: &Theme, room: usize) -> Line<'
                 break;
             }
             used += w;
-            let style = if i == c.index {
+            let style = if Some(i) == c.index {
                 theme.selection
             } else {
                 theme.muted
