@@ -6,7 +6,7 @@ use crate::fleet::{EventView, Tone};
 use crate::theme::Theme;
 use ansi_to_tui::IntoText;
 use ratatui::layout::{Margin, Rect};
-use ratatui::style::{Modifier, Style};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState};
 use ratatui::Frame;
@@ -238,8 +238,17 @@ fn styled(tail: &str) -> Text<'static> {
         Ok(t) => t,
         Err(_) => Text::raw(String::from_utf8_lossy(&strip_ansi_escapes::strip(tail)).into_owned()),
     };
+    // The agent's "default colour" is the theme's page, not the terminal's: a reset in
+    // the capture leaves the colour unset instead of punching through a painted page.
+    let unset = |c: Option<Color>| c.filter(|c| *c != Color::Reset);
+    text.style.fg = unset(text.style.fg);
+    text.style.bg = unset(text.style.bg);
     for line in &mut text.lines {
+        line.style.fg = unset(line.style.fg);
+        line.style.bg = unset(line.style.bg);
         for span in &mut line.spans {
+            span.style.fg = unset(span.style.fg);
+            span.style.bg = unset(span.style.bg);
             if span.content.contains(|c: char| c.is_control()) {
                 span.content = Cow::Owned(printable(&span.content));
             }

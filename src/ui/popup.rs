@@ -34,6 +34,7 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
 
 fn popup(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line>, theme: &Theme) {
     let block = Block::bordered()
+        .style(theme.body)
         .border_style(theme.title)
         .title(Span::styled(title, theme.title));
     frame.render_widget(Clear, rect);
