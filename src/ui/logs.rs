@@ -176,12 +176,17 @@ fn results(
     } else {
         sel_end.saturating_sub(height)
     };
-    let lines: Vec<Line> = blocks
+    let mut lines: Vec<Line> = blocks
         .into_iter()
         .flatten()
         .skip(top)
         .take(height)
         .collect();
+    if v.tail() && lines.len() < height {
+        // Few lines yet: they still end at the bottom, where the next one will come.
+        let pad = height - lines.len();
+        lines.splice(0..0, std::iter::repeat_n(Line::raw(""), pad));
+    }
     frame.render_widget(Paragraph::new(lines), area);
 }
 
