@@ -295,13 +295,12 @@ impl App {
             return vec![Effect::Redraw];
         }
         if action == Action::CycleSort {
-            match SORTS.iter().find(|k| k.label().replace(' ', "-") == rest) {
-                Some(k) => self.set_sort(*k),
-                None => {
-                    let names: Vec<String> =
-                        SORTS.iter().map(|k| k.label().replace(' ', "-")).collect();
-                    self.set_error(format!("no sort {rest:?}; sorts: {}", names.join(", ")));
-                }
+            if let Some(k) = SORTS.iter().find(|k| k.label().replace(' ', "-") == rest) {
+                self.set_sort(*k);
+            } else {
+                let names: Vec<String> =
+                    SORTS.iter().map(|k| k.label().replace(' ', "-")).collect();
+                self.set_error(format!("no sort {rest:?}; sorts: {}", names.join(", ")));
             }
             return vec![Effect::Redraw];
         }

@@ -87,7 +87,13 @@ impl App {
         let inside = |r: ratatui::layout::Rect| {
             ev.column >= r.x && ev.column < r.right() && ev.row >= r.y && ev.row < r.bottom()
         };
-        let (in_tree, in_pane) = (inside(self.regions.tree), inside(self.regions.pane));
+        let (mut in_tree, mut in_pane) = (inside(self.regions.tree), inside(self.regions.pane));
+        if self.zoomed {
+            // The pane view covers the tree's room too: the wheel scrolls it anywhere in
+            // the body, and nothing there is a tree row to click.
+            in_pane |= in_tree;
+            in_tree = false;
+        }
         match ev.kind {
             MouseEventKind::Down(MouseButton::Left) if in_tree => {
                 // Two border/title lines sit above the first agent row: the top border and the

@@ -238,3 +238,34 @@ fn y_copies_the_visible_lines_or_every_matching_line() {
     assert_eq!(text, want);
     assert_eq!(what, "11 lines of lead's pane matching \"line 99\"");
 }
+
+#[test]
+fn the_wheel_scrolls_the_pane_view_and_zoomed_it_scrolls_it_anywhere() {
+    use crossterm::event::{MouseEvent, MouseEventKind};
+    let mut app = app();
+    let regions = app.regions;
+    let wheel = |kind, x: u16, y: u16| MouseEvent {
+        kind,
+        column: x,
+        row: y,
+        modifiers: KeyModifiers::NONE,
+    };
+    let over_pane = (regions.pane.x + 3, regions.pane.y + 3);
+    let over_tree = (regions.tree.x + 3, regions.tree.y + 5);
+    app.handle_mouse(wheel(MouseEventKind::ScrollUp, over_pane.0, over_pane.1));
+    assert_eq!(app.scroll(), 3);
+    assert!(
+        app.take_pane_request().is_some(),
+        "the wheel reads the scrollback too"
+    );
+    app.handle_mouse(wheel(MouseEventKind::ScrollDown, over_pane.0, over_pane.1));
+    assert_eq!(app.scroll(), 0);
+    // Over the tree, the wheel moves the selection…
+    app.handle_mouse(wheel(MouseEventKind::ScrollDown, over_tree.0, over_tree.1));
+    assert_eq!(app.selected(), Some("builder"));
+    // …but zoomed, the pane view is there, and the wheel scrolls it.
+    press(&mut app, KeyCode::Char('z'));
+    app.handle_mouse(wheel(MouseEventKind::ScrollUp, over_tree.0, over_tree.1));
+    assert_eq!(app.selected(), Some("builder"));
+    assert_eq!(app.scroll(), 3);
+}

@@ -185,7 +185,7 @@ fn results(
     if v.tail() && lines.len() < height {
         // Few lines yet: they still end at the bottom, where the next one will come.
         let pad = height - lines.len();
-        lines.splice(0..0, std::iter::repeat_n(Line::raw(""), pad));
+        lines.splice(0..0, vec![Line::raw(""); pad]);
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

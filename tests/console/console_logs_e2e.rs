@@ -51,8 +51,8 @@ fn l_opens_the_selected_agents_log_and_it_searches_follows_and_goes_back() {
     });
     let bottom = |s: &str| {
         s.lines()
-            .filter(|l| l.contains(" output "))
-            .last()
+            .rev()
+            .find(|l| l.contains(" output "))
             .unwrap_or_default()
             .to_string()
     };

@@ -39,7 +39,7 @@ fn pgup_pages_through_the_whole_scrollback_and_y_copies_the_screen() {
     assert!(pane_border(&s).contains("pgdn: live"), "{s}");
 
     // Far enough back to reach the first row the agent printed, 3000 rows up.
-    let ups: Vec<&str> = std::iter::repeat_n("PageUp", 250).collect();
+    let ups = vec!["PageUp"; 250];
     term.keys(&ups);
     let s = term.wait_screen("the first row", Duration::from_secs(15), |s| {
         s.contains("row 0001") && pane_border(s).contains("lines 1–")
@@ -71,7 +71,7 @@ fn pgup_pages_through_the_whole_scrollback_and_y_copies_the_screen() {
     term.keys(&["Escape"]);
 
     // PgDn all the way: live again, following the pane.
-    let downs: Vec<&str> = std::iter::repeat_n("PageDown", 250).collect();
+    let downs = vec!["PageDown"; 250];
     term.keys(&downs);
     term.wait_screen("live again", Duration::from_secs(15), |s| {
         s.contains("row 3000") && pane_border(s).is_empty()
