@@ -46,7 +46,7 @@ actions! {
     Nudge => "nudge", "Type the nudge message into the selected agent now.";
     TypeLine => "type", "Type a line of text into the selected agent, followed by Enter.";
     TogglePause => "pause", "Pause or resume stall supervision of the selected agent.";
-    OpenFilter => "filter", "Filter the tree by name or by state:, kind:, activity:, tier: predicates.";
+    OpenFilter => "filter", "Filter the tree by name or state:, kind:, activity:, tier: (zoomed: search the pane).";
     ClearFilter => "clear", "Clear the filter, the footer message and any notice.";
     JumpToNeedy => "next needy", "Select the next agent that needs the operator, cycling.";
     ScrollUp => "scroll up", "Scroll the pane view back by a page.";
@@ -64,6 +64,9 @@ actions! {
     FilterNeedsYou => "needs you", "Show only the agents that need you (again: show all).";
     FilterRunning => "running", "Show only running agents (again: show all).";
     FilterEnded => "ended", "Show only ended agents (again: show all).";
+    CycleSort => "sort", "Sort each agent's siblings: name, activity, quiet, tier, fleet order (cycles).";
+    SearchPane => "find", "Search the selected pane's whole scrollback; n/N next/previous match, esc ends.";
+    CopyPane => "copy", "Copy the pane's lines on screen (or the matches) to the clipboard and clipboard.txt.";
 }
 
 impl Action {

@@ -6,12 +6,32 @@ pub const MAX_LINES: usize = 1000;
 /// Bytes kept from the end of a capture, whatever its line count.
 pub const MAX_BYTES: usize = 256 * 1024;
 
+/// Lines kept of a pane's whole scrollback (read when the operator scrolls back or
+/// searches): more than the history tmux keeps per pane, plus a screen.
+pub const SCROLLBACK_LINES: usize = 20_000;
+/// Bytes kept of a pane's whole scrollback.
+pub const SCROLLBACK_BYTES: usize = 16 * 1024 * 1024;
+
 /// The tail of a capture that the pane view shows: at most `MAX_LINES` lines and
 /// `MAX_BYTES` bytes, without the blank lines tmux pads a screen with at the bottom.
 pub fn tail(capture: &str) -> &str {
+    tail_within(capture, MAX_LINES, MAX_BYTES)
+}
+
+/// The tail of a capture or of a whole scrollback (`frozen`), as the pane view shows it.
+pub fn view_tail(text: &str, frozen: bool) -> &str {
+    if frozen {
+        tail_within(text, SCROLLBACK_LINES, SCROLLBACK_BYTES)
+    } else {
+        tail(text)
+    }
+}
+
+/// [`tail`] with other bounds.
+pub fn tail_within(capture: &str, max_lines: usize, max_bytes: usize) -> &str {
     let mut s = capture;
-    if s.len() > MAX_BYTES {
-        let mut cut = s.len() - MAX_BYTES;
+    if s.len() > max_bytes {
+        let mut cut = s.len() - max_bytes;
         while !s.is_char_boundary(cut) {
             cut += 1;
         }
@@ -41,7 +61,7 @@ pub fn tail(capture: &str) -> &str {
         .char_indices()
         .rev()
         .filter(|&(_, c)| c == '\n')
-        .nth(MAX_LINES - 1)
+        .nth(max_lines.max(1) - 1)
     {
         Some((i, _)) => &s[i + 1..],
         None => s,
@@ -66,6 +86,54 @@ pub fn line_count(capture: &str) -> usize {
     } else {
         t.lines().count()
     }
+}
+
+/// The lines of a view tail as plain text, one per line the pane view draws: colours
+/// dropped, tabs as a space and other control characters as `�`, as the view shows them.
+pub fn plain_lines(tail: &str) -> Vec<String> {
+    if tail.is_empty() {
+        return Vec::new();
+    }
+    tail.split('\n').map(plain_line).collect()
+}
+
+/// One line without its escape sequences (CSI, OSC and two-byte ones), shown as the
+/// view shows it.
+fn plain_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                // CSI: parameters, then one final byte in @..~.
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                // OSC: up to BEL or ESC \.
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\r' => {}
+            '\t' => out.push(' '),
+            c if c.is_control() => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

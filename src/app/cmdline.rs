@@ -1,6 +1,7 @@
 //! The `:` command line: an action's name and its arguments (`:approve lead`,
 //! `:theme light`, `:logs error`), Tab completing command, agent and theme names.
 
+use super::sort::SORTS;
 use super::{Action, App, Effect, Mode};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -13,8 +14,8 @@ pub const EXTRA: &[(&str, &str, &str)] = &[
     ),
     (
         "logs",
-        "[WORDS]",
-        "Show only the events that mention WORDS in the event panel; no words shows all.",
+        "[QUERY]",
+        "Open the log browser on a query (`:logs error`, `:logs agent:lead timeout`).",
     ),
     ("q", "", "Leave the console; the agents keep running."),
 ];
@@ -33,6 +34,21 @@ const AGENT_ACTIONS: &[Action] = &[
     Action::ShowExplanation,
 ];
 
+/// Actions that move around the console: keys, not commands, so the command line
+/// neither offers nor runs them.
+const NAVIGATION: &[Action] = &[
+    Action::MoveDown,
+    Action::MoveUp,
+    Action::MoveToTop,
+    Action::MoveToBottom,
+    Action::CollapseNode,
+    Action::ExpandNode,
+    Action::ScrollUp,
+    Action::ScrollDown,
+    Action::JumpToNeedy,
+    Action::OpenCommand,
+];
+
 /// Tab completion in progress: the choices for the word being completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completion {
@@ -40,16 +56,18 @@ pub struct Completion {
     pub stem: String,
     /// The choices, in order.
     pub options: Vec<String>,
-    /// The choice on the line now.
-    pub index: usize,
+    /// The choice on the line now; `None` while the choices are only listed (Tab on an
+    /// empty word lists them; Tab again puts the first on the line).
+    pub index: Option<usize>,
 }
 
 impl App {
     /// Every name the command line accepts: action names, their one-word labels, and
     /// the extra commands.
     pub fn command_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Action::ALL.iter().map(|a| a.name()).collect();
-        for a in Action::ALL {
+        let commands = || Action::ALL.iter().filter(|a| !NAVIGATION.contains(a));
+        let mut names: Vec<String> = commands().map(|a| a.name()).collect();
+        for a in commands() {
             let label = a.label().replace(' ', "-");
             if !names.contains(&label) {
                 names.push(label);
@@ -113,15 +131,16 @@ impl App {
     /// Complete the last word, or move to the next (previous) choice.
     fn complete(&mut self, text: &mut String, backwards: bool) {
         if let Some(c) = self.completion.as_mut() {
-            if c.options.len() > 1 {
-                let n = c.options.len();
-                c.index = if backwards {
-                    (c.index + n - 1) % n
-                } else {
-                    (c.index + 1) % n
-                };
-                *text = format!("{}{}", c.stem, c.options[c.index]);
-            }
+            let n = c.options.len();
+            let next = match (c.index, backwards) {
+                (None, false) => 0,
+                (None, true) => n - 1,
+                (Some(_), _) if n == 1 => return,
+                (Some(i), false) => (i + 1) % n,
+                (Some(i), true) => (i + n - 1) % n,
+            };
+            c.index = Some(next);
+            *text = format!("{}{}", c.stem, c.options[next]);
             return;
         }
         let (stem, word) = match text.rfind(' ') {
@@ -133,6 +152,9 @@ impl App {
             [] => self.command_names(),
             [cmd] if *cmd == "theme" => self.theme_names.clone(),
             [cmd] if *cmd == "logs" => self.event_kinds(),
+            [cmd] if self.command_action(cmd) == Some(Action::CycleSort) => {
+                SORTS.iter().map(|k| k.label().replace(' ', "-")).collect()
+            }
             [cmd]
                 if self
                     .command_action(cmd)
@@ -149,13 +171,21 @@ impl App {
         let options: Vec<String> = pool.into_iter().filter(|o| o.starts_with(&word)).collect();
         match options.len() {
             0 => self.set_error(format!("nothing to complete for {:?}", text.trim())),
+            // An empty word is no choice yet: list what may go there, put nothing on the line.
+            _ if word.is_empty() => {
+                self.completion = Some(Completion {
+                    stem,
+                    options,
+                    index: None,
+                });
+            }
             1 => *text = format!("{stem}{} ", options[0]),
             _ => {
                 *text = format!("{stem}{}", options[0]);
                 self.completion = Some(Completion {
                     stem,
                     options,
-                    index: 0,
+                    index: Some(0),
                 });
             }
         }
@@ -177,6 +207,11 @@ impl App {
 
     /// The action a command name means: its name, or its one-word label.
     fn command_action(&self, name: &str) -> Option<Action> {
+        self.any_action(name).filter(|a| !NAVIGATION.contains(a))
+    }
+
+    /// The action a name means, commands and navigation alike.
+    fn any_action(&self, name: &str) -> Option<Action> {
         Action::from_name(name).or_else(|| {
             Action::ALL
                 .iter()
@@ -217,6 +252,18 @@ impl App {
             _ => {
                 if let Some(action) = self.command_action(name) {
                     effects.extend(self.run_action_with(action, rest));
+                } else if let Some(nav) = self.any_action(name) {
+                    let keys: Vec<String> = self
+                        .keymap
+                        .keys_for(nav)
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    let keys = match keys.as_slice() {
+                        [] => "no key is bound to it".to_string(),
+                        k => format!("press {}", k.join(" or ")),
+                    };
+                    self.set_error(format!("{name} moves around the console: {keys}"));
                 } else {
                     let names = self.command_names();
                     let hint = crate::config::suggest(name, &names)
@@ -236,6 +283,25 @@ impl App {
         }
         if action == Action::OpenFilter {
             self.set_filter(rest.to_string());
+            return vec![Effect::Redraw];
+        }
+        if action == Action::SearchPane {
+            // `:find TEXT` is the search line typed and entered at once.
+            self.start_pane_search();
+            if matches!(self.mode, Mode::PaneSearch { .. }) {
+                self.mode = Mode::Normal;
+                self.run_pane_search(rest.to_string());
+            }
+            return vec![Effect::Redraw];
+        }
+        if action == Action::CycleSort {
+            if let Some(k) = SORTS.iter().find(|k| k.label().replace(' ', "-") == rest) {
+                self.set_sort(*k);
+            } else {
+                let names: Vec<String> =
+                    SORTS.iter().map(|k| k.label().replace(' ', "-")).collect();
+                self.set_error(format!("no sort {rest:?}; sorts: {}", names.join(", ")));
+            }
             return vec![Effect::Redraw];
         }
         if !AGENT_ACTIONS.contains(&action) {

@@ -134,9 +134,14 @@ fn tab_completes_commands_then_agents_then_cycles() {
     }
     app.handle_key(code(KeyCode::Tab), NOW);
     assert_eq!(line(&app), "approve ", "one match completes with a space");
+    // On an empty word Tab lists the choices and puts none on the line.
     app.handle_key(code(KeyCode::Tab), NOW);
     let c = app.completion().cloned().unwrap();
     assert_eq!(c.options, ["lead", "builder", "tester", "reviewer"]);
+    assert_eq!(c.index, None);
+    assert_eq!(line(&app), "approve ");
+    // Tab again takes the first, then cycles.
+    app.handle_key(code(KeyCode::Tab), NOW);
     assert_eq!(line(&app), "approve lead");
     app.handle_key(code(KeyCode::Tab), NOW);
     assert_eq!(line(&app), "approve builder");
@@ -242,4 +247,67 @@ fn remapped_keys_show_in_the_offer_and_drive_the_help_view() {
     app.handle_key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE), NOW);
     assert_eq!(app.mode(), &Mode::Help, "x scrolls the help now");
     assert!(app.help_scroll() > 0);
+}
+
+#[test]
+fn tab_on_an_empty_line_lists_commands_but_no_navigation() {
+    let mut app = app();
+    app.handle_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE), NOW);
+    app.handle_key(code(KeyCode::Tab), NOW);
+    assert_eq!(line(&app), "", "nothing is put on the line");
+    let c = app.completion().cloned().expect("the commands are listed");
+    for want in [
+        "approve", "kill", "filter", "logs", "theme", "sort", "find", "copy",
+    ] {
+        assert!(c.options.iter().any(|o| o == want), "{want} missing: {c:?}");
+    }
+    for nav in [
+        "move-down",
+        "down",
+        "scroll-up",
+        "expand-node",
+        "open-command",
+        "jump-to-needy",
+        "next-needy",
+    ] {
+        assert!(!c.options.iter().any(|o| o == nav), "{nav} offered: {c:?}");
+    }
+    // BackTab from the list takes the last choice.
+    app.handle_key(code(KeyCode::BackTab), NOW);
+    assert_eq!(line(&app), c.options.last().unwrap().as_str());
+    app.handle_key(code(KeyCode::Esc), NOW);
+
+    // Typed anyway, a navigation name says which key does it.
+    run(&mut app, "move-down");
+    assert_eq!(
+        footer(&app),
+        "move-down moves around the console: press j or ↓"
+    );
+    assert_eq!(app.selected(), Some("lead"), "and does not move");
+}
+
+#[test]
+fn sort_and_find_take_an_argument() {
+    let mut app = app();
+    run(&mut app, "sort quiet");
+    assert_eq!(app.sort_key(), crate::app::SortKey::Quiet);
+    run(&mut app, "sort loud");
+    assert_eq!(
+        footer(&app),
+        "no sort \"loud\"; sorts: fleet-order, name, activity, quiet, tier"
+    );
+    // Tab after `sort ` lists the orders.
+    app.handle_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE), NOW);
+    for c in "sort t".chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE), NOW);
+    }
+    app.handle_key(code(KeyCode::Tab), NOW);
+    assert_eq!(line(&app), "sort tier ");
+    app.handle_key(code(KeyCode::Esc), NOW);
+
+    // `:find TEXT` searches the selected pane at once.
+    run(&mut app, "find screen of");
+    let s = app.pane_search().expect("a search");
+    assert_eq!(s.query, "screen of");
+    assert_eq!(s.hits, [(0, 0)], "lead's screen is `screen of lead`");
 }

@@ -81,7 +81,7 @@ impl App {
         self.show_history = !self.show_history;
         let old = self.selected_row();
         self.snapshot = self.history_view(self.latest.clone());
-        self.forest = super::tree::Forest::build(&self.snapshot.agents);
+        self.rebuild_forest();
         self.refresh_rows(old);
         let hidden = self
             .latest

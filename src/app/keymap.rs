@@ -242,6 +242,9 @@ impl Default for Keymap {
             (key(Char('!')), FilterNeedsYou),
             (key(Char('@')), FilterRunning),
             (key(Char('#')), FilterEnded),
+            (key(Char('s')), Action::CycleSort),
+            (key(Char('f')), Action::SearchPane),
+            (key(Char('y')), Action::CopyPane),
         ];
         Keymap {
             bindings: table.to_vec(),

@@ -1,7 +1,7 @@
 //! Turning keys and mouse input into state changes and effects, one mode at a time.
 
 use super::tree::needs_operator;
-use super::{capture, Action, App, Effect, Filter, Mode};
+use super::{Action, App, Effect, Filter, Mode};
 use crate::fleet::Command;
 use crate::fleet::{Activity, AgentView};
 use crossterm::event::{
@@ -41,6 +41,7 @@ impl App {
             // Any key closes the explanation; its own key must not reopen it.
             Mode::Explain { .. } => {}
             Mode::Command { text } => return self.command_key(key, text),
+            Mode::PaneSearch { agent, text } => return self.pane_search_key(key, agent, text),
         }
         vec![Effect::Redraw]
     }
@@ -68,6 +69,7 @@ impl App {
                 text.push_str(&clean);
                 self.completion = None;
             }
+            Mode::PaneSearch { text, .. } => text.push_str(&clean),
             _ => return Vec::new(),
         }
         vec![Effect::Redraw]
@@ -85,7 +87,13 @@ impl App {
         let inside = |r: ratatui::layout::Rect| {
             ev.column >= r.x && ev.column < r.right() && ev.row >= r.y && ev.row < r.bottom()
         };
-        let (in_tree, in_pane) = (inside(self.regions.tree), inside(self.regions.pane));
+        let (mut in_tree, mut in_pane) = (inside(self.regions.tree), inside(self.regions.pane));
+        if self.zoomed {
+            // The pane view covers the tree's room too: the wheel scrolls it anywhere in
+            // the body, and nothing there is a tree row to click.
+            in_pane |= in_tree;
+            in_tree = false;
+        }
         match ev.kind {
             MouseEventKind::Down(MouseButton::Left) if in_tree => {
                 // Two border/title lines sit above the first agent row: the top border and the
@@ -114,6 +122,9 @@ impl App {
 
     fn normal_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         self.footer = None;
+        if let Some(effects) = self.search_nav_key(&key) {
+            return effects;
+        }
         let Some(action) = self.keymap.action_for(&key) else {
             let help = self.keymap.keys_for(Action::ToggleHelp);
             let help = help.first().map_or_else(
@@ -139,7 +150,11 @@ impl App {
             Action::MoveToBottom => self.select_row(self.rows.len().saturating_sub(1)),
             Action::CollapseNode => self.collapse(),
             Action::ExpandNode => self.expand(),
+            // Zoomed, the tree is hidden: `/` searches what is on screen instead.
+            Action::OpenFilter if self.zoomed => self.start_pane_search(),
             Action::OpenFilter => self.mode = Mode::Filter,
+            Action::SearchPane => self.start_pane_search(),
+            Action::CopyPane => effects.extend(self.copy_pane()),
             Action::ClearFilter => {
                 self.set_filter(String::new());
                 self.fleet_change = None;
@@ -166,6 +181,7 @@ impl App {
             Action::FilterNeedsYou => self.quick_filter(super::filter::Quick::NeedsYou),
             Action::FilterRunning => self.quick_filter(super::filter::Quick::Running),
             Action::FilterEnded => self.quick_filter(super::filter::Quick::Ended),
+            Action::CycleSort => self.cycle_sort(),
             Action::OpenLogs => self.open_logs(self.selected.clone(), self.clock_ms),
             Action::Attach
             | Action::Approve
@@ -475,7 +491,7 @@ impl App {
     }
 
     /// Rows of the pane view: the whole body when zoomed.
-    fn pane_rows(&self) -> usize {
+    pub(super) fn pane_rows(&self) -> usize {
         if self.zoomed {
             usize::from(self.regions.tree.height.saturating_sub(2))
         } else {
@@ -496,14 +512,5 @@ impl App {
                 group.text()
             ));
         }
-    }
-
-    /// Scroll the pane view back (positive) or toward the live tail (negative).
-    fn scroll_by(&mut self, delta: isize) {
-        let lines = self
-            .selected_agent()
-            .map_or(0, |a| capture::line_count(&a.capture));
-        let max = lines.saturating_sub(self.pane_rows().max(1));
-        self.scroll = self.scroll.saturating_add_signed(delta).min(max);
     }
 }

@@ -67,6 +67,11 @@ pub struct LogsView {
     message: Option<String>,
     window: Option<usize>,
     follow: bool,
+    /// Newest at the bottom, as `tail -f` shows a log: set by follow, kept while it is
+    /// paused, left by `f`.
+    tail: bool,
+    /// Long messages go on over more lines instead of being cut.
+    wrap: bool,
     page: LogPage,
     loaded: bool,
     /// The `before` cursor of every page from the newest to the current one.
@@ -102,6 +107,8 @@ impl LogsView {
             message: None,
             window: None,
             follow: false,
+            tail: false,
+            wrap: false,
             page: LogPage::default(),
             loaded: false,
             cursors: vec![None],
@@ -167,6 +174,16 @@ impl LogsView {
     /// Whether new entries of the followed agent are shown as they arrive.
     pub fn following(&self) -> bool {
         self.follow
+    }
+
+    /// Whether the newest entry is at the bottom (follow mode, following or paused).
+    pub fn tail(&self) -> bool {
+        self.tail
+    }
+
+    /// Whether long messages wrap onto more lines.
+    pub fn wrap(&self) -> bool {
+        self.wrap
     }
 
     /// The current page (empty until the first answer).
@@ -338,7 +355,7 @@ impl App {
         }
     }
 
-    fn refresh_logs(&mut self, now_ms: i64) {
+    pub(super) fn refresh_logs(&mut self, now_ms: i64) {
         let (snapshot, tz) = (&self.snapshot, self.tz);
         let Some(v) = self.logs.as_mut() else {
             return;
@@ -375,6 +392,12 @@ impl App {
             return vec![Effect::Redraw];
         }
         let count = v.page.entries.len();
+        if v.tail && self.tail_key(key, now_ms) {
+            return vec![Effect::Redraw];
+        }
+        let Some(v) = self.logs.as_mut() else {
+            return Vec::new();
+        };
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') => self.logs = None,
             KeyCode::Char('/') => v.editing = true,
@@ -384,9 +407,21 @@ impl App {
             KeyCode::Char('k') | KeyCode::Up => v.selected = v.selected.saturating_sub(1),
             KeyCode::Home => v.selected = 0,
             KeyCode::End | KeyCode::Char('G') => v.selected = count.saturating_sub(1),
+            KeyCode::Char('w') => {
+                v.wrap = !v.wrap;
+                v.message = Some(
+                    if v.wrap {
+                        "long lines wrap; w again: one line per entry"
+                    } else {
+                        "one line per entry, long ones cut; w again: wrap them"
+                    }
+                    .to_string(),
+                );
+            }
             KeyCode::PageDown | KeyCode::Char('n') => match v.page.next_before {
                 Some(b) => {
                     v.follow = false;
+                    v.tail = false;
                     v.cursors.push(Some(b));
                     v.selected = 0;
                     self.refresh_logs(now_ms);
@@ -396,6 +431,7 @@ impl App {
             KeyCode::PageUp | KeyCode::Char('p') => {
                 if v.cursors.len() > 1 {
                     v.follow = false;
+                    v.tail = false;
                     v.cursors.pop();
                     v.selected = 0;
                     self.refresh_logs(now_ms);
@@ -446,6 +482,15 @@ impl App {
             return Vec::new();
         };
         let count = v.page.entries.len();
+        if v.tail {
+            // Newest at the bottom: the wheel goes up toward older entries.
+            match ev.kind {
+                MouseEventKind::ScrollUp => self.tail_move(3),
+                MouseEventKind::ScrollDown => self.tail_move(-3),
+                _ => return Vec::new(),
+            }
+            return vec![Effect::Redraw];
+        }
         match ev.kind {
             MouseEventKind::ScrollDown => {
                 v.selected = (v.selected + 3).min(count.saturating_sub(1));
@@ -469,8 +514,9 @@ impl App {
                     v.error = None;
                     v.cursors = vec![None];
                     v.selected = 0;
-                    if v.follow && v.filter.agents.len() != 1 {
+                    if v.tail && v.filter.agents.len() != 1 {
                         v.follow = false;
+                        v.tail = false;
                     }
                     self.refresh_logs(now_ms);
                 }
@@ -501,8 +547,13 @@ impl App {
         };
         if v.follow {
             v.follow = false;
-            v.message = Some("stopped following".to_string());
+            v.tail = false;
+            v.selected = 0;
+            v.message = Some("stopped following; newest on top again".to_string());
             return;
+        }
+        if v.tail {
+            return self.resume_follow(now_ms);
         }
         let agent = match v.filter.agents.as_slice() {
             [one] => Some(one.name.clone()),
@@ -524,9 +575,12 @@ impl App {
             v.line = v.filter.to_line();
         }
         v.follow = true;
+        v.tail = true;
         v.cursors = vec![None];
         v.selected = 0;
-        v.message = Some(format!("following {agent}: new entries appear at the top"));
+        v.message = Some(format!(
+            "following {agent}: new lines at the bottom; scrolling up pauses, end resumes"
+        ));
         self.refresh_logs(now_ms);
     }
 
@@ -589,6 +643,13 @@ impl App {
         self.select(Some(name));
     }
 }
+
+#[path = "logs_keys.rs"]
+mod keys;
+#[path = "logs_tail.rs"]
+mod tail;
+
+pub use keys::{LogKey, DETAIL_KEYS, EDIT_KEYS, LOG_KEYS};
 
 #[cfg(test)]
 #[path = "logs_tests.rs"]

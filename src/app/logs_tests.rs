@@ -289,3 +289,118 @@ fn a_capture_asked_for_does_not_replace_a_search_not_yet_taken() {
     assert_eq!(a.take_log_request(), Some(LogRequest::Capture(77)));
     assert!(a.take_log_request().is_none());
 }
+
+#[test]
+fn follow_puts_the_newest_at_the_bottom_up_pauses_and_end_resumes() {
+    let mut a = app();
+    press(&mut a, "l"); // lead's log
+    page_query(&mut a);
+    let page = |ids: &[i64]| {
+        ids.iter()
+            .map(|&i| entry(i, "lead", Source::Output, None))
+            .collect()
+    };
+    reply(&mut a, page(&[9, 8, 7]), None);
+    let v = a.logs_view().unwrap();
+    assert!(!v.tail());
+    let ids = |a: &App| -> Vec<i64> {
+        a.logs_view()
+            .unwrap()
+            .shown()
+            .iter()
+            .map(|e| e.id)
+            .collect()
+    };
+    assert_eq!(ids(&a), [9, 8, 7], "a search shows the newest first");
+
+    press(&mut a, "f");
+    assert_eq!(page_query(&mut a).before_id, None);
+    reply(&mut a, page(&[10, 9, 8]), None);
+    let v = a.logs_view().unwrap();
+    assert!(v.following() && v.tail());
+    assert_eq!(ids(&a), [8, 9, 10], "newest at the bottom");
+    assert_eq!(v.shown_selected(), 2, "the selection sits on the newest");
+    // A new snapshot asks again; the answer's newest is selected: the view scrolls on.
+    a.on_snapshot(snapshot(family()));
+    page_query(&mut a);
+    reply(&mut a, page(&[11, 10, 9]), None);
+    assert_eq!(ids(&a), [9, 10, 11]);
+    assert_eq!(a.logs_view().unwrap().selected_entry().unwrap().id, 11);
+
+    // Up pauses: no more asking, the lines hold still.
+    code(&mut a, KeyCode::Up);
+    let v = a.logs_view().unwrap();
+    assert!(
+        !v.following() && v.tail(),
+        "paused, still newest at the bottom"
+    );
+    assert_eq!(v.selected_entry().unwrap().id, 10);
+    assert_eq!(
+        v.message(),
+        Some("paused: new lines wait; end resumes following")
+    );
+    a.on_snapshot(snapshot(family()));
+    assert!(a.take_log_request().is_none());
+
+    // End resumes from the newest.
+    code(&mut a, KeyCode::End);
+    assert!(a.logs_view().unwrap().following());
+    assert_eq!(page_query(&mut a).before_id, None);
+    reply(&mut a, page(&[12, 11, 10]), None);
+    assert_eq!(a.logs_view().unwrap().selected_entry().unwrap().id, 12);
+
+    // f stops following and puts the newest on top again.
+    press(&mut a, "f");
+    let v = a.logs_view().unwrap();
+    assert!(!v.following() && !v.tail());
+    assert_eq!(ids(&a), [12, 11, 10]);
+}
+
+#[test]
+fn w_toggles_wrapping_long_lines() {
+    let mut a = app();
+    press(&mut a, "l");
+    page_query(&mut a);
+    assert!(!a.logs_view().unwrap().wrap());
+    press(&mut a, "w");
+    assert!(a.logs_view().unwrap().wrap());
+    assert_eq!(
+        a.logs_view().unwrap().message(),
+        Some("long lines wrap; w again: one line per entry")
+    );
+    press(&mut a, "w");
+    assert!(!a.logs_view().unwrap().wrap());
+}
+
+#[test]
+fn every_key_the_browser_help_names_does_something() {
+    for k in LOG_KEYS {
+        let names: Vec<&str> = match k.keys {
+            "/" => vec!["/"],
+            keys => keys.split('/').collect(),
+        };
+        for name in names {
+            // `1-6` is a range: its first key stands for it.
+            let name = name.split('-').next().unwrap_or(name);
+            let key: crate::app::KeyBinding = name.parse().unwrap();
+            let mut a = app();
+            press(&mut a, "l");
+            page_query(&mut a);
+            reply(
+                &mut a,
+                vec![
+                    entry(9, "lead", Source::Output, None),
+                    entry(8, "lead", Source::Event, Some(3)),
+                ],
+                Some(7),
+            );
+            a.handle_key(KeyEvent::new(key.code, key.modifiers), NOW);
+            let said = a.logs_view().and_then(|v| v.message().map(str::to_string));
+            assert!(
+                !said.as_deref().unwrap_or("").contains("does nothing"),
+                "{name} ({}) does nothing: {said:?}",
+                k.what
+            );
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod capture;
 mod cmdline;
 mod ended;
 pub mod filter;
+mod find;
 pub mod format;
 mod history;
 pub mod keymap;
@@ -15,18 +16,25 @@ mod keys;
 pub mod layout;
 pub mod logs;
 mod notice;
+mod scrollback;
+mod sort;
 mod supervision;
 pub mod tree;
 
 #[cfg(test)]
 mod cmdline_tests;
 #[cfg(test)]
+mod pane_tests;
+#[cfg(test)]
 mod tests;
 
 pub use action::Action;
 pub use cmdline::Completion;
 pub use filter::{Filter, FilterError};
+pub use find::PaneSearch;
 pub use notice::{FleetChange, Notice};
+pub use scrollback::{PaneRequest, PaneText};
+pub use sort::SortKey;
 pub use supervision::Supervision;
 
 /// The command line's commands that are not actions: (name, arguments, what it does).
@@ -70,6 +78,14 @@ pub enum Effect {
     SetTheme(String),
     /// Start these agents, added by a changed fleet file.
     StartAgents(Vec<String>),
+    /// Put this text on the clipboard (OSC 52) and in the data directory's
+    /// `clipboard.txt`, and say so.
+    Copy {
+        /// The text, lines ending in `\n`.
+        text: String,
+        /// What it is, for the footer (`lines 3–40 of 812 of builder's pane`).
+        what: String,
+    },
 }
 
 /// What the keyboard is talking to right now.
@@ -101,6 +117,13 @@ pub enum Mode {
     /// Keys edit the `:` command line.
     Command {
         /// The line so far, without the colon.
+        text: String,
+    },
+    /// Keys edit a search in `agent`'s pane.
+    PaneSearch {
+        /// The agent whose pane is searched.
+        agent: String,
+        /// The search so far.
         text: String,
     },
 }
@@ -170,6 +193,14 @@ pub struct App {
     problems: Vec<String>,
     fleet_change: Option<FleetChange>,
     logs: Option<LogsView>,
+    /// The order of the tree's siblings.
+    sort: SortKey,
+    /// The selected pane's whole scrollback, held while the view is scrolled back.
+    scrollback: Option<scrollback::Scrollback>,
+    /// A scrollback read for the host to carry out.
+    pane_request: Option<PaneRequest>,
+    /// The search in the pane view.
+    pane_search: Option<PaneSearch>,
     /// When the last key arrived (passed in by the host), for actions that need `now`.
     clock_ms: i64,
     tz: chrono::FixedOffset,
@@ -215,6 +246,10 @@ impl App {
             problems: Vec::new(),
             fleet_change: None,
             logs: None,
+            sort: SortKey::Fleet,
+            scrollback: None,
+            pane_request: None,
+            pane_search: None,
             clock_ms: 0,
             tz: *chrono::Local::now().offset(),
         }
@@ -276,7 +311,7 @@ impl App {
         let old_pos = self.selected_row();
         self.logs_on_snapshot(&s);
         self.snapshot = s;
-        self.forest = Forest::build(&self.snapshot.agents);
+        self.rebuild_forest();
         self.refresh_rows(old_pos);
         if let Some(name) = left {
             if !self.footer.as_ref().is_some_and(|f| f.is_error) {
@@ -475,7 +510,7 @@ impl App {
 
     fn select(&mut self, name: Option<String>) {
         if self.selected != name {
-            self.scroll = 0;
+            self.follow_live();
         }
         self.selected = name;
         self.keep_selection_visible();

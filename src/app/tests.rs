@@ -487,8 +487,10 @@ fn mouse_click_selects_the_row_under_it() {
 }
 
 #[test]
-fn pane_scroll_is_bounded_by_the_capture() {
+fn pane_scroll_without_a_pane_is_bounded_by_the_capture() {
     let mut agents = family();
+    // No pane to read a scrollback from (it ended): the last screen is all there is.
+    agents[0].pane = None;
     agents[0].capture = (0..100)
         .map(|i| format!("line {i}\n"))
         .collect::<String>()
@@ -504,6 +506,7 @@ fn pane_scroll_is_bounded_by_the_capture() {
     assert_eq!(app.scroll(), 100 - rows);
     app.handle_key(code(KeyCode::PageDown), NOW);
     assert_eq!(app.scroll(), 100 - rows - (rows - 1));
+    assert_eq!(app.take_pane_request(), None);
     press(&mut app, "j"); // another agent follows its tail again
     assert_eq!(app.scroll(), 0);
 }

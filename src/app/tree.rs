@@ -155,6 +155,26 @@ impl Forest {
         }
     }
 
+    /// Put every set of siblings (and the roots) in the order `cmp` gives, stably, so
+    /// equal siblings keep their fleet order; children stay under their parent.
+    pub fn sort_siblings(
+        &mut self,
+        agents: &[AgentView],
+        cmp: impl Fn(&AgentView, &AgentView) -> std::cmp::Ordering,
+    ) {
+        let by = |x: &usize, y: &usize| cmp(&agents[*x], &agents[*y]);
+        self.roots.sort_by(by);
+        for kids in &mut self.children {
+            kids.sort_by(by);
+        }
+        self.preorder.clear();
+        let mut stack: Vec<usize> = self.roots.iter().rev().copied().collect();
+        while let Some(i) = stack.pop() {
+            self.preorder.push(i);
+            stack.extend(self.children[i].iter().rev().copied());
+        }
+    }
+
     /// Every agent, parents before children, ignoring folds and filters.
     pub fn preorder(&self) -> &[usize] {
         &self.preorder

@@ -79,6 +79,7 @@ pub(crate) fn drive<B: Backend>(
         host.pump_events();
         host.pump_outcomes();
         host.pump_logs();
+        host.pump_scrollback();
         host.pump_timers(now);
         let since_draw = host.last_draw.map_or(pacing.frame, |t| t.elapsed());
         if host.dirty && since_draw >= pacing.frame {
@@ -115,6 +116,7 @@ struct Host<'t, B: Backend> {
     attach: Box<dyn FnMut(&str, &str) -> anyhow::Result<()>>,
     bell_allowed: bool,
     logs: LogWorker,
+    scrollback: super::scrollback::ScrollbackWorker,
     cache: ui::PaneCache,
     stats: LoopStats,
     /// The screen is out of date.
@@ -174,6 +176,10 @@ impl<'t, B: Backend> Host<'t, B> {
             attach,
             bell_allowed: bell,
             logs: LogWorker::spawn(logs, input.bell())?,
+            scrollback: super::scrollback::ScrollbackWorker::spawn(
+                super::scrollback::tmux_reader(),
+                input.bell(),
+            )?,
             cache: ui::PaneCache::default(),
             stats: LoopStats::default(),
             dirty: true,
@@ -279,6 +285,18 @@ impl<'t, B: Backend> Host<'t, B> {
         }
     }
 
+    /// The pane view's scrollback reads go to their reader; its answers come back here.
+    fn pump_scrollback(&mut self) {
+        if let Some(request) = self.app.take_pane_request() {
+            self.scrollback.ask(request);
+            self.dirty = true;
+        }
+        for (agent, result) in self.scrollback.replies() {
+            self.app.on_scrollback(&agent, result);
+            self.dirty = true;
+        }
+    }
+
     /// Countdowns and "ago" columns move with the clock.
     fn pump_timers(&mut self, now: i64) {
         if self.next_change.is_some_and(|t| now >= t) {
@@ -362,6 +380,13 @@ impl<'t, B: Backend> Host<'t, B> {
                 if let Err(e) = self.reload.set_theme(&name, &mut self.theme) {
                     self.app.set_message(e, true);
                 }
+            }
+            Effect::Copy { text, what } => {
+                let data = crate::config::Paths::from_env().ok().map(|p| p.data_dir);
+                let in_tmux = std::env::var_os("TMUX").is_some();
+                let (message, is_error) =
+                    super::clipboard::copy(&text, &what, screen, data.as_deref(), in_tmux);
+                self.app.set_message(message, is_error);
             }
             Effect::StartAgents(names) => {
                 if let Err(e) = self.reload.start(names) {

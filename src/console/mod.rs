@@ -8,11 +8,13 @@
 
 mod alerts;
 mod attach;
+mod clipboard;
 mod host;
 mod input;
 pub mod live;
 mod logs;
 mod reload;
+mod scrollback;
 mod terminal;
 pub mod view;
 mod wake;

@@ -21,6 +21,11 @@ pub(crate) trait Screen {
         let _ = escape;
         Ok(())
     }
+    /// Write an OSC 52 sequence that sets the terminal's clipboard.
+    fn clipboard(&mut self, osc: &str) -> io::Result<()> {
+        let _ = osc;
+        Ok(())
+    }
 }
 
 /// Owns the terminal's raw/alternate mode; dropping it always gives the terminal back.
@@ -64,6 +69,12 @@ impl Screen for TerminalGuard {
     fn desktop(&mut self, escape: &str) -> io::Result<()> {
         let mut out = io::stdout();
         out.write_all(escape.as_bytes())?;
+        out.flush()
+    }
+
+    fn clipboard(&mut self, osc: &str) -> io::Result<()> {
+        let mut out = io::stdout();
+        out.write_all(osc.as_bytes())?;
         out.flush()
     }
 }

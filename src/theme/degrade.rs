@@ -135,7 +135,7 @@ fn degrade_style(s: Style, depth: ColorDepth) -> Style {
     out
 }
 
-fn rgb_of(c: Color) -> (u8, u8, u8) {
+pub(super) fn rgb_of(c: Color) -> (u8, u8, u8) {
     match c {
         Color::Rgb(r, g, b) => (r, g, b),
         Color::Indexed(i) => index_rgb(i),

@@ -51,6 +51,9 @@ pub struct Theme {
     pub footer: Style,
     /// Error messages.
     pub error: Style,
+    /// The whole screen under everything else: a theme for a light (or any) background
+    /// paints its own here, so it does not depend on the terminal's.
+    pub body: Style,
 }
 
 macro_rules! meanings {
@@ -100,6 +103,7 @@ meanings!(
     header,
     footer,
     error,
+    body,
 );
 
 impl Theme {
@@ -150,6 +154,8 @@ impl Default for Theme {
 }
 
 #[cfg(test)]
+mod contrast_tests;
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -183,14 +189,15 @@ mod tests {
     }
 
     #[test]
-    fn the_dark_file_draws_what_the_console_always_drew() {
+    fn the_dark_file_draws_what_the_console_draws() {
         use ratatui::style::{Color, Modifier};
         let fg = |c: Color| Style::new().fg(c);
         let want = Theme {
             working: fg(Color::Green),
             needs_input: fg(Color::Yellow).add_modifier(Modifier::BOLD),
-            idle: fg(Color::Blue),
-            errored: fg(Color::Red).add_modifier(Modifier::BOLD),
+            // xterm's blue and red are too dark to read on black (contrast 2.2 and 3.6).
+            idle: fg(Color::Indexed(75)),
+            errored: fg(Color::LightRed).add_modifier(Modifier::BOLD),
             exited: fg(Color::DarkGray),
             unknown: fg(Color::Gray),
             tier_nudge: fg(Color::Cyan),
@@ -205,6 +212,7 @@ mod tests {
             header: Style::new().fg(Color::White).bg(Color::Indexed(235)),
             footer: fg(Color::Gray),
             error: fg(Color::LightRed).add_modifier(Modifier::BOLD),
+            body: Style::new(),
         };
         assert_eq!(Theme::dark(), want);
     }

@@ -270,6 +270,18 @@ pub fn capture(pane: &str, mode: Mode) -> TmuxCommand<'static> {
         .build()
 }
 
+/// `capture-pane -p -e -S - -E - -t PANE`: the whole scrollback and the screen, with
+/// colours (the console's pane view when the operator scrolls back).
+pub fn capture_all(pane: &str, mode: Mode) -> TmuxCommand<'static> {
+    CapturePane::new()
+        .stdout()
+        .escape_sequences()
+        .start_line("-")
+        .end_line("-")
+        .target_pane(mode.arg(pane))
+        .build()
+}
+
 /// `capture-pane -p -S -LINES -E -1 -t PANE`: the last LINES lines of the scrollback.
 pub fn capture_history(pane: &str, lines: u32, mode: Mode) -> TmuxCommand<'static> {
     CapturePane::new()

@@ -45,6 +45,12 @@ impl OneShot {
         run_with(&self.socket, cmds, self.opts())
     }
 
+    /// A pane's whole scrollback and screen with colours (`capture-pane -e -S - -E -`).
+    pub fn capture_scrollback(&self, pane: &str) -> Result<String, TmuxError> {
+        let out = self.run(vec![commands::capture_all(pane, Mode::Argv)])?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    }
+
     pub(crate) fn protocol(&self, message: String) -> TmuxError {
         TmuxError::Protocol {
             socket: self.socket.clone(),

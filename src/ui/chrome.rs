@@ -214,6 +214,9 @@ const HINTS: &[&[Action]] = &[
     &[Action::Quit],
     &[Action::ToggleHistory],
     &[Action::Dismiss, Action::DismissAllEnded],
+    &[Action::SearchPane],
+    &[Action::CopyPane],
+    &[Action::CycleSort],
 ];
 
 /// The hint pairs (keys, label) shown in the footer for the current mode.
@@ -225,6 +228,15 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
             .collect()
     };
     match app.mode() {
+        Mode::Normal if app.pane_search().is_some() => {
+            let copy = app.keymap().keys_for(Action::CopyPane);
+            let mut out = vec![("n/N".to_string(), "next/previous match".to_string())];
+            if let Some(k) = copy.first() {
+                out.push((k.to_string(), "copy matching lines".to_string()));
+            }
+            out.push(("esc".to_string(), "end the search".to_string()));
+            out
+        }
         Mode::Normal => HINTS
             .iter()
             .filter_map(|actions| {
@@ -260,6 +272,12 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
         }
         Mode::Explain { .. } => fixed(&[("any key", "close")]),
         Mode::Command { .. } => fixed(&[("enter", "run"), ("tab", "complete"), ("esc", "close")]),
+        Mode::PaneSearch { .. } => fixed(&[
+            ("enter", "search"),
+            ("esc", "cancel"),
+            ("ctrl-u", "erase"),
+            ("capitals", "match case"),
+        ]),
     }
 }
 
@@ -281,6 +299,17 @@ pub(super) fn footer(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, no
             Line::from(spans)
         }
         (Mode::Command { text }, _) => command_line(app, text, theme, usize::from(area.width)),
+        (Mode::PaneSearch { agent, text }, _) => {
+            let mut spans = vec![
+                Span::styled(format!("find in {agent}: "), theme.title),
+                Span::raw(text.clone()),
+                Span::styled("█", theme.muted),
+            ];
+            let used = Line::from(spans.clone()).width();
+            let room = usize::from(area.width).saturating_sub(used);
+            spans.extend(hint_spans(app, theme, "  ", room));
+            Line::from(spans)
+        }
         (Mode::Normal, Some(msg)) => {
             let style = if msg.is_error {
                 theme.error
@@ -311,7 +340,7 @@ fn command_line<'a>(app: &App, text: &str, theme: &Theme, room: usize) -> Line<'
                 break;
             }
             used += w;
-            let style = if i == c.index {
+            let style = if Some(i) == c.index {
                 theme.selection
             } else {
                 theme.muted

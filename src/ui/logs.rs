@@ -3,7 +3,7 @@
 
 use super::pane::capture_text;
 use super::tree::clip;
-use crate::app::logs::LogDetail;
+use crate::app::logs::{LogDetail, DETAIL_KEYS, EDIT_KEYS, LOG_KEYS};
 use crate::app::{App, LogsView};
 use crate::logs::{Level, LogEntry};
 use crate::theme::Theme;
@@ -13,25 +13,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
-
-/// Key hints of the browser, and of its query line while it is edited.
-const HINTS: &[(&str, &str)] = &[
-    ("/", "search"),
-    ("j/k", "move"),
-    ("enter", "screen"),
-    ("g", "agent"),
-    ("n/p", "page"),
-    ("1-6/0", "window"),
-    ("f", "follow"),
-    ("esc", "back"),
-];
-const DETAIL_HINTS: &[(&str, &str)] = &[("g", "agent"), ("any other key", "close")];
-const EDIT_HINTS: &[(&str, &str)] = &[
-    ("enter", "search"),
-    ("esc", "cancel"),
-    ("ctrl-u", "erase"),
-    ("agent: tree: level: source: since: until:", "filters"),
-];
 
 /// The browser in the body of the screen.
 pub(super) fn body(
@@ -61,8 +42,13 @@ pub(super) fn body(
         .border_style(theme.border)
         .title(Span::styled(title, theme.title));
     if v.following() {
-        block =
-            block.title(Line::styled(" following · newest on top ", theme.working).right_aligned());
+        block = block.title(
+            Line::styled(" following · newest at the bottom ", theme.working).right_aligned(),
+        );
+    } else if v.tail() {
+        block = block.title(
+            Line::styled(" paused · end resumes following ", theme.tier_nudge).right_aligned(),
+        );
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -145,7 +131,7 @@ fn results(
     theme: &Theme,
     now_ms: i64,
 ) {
-    let entries = &v.page().entries;
+    let entries = v.shown();
     let height = usize::from(area.height);
     if entries.is_empty() {
         let text = if v.loaded() && !v.searching() {
@@ -156,23 +142,102 @@ fn results(
         frame.render_widget(Paragraph::new(Line::styled(text, theme.muted)), area);
         return;
     }
-    let top = v.selected().saturating_sub(height.saturating_sub(1));
     let width = usize::from(area.width);
-    let lines: Vec<Line> = entries
+    let selected = v.shown_selected();
+    // Each entry's rows: one, or as many as its message needs when wrapping.
+    let blocks: Vec<Vec<Line>> = entries
         .iter()
         .enumerate()
-        .skip(top)
-        .take(height)
         .map(|(i, e)| {
-            let line = entry_line(e, tz, theme, width, now_ms);
-            if i == v.selected() {
-                line.style(theme.selection)
+            let rows = entry_lines(e, tz, theme, width, now_ms, v.wrap());
+            if i == selected {
+                rows.into_iter().map(|l| l.style(theme.selection)).collect()
             } else {
-                line
+                rows
             }
         })
         .collect();
+    let starts: Vec<usize> = blocks
+        .iter()
+        .scan(0, |at, b| {
+            let start = *at;
+            *at += b.len();
+            Some(start)
+        })
+        .collect();
+    let total = starts
+        .last()
+        .map_or(0, |s| s + blocks.last().map_or(0, Vec::len));
+    let (sel_top, sel_end) = (starts[selected], starts[selected] + blocks[selected].len());
+    let top = if v.tail() {
+        // Newest at the bottom: the view sits on the last rows unless the selection is
+        // above them, then it keeps the selection on its top row.
+        total.saturating_sub(height).min(sel_top)
+    } else {
+        sel_end.saturating_sub(height)
+    };
+    let mut lines: Vec<Line> = blocks
+        .into_iter()
+        .flatten()
+        .skip(top)
+        .take(height)
+        .collect();
+    if v.tail() && lines.len() < height {
+        // Few lines yet: they still end at the bottom, where the next one will come.
+        let pad = height - lines.len();
+        lines.splice(0..0, vec![Line::raw(""); pad]);
+    }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// One entry's rows: time, agent, level and source, then the message, cut to the width
+/// or (`wrap`) carried on over more rows under the message column.
+fn entry_lines(
+    e: &LogEntry,
+    tz: FixedOffset,
+    theme: &Theme,
+    width: usize,
+    now_ms: i64,
+    wrap: bool,
+) -> Vec<Line<'static>> {
+    if !wrap {
+        return vec![entry_line(e, tz, theme, width, now_ms)];
+    }
+    let head = entry_head(e, tz, theme, now_ms);
+    let used = Line::from(head.clone()).width();
+    let room = width.saturating_sub(used).max(8);
+    let message = e.message.replace('\n', " ⏎ ");
+    let style = level_style(e.level, theme);
+    let mut out = Vec::new();
+    for (k, chunk) in chop(&message, room).into_iter().enumerate() {
+        let mut spans = if k == 0 {
+            head.clone()
+        } else {
+            vec![Span::raw(" ".repeat(used))]
+        };
+        spans.push(Span::styled(chunk, style));
+        out.push(Line::from(spans));
+    }
+    out
+}
+
+/// Cut text into pieces of at most `w` display columns.
+fn chop(s: &str, w: usize) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut used = 0;
+    let mut buf = [0u8; 4];
+    for c in s.chars() {
+        let cw = super::tree::width(c.encode_utf8(&mut buf));
+        if used + cw > w && used > 0 {
+            out.push(String::new());
+            used = 0;
+        }
+        used += cw;
+        if let Some(last) = out.last_mut() {
+            last.push(c);
+        }
+    }
+    out
 }
 
 fn entry_line(
@@ -182,22 +247,7 @@ fn entry_line(
     width: usize,
     now_ms: i64,
 ) -> Line<'static> {
-    let agent = e.agent.as_deref().unwrap_or("fleet");
-    let who = match e.attempt {
-        Some(a) if a > 1 => format!("{agent}#{a}"),
-        _ => agent.to_string(),
-    };
-    // A mark says Enter opens a screen for this entry.
-    let mark = if e.capture_id.is_some() { "▸" } else { " " };
-    let mut spans = vec![
-        Span::styled(format!("{} ", when(e.ts_ms, now_ms, tz)), theme.muted),
-        Span::raw(format!("{:<12} ", clip(&who, 12))),
-        Span::styled(
-            format!("{:<5} ", e.level.as_str()),
-            level_style(e.level, theme),
-        ),
-        Span::styled(format!("{:<7}{mark} ", e.source.as_str()), theme.muted),
-    ];
+    let mut spans = entry_head(e, tz, theme, now_ms);
     let used = Line::from(spans.clone()).width();
     let message = e.message.replace('\n', " ⏎ ");
     spans.push(Span::styled(
@@ -205,6 +255,26 @@ fn entry_line(
         level_style(e.level, theme),
     ));
     Line::from(spans)
+}
+
+/// What comes before an entry's message: time, agent, level, source.
+fn entry_head(e: &LogEntry, tz: FixedOffset, theme: &Theme, now_ms: i64) -> Vec<Span<'static>> {
+    let agent = e.agent.as_deref().unwrap_or("fleet");
+    let who = match e.attempt {
+        Some(a) if a > 1 => format!("{agent}#{a}"),
+        _ => agent.to_string(),
+    };
+    // A mark says Enter opens a screen for this entry.
+    let mark = if e.capture_id.is_some() { "▸" } else { " " };
+    vec![
+        Span::styled(format!("{} ", when(e.ts_ms, now_ms, tz)), theme.muted),
+        Span::raw(format!("{:<12} ", clip(&who, 12))),
+        Span::styled(
+            format!("{:<5} ", e.level.as_str()),
+            level_style(e.level, theme),
+        ),
+        Span::styled(format!("{:<7}{mark} ", e.source.as_str()), theme.muted),
+    ]
 }
 
 /// An opened entry: its capture on the left, what happened and the rule on the right.
@@ -298,22 +368,22 @@ pub(super) fn footer(frame: &mut Frame, area: Rect, v: &LogsView, theme: &Theme)
         Line::styled(format!(" {m}"), theme.footer)
     } else {
         let hints = if v.editing() {
-            EDIT_HINTS
+            EDIT_KEYS
         } else if v.detail().is_some() {
-            DETAIL_HINTS
+            DETAIL_KEYS
         } else {
-            HINTS
+            LOG_KEYS
         };
         let mut spans = vec![Span::raw(" ")];
         let mut used = 1;
-        for (k, label) in hints {
-            let w = k.chars().count() + label.chars().count() + 3;
+        for k in hints {
+            let w = k.keys.chars().count() + k.label.chars().count() + 3;
             if used + w > usize::from(area.width) {
                 break;
             }
             used += w;
-            spans.push(Span::styled(*k, theme.title));
-            spans.push(Span::styled(format!(" {label}  "), theme.footer));
+            spans.push(Span::styled(k.keys, theme.title));
+            spans.push(Span::styled(format!(" {}  ", k.label), theme.footer));
         }
         Line::from(spans)
     };

@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::theme::Theme;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 /// Narrowest terminal the console draws in: a tree and a pane view side by side need it.
@@ -44,6 +44,9 @@ pub fn draw_cached(
     cache: &mut PaneCache,
 ) {
     let area = frame.area();
+    // The theme's page first: a theme for light backgrounds paints its own, so every
+    // panel, gap and popup sits on it rather than on the terminal's background.
+    frame.render_widget(Block::new().style(theme.body), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return too_small(frame, area, theme);
     }

@@ -1,41 +1,54 @@
 //! The pane view (the selected agent's screen, following its tail) and the event strip.
 
 use super::tree::clip;
-use crate::app::{capture, App};
+use crate::app::{capture, App, PaneSearch, PaneText};
 use crate::fleet::{EventView, Tone};
 use crate::theme::Theme;
 use ansi_to_tui::IntoText;
-use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::layout::{Margin, Rect};
+use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Scrollbar, ScrollbarOrientation, ScrollbarState};
 use ratatui::Frame;
 use std::borrow::Cow;
 use std::sync::Arc;
 
 /// The last capture parsed for the pane view and its styled text, so a frame whose
-/// capture did not change clones a screenful of lines instead of parsing it again.
+/// capture did not change clones a screenful of lines instead of parsing it again. The
+/// live screen and a held scrollback have a slot each, so going back and forth between
+/// them parses neither again.
 #[derive(Debug, Default)]
 pub struct PaneCache {
-    /// Held, not just compared by address: a freed capture's address can be reused.
-    source: Option<Arc<str>>,
-    text: Text<'static>,
+    live: Parsed,
+    frozen: Parsed,
     parses: u64,
 }
 
+#[derive(Debug, Default)]
+struct Parsed {
+    /// Held, not just compared by address: a freed capture's address can be reused.
+    source: Option<Arc<str>>,
+    text: Text<'static>,
+}
+
 impl PaneCache {
-    /// The capture as styled text, parsed only if it differs from the last one.
-    fn text(&mut self, capture: &Arc<str>) -> &Text<'static> {
-        let same = self
+    /// The text as styled text, parsed only if it differs from the last one of its kind.
+    fn text(&mut self, t: PaneText<'_>) -> &Text<'static> {
+        let slot = if t.frozen {
+            &mut self.frozen
+        } else {
+            &mut self.live
+        };
+        let same = slot
             .source
             .as_ref()
-            .is_some_and(|s| Arc::ptr_eq(s, capture) || **s == **capture);
+            .is_some_and(|s| Arc::ptr_eq(s, t.text) || **s == **t.text);
         if !same {
-            self.text = capture_text(capture);
-            self.source = Some(Arc::clone(capture));
+            slot.text = styled(capture::view_tail(t.text, t.frozen));
+            slot.source = Some(Arc::clone(t.text));
             self.parses += 1;
         }
-        &self.text
+        &slot.text
     }
 
     /// How many captures were parsed so far (for tests and benchmarks).
@@ -86,43 +99,156 @@ pub(super) fn pane(
         ));
     let inner = block.inner(area);
     let height = usize::from(inner.height);
-    let text = cache.text(&a.capture);
+    let Some(source) = app.pane_text() else {
+        return;
+    };
+    let text = cache.text(source);
     let total = text.lines.len();
     let scroll = app.scroll().min(total.saturating_sub(height));
-    if scroll > 0 {
-        block = block.title_bottom(
-            Line::styled(
-                format!(" ↑ {scroll} lines back · pgdn returns "),
-                theme.tier_nudge,
-            )
-            .right_aligned(),
-        );
+    let end = total - scroll;
+    let start = end.saturating_sub(height);
+    let held = source.frozen || scroll > 0;
+    let room = usize::from(area.width.saturating_sub(4));
+    if let Some(place) = position(app, start, end, total, held, room) {
+        block = block.title_bottom(Line::styled(place, theme.tier_nudge).right_aligned());
     }
     if total == 0 {
         let msg = Line::styled(" (nothing captured yet)", theme.muted);
         frame.render_widget(Paragraph::new(msg).block(block), area);
         return;
     }
-    let end = total - scroll;
-    let start = end.saturating_sub(height);
+    let mut lines = text.lines[start..end].to_vec();
+    if let Some(search) = app.pane_search() {
+        let current = search.current_hit();
+        for (i, line) in lines.iter_mut().enumerate() {
+            let nth = current.filter(|(l, _)| *l == start + i).map(|(_, n)| n);
+            mark_matches(line, search, nth, theme);
+        }
+    }
     let shown = Text {
-        lines: text.lines[start..end].to_vec(),
+        lines,
         alignment: text.alignment,
         style: text.style,
     };
     frame.render_widget(Paragraph::new(shown).block(block), area);
+    if held && total > height {
+        // Where the view is in the whole scrollback, on the right border.
+        let mut state = ScrollbarState::new(total - height).position(start);
+        frame.render_stateful_widget(
+            Scrollbar::new(ScrollbarOrientation::VerticalRight)
+                .begin_symbol(None)
+                .end_symbol(None)
+                .track_symbol(Some("│"))
+                .thumb_style(theme.tier_nudge)
+                .track_style(theme.border),
+            area.inner(Margin {
+                horizontal: 0,
+                vertical: 1,
+            }),
+            &mut state,
+        );
+    }
+}
+
+/// The pane view's bottom title: the search, where the view is, and how to get back;
+/// the hint goes first when `room` is short.
+fn position(
+    app: &App,
+    start: usize,
+    end: usize,
+    total: usize,
+    held: bool,
+    room: usize,
+) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(s) = app.pane_search() {
+        parts.push(format!("/{} {}/{}", s.query, s.current + 1, s.hits.len()));
+    } else if let crate::app::Mode::PaneSearch { .. } = app.mode() {
+        parts.push("searching the scrollback".to_string());
+    }
+    if app.scrollback_loading() {
+        parts.push("reading the scrollback…".to_string());
+    }
+    if held && total > 0 {
+        parts.push(format!("lines {}–{end} of {total}", start + 1));
+    }
+    let hint = (app.scroll() > 0 && app.pane_search().is_none()).then_some("pgdn: live");
+    let title = |parts: &[String]| format!(" {} ", parts.join(" · "));
+    if let Some(h) = hint {
+        let mut with = parts.clone();
+        with.push(h.to_string());
+        if super::tree::width(&title(&with)) <= room {
+            return Some(title(&with));
+        }
+    }
+    (!parts.is_empty()).then(|| title(&parts))
+}
+
+/// Paint every match of the search in `line`, the current one (`nth` of the line's)
+/// stronger than the rest.
+fn mark_matches(line: &mut Line<'static>, search: &PaneSearch, nth: Option<usize>, theme: &Theme) {
+    let plain: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let hits = search.find_in(&plain);
+    if hits.is_empty() {
+        return;
+    }
+    let hit_style = theme.tier_nudge.add_modifier(Modifier::REVERSED);
+    let current_style = theme
+        .needs_input
+        .add_modifier(Modifier::REVERSED | Modifier::BOLD);
+    // Walk the spans character by character, cutting them where a match starts or ends.
+    let mut out: Vec<Span<'static>> = Vec::new();
+    let mut at = 0;
+    for span in std::mem::take(&mut line.spans) {
+        let mut piece = String::new();
+        let mut piece_style = None;
+        for c in span.content.chars() {
+            let hit = hits.iter().position(|&(s, n)| at >= s && at < s + n);
+            let style = match hit {
+                Some(k) if Some(k) == nth => span.style.patch(current_style),
+                Some(_) => span.style.patch(hit_style),
+                None => span.style,
+            };
+            if piece_style.is_some_and(|p| p != style) {
+                out.push(Span::styled(
+                    std::mem::take(&mut piece),
+                    piece_style.unwrap_or_default(),
+                ));
+            }
+            piece_style = Some(style);
+            piece.push(c);
+            at += 1;
+        }
+        if !piece.is_empty() {
+            out.push(Span::styled(piece, piece_style.unwrap_or(span.style)));
+        }
+    }
+    line.spans = out;
 }
 
 /// Convert a capture's tail to styled text; a capture the ANSI parser rejects is shown
 /// as plain text rather than not at all.
 pub(super) fn capture_text(raw: &str) -> Text<'static> {
-    let tail = capture::tail(raw);
+    styled(capture::tail(raw))
+}
+
+/// [`capture_text`] of a tail already cut.
+fn styled(tail: &str) -> Text<'static> {
     let mut text = match tail.into_text() {
         Ok(t) => t,
         Err(_) => Text::raw(String::from_utf8_lossy(&strip_ansi_escapes::strip(tail)).into_owned()),
     };
+    // The agent's "default colour" is the theme's page, not the terminal's: a reset in
+    // the capture leaves the colour unset instead of punching through a painted page.
+    let unset = |c: Option<Color>| c.filter(|c| *c != Color::Reset);
+    text.style.fg = unset(text.style.fg);
+    text.style.bg = unset(text.style.bg);
     for line in &mut text.lines {
+        line.style.fg = unset(line.style.fg);
+        line.style.bg = unset(line.style.bg);
         for span in &mut line.spans {
+            span.style.fg = unset(span.style.fg);
+            span.style.bg = unset(span.style.bg);
             if span.content.contains(|c: char| c.is_control()) {
                 span.content = Cow::Owned(printable(&span.content));
             }

@@ -12,7 +12,7 @@ use ratatui::Frame;
 
 pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
     match app.mode() {
-        Mode::Normal | Mode::Filter | Mode::Command { .. } => {}
+        Mode::Normal | Mode::Filter | Mode::Command { .. } | Mode::PaneSearch { .. } => {}
         Mode::Help => help(frame, area, app, theme),
         Mode::Explain { agent } => explain(frame, area, app, agent, theme, now_ms),
         Mode::Confirm { command } => confirm(frame, area, command, theme),
@@ -34,6 +34,7 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
 
 fn popup(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line>, theme: &Theme) {
     let block = Block::bordered()
+        .style(theme.body)
         .border_style(theme.title)
         .title(Span::styled(title, theme.title));
     frame.render_widget(Clear, rect);
@@ -45,8 +46,54 @@ fn popup(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line>, theme: 
     );
 }
 
-/// The help overlay, generated from the keymap: every action, its keys and its sentence.
+/// The help overlay: the log browser's keys while it is open, else the fleet's.
 fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let (title, lines) = match app.logs_view() {
+        Some(_) => ("log browser keys", log_help_lines(theme)),
+        None => ("keys", fleet_help_lines(app, theme)),
+    };
+    help_popup(frame, area, app, title, lines, theme);
+}
+
+/// The log browser's keys: over the results, over an opened screen, in the query line.
+fn log_help_lines(theme: &Theme) -> Vec<Line<'static>> {
+    use crate::app::logs::{DETAIL_KEYS, EDIT_KEYS, LOG_KEYS};
+    let sections = [
+        ("the results", LOG_KEYS),
+        ("an opened screen", DETAIL_KEYS),
+        ("the query line (/)", EDIT_KEYS),
+    ];
+    // Long key lists (the filter names) go on a line of their own.
+    let key_w = sections
+        .iter()
+        .flat_map(|(_, keys)| keys.iter())
+        .map(|k| width(k.keys))
+        .filter(|w| *w <= 16)
+        .max()
+        .unwrap_or(0);
+    let mut lines = Vec::new();
+    for (i, (name, keys)) in sections.iter().enumerate() {
+        if i > 0 {
+            lines.push(Line::raw(""));
+        }
+        lines.push(Line::styled(format!(" {name}"), theme.muted));
+        for k in *keys {
+            if width(k.keys) > key_w {
+                lines.push(Line::styled(format!(" {}", k.keys), theme.title));
+                lines.push(Line::raw(format!(" {} {}", pad("", key_w), k.what)));
+            } else {
+                lines.push(Line::from(vec![
+                    Span::styled(format!(" {} ", pad(k.keys, key_w)), theme.title),
+                    Span::raw(k.what),
+                ]));
+            }
+        }
+    }
+    lines
+}
+
+/// The fleet's keys, generated from the keymap: every action, its keys and its sentence.
+fn fleet_help_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     let rows: Vec<(String, &str)> = Action::ALL
         .iter()
         .map(|&a| {
@@ -79,6 +126,17 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         " a folded row (▸) shows the most urgent state below it; ! marks agents that need you",
         theme.muted,
     ));
+    lines
+}
+
+fn help_popup(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    name: &str,
+    lines: Vec<Line<'static>>,
+    theme: &Theme,
+) {
     let rect = centred(
         area,
         area.width.saturating_sub(4).min(110),
@@ -98,11 +156,11 @@ fn help(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .collect();
     let title = if (more || skip > 0) && !scroll_keys.is_empty() {
         format!(
-            " keys · {} scroll · any other key closes ",
+            " {name} · {} scroll · any other key closes ",
             scroll_keys.join("/")
         )
     } else {
-        " keys · any key closes ".to_string()
+        format!(" {name} · any key closes ")
     };
     let lines: Vec<Line> = lines.into_iter().skip(skip).collect();
     popup(frame, rect, title, lines, theme);

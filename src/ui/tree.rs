@@ -198,11 +198,14 @@ pub(super) fn tree(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_
         .filter(|a| a.lineage.attempt_of.is_none())
         .count();
     let shown = app.rows().iter().filter(|r| r.matched).count();
-    let title = match app.filter_text().trim() {
+    let mut title = match app.filter_text().trim() {
         _ if total == 0 => " fleet · no agents yet ".to_string(),
         "" => format!(" fleet · {total} agents "),
         f => format!(" fleet · {shown}/{total} match /{f} "),
     };
+    if app.sort_key() != crate::app::SortKey::Fleet {
+        title.push_str(&format!("· by {} ", app.sort_key().label()));
+    }
     let block = Block::bordered()
         .border_style(theme.border)
         .title(Span::styled(title, theme.title));

@@ -44,20 +44,50 @@ fn l_opens_the_selected_agents_log_and_it_searches_follows_and_goes_back() {
     assert!(!results.is_empty(), "{s}");
     assert!(results.iter().all(|l| l.contains("Update")), "{s}");
 
-    // Follow: new lines keep arriving at the top without a key.
+    // Follow, as tail -f: new lines keep arriving at the bottom without a key.
     term.keys(&["f"]);
     let first = term.wait_screen("following", Duration::from_secs(5), |s| {
-        s.contains("following · newest on top")
+        s.contains("following · newest at the bottom")
     });
-    let top = |s: &str| {
+    let bottom = |s: &str| {
         s.lines()
+            .rev()
             .find(|l| l.contains(" output "))
             .unwrap_or_default()
             .to_string()
     };
-    let before = top(&first);
-    term.wait_screen("a newer line on top", Duration::from_secs(15), |s| {
-        !top(s).is_empty() && top(s) != before
+    let before = bottom(&first);
+    let s = term.wait_screen("a newer line at the bottom", Duration::from_secs(15), |s| {
+        !bottom(s).is_empty() && bottom(s) != before
+    });
+    // It is the last row of the results, right above the panel's bottom border.
+    let rows: Vec<&str> = s.lines().collect();
+    let at = rows.iter().rposition(|l| l.contains(" output ")).unwrap();
+    assert!(
+        !rows[at + 1].contains(" output ") && rows[at + 1].contains('└'),
+        "{s}"
+    );
+
+    // Scrolling up pauses: the lines hold still while builder goes on printing.
+    term.keys(&["Up"]);
+    let paused = term.wait_screen("paused", Duration::from_secs(5), |s| {
+        s.contains("paused · end resumes following")
+    });
+    term.wait_ticks(3);
+    let still = term.screen();
+    assert_eq!(
+        bottom(&still),
+        bottom(&paused),
+        "paused lines move:\n{still}"
+    );
+    // End resumes, and newer lines come again.
+    term.keys(&["End"]);
+    term.wait_screen("following again", Duration::from_secs(5), |s| {
+        s.contains("following · newest at the bottom")
+    });
+    let held = bottom(&paused);
+    term.wait_screen("newer lines again", Duration::from_secs(15), |s| {
+        !bottom(s).is_empty() && bottom(s) != held
     });
 
     // Esc goes back to the fleet; q quits the console as usual.

@@ -244,3 +244,72 @@ fn a_bad_search_is_explained_on_screen() {
     let s = r.screen();
     assert!(s.contains("since \"soon\" is not a time"), "{s}");
 }
+
+#[test]
+fn follow_draws_the_newest_line_at_the_bottom_and_w_wraps_long_ones() {
+    let mut r = Rig::new();
+    let long = format!("BEGIN {} END", "abcdefghij".repeat(20));
+    r.store
+        .write(|s| s.insert_log(&NewLog::output(NOW - 50, "worker", 1, long.clone())))
+        .unwrap();
+    r.key(KeyCode::Down); // select worker
+    r.keys("lf");
+    let s = r.screen();
+    assert!(s.contains("following · newest at the bottom"), "{s}");
+    let row = |s: &str, what: &str| s.lines().position(|l| l.contains(what));
+    let newest = row(&s, "BEGIN abcdefghij").unwrap_or_else(|| panic!("{s}"));
+    let older = row(&s, "compiling module 149 ").unwrap_or_else(|| panic!("{s}"));
+    assert!(older < newest, "newest at the bottom:\n{s}");
+    // The newest line is the last result row, just above the panel's bottom border.
+    assert!(s.lines().nth(newest + 1).unwrap().starts_with('└'), "{s}");
+    assert!(!s.contains(" END"), "cut to one row:\n{s}");
+
+    // Wrapped, the message goes on over more rows under its column, to its end; the
+    // view still ends on it.
+    r.keys("w");
+    let s = r.screen();
+    let first = row(&s, "BEGIN abcdefghij").unwrap_or_else(|| panic!("{s}"));
+    let chars = |l: &str| l.chars().collect::<Vec<char>>();
+    let line = chars(s.lines().nth(first).unwrap());
+    let column = (0..line.len())
+        .find(|&i| line[i..].starts_with(&['B', 'E', 'G', 'I', 'N']))
+        .unwrap();
+    let end = row(&s, "abcdefghij END").unwrap_or_else(|| panic!("{s}"));
+    assert!(end > first + 1, "over three rows:\n{s}");
+    for l in s.lines().take(end + 1).skip(first + 1) {
+        // Inside the left border: blank up to the message column, then the message.
+        let l = chars(l);
+        assert!(l[1..column].iter().all(|c| *c == ' '), "{s}");
+        assert!(l[column].is_ascii_alphabetic(), "{s}");
+    }
+    assert!(s.lines().nth(end + 1).unwrap().starts_with('└'), "{s}");
+
+    // Scrolling up pauses; the title says how to come back.
+    r.key(KeyCode::Up);
+    let s = r.screen();
+    assert!(s.contains("paused · end resumes following"), "{s}");
+}
+
+#[test]
+fn question_mark_in_the_browser_shows_the_browsers_keys() {
+    let mut r = Rig::new();
+    r.keys("l?");
+    let s = r.screen();
+    assert!(s.contains("log browser keys"), "{s}");
+    assert!(
+        s.contains("Follow one agent: new lines at the bottom"),
+        "{s}"
+    );
+    assert!(s.contains("Wrap long lines"), "{s}");
+    assert!(
+        !s.contains("Approve the prompt"),
+        "not the fleet's keys:\n{s}"
+    );
+    // Any other key closes it, back to the browser.
+    r.keys("x");
+    let s = r.screen();
+    assert!(
+        !s.contains("log browser keys") && s.contains("logs · page 1"),
+        "{s}"
+    );
+}

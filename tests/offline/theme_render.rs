@@ -186,3 +186,40 @@ fn a_16_colour_terminal_gets_only_ansi_colours() {
         }
     }
 }
+
+#[test]
+fn a_theme_that_paints_its_page_leaves_no_cell_to_the_terminal() {
+    for name in ["light", "high-contrast"] {
+        let theme = shoal::theme::resolve(name, None, None).unwrap();
+        let page = theme.body.bg.expect("paints its page");
+        let mut app = App::default();
+        // A screen that resets its colours and leaves most of its rows empty.
+        app.on_snapshot(snapshot(vec![agent("worker", Activity::Working)
+            .with_capture("\u{1b}[31mred\u{1b}[0m then plain\n\u{1b}[m\n\n$ ")]));
+        let plain = draw(&mut app, &theme);
+        app.handle_key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE), NOW);
+        let help = draw(&mut app, &theme);
+        for buf in [plain, help] {
+            for (i, cell) in buf.content().iter().enumerate() {
+                assert!(
+                    cell.bg != Color::Reset,
+                    "{name}: the terminal's background shows at {},{} ({:?})",
+                    i % 120,
+                    i / 120,
+                    cell.symbol()
+                );
+            }
+        }
+        // Text after a reset in the capture is on the theme's page, in its text colour.
+        let buf = draw(&mut App::default(), &theme);
+        assert_eq!(buf[(0, 0)].bg, theme.header.bg.unwrap_or(page));
+        let mut app = App::default();
+        app.on_snapshot(snapshot(vec![
+            agent("worker", Activity::Working).with_capture("\u{1b}[31mred\u{1b}[0m then plain\n")
+        ]));
+        let buf = draw(&mut app, &theme);
+        let (x, y) = find(&buf, "then plain", 0, 1);
+        assert_eq!(buf[(x, y)].bg, page, "{name}");
+        assert_eq!(Some(buf[(x, y)].fg), theme.body.fg, "{name}");
+    }
+}
