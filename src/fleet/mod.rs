@@ -2,6 +2,8 @@
 
 pub mod caller;
 pub mod command;
+pub mod draft;
+pub mod edit;
 pub mod escalation;
 pub mod event;
 pub mod file;
