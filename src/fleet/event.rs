@@ -427,6 +427,15 @@ pub enum EventKind {
         /// Who reset it; `None` when the start let through survived.
         by: Option<String>,
     },
+    /// The agent's git worktree was made for its first start (later attempts reuse it).
+    WorktreeCreated {
+        /// Its directory.
+        path: String,
+        /// The branch checked out in it.
+        branch: String,
+        /// The branch was made now, from the repository's HEAD.
+        new_branch: bool,
+    },
 }
 
 impl EventKind {
@@ -465,6 +474,7 @@ impl EventKind {
             EventKind::CircuitOpened { .. }
             | EventKind::CircuitHalfOpen { .. }
             | EventKind::CircuitClosed { .. } => "circuit",
+            EventKind::WorktreeCreated { .. } => "worktree",
         }
     }
 
@@ -687,6 +697,14 @@ impl EventKind {
             EventKind::CircuitClosed { kind, by: Some(by) } => {
                 format!("{kind}: circuit closed by {by}")
             }
+            EventKind::WorktreeCreated {
+                path,
+                branch,
+                new_branch,
+            } => {
+                let which = if *new_branch { "new branch" } else { "branch" };
+                format!("made its git worktree {path} on {which} {branch}")
+            }
         }
     }
 }
@@ -846,6 +864,11 @@ mod tests {
                 kind: "claude".into(),
                 by: None,
             },
+            K::WorktreeCreated {
+                path: "/d/worktrees/f/a".into(),
+                branch: "a".into(),
+                new_branch: true,
+            },
         ]
     }
 
@@ -888,6 +911,7 @@ mod tests {
             (Level::Warn, Tone::Warn),
             (Level::Info, Tone::Plain),
             (Level::Error, Tone::Bad),
+            (Level::Info, Tone::Plain),
             (Level::Info, Tone::Plain),
             (Level::Info, Tone::Plain),
         ];

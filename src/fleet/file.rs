@@ -20,6 +20,9 @@ use super::FleetSettings;
 
 mod hosts;
 mod restart;
+mod worktree;
+
+pub use worktree::WorktreeSpec;
 
 /// Largest accepted `max_running` / `max_children`.
 pub const MAX_CAP: usize = 100_000;
@@ -69,6 +72,8 @@ pub struct AgentSpec {
     pub on_idle: Option<super::OnIdle>,
     /// The `[[host]]` it runs on; `None`: this machine.
     pub host: Option<String>,
+    /// A git worktree it runs in (`worktree = true` or a branch name).
+    pub worktree: Option<WorktreeSpec>,
 }
 
 /// A fleet file problem, located in the file.
@@ -166,6 +171,7 @@ struct RawAgent {
     resume: Option<bool>,
     on_idle: Option<Spanned<String>>,
     host: Option<Spanned<String>>,
+    worktree: Option<Spanned<worktree::RawWorktree>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -561,7 +567,9 @@ pub fn parse_with(
             None => None,
         };
         let host = loc.agent_host(&name, a.host.as_ref(), &hosts)?;
+        let worktree = loc.worktree(&name, a.worktree.as_ref(), cwd.as_deref(), host.as_deref())?;
         agents.push(AgentSpec {
+            worktree,
             host,
             restart: agent_restart,
             name,

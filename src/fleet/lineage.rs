@@ -219,6 +219,12 @@ pub struct Lineage {
     /// The agent's host is unreachable: `host down since 12:03`; what it does is unknown.
     #[serde(default)]
     pub host_down: Option<String>,
+    /// The branch of the git worktree it runs in, when it has one.
+    #[serde(default)]
+    pub worktree: Option<String>,
+    /// Its start directory (its worktree's, when it has one).
+    #[serde(default)]
+    pub cwd: Option<String>,
 }
 
 impl Lineage {
@@ -247,6 +253,9 @@ impl super::AgentView {
         }
         if l.adopted {
             parts.push("adopted".to_string());
+        }
+        if let Some(branch) = &l.worktree {
+            parts.push(format!("⎇ {branch}"));
         }
         if let Some(s) = &l.signal {
             let flag = if l.held { "⚑ " } else { "" };

@@ -14,6 +14,7 @@ mod restart;
 mod retention;
 mod schema;
 mod usage;
+mod worktrees;
 
 pub use deadlines::ExpiredCommand;
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};

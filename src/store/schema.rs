@@ -240,4 +240,9 @@ pub const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE agents ADD COLUMN host TEXT;
     ",
+    // 13: the git worktree an agent runs in (`worktree = true` in the fleet file), as
+    // JSON (repository, branch, directory); NULL: none.
+    r"
+    ALTER TABLE agents ADD COLUMN worktree TEXT;
+    ",
 ];

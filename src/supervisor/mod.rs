@@ -52,6 +52,7 @@ mod tests;
 mod tick;
 pub mod update;
 mod usage;
+mod worktree;
 
 pub use crate::fleet::{Command, CommandOutcome};
 pub use agent::{Agent, Step};

@@ -1,0 +1,98 @@
+//! An agent's `worktree` key: `true` (a branch named after the agent) or a branch name.
+//! The agent's directory must be inside a git repository; the error names the line.
+
+use super::{FleetFileError, Locator};
+use crate::fleet::draft::{check_branch, repo_root};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// `worktree = true | false | "branch"`, as written.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawWorktree {
+    /// `true` or `false`.
+    Flag(bool),
+    /// A branch name.
+    Branch(String),
+}
+
+/// A git worktree an agent runs in: created under the fleet's data directory at its
+/// first start, reused by every later attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorktreeSpec {
+    /// The branch it checks out (created from the repository's HEAD when missing).
+    pub branch: String,
+    /// The repository's top directory.
+    pub repo: PathBuf,
+    /// Where in the repository the agent starts (`cwd` relative to `repo`).
+    pub subdir: PathBuf,
+}
+
+impl Locator<'_> {
+    /// The worktree an agent asks for, checked: a branch git accepts, a directory inside
+    /// a git repository (`cwd`, else the fleet file's directory), and this machine.
+    pub(super) fn worktree(
+        &self,
+        agent: &str,
+        raw: Option<&Spanned<RawWorktree>>,
+        cwd: Option<&Path>,
+        host: Option<&str>,
+    ) -> Result<Option<WorktreeSpec>, FleetFileError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let branch = match raw.get_ref() {
+            RawWorktree::Flag(false) => return Ok(None),
+            RawWorktree::Flag(true) => agent.to_string(),
+            RawWorktree::Branch(b) => b.clone(),
+        };
+        check_branch(&branch).map_err(|e| {
+            self.at(
+                raw.span(),
+                format!("agent {agent:?}: worktree: {e}"),
+                "worktree = true names the branch after the agent",
+            )
+        })?;
+        if let Some(h) = host {
+            return Err(self.at(
+                raw.span(),
+                format!("agent {agent:?}: worktree works for agents on this machine only, and this one runs on host {h:?}"),
+                "remove the worktree line, or the host line",
+            ));
+        }
+        let dir = match cwd {
+            Some(c) => c.to_path_buf(),
+            None => self
+                .path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+        };
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        let Some(repo) = repo_root(&dir) else {
+            let which = if cwd.is_some() {
+                "its cwd"
+            } else {
+                "the fleet file's directory (it has no cwd)"
+            };
+            return Err(self.at(
+                raw.span(),
+                format!(
+                    "agent {agent:?}: worktree needs a git repository, and {which} {} is not inside one",
+                    dir.display()
+                ),
+                "set cwd to a directory of a git repository (`git init` makes one), or remove the worktree line",
+            ));
+        };
+        let subdir = dir
+            .strip_prefix(&repo)
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
+        Ok(Some(WorktreeSpec {
+            branch,
+            repo,
+            subdir,
+        }))
+    }
+}
