@@ -190,6 +190,24 @@ impl App {
     pub(super) fn agent_action(&mut self, action: Action, a: &AgentView) -> Option<Effect> {
         let name = a.name.clone();
         let command = match action {
+            Action::Attach if a.state.is_ended() => {
+                // Its pane is gone or dead: what it left is the final screen, zoomed.
+                self.zoomed = true;
+                self.scroll = 0;
+                let how = self.ending(a, self.clock_ms);
+                let key = |act: Action| {
+                    self.keymap
+                        .keys_for(act)
+                        .first()
+                        .map_or_else(|| act.name(), std::string::ToString::to_string)
+                };
+                self.set_info(format!(
+                    "{name} has ended ({how}): its final screen is shown, there is no pane to attach to; {} retries it, {} gives the tree back",
+                    key(Action::Retry),
+                    key(Action::ToggleZoom)
+                ));
+                return None;
+            }
             Action::Attach => {
                 return if let (Some(server), Some(pane)) = (&a.server, &a.pane) {
                     Some(Effect::Attach {

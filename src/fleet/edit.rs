@@ -155,7 +155,7 @@ fn next_table(doc: &mut DocumentMut, pos: Option<isize>) -> Option<&mut Table> {
     let pos = pos?;
     let mut best: Option<isize> = None;
     fn find(t: &Table, pos: isize, best: &mut Option<isize>) {
-        for (_, item) in t.iter() {
+        for (_, item) in t {
             let subs: Vec<&Table> = match item {
                 Item::Table(sub) => vec![sub],
                 Item::ArrayOfTables(aot) => aot.iter().collect(),

@@ -129,6 +129,10 @@ pub enum Verb {
     Down,
     /// Opening the console, which acts with the operator's keyboard.
     Console,
+    /// `shoal add`: a new agent in the fleet file, under `--parent`.
+    Add,
+    /// `shoal remove`: an agent ended and taken out of the fleet file.
+    Remove,
 }
 
 impl Verb {
@@ -151,6 +155,8 @@ impl Verb {
             Verb::Adopt => "adopt",
             Verb::Down => "down",
             Verb::Console => "console",
+            Verb::Add => "add",
+            Verb::Remove => "remove",
         }
     }
 

@@ -225,6 +225,10 @@ pub struct Lineage {
     /// Its start directory (its worktree's, when it has one).
     #[serde(default)]
     pub cwd: Option<String>,
+    /// How its current attempt ended, in words (`killed by operator`), when whoever
+    /// built the picture read it from the events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<String>,
 }
 
 impl Lineage {

@@ -4,6 +4,7 @@ pub mod caller;
 pub mod command;
 pub mod draft;
 pub mod edit;
+pub mod ending;
 pub mod escalation;
 pub mod event;
 pub mod file;

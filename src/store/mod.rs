@@ -9,6 +9,7 @@ mod lineage;
 mod logs;
 pub mod private;
 mod published;
+mod recent;
 mod records;
 mod restart;
 mod retention;

@@ -149,6 +149,7 @@ impl Supervisor {
             host_down: None,
             worktree: self.lineage.branches.get(agent.name()).cloned(),
             cwd: agent.decl.cwd.clone(),
+            ending: None,
         };
     }
 

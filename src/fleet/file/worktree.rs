@@ -96,3 +96,76 @@ impl Locator<'_> {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fleet::file::parse;
+    use std::path::Path;
+
+    fn fleet(dir: &Path, agent: &str) -> String {
+        format!(
+            "[fleet]\nname = \"f\"\n\n[[agent]]\nname = \"w1\"\ncmd = \"bash\"\ncwd = \"{}\"\n{agent}",
+            dir.display()
+        )
+    }
+
+    #[test]
+    fn worktree_true_takes_the_agents_name_and_the_repository_of_its_cwd() {
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+        std::fs::create_dir_all(repo.path().join("app")).unwrap();
+        let f = parse(
+            Path::new("shoal.toml"),
+            &fleet(&repo.path().join("app"), "worktree = true\n"),
+        )
+        .unwrap();
+        let w = f.agents[0].worktree.clone().unwrap();
+        assert_eq!(w.branch, "w1");
+        assert_eq!(w.repo, repo.path());
+        assert_eq!(w.subdir, Path::new("app"));
+        let f = parse(
+            Path::new("shoal.toml"),
+            &fleet(repo.path(), "worktree = \"agent/w1\"\n"),
+        )
+        .unwrap();
+        assert_eq!(f.agents[0].worktree.as_ref().unwrap().branch, "agent/w1");
+        let f = parse(
+            Path::new("shoal.toml"),
+            &fleet(repo.path(), "worktree = false\n"),
+        )
+        .unwrap();
+        assert_eq!(f.agents[0].worktree, None);
+    }
+
+    #[test]
+    fn a_cwd_outside_git_or_a_bad_branch_is_refused_at_its_line() {
+        let plain = tempfile::tempdir().unwrap();
+        let e = parse(
+            Path::new("shoal.toml"),
+            &fleet(plain.path(), "worktree = true\n"),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(
+            e.message.contains("not inside one")
+                && e.message.contains(&plain.path().display().to_string()),
+            "{e}"
+        );
+        assert!(e.hint.contains("git init"), "{e}");
+        let repo = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(repo.path().join(".git")).unwrap();
+        let e = parse(
+            Path::new("shoal.toml"),
+            &fleet(repo.path(), "worktree = \"a b\"\n"),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+        assert!(e.message.contains("\"a b\""), "{e}");
+        let e = parse(
+            Path::new("shoal.toml"),
+            &fleet(repo.path(), "worktree = 3\n"),
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 8, "{e}");
+    }
+}
