@@ -38,10 +38,8 @@ pub fn attach(fleet: &Path, name: &str) -> Result<i32> {
             } else {
                 println!("{screen}");
             }
-            let how = match a.exit_status {
-                Some(s) => format!("{} (exit status {s})", a.state),
-                None => a.state.to_string(),
-            };
+            let events = ctx.store.recent_events(name, a.attempt, 50)?;
+            let how = crate::fleet::ending::words(a, events.iter());
             println!(
                 "— {name} attempt {} ended: {how}; nothing to attach to. `shoal retry {name}` starts it again",
                 a.attempt
