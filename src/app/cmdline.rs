@@ -31,6 +31,8 @@ const AGENT_ACTIONS: &[Action] = &[
     Action::TypeLine,
     Action::TogglePause,
     Action::ShowExplanation,
+    Action::RemoveAgent,
+    Action::ShowDiff,
 ];
 
 /// Tab completion in progress: the choices for the word being completed.

@@ -242,6 +242,9 @@ impl Default for Keymap {
             (key(Char('!')), FilterNeedsYou),
             (key(Char('@')), FilterRunning),
             (key(Char('#')), FilterEnded),
+            (key(Char('N')), Action::AddAgent),
+            (key(Char('D')), Action::RemoveAgent),
+            (key(Char('v')), Action::ShowDiff),
         ];
         Keymap {
             bindings: table.to_vec(),

@@ -20,6 +20,9 @@ impl App {
             return Vec::new();
         }
         self.clock_ms = now_ms;
+        if self.mode == Mode::Normal && self.diff.is_some() {
+            return self.diff_key(key);
+        }
         if self.mode == Mode::Normal && self.logs.is_some() {
             // The command line works from the log browser too, unless its query line
             // is taking the keys.
@@ -41,6 +44,12 @@ impl App {
             // Any key closes the explanation; its own key must not reopen it.
             Mode::Explain { .. } => {}
             Mode::Command { text } => return self.command_key(key, text),
+            Mode::AddAgent(form) => return self.form_key(key, form),
+            Mode::Remove {
+                agent,
+                branch,
+                live,
+            } => return self.remove_key(key, agent, branch, live),
         }
         vec![Effect::Redraw]
     }
@@ -52,7 +61,7 @@ impl App {
             .chars()
             .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
             .collect();
-        if self.logs_paste(&clean) {
+        if self.logs_paste(&clean) || self.form_paste(&clean) {
             return vec![Effect::Redraw];
         }
         match &mut self.mode {
@@ -167,6 +176,7 @@ impl App {
             Action::FilterRunning => self.quick_filter(super::filter::Quick::Running),
             Action::FilterEnded => self.quick_filter(super::filter::Quick::Ended),
             Action::OpenLogs => self.open_logs(self.selected.clone(), self.clock_ms),
+            Action::AddAgent => self.open_add_form(),
             Action::Attach
             | Action::Approve
             | Action::Deny
@@ -176,7 +186,9 @@ impl App {
             | Action::Nudge
             | Action::TypeLine
             | Action::TogglePause
-            | Action::ShowExplanation => {
+            | Action::ShowExplanation
+            | Action::RemoveAgent
+            | Action::ShowDiff => {
                 let Some(agent) = self.target() else {
                     return effects;
                 };
@@ -262,6 +274,11 @@ impl App {
                 self.mode = Mode::Explain { agent: name };
                 return None;
             }
+            Action::RemoveAgent => {
+                self.ask_remove(a);
+                return None;
+            }
+            Action::ShowDiff => return self.open_diff(a),
             _ => return None,
         };
         Some(self.send(command))

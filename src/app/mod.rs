@@ -7,6 +7,7 @@ pub mod capture;
 mod cmdline;
 mod ended;
 pub mod filter;
+pub mod fleet_edit;
 pub mod format;
 mod history;
 pub mod keymap;
@@ -70,6 +71,17 @@ pub enum Effect {
     SetTheme(String),
     /// Start these agents, added by a changed fleet file.
     StartAgents(Vec<String>),
+    /// Write this agent to the fleet file and start it (the add form was submitted).
+    AddAgent(crate::fleet::draft::AgentDraft),
+    /// End this agent and take it out of the fleet file (the operator said yes).
+    RemoveAgent(String),
+    /// Compute the git diff of this agent's directory, off the UI thread.
+    Diff {
+        /// The agent.
+        agent: String,
+        /// Its directory.
+        dir: String,
+    },
 }
 
 /// What the keyboard is talking to right now.
@@ -102,6 +114,17 @@ pub enum Mode {
     Command {
         /// The line so far, without the colon.
         text: String,
+    },
+    /// Keys fill in the add form.
+    AddAgent(Box<fleet_edit::AddForm>),
+    /// `y` removes the agent, anything else keeps it.
+    Remove {
+        /// The agent to remove.
+        agent: String,
+        /// Its worktree's branch, when it has one.
+        branch: Option<String>,
+        /// Its attempt runs: it is killed first.
+        live: bool,
     },
 }
 
@@ -172,6 +195,12 @@ pub struct App {
     logs: Option<LogsView>,
     /// When the last key arrived (passed in by the host), for actions that need `now`.
     clock_ms: i64,
+    /// The diff view, when open.
+    diff: Option<fleet_edit::DiffView>,
+    /// Removals waiting for their agent's attempt to end: (agent, when the kill was sent).
+    removing: Vec<(String, i64)>,
+    /// Agents this console added or removed: not announced as fleet file changes.
+    own_edits: HashSet<String>,
     tz: chrono::FixedOffset,
 }
 
@@ -216,6 +245,9 @@ impl App {
             fleet_change: None,
             logs: None,
             clock_ms: 0,
+            diff: None,
+            removing: Vec::new(),
+            own_edits: HashSet::new(),
             tz: *chrono::Local::now().offset(),
         }
     }
@@ -305,6 +337,16 @@ impl App {
     pub fn on_outcome(&mut self, o: CommandOutcome) {
         let who = o.command.agent();
         let verb = o.command.verb();
+        if o.result.is_err()
+            && matches!(o.command, Command::Kill { .. })
+            && self.removal_kill_failed(who)
+        {
+            let why = o.result.err().unwrap_or_default();
+            self.set_error(format!(
+                "kill {who} failed: {why}; {who} stays in the fleet file"
+            ));
+            return;
+        }
         match o.result {
             Ok(done) => self.set_info(format!("{verb} {who}: {done}")),
             Err(why) => self.set_error(format!("{verb} {who} failed: {why}")),

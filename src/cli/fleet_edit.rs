@@ -46,6 +46,14 @@ impl FleetEditor {
     /// the supervisor starts it. Returns what was done, in a line.
     pub fn add(&self, draft: &AgentDraft) -> Result<String, DraftError> {
         let whole = DraftError::whole;
+        // A relative directory means one from here, which the file cannot say.
+        let mut draft = draft.clone();
+        if let Some(c) = draft.cwd.as_mut().filter(|c| !c.starts_with('~')) {
+            if let Ok(abs) = std::path::absolute(c.as_str()) {
+                *c = abs.display().to_string();
+            }
+        }
+        let draft = &draft;
         let text = self.read().map_err(whole)?;
         let before =
             file::parse_with(&self.path, &text, &self.defaults).map_err(|e| whole(one_line(&e)))?;
@@ -151,6 +159,21 @@ impl FleetEditor {
         done.insert(0, format!("{name}: removed from {}", self.path.display()));
         super::ctx::record_fleet(&self.store, &fleet, now_ms()).map_err(|e| e.to_string())?;
         Ok(done)
+    }
+}
+
+impl crate::console::FleetEdits for FleetEditor {
+    fn add(&mut self, draft: &AgentDraft) -> Result<String, DraftError> {
+        FleetEditor::add(self, draft)
+    }
+
+    fn declares(&mut self, name: &str) -> Result<bool, String> {
+        FleetEditor::declares(self, name)
+    }
+
+    fn remove(&mut self, name: &str) -> Result<Vec<String>, String> {
+        // The console never deletes uncommitted work: `shoal remove --force` does.
+        FleetEditor::remove(self, name, false)
     }
 }
 

@@ -79,6 +79,7 @@ pub(crate) fn drive<B: Backend>(
         host.pump_events();
         host.pump_outcomes();
         host.pump_logs();
+        host.pump_edits(now);
         host.pump_timers(now);
         let since_draw = host.last_draw.map_or(pacing.frame, |t| t.elapsed());
         if host.dirty && since_draw >= pacing.frame {
@@ -124,6 +125,8 @@ struct Host<'t, B: Backend> {
     next_change: Option<i64>,
     /// The supervisor this console views, when it is a view.
     view: Option<super::ViewLink>,
+    /// Fleet-file edits and diffs.
+    edits: super::edits::Edits,
 }
 
 impl<'t, B: Backend> Host<'t, B> {
@@ -144,6 +147,7 @@ impl<'t, B: Backend> Host<'t, B> {
             live,
             logs,
             view,
+            editor,
         } = io;
         let mut app = App::default();
         let mut theme = theme.clone();
@@ -174,6 +178,7 @@ impl<'t, B: Backend> Host<'t, B> {
             attach,
             bell_allowed: bell,
             logs: LogWorker::spawn(logs, input.bell())?,
+            edits: super::edits::Edits::new(editor, input.bell()),
             cache: ui::PaneCache::default(),
             stats: LoopStats::default(),
             dirty: true,
@@ -275,6 +280,13 @@ impl<'t, B: Backend> Host<'t, B> {
         }
         for reply in self.logs.replies() {
             self.app.on_log_reply(reply);
+            self.dirty = true;
+        }
+    }
+
+    /// Diffs that arrived, and removals whose agent has ended since its kill.
+    fn pump_edits(&mut self, now: i64) {
+        if self.edits.take_diffs(&mut self.app) | self.edits.finish_removals(&mut self.app, now) {
             self.dirty = true;
         }
     }
@@ -382,6 +394,14 @@ impl<'t, B: Backend> Host<'t, B> {
                 pane,
                 agent,
             } => self.attach(&server, &pane, &agent, input, screen)?,
+            edit @ (Effect::AddAgent(_) | Effect::RemoveAgent(_) | Effect::Diff { .. }) => {
+                let shown = Arc::clone(&self.shown);
+                if let super::edits::Then::Kill(command) =
+                    self.edits.apply(edit, &mut self.app, &shown)
+                {
+                    return self.apply(Effect::Send(command), input, screen);
+                }
+            }
         }
         self.dirty = true;
         Ok(Flow::Go)

@@ -207,6 +207,8 @@ const HINTS: &[&[Action]] = &[
     &[Action::Quit],
     &[Action::ToggleHistory],
     &[Action::Dismiss, Action::DismissAllEnded],
+    &[Action::AddAgent, Action::RemoveAgent],
+    &[Action::ShowDiff],
 ];
 
 /// The hint pairs (keys, label) shown in the footer for the current mode.
@@ -253,6 +255,8 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
         }
         Mode::Explain { .. } => fixed(&[("any key", "close")]),
         Mode::Command { .. } => fixed(&[("enter", "run"), ("tab", "complete"), ("esc", "close")]),
+        Mode::AddAgent(_) => fixed(&[("tab", "next field"), ("enter", "add"), ("esc", "cancel")]),
+        Mode::Remove { .. } => fixed(&[("y", "remove"), ("n/esc", "keep")]),
     }
 }
 
