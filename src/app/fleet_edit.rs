@@ -135,7 +135,9 @@ impl App {
             }
             Err(e) => {
                 if let Mode::AddAgent(form) = &mut self.mode {
-                    if let Some(i) = e.field.and_then(|f| Field::ALL.iter().position(|x| *x == f))
+                    if let Some(i) = e
+                        .field
+                        .and_then(|f| Field::ALL.iter().position(|x| *x == f))
                     {
                         form.focus = i;
                     }

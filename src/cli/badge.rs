@@ -52,7 +52,10 @@ impl Tally {
             let Some(a) = attempts.iter().find(|a| &a.agent == name) else {
                 continue;
             };
-            if matches!(a.state, LifeState::Failed | LifeState::Killed | LifeState::Lost) {
+            if matches!(
+                a.state,
+                LifeState::Failed | LifeState::Killed | LifeState::Lost
+            ) {
                 t.dead += 1;
             } else if !a.state.is_ended()
                 && (matches!(a.activity, Activity::NeedsInput | Activity::Errored)
@@ -133,7 +136,10 @@ fn line(fleet: &Path) -> anyhow::Result<String> {
         .map(|(n, _)| n)
         .collect();
     let attempts = store.current_attempts()?;
-    Ok(badge(Tally::of_records(&agents, &attempts, &removed), supervised))
+    Ok(badge(
+        Tally::of_records(&agents, &attempts, &removed),
+        supervised,
+    ))
 }
 
 #[cfg(test)]

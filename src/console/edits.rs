@@ -126,12 +126,15 @@ impl Edits {
         let spawned = std::thread::Builder::new()
             .name("shoal-console-diff".into())
             .spawn(move || {
-                let r = crate::worktree::diff(std::path::Path::new(&dir)).map_err(|e| e.to_string());
+                let r =
+                    crate::worktree::diff(std::path::Path::new(&dir)).map_err(|e| e.to_string());
                 let _ = tx.send((agent, r));
                 bell.ring();
             });
         if let Err(e) = spawned {
-            let _ = self.tx.send((who, Err(format!("cannot start the diff: {e}"))));
+            let _ = self
+                .tx
+                .send((who, Err(format!("cannot start the diff: {e}"))));
         }
     }
 

@@ -32,7 +32,11 @@ pub(super) fn body(frame: &mut Frame, area: Rect, v: &DiffView, theme: &Theme) {
         Some(Ok(all)) => {
             if !all.is_empty() {
                 let last = (v.scroll + rows).min(all.len());
-                title.push_str(&format!("· lines {}–{last} of {} ", v.scroll + 1, all.len()));
+                title.push_str(&format!(
+                    "· lines {}–{last} of {} ",
+                    v.scroll + 1,
+                    all.len()
+                ));
             }
             let room = usize::from(area.width.saturating_sub(2));
             all.iter()

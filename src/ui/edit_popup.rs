@@ -27,8 +27,15 @@ pub(super) fn add_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Th
     for (i, f) in Field::ALL.iter().enumerate() {
         let focused = i == form.focus;
         let value = &form.values[i];
-        let label_style = if focused { theme.selection } else { theme.title };
-        let mut spans = vec![Span::styled(format!(" {:<9}", f.label()), label_style), Span::raw(" ")];
+        let label_style = if focused {
+            theme.selection
+        } else {
+            theme.title
+        };
+        let mut spans = vec![
+            Span::styled(format!(" {:<9}", f.label()), label_style),
+            Span::raw(" "),
+        ];
         if value.is_empty() && !focused {
             spans.push(Span::styled(clip(placeholder(*f), room), theme.muted));
         } else {
@@ -59,7 +66,10 @@ pub(super) fn add_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Th
         )),
     }
     lines.push(Line::styled(
-        clip(" tab/↓ next · shift-tab/↑ previous · enter adds · esc cancels", room + 12),
+        clip(
+            " tab/↓ next · shift-tab/↑ previous · enter adds · esc cancels",
+            room + 12,
+        ),
         theme.muted,
     ));
     let rect = super::popup::centred(area, w, lines.len() as u16 + 4);
@@ -76,7 +86,9 @@ pub(super) fn remove(
 ) {
     let mut text = Vec::new();
     if live {
-        text.push(format!("Its attempt is killed first (as K does); once it has ended,"));
+        text.push(format!(
+            "Its attempt is killed first (as K does); once it has ended,"
+        ));
     }
     text.push(format!(
         "{agent}'s [[agent]] block leaves the fleet file; every other line stays as it is."
