@@ -11,4 +11,5 @@ mod console_e2e;
 mod console_handoff;
 mod console_logs_e2e;
 mod dead_e2e;
+mod fleet_edit_e2e;
 mod quiet_e2e;
