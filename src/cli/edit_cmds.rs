@@ -31,9 +31,6 @@ pub struct AddArgs {
     /// or on BRANCH.
     #[arg(long, value_name = "BRANCH", num_args = 0..=1, default_missing_value = "")]
     pub worktree: Option<String>,
-    /// Write it to the fleet file only; `shoal up` starts it later.
-    #[arg(long)]
-    pub no_start: bool,
     /// The command, after `--`: one argument is a shell line run as written; several are
     /// quoted word by word.
     #[arg(last = true, required = true, value_name = "CMD")]
@@ -71,10 +68,6 @@ pub fn add(fleet: &Path, a: AddArgs) -> Result<i32> {
         .add(&draft)
         .map_err(|e| anyhow::anyhow!("add: {e}"))?;
     println!("{what}");
-    if a.no_start {
-        println!("{}: not started (--no-start); `shoal up` starts it", a.name);
-        return Ok(0);
-    }
     // Opened again: the store now knows the agent, as `shoal up` would find it.
     super::fleet_cmds::up(fleet)
 }

@@ -81,10 +81,14 @@ fn n_adds_a_worktree_agent_that_runs_there_and_d_removes_it_from_the_file() {
     term.keys(&["w2", "Tab", "shell", "Tab", "sleep 600", "Tab"]);
     term.keys(&[&repo.display().to_string(), "Tab", "Tab", "yes", "Enter"]);
     let text = wait_file(&fleet, "w2 in the fleet file", |t| t.contains("\"w2\""));
-    assert!(text.starts_with(&original), "the old text is kept as it was:\n{text}");
+    assert!(
+        text.starts_with(&original),
+        "the old text is kept as it was:\n{text}"
+    );
     assert!(text.contains("worktree = true"), "{text}");
     let s = term.wait_screen("w2 running", Duration::from_secs(30), |s| {
-        s.lines().any(|l| l.contains(" w2 ") && l.contains("running"))
+        s.lines()
+            .any(|l| l.contains(" w2 ") && l.contains("running"))
     });
     assert!(s.contains("⎇ w2"), "the tree shows the branch:\n{s}");
 
