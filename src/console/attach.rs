@@ -2,6 +2,7 @@
 
 use crate::tmux::{attach_argv, attach_command, inside_tmux};
 use anyhow::{bail, Context, Result};
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Attach the operator's terminal to `pane` on tmux server `socket` until they detach.
@@ -23,12 +24,19 @@ pub fn attach(socket: &str, pane: &str) -> Result<()> {
             .output()
             .context("cannot run tmux display-popup")?
     } else {
-        attach_command(socket, pane)
+        // tmux prints `[detached (from session …)]` on the main screen as it leaves, where
+        // the operator would find it after quitting: the cursor is saved before and the
+        // screen from there down cleared after.
+        let mut out = std::io::stdout();
+        let _ = out.write_all(b"\x1b7").and_then(|()| out.flush());
+        let done = attach_command(socket, pane)
             .stdin(Stdio::inherit())
             .stdout(Stdio::inherit())
             .stderr(Stdio::piped())
             .output()
-            .context("cannot run tmux attach")?
+            .context("cannot run tmux attach");
+        let _ = out.write_all(b"\x1b8\x1b[J").and_then(|()| out.flush());
+        done?
     };
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr);

@@ -86,9 +86,7 @@ pub(super) fn remove(
 ) {
     let mut text = Vec::new();
     if live {
-        text.push(format!(
-            "Its attempt is killed first (as K does); once it has ended,"
-        ));
+        text.push("Its attempt is killed first (as K does); once it has ended,".to_string());
     }
     text.push(format!(
         "{agent}'s [[agent]] block leaves the fleet file; every other line stays as it is."
