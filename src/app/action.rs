@@ -64,9 +64,9 @@ actions! {
     FilterNeedsYou => "needs you", "Show only the agents that need you (again: show all).";
     FilterRunning => "running", "Show only running agents (again: show all).";
     FilterEnded => "ended", "Show only ended agents (again: show all).";
-    AddAgent => "add", "Add an agent: a form for its name, kind, command, directory, task and worktree; written to the fleet file (comments kept) and started.";
-    RemoveAgent => "remove", "Remove the selected agent (asks first): its attempt is killed, its block leaves the fleet file, its worktree is deleted unless it has uncommitted changes.";
-    ShowDiff => "diff", "Show the git changes in the selected agent's worktree or directory: the stat, the untracked files, then the diff (r computes it again).";
+    AddAgent => "add", "Add an agent through a form; it is written to the fleet file (comments kept) and started.";
+    RemoveAgent => "remove", "Remove the selected agent (asks first): end it, then delete its fleet file block and worktree.";
+    ShowDiff => "diff", "Show the git diff of the selected agent's worktree or directory (r computes it again).";
 }
 
 impl Action {

@@ -68,6 +68,15 @@ pub fn add(fleet: &Path, a: AddArgs) -> Result<i32> {
         .add(&draft)
         .map_err(|e| anyhow::anyhow!("add: {e}"))?;
     println!("{what}");
+    if editor.ran_before(&a.name) {
+        // Opened again, so the retry starts the new declaration.
+        return super::fleet_cmds::act(
+            fleet,
+            Command::Retry {
+                agent: a.name.clone(),
+            },
+        );
+    }
     // Opened again: the store now knows the agent, as `shoal up` would find it.
     super::fleet_cmds::up(fleet)
 }

@@ -58,12 +58,15 @@ impl FleetEditor {
         let before =
             file::parse_with(&self.path, &text, &self.defaults).map_err(|e| whole(one_line(&e)))?;
         let mut taken: Vec<String> = before.agents.iter().map(|a| a.name.clone()).collect();
+        // A removed agent's name may come back: its history stays under it.
+        let meta = self.store.agent_meta().map_err(|e| whole(e.to_string()))?;
         taken.extend(
             self.store
                 .agents()
                 .map_err(|e| whole(e.to_string()))?
                 .into_iter()
-                .map(|a| a.name),
+                .map(|a| a.name)
+                .filter(|n| meta.get(n).map_or(true, |m| m.removed_ms.is_none())),
         );
         let fleet_dir = self
             .path
@@ -92,8 +95,13 @@ impl FleetEditor {
             .parent
             .as_deref()
             .map_or(String::new(), |p| format!(" under {p}"));
+        let again = if self.ran_before(&draft.name) {
+            "; it ran in this fleet before, so it starts again with a retry"
+        } else {
+            ""
+        };
         Ok(format!(
-            "added {}{place} to {}",
+            "added {}{place} to {}{again}",
             draft.name,
             self.path.display()
         ))
@@ -105,6 +113,16 @@ impl FleetEditor {
         let now = now_ms();
         crate::supervisor::declare_only(&self.store, fleet, &self.registry, now, |n, _| n == name)?;
         super::ctx::record_fleet(&self.store, fleet, now)
+    }
+
+    /// Whether `name` has an ended attempt: an agent removed and added again, which a
+    /// retry starts (a queued start is only for agents that never ran).
+    pub fn ran_before(&self, name: &str) -> bool {
+        self.store
+            .attempts(name)
+            .ok()
+            .and_then(|a| a.last().map(|t| t.state.is_ended()))
+            .unwrap_or(false)
     }
 
     /// Whether the fleet file declares `name` (an agent spawned or adopted is not in it).
@@ -165,6 +183,10 @@ impl FleetEditor {
 impl crate::console::FleetEdits for FleetEditor {
     fn add(&mut self, draft: &AgentDraft) -> Result<String, DraftError> {
         FleetEditor::add(self, draft)
+    }
+
+    fn ran_before(&mut self, name: &str) -> bool {
+        FleetEditor::ran_before(self, name)
     }
 
     fn declares(&mut self, name: &str) -> Result<bool, String> {

@@ -12,6 +12,9 @@ use std::sync::mpsc;
 pub trait FleetEdits {
     /// Check the draft, write its block and record it; the supervisor starts it.
     fn add(&mut self, draft: &AgentDraft) -> Result<String, DraftError>;
+    /// Whether the agent ran in this fleet before (removed, now added again): a retry,
+    /// not a first start, runs it.
+    fn ran_before(&mut self, name: &str) -> bool;
     /// Whether the fleet file declares the agent.
     fn declares(&mut self, name: &str) -> Result<bool, String>;
     /// Take an ended agent out of the file (its worktree deleted unless it has
@@ -34,8 +37,9 @@ pub(crate) struct Edits {
 pub(crate) enum Then {
     /// Nothing more.
     Done,
-    /// This kill, before the removal can go on.
-    Kill(Command),
+    /// This command: the kill a removal waits for, or the retry that starts an agent
+    /// added again.
+    Send(Command),
 }
 
 impl Edits {
@@ -65,7 +69,11 @@ impl Edits {
             Effect::AddAgent(draft) => {
                 if let Some(ed) = self.editor(app) {
                     let r = ed.add(&draft);
+                    let again = r.is_ok() && ed.ran_before(&draft.name);
                     app.on_added(&draft.name, r);
+                    if again {
+                        return Then::Send(Command::Retry { agent: draft.name });
+                    }
                 }
             }
             Effect::RemoveAgent(name) => return self.remove(&name, app, shown),
@@ -97,7 +105,7 @@ impl Edits {
             .is_some_and(|a| matches!(a.state, LifeState::Starting | LifeState::Running));
         if live {
             app.await_end(name);
-            return Then::Kill(Command::Kill {
+            return Then::Send(Command::Kill {
                 agent: name.to_string(),
             });
         }

@@ -396,7 +396,7 @@ impl<'t, B: Backend> Host<'t, B> {
             } => self.attach(&server, &pane, &agent, input, screen)?,
             edit @ (Effect::AddAgent(_) | Effect::RemoveAgent(_) | Effect::Diff { .. }) => {
                 let shown = Arc::clone(&self.shown);
-                if let super::edits::Then::Kill(command) =
+                if let super::edits::Then::Send(command) =
                     self.edits.apply(edit, &mut self.app, &shown)
                 {
                     return self.apply(Effect::Send(command), input, screen);

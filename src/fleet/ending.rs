@@ -1,13 +1,14 @@
 //! How an attempt ended, in words the console's tree, `shoal status` and its JSON share:
 //! `killed by operator`, `killed by lead` (an ancestor), `killed (stalled 3×)` (the
-//! stall ladder), `exit 1 (restart limit)`, so an operator's kill, the ladder's and a
-//! spent restart policy never read alike.
+//! stall ladder), so an operator's kill and the ladder's never read alike; a spent
+//! restart policy is the note's `restart limit (5 in 10m)`.
 
-use super::{AgentView, EventKind, EventView, KilledBy, LifeState, RestartNote, Tier, Verb};
+use super::{AgentView, EventKind, EventView, KilledBy, LifeState, Tier, Verb};
 
 /// The words for how `a`'s current attempt ended, from its newest events (newest
 /// first; events of other attempts are skipped): who killed it, or its exit status, or
-/// failing both its state; a restart policy that gave up says so.
+/// failing both its state. A restart policy that gave up says so in the agent's note
+/// (`restart limit (5 in 10m)`), beside these words.
 pub fn words<'a>(a: &AgentView, newest_first: impl Iterator<Item = &'a EventView>) -> String {
     let mut killer: Option<String> = None;
     let mut how: Option<String> = None;
@@ -40,7 +41,7 @@ pub fn words<'a>(a: &AgentView, newest_first: impl Iterator<Item = &'a EventView
             _ => {}
         }
     }
-    let base = match (how, killer) {
+    match (how, killer) {
         (Some(h), Some(k)) if h == "killed on request" => format!("killed by {k}"),
         (Some(h), Some(k)) if h == "cancelled" => format!("cancelled by {k}"),
         (Some(h), _) => h,
@@ -49,13 +50,6 @@ pub fn words<'a>(a: &AgentView, newest_first: impl Iterator<Item = &'a EventView
             (None, LifeState::Done) => "done".to_string(),
             (None, state) => state.to_string(),
         },
-    };
-    match &a.lineage.restart {
-        Some(RestartNote::Limit { .. }) => match base.strip_suffix(')') {
-            Some(open) => format!("{open}, restart limit)"),
-            None => format!("{base} (restart limit)"),
-        },
-        _ => base,
     }
 }
 
@@ -75,6 +69,7 @@ pub fn caller_word(by: &str) -> String {
 mod tests {
     use super::*;
     use crate::fleet::sample::NOW;
+    use crate::fleet::RestartNote;
 
     fn event(id: i64, kind: EventKind) -> EventView {
         EventView {
@@ -132,16 +127,9 @@ mod tests {
             max: 5,
             window_ms: 600_000,
         });
-        assert_eq!(
-            words(&limited, std::iter::empty()),
-            "exit 1 (restart limit)"
-        );
-        let mut both = a.clone();
-        both.lineage.restart = limited.lineage.restart.clone();
-        assert_eq!(
-            words(&both, ladder.iter()),
-            "killed (stalled 3×, restart limit)"
-        );
+        // A spent restart policy is the note's to say, beside the words.
+        assert_eq!(words(&limited, std::iter::empty()), "exit 1");
+        assert_eq!(limited.note_at(NOW), "restart limit (5 in 10m)");
         let cancelled = [
             event(4, EventKind::CancelFinished { note: None }),
             event(3, acted(Verb::Cancel, "operator")),

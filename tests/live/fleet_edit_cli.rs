@@ -122,6 +122,23 @@ kind = "shell"
     let text = std::fs::read_to_string(rig.fleet_path()).unwrap();
     assert!(text.contains("# The lead, and a stranger."), "{text}");
     assert!(text.contains("worktree = true"), "{text}");
+    // A retry starts in the same worktree; it is made once.
+    rig.ok(&["kill", "w1"]);
+    rig.ok(&["retry", "w1"]);
+    rig.wait_for(Duration::from_secs(30), "w1's second attempt", || {
+        Some(rig.agent("w1")).filter(|a| a["attempt"] == 2 && a["state"] == "running")
+    });
+    let path = tmux(
+        &rig,
+        &["display-message", "-p", "-t", "w1", "#{pane_current_path}"],
+    );
+    assert_eq!(path.trim(), worktree.display().to_string());
+    let made = rig
+        .event_kinds("w1")
+        .iter()
+        .filter(|k| *k == "worktree")
+        .count();
+    assert_eq!(made, 1, "{:?}", rig.event_kinds("w1"));
     rig.wait_for(Duration::from_secs(15), "a badge", || {
         let b = rig.ok(&["status", "--tmux"]);
         Some(b).filter(|b| b.trim() == "✓")
@@ -161,6 +178,12 @@ kind = "shell"
     let text = std::fs::read_to_string(rig.fleet_path()).unwrap();
     assert!(!text.contains("w1"), "{text}");
     assert_eq!(state(&rig, "w1").as_deref(), Some("killed"));
+    // Its name may come back: added again, it runs again as a new attempt.
+    let out = rig.ok(&["add", "w1", "--", "sleep 600"]);
+    assert!(out.contains("ran in this fleet before"), "{out}");
+    rig.wait_for(Duration::from_secs(30), "w1 back", || {
+        Some(rig.agent("w1")).filter(|a| a["attempt"] == 3 && a["state"] == "running")
+    });
 
     // A dead agent shows on the badge.
     rig.ok(&["kill", "lead"]);
