@@ -93,6 +93,17 @@ pub fn remove(fleet: &Path, name: &str, force: bool) -> Result<i32> {
     authorize(&ctx, &caller, Verb::Remove, name)?;
     let editor = FleetEditor::new(&ctx, registry())?;
     // Nothing is ended for an agent that cannot be taken out of the file.
+    let removed = ctx
+        .store
+        .agent_meta()?
+        .get(name)
+        .is_some_and(|m| m.removed_ms.is_some());
+    if removed {
+        bail!(
+            "{name} was removed from {} already; `shoal status --all` shows its history",
+            editor.path().display()
+        );
+    }
     if !editor.declares(name).map_err(anyhow::Error::msg)? {
         bail!(
             "{name} is not declared in {} (spawned or adopted agents have no block there); `shoal kill {name}` ends it",

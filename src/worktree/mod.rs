@@ -45,6 +45,9 @@ impl Worktree {
 
     /// The directory the agent starts in.
     pub fn cwd(&self) -> PathBuf {
+        if self.subdir.as_os_str().is_empty() {
+            return self.path.clone();
+        }
         self.path.join(&self.subdir)
     }
 }
