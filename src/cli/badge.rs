@@ -111,7 +111,8 @@ fn line(fleet: &Path) -> anyhow::Result<String> {
         let name = std::env::var("SHOAL_FLEET").unwrap_or_default();
         (name, crate::fleet::file::DEFAULT_POLL_INTERVAL)
     } else {
-        let f = file::load(fleet)?;
+        // The config's poll interval too: it says when the lease counts as stale.
+        let f = super::ctx::load_fleet(fleet, &super::ctx::config()?)?;
         (f.settings.name.clone(), f.settings.poll_interval)
     };
     file::check_name(&name).map_err(anyhow::Error::msg)?;
