@@ -223,6 +223,21 @@ impl App {
         ready
     }
 
+    /// Quitting while a removal waits for its kill would leave the agent in the file:
+    /// the first quit says so, the second quits.
+    pub(super) fn hold_quit(&mut self) -> bool {
+        if self.removing.is_empty() || self.quit_warned {
+            return false;
+        }
+        self.quit_warned = true;
+        let names: Vec<&str> = self.removing.iter().map(|(n, _)| n.as_str()).collect();
+        self.set_error(format!(
+            "the removal of {} waits for its kill to end; quit again to leave anyway (it stays in the fleet file)",
+            names.join(", ")
+        ));
+        true
+    }
+
     /// A kill sent for a removal failed: the removal stops there.
     pub(super) fn removal_kill_failed(&mut self, agent: &str) -> bool {
         let before = self.removing.len();

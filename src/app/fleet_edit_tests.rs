@@ -128,6 +128,9 @@ fn d_asks_then_the_removal_waits_for_the_kill_to_end_the_attempt() {
     app.set_clock(NOW);
     app.await_end("builder");
     assert!(app.take_ready_removals(NOW + 1000).is_empty());
+    // Quitting now would drop the removal: the first q says so.
+    assert_eq!(app.handle_key(key('q'), NOW), vec![Effect::Redraw]);
+    assert!(app.footer().unwrap().text.contains("quit again"));
     let mut agents = family();
     agents[1] = agents[1]
         .clone()
@@ -144,6 +147,10 @@ fn d_asks_then_the_removal_waits_for_the_kill_to_end_the_attempt() {
         .unwrap()
         .text
         .contains("removed from shoal.toml"));
+    assert_eq!(
+        app.handle_key(key('q'), NOW),
+        vec![Effect::Redraw, Effect::Quit]
+    );
 }
 
 #[test]

@@ -167,6 +167,7 @@ impl App {
                 self.help_scroll = 0;
                 self.mode = Mode::Help;
             }
+            Action::Quit if self.hold_quit() => {}
             Action::Quit => effects.push(Effect::Quit),
             Action::ToggleHistory => self.toggle_history(),
             Action::Dismiss => self.dismiss_selected(),

@@ -201,6 +201,8 @@ pub struct App {
     removing: Vec<(String, i64)>,
     /// Agents this console added or removed: not announced as fleet file changes.
     own_edits: HashSet<String>,
+    /// The operator was told that quitting drops a removal under way.
+    quit_warned: bool,
     tz: chrono::FixedOffset,
 }
 
@@ -248,6 +250,7 @@ impl App {
             diff: None,
             removing: Vec::new(),
             own_edits: HashSet::new(),
+            quit_warned: false,
             tz: *chrono::Local::now().offset(),
         }
     }
