@@ -7,7 +7,7 @@ use crate::fleet::draft::{AgentDraft, WorktreeChoice};
 use crate::fleet::{Command, LifeState, Verb};
 use anyhow::{bail, Result};
 use clap::Args;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// `shoal add`: the new agent, as its `[[agent]]` block will read.
 #[derive(Debug, Args)]
@@ -40,9 +40,7 @@ pub struct AddArgs {
 /// `shoal add NAME [...] -- CMD...`: append the agent to the fleet file, then start it
 /// (through the running supervisor, or here when none runs).
 pub fn add(fleet: &Path, a: AddArgs) -> Result<i32> {
-    if super::ctx::is_pane_fleet(fleet) {
-        bail!("shoal add writes the fleet file: pass it with -f FILE (inside a pane, `shoal spawn` adds an agent without one)");
-    }
+    let fleet = &file_of(fleet, "add")?;
     let ctx = Ctx::open(fleet)?;
     let caller = identify(&ctx)?;
     let parent = match (caller.agent(), &a.parent) {
@@ -84,9 +82,7 @@ pub fn add(fleet: &Path, a: AddArgs) -> Result<i32> {
 /// `shoal remove NAME`: end the agent's attempt (as `shoal kill` does), then take its
 /// block out of the fleet file and delete its worktree.
 pub fn remove(fleet: &Path, name: &str, force: bool) -> Result<i32> {
-    if super::ctx::is_pane_fleet(fleet) {
-        bail!("shoal remove edits the fleet file: pass it with -f FILE");
-    }
+    let fleet = &file_of(fleet, "remove")?;
     let ctx = Ctx::open(fleet)?;
     let caller = identify(&ctx)?;
     require_agent(&ctx, name)?;
@@ -133,6 +129,19 @@ pub fn remove(fleet: &Path, name: &str, force: bool) -> Result<i32> {
         println!("{line}");
     }
     Ok(0)
+}
+
+/// The fleet file to edit: the one given, or inside an agent's pane the one its fleet
+/// was last read from (the store records it).
+fn file_of(fleet: &Path, verb: &str) -> Result<PathBuf> {
+    if !super::ctx::is_pane_fleet(fleet) {
+        return Ok(fleet.to_path_buf());
+    }
+    let (f, _, _) = super::ctx::pane_fleet()?;
+    if f.path.as_os_str().is_empty() || !f.path.is_file() {
+        bail!("shoal {verb} edits the fleet file, and this pane's fleet has none on record; pass it with -f FILE");
+    }
+    Ok(f.path)
 }
 
 /// A path typed relative to here, made absolute (a `~` stays for the fleet file to read).

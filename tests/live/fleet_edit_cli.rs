@@ -159,7 +159,8 @@ kind = "shell"
     let (rc, said) = in_pane(
         &rig,
         &pane,
-        &format!("{SHOAL} -f '{fleet}' add m1 -- sleep 600"),
+        // Without -f: the pane's fleet file, as its store recorded it.
+        &format!("{SHOAL} add m1 -- sleep 600"),
     );
     assert_eq!(rc, 0, "{said}");
     let text = std::fs::read_to_string(rig.fleet_path()).unwrap();
