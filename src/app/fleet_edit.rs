@@ -214,6 +214,9 @@ impl App {
                 true
             }
         });
+        if self.removing.is_empty() {
+            self.quit_warned = false;
+        }
         for name in gave_up {
             self.set_error(format!(
                 "{name} is still running {}s after its kill; it stays in the fleet file (`shoal remove {name}` tries again)",
