@@ -193,3 +193,43 @@ kind = "shell"
         Some(b).filter(|b| b.trim() == "✗1")
     });
 }
+
+#[test]
+fn down_keeps_worktrees_unless_clean_and_never_one_with_changes_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("src")).unwrap();
+    git(&repo, &["init", "-q"]);
+    std::fs::write(repo.join("src/lib.rs"), "fn a() {}\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    let agents = format!(
+        "[[agent]]\nname = \"wt\"\nkind = \"shell\"\ncmd = \"sleep 600\"\ncwd = \"{}\"\nworktree = \"agent/wt\"\n",
+        repo.join("src").display()
+    );
+    let rig = Rig::new("stall_timeout = \"10m\"", &agents);
+    rig.ok(&["up", "--no-console"]);
+    let worktree = rig.home().join("worktrees").join(&rig.name).join("wt");
+    // It starts in the same subdirectory of its worktree as its cwd is of the repository.
+    let path = tmux(
+        &rig,
+        &["display-message", "-p", "-t", "wt", "#{pane_current_path}"],
+    );
+    assert_eq!(path.trim(), worktree.join("src").display().to_string());
+    std::fs::write(worktree.join("src/lib.rs"), "fn a() { todo!() }\n").unwrap();
+
+    let out = rig.ok(&["down"]);
+    assert!(out.contains("worktrees kept: wt"), "{out}");
+    assert!(worktree.is_dir());
+    let kept = rig.shoal(&["down", "--clean"]);
+    let said = String::from_utf8_lossy(&kept.stdout);
+    assert_eq!(kept.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("kept: it has uncommitted changes (src/lib.rs)"),
+        "{said}"
+    );
+    assert!(worktree.is_dir());
+    let out = rig.ok(&["down", "--clean", "--force"]);
+    assert!(out.contains("deleted (branch agent/wt kept"), "{out}");
+    assert!(!worktree.exists());
+}
