@@ -16,3 +16,4 @@ pub mod theme;
 pub mod tmux;
 pub mod ui;
 pub mod usage;
+pub mod worktree;

@@ -67,6 +67,9 @@ actions! {
     CycleSort => "sort", "Sort each agent's siblings: name, activity, quiet, tier, fleet order (cycles).";
     SearchPane => "find", "Search the selected pane's whole scrollback; n/N next/previous match, esc ends.";
     CopyPane => "copy", "Copy the pane's lines on screen (or the matches) to the clipboard and clipboard.txt.";
+    AddAgent => "add", "Add an agent through a form; it is written to the fleet file (comments kept) and started.";
+    RemoveAgent => "remove", "Remove the selected agent (asks first): end it, then delete its fleet file block and worktree.";
+    ShowDiff => "diff", "Show the git diff of the selected agent's worktree or directory (r computes it again).";
 }
 
 impl Action {

@@ -32,6 +32,8 @@ const AGENT_ACTIONS: &[Action] = &[
     Action::TypeLine,
     Action::TogglePause,
     Action::ShowExplanation,
+    Action::RemoveAgent,
+    Action::ShowDiff,
 ];
 
 /// Actions that move around the console: keys, not commands, so the command line

@@ -4,7 +4,7 @@
 
 use super::format::elapsed;
 use super::App;
-use crate::fleet::{AgentView, EventKind, EventView, KilledBy, LifeState, Verb};
+use crate::fleet::AgentView;
 
 impl App {
     /// Whether this ended attempt still stands in the live tree: ended, not removed from
@@ -61,16 +61,12 @@ impl App {
     }
 
     /// How the agent's current attempt ended and how long ago, e.g. `exit 3 · 15s ago`,
-    /// `killed by ladder · 2m ago`; empty while it runs.
+    /// `killed (stalled 3×) · 2m ago`; empty while it runs.
     pub fn ending(&self, a: &AgentView, now_ms: i64) -> String {
         if !a.state.is_ended() {
             return String::new();
         }
-        let mine = self
-            .events_for(&a.name)
-            .rev()
-            .filter(|e| e.attempt.map_or(true, |n| n == a.attempt));
-        let how = ending_words(a, mine);
+        let how = crate::fleet::ending::words(a, self.events_for(&a.name).rev());
         match a.ended_ms {
             Some(t) => format!("{how} · {} ago", elapsed(now_ms - t)),
             None => how,
@@ -78,66 +74,11 @@ impl App {
     }
 }
 
-/// The words for how an attempt ended, from its newest events: who killed it, or its
-/// exit status, or failing both its state.
-fn ending_words<'a>(a: &AgentView, newest_first: impl Iterator<Item = &'a EventView>) -> String {
-    let mut killer: Option<String> = None;
-    let mut how: Option<String> = None;
-    for e in newest_first {
-        match &e.payload {
-            Some(EventKind::Acted {
-                verb: Verb::Kill | Verb::Cancel,
-                by,
-                ..
-            }) if killer.is_none() => killer = Some(caller_word(by)),
-            Some(EventKind::Killed { by, .. }) if how.is_none() => {
-                how = Some(match by {
-                    KilledBy::Ladder { .. } => "killed by ladder".to_string(),
-                    KilledBy::Request { .. } => "killed on request".to_string(),
-                });
-            }
-            Some(EventKind::CancelFinished { .. }) if how.is_none() => {
-                how = Some("cancelled".to_string());
-            }
-            Some(EventKind::Vanished { .. }) if how.is_none() => {
-                how = Some("pane vanished".to_string());
-            }
-            Some(EventKind::ServerGone { .. }) if how.is_none() => {
-                how = Some("tmux server gone".to_string());
-            }
-            Some(EventKind::Started { .. }) => break,
-            _ => {}
-        }
-    }
-    match (how, killer) {
-        (Some(h), Some(k)) if h == "killed on request" => format!("killed by {k}"),
-        (Some(h), Some(k)) if h == "cancelled" => format!("cancelled by {k}"),
-        (Some(h), _) => h,
-        (None, _) => match (a.exit_status, a.state) {
-            (Some(s), _) => format!("exit {s}"),
-            (None, LifeState::Done) => "done".to_string(),
-            (None, state) => state.to_string(),
-        },
-    }
-}
-
-/// Who asked, in a word: `operator`, or the agent's name.
-fn caller_word(by: &str) -> String {
-    match by.strip_prefix("agent ") {
-        Some(rest) => rest
-            .split(['#', ' '])
-            .next()
-            .unwrap_or("an agent")
-            .to_string(),
-        None => by.split(' ').next().unwrap_or("operator").to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fleet::sample::{snapshot, NOW};
-    use crate::fleet::{Activity, AgentView};
+    use crate::fleet::{Activity, AgentView, EventKind, EventView, KilledBy, LifeState, Verb};
 
     fn event(id: i64, agent: &str, kind: EventKind) -> EventView {
         EventView {
@@ -196,7 +137,7 @@ mod tests {
             note: None,
         };
         app.on_event(event(1, "k", ladder));
-        assert_eq!(app.ending(&killed, NOW), "killed by ladder · 2m ago");
+        assert_eq!(app.ending(&killed, NOW), "killed (stalled 3×) · 2m ago");
         let op = AgentView::sample("o").with_ended(LifeState::Killed, None, NOW - 1_000);
         app.on_event(event(
             2,
@@ -216,7 +157,6 @@ mod tests {
             },
         ));
         assert_eq!(app.ending(&op, NOW), "killed by operator · 1s ago");
-        assert_eq!(caller_word("agent lead#2 (pane %7)"), "lead");
         let running = AgentView::sample("r").with_activity(Activity::Working);
         assert_eq!(app.ending(&running, NOW), "");
     }

@@ -245,6 +245,9 @@ impl Default for Keymap {
             (key(Char('s')), Action::CycleSort),
             (key(Char('f')), Action::SearchPane),
             (key(Char('y')), Action::CopyPane),
+            (key(Char('N')), Action::AddAgent),
+            (key(Char('D')), Action::RemoveAgent),
+            (key(Char('v')), Action::ShowDiff),
         ];
         Keymap {
             bindings: table.to_vec(),

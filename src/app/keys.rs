@@ -20,6 +20,9 @@ impl App {
             return Vec::new();
         }
         self.clock_ms = now_ms;
+        if self.mode == Mode::Normal && self.diff.is_some() {
+            return self.diff_key(key);
+        }
         if self.mode == Mode::Normal && self.logs.is_some() {
             // The command line works from the log browser too, unless its query line
             // is taking the keys.
@@ -42,6 +45,12 @@ impl App {
             Mode::Explain { .. } => {}
             Mode::Command { text } => return self.command_key(key, text),
             Mode::PaneSearch { agent, text } => return self.pane_search_key(key, agent, text),
+            Mode::AddAgent(form) => return self.form_key(key, form),
+            Mode::Remove {
+                agent,
+                branch,
+                live,
+            } => return self.remove_key(key, agent, branch, live),
         }
         vec![Effect::Redraw]
     }
@@ -53,7 +62,7 @@ impl App {
             .chars()
             .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
             .collect();
-        if self.logs_paste(&clean) {
+        if self.logs_paste(&clean) || self.form_paste(&clean) {
             return vec![Effect::Redraw];
         }
         match &mut self.mode {
@@ -173,6 +182,7 @@ impl App {
                 self.help_scroll = 0;
                 self.mode = Mode::Help;
             }
+            Action::Quit if self.hold_quit() => {}
             Action::Quit => effects.push(Effect::Quit),
             Action::ToggleHistory => self.toggle_history(),
             Action::Dismiss => self.dismiss_selected(),
@@ -183,6 +193,7 @@ impl App {
             Action::FilterEnded => self.quick_filter(super::filter::Quick::Ended),
             Action::CycleSort => self.cycle_sort(),
             Action::OpenLogs => self.open_logs(self.selected.clone(), self.clock_ms),
+            Action::AddAgent => self.open_add_form(),
             Action::Attach
             | Action::Approve
             | Action::Deny
@@ -192,7 +203,9 @@ impl App {
             | Action::Nudge
             | Action::TypeLine
             | Action::TogglePause
-            | Action::ShowExplanation => {
+            | Action::ShowExplanation
+            | Action::RemoveAgent
+            | Action::ShowDiff => {
                 let Some(agent) = self.target() else {
                     return effects;
                 };
@@ -206,6 +219,24 @@ impl App {
     pub(super) fn agent_action(&mut self, action: Action, a: &AgentView) -> Option<Effect> {
         let name = a.name.clone();
         let command = match action {
+            Action::Attach if a.state.is_ended() => {
+                // Its pane is gone or dead: what it left is the final screen, zoomed.
+                self.zoomed = true;
+                self.scroll = 0;
+                let how = self.ending(a, self.clock_ms);
+                let key = |act: Action| {
+                    self.keymap
+                        .keys_for(act)
+                        .first()
+                        .map_or_else(|| act.name(), std::string::ToString::to_string)
+                };
+                self.set_info(format!(
+                    "{name} has ended ({how}): its final screen is shown, there is no pane to attach to; {} retries it, {} gives the tree back",
+                    key(Action::Retry),
+                    key(Action::ToggleZoom)
+                ));
+                return None;
+            }
             Action::Attach => {
                 return if let (Some(server), Some(pane)) = (&a.server, &a.pane) {
                     Some(Effect::Attach {
@@ -260,6 +291,11 @@ impl App {
                 self.mode = Mode::Explain { agent: name };
                 return None;
             }
+            Action::RemoveAgent => {
+                self.ask_remove(a);
+                return None;
+            }
+            Action::ShowDiff => return self.open_diff(a),
             _ => return None,
         };
         Some(self.send(command))

@@ -8,6 +8,7 @@ mod cmdline;
 mod ended;
 pub mod filter;
 mod find;
+pub mod fleet_edit;
 pub mod format;
 mod history;
 pub mod keymap;
@@ -86,6 +87,17 @@ pub enum Effect {
         /// What it is, for the footer (`lines 3–40 of 812 of builder's pane`).
         what: String,
     },
+    /// Write this agent to the fleet file and start it (the add form was submitted).
+    AddAgent(crate::fleet::draft::AgentDraft),
+    /// End this agent and take it out of the fleet file (the operator said yes).
+    RemoveAgent(String),
+    /// Compute the git diff of this agent's directory, off the UI thread.
+    Diff {
+        /// The agent.
+        agent: String,
+        /// Its directory.
+        dir: String,
+    },
 }
 
 /// What the keyboard is talking to right now.
@@ -125,6 +137,17 @@ pub enum Mode {
         agent: String,
         /// The search so far.
         text: String,
+    },
+    /// Keys fill in the add form.
+    AddAgent(Box<fleet_edit::AddForm>),
+    /// `y` removes the agent, anything else keeps it.
+    Remove {
+        /// The agent to remove.
+        agent: String,
+        /// Its worktree's branch, when it has one.
+        branch: Option<String>,
+        /// Its attempt runs: it is killed first.
+        live: bool,
     },
 }
 
@@ -203,6 +226,14 @@ pub struct App {
     pane_search: Option<PaneSearch>,
     /// When the last key arrived (passed in by the host), for actions that need `now`.
     clock_ms: i64,
+    /// The diff view, when open.
+    diff: Option<fleet_edit::DiffView>,
+    /// Removals waiting for their agent's attempt to end: (agent, when the kill was sent).
+    removing: Vec<(String, i64)>,
+    /// Agents this console added or removed: not announced as fleet file changes.
+    own_edits: HashSet<String>,
+    /// The operator was told that quitting drops a removal under way.
+    quit_warned: bool,
     tz: chrono::FixedOffset,
 }
 
@@ -251,6 +282,10 @@ impl App {
             pane_request: None,
             pane_search: None,
             clock_ms: 0,
+            diff: None,
+            removing: Vec::new(),
+            own_edits: HashSet::new(),
+            quit_warned: false,
             tz: *chrono::Local::now().offset(),
         }
     }
@@ -340,6 +375,16 @@ impl App {
     pub fn on_outcome(&mut self, o: CommandOutcome) {
         let who = o.command.agent();
         let verb = o.command.verb();
+        if o.result.is_err()
+            && matches!(o.command, Command::Kill { .. })
+            && self.removal_kill_failed(who)
+        {
+            let why = o.result.err().unwrap_or_default();
+            self.set_error(format!(
+                "kill {who} failed: {why}; {who} stays in the fleet file"
+            ));
+            return;
+        }
         match o.result {
             Ok(done) => self.set_info(format!("{verb} {who}: {done}")),
             Err(why) => self.set_error(format!("{verb} {who} failed: {why}")),

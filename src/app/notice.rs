@@ -28,7 +28,10 @@ impl App {
     }
 
     /// A changed fleet file: offer its new agents, show its removed ones.
-    pub fn set_fleet_change(&mut self, change: FleetChange) {
+    pub fn set_fleet_change(&mut self, mut change: FleetChange) {
+        // What this console wrote itself is no news to its operator.
+        change.added.retain(|n| !self.own_edits.contains(n));
+        change.removed.retain(|n| !self.own_edits.contains(n));
         self.fleet_change =
             (!change.added.is_empty() || !change.removed.is_empty()).then_some(change);
     }

@@ -343,6 +343,33 @@ fn attach_needs_a_pane() {
 }
 
 #[test]
+fn attaching_to_an_ended_agent_shows_its_final_screen_instead_of_tmux() {
+    let mut agents = family();
+    // Its pane and server are still on record, but the attempt is over.
+    agents[1] = agents[1]
+        .clone()
+        .with_ended(LifeState::Killed, None, NOW - 60_000);
+    let mut app = app_with(agents);
+    press(&mut app, "j");
+    assert_eq!(app.selected(), Some("builder"));
+    let fx = app.handle_key(code(KeyCode::Enter), NOW);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Attach { .. })),
+        "{fx:?}"
+    );
+    assert!(app.zoomed(), "the final screen takes the whole view");
+    let text = &app.footer().unwrap().text;
+    assert!(
+        text.contains("builder has ended (killed · 1m ago)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("r retries it, z gives the tree back"),
+        "{text}"
+    );
+}
+
+#[test]
 fn pause_toggles_from_the_agents_state() {
     let mut agents = family();
     agents[1].paused = true;

@@ -70,6 +70,11 @@ pub fn open(ctx: &Ctx) -> Result<()> {
         Source::View(_) => view_updates(ctx),
     };
     io.live = live.map(|live| LiveIo { live, updates });
+    // Read before the console takes the terminal: a broken user profile prints here.
+    match super::fleet_edit::FleetEditor::new(ctx, super::ctx::registry()) {
+        Ok(ed) => io.editor = Some(Box::new(ed)),
+        Err(e) => eprintln!("shoal: the console cannot edit the fleet file: {e}"),
+    }
     let result = run_console(io);
     let handle = match source {
         Source::Embedded(h) => Some(h),
@@ -145,6 +150,7 @@ fn embedded(ctx: &Ctx, history: Vec<EventView>) -> Result<(ConsoleIo, Source)> {
         live: None,
         logs: Box::new(Store::open(ctx.store.path())?),
         view: None,
+        editor: None,
     };
     Ok((io, Source::Embedded(handle)))
 }
@@ -183,6 +189,7 @@ fn view(
         live: None,
         logs: Box::new(Store::open(ctx.store.path())?),
         view: Some(ends.link),
+        editor: None,
     };
     Ok((io, Source::View(feed)))
 }

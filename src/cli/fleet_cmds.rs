@@ -226,6 +226,7 @@ pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
         sup.observe_all(now);
     }
     let mut snap = sup.snapshot(now);
+    super::status_out::read_endings(&mut snap, &ctx.store);
     if live.is_some() {
         if let Ok(Some(p)) = ctx.store.published_snapshot() {
             super::status_out::overlay_hosts(&mut snap, &p.snapshot);

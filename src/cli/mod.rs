@@ -1,6 +1,8 @@
 //! The command line: every operator action has a form here.
 
 mod adopt;
+mod attach_cmd;
+mod badge;
 pub mod caller;
 mod circuit_cmds;
 mod config_cmds;
@@ -8,7 +10,9 @@ mod console;
 pub mod ctx;
 pub mod deadline;
 mod demo;
+mod edit_cmds;
 mod fleet_cmds;
+pub mod fleet_edit;
 mod handoff;
 mod init;
 mod kill_wait;
@@ -22,6 +26,7 @@ mod status_out;
 pub mod supervisor_cmds;
 pub mod teardown;
 mod usage_cmd;
+mod worktree_cmds;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -119,6 +124,10 @@ pub enum Cmd {
         /// Include history: ended attempts and removed agents, with final screens in JSON.
         #[arg(long)]
         all: bool,
+        /// One short line for tmux's status bar (`⚑2 ✗1`: need you, failed or dead),
+        /// from the last published snapshot; never looks at the panes.
+        #[arg(long, conflicts_with_all = ["json", "all"])]
+        tmux: bool,
     },
     /// Tokens and cost per agent, kind, model or day, from the agents' own transcripts.
     Usage {
@@ -215,7 +224,29 @@ pub enum Cmd {
         name: String,
     },
     /// Stop every agent of the fleet and its tmux servers.
-    Down,
+    Down {
+        /// Also delete the agents' git worktrees (one with uncommitted changes is kept).
+        #[arg(long)]
+        clean: bool,
+        /// With --clean: delete worktrees with uncommitted changes too.
+        #[arg(long, requires = "clean")]
+        force: bool,
+    },
+    /// Add an agent to the fleet file (comments and formatting kept) and start it.
+    Add(edit_cmds::AddArgs),
+    /// End an agent (as `kill` does), take its block out of the fleet file and delete its worktree.
+    Remove {
+        /// The agent.
+        name: String,
+        /// Delete its worktree even with uncommitted changes.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Attach to an agent's pane; for an ended agent, print its final screen.
+    Attach {
+        /// The agent.
+        name: String,
+    },
     /// Classify saved screen captures and explain which rule matched where.
     Detect {
         /// Use this profile instead of guessing.
@@ -365,7 +396,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             subtree,
             json,
         }) => usage_cmd::run(f, by, since.as_deref(), subtree.as_deref(), json),
-        Some(Cmd::Status { json, all }) => {
+        Some(Cmd::Status { tmux: true, .. }) => Ok(badge::run(f)),
+        Some(Cmd::Status { json, all, .. }) => {
             let t0 = std::time::Instant::now();
             fleet_cmds::status(f, json, all).or_else(|e| match no_store::Trouble::of(&e, t0) {
                 Some(t) => no_store::status(f, json, &t),
@@ -433,13 +465,17 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
                 paused: false,
             },
         ),
-        Some(Cmd::Down) => {
+        Some(Cmd::Down { clean, force }) => {
             let t0 = std::time::Instant::now();
-            fleet_cmds::down(f).or_else(|e| match no_store::Trouble::of(&e, t0) {
+            let code = fleet_cmds::down(f).or_else(|e| match no_store::Trouble::of(&e, t0) {
                 Some(t) => no_store::down(f, &t),
                 None => Err(e),
-            })
+            })?;
+            Ok(code.max(worktree_cmds::after_down(f, clean, force)?))
         }
+        Some(Cmd::Add(args)) => edit_cmds::add(f, args),
+        Some(Cmd::Remove { name, force }) => edit_cmds::remove(f, &name, force),
+        Some(Cmd::Attach { name }) => attach_cmd::attach(f, &name),
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
         Some(Cmd::Spawn(args)) => lineage_cmds::spawn(f, args),

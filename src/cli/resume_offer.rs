@@ -20,6 +20,8 @@ pub enum Choice {
     Yes,
     /// Leave them ended (`--no-resume`).
     No,
+    /// Neither ask nor say (`shoal add`, which runs `up` for one new agent).
+    Skip,
 }
 
 impl Choice {
@@ -50,6 +52,9 @@ fn interrupted(ctx: &Ctx, snap: &Snapshot) -> Result<Vec<String>> {
 /// Name the agents that were running when their tmux server went away and return
 /// those the operator wants started again (all, none, or asked on a terminal).
 pub fn choose(ctx: &Ctx, snap: &Snapshot, choice: Choice) -> Result<Vec<String>> {
+    if choice == Choice::Skip {
+        return Ok(Vec::new());
+    }
     let names = interrupted(ctx, snap)?;
     if names.is_empty() {
         return Ok(names);
@@ -64,6 +69,7 @@ pub fn choose(ctx: &Ctx, snap: &Snapshot, choice: Choice) -> Result<Vec<String>>
     );
     let go = match choice {
         Choice::Yes => true,
+        Choice::Skip => false,
         Choice::No => {
             println!("left ended; `shoal retry NAME` starts one again");
             false

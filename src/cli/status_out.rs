@@ -141,7 +141,7 @@ pub fn status_table(s: &FleetSnapshot, now: i64, all: bool) -> String {
             a.attempt.to_string(),
             a.pane.clone().unwrap_or_else(|| "-".into()),
             a.exit_status.map_or("-".into(), |s| s.to_string()),
-            clip(&a.note_at(now), NOTE_WIDTH),
+            clip(&note_with_ending(a, now), NOTE_WIDTH),
         ]);
         if all {
             for p in a.lineage.past.iter().rev() {
@@ -190,6 +190,36 @@ pub fn status_table(s: &FleetSnapshot, now: i64, all: bool) -> String {
     out
 }
 
+/// The note, after how the current attempt ended when that is known:
+/// `killed by operator · 2m ago`.
+fn note_with_ending(a: &AgentView, now: i64) -> String {
+    let note = a.note_at(now);
+    let Some(how) = &a.lineage.ending else {
+        return note;
+    };
+    let ago = a.ended_ms.map_or(String::new(), |t| {
+        format!(" · {} ago", crate::app::format::elapsed(now - t))
+    });
+    if note.is_empty() {
+        format!("{how}{ago}")
+    } else {
+        format!("{how}{ago} · {note}")
+    }
+}
+
+/// Fill in how each ended agent's attempt ended, from its newest stored events.
+pub fn read_endings(snap: &mut FleetSnapshot, store: &crate::store::Store) {
+    for a in snap.agents.iter_mut().filter(|a| a.state.is_ended()) {
+        let Ok(events) = store.recent_events(&a.name, a.attempt, ENDING_EVENTS) else {
+            continue;
+        };
+        a.lineage.ending = Some(crate::fleet::ending::words(a, events.iter()));
+    }
+}
+
+/// Newest events read per ended agent: its end, and who asked for it, are among them.
+const ENDING_EVENTS: usize = 50;
+
 fn signal_json(s: &crate::fleet::SignalView) -> Value {
     json!({"kind": s.kind, "message": s.message, "ts_ms": s.ts_ms, "attempt": s.attempt})
 }
@@ -235,6 +265,7 @@ pub fn status_json(s: &FleetSnapshot, now: i64, all: bool) -> Value {
             "adopted": l.adopted,
             "max_children": l.max_children,
             "note": a.note_at(now),
+            "ending": l.ending,
             "restart": l.restart,
             "usage": a.usage,
             "budget": l.budget,
@@ -358,5 +389,31 @@ mod tests {
         assert_eq!(all.as_array().unwrap().len(), 4);
         assert_eq!(all[0]["final_screen"], "last words");
         assert_eq!(all[1]["final_screen"], Value::Null, "a live agent has none");
+    }
+
+    #[test]
+    fn the_note_says_who_ended_the_attempt_and_when() {
+        let mut s = fleet();
+        s.agents[1] = agent("kid", Some("lead"), LifeState::Killed).with_ended(
+            LifeState::Killed,
+            None,
+            NOW - 120_000,
+        );
+        s.agents[1].lineage.ending = Some("killed by operator".into());
+        s.agents[0] = s.agents[0]
+            .clone()
+            .with_ended(LifeState::Killed, None, NOW - 5_000);
+        s.agents[0].lineage.ending = Some("killed (stalled 3×)".into());
+        let t = status_table(&s, NOW, true);
+        assert!(t.contains("killed by operator · 2m ago"), "{t}");
+        assert!(t.contains("killed (stalled 3×) · 5s ago"), "{t}");
+        let v = status_json(&s, NOW, false);
+        let kid = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "kid")
+            .unwrap();
+        assert_eq!(kid["ending"], "killed by operator");
     }
 }

@@ -80,6 +80,7 @@ pub(crate) fn drive<B: Backend>(
         host.pump_outcomes();
         host.pump_logs();
         host.pump_scrollback();
+        host.pump_edits(now);
         host.pump_timers(now);
         let since_draw = host.last_draw.map_or(pacing.frame, |t| t.elapsed());
         if host.dirty && since_draw >= pacing.frame {
@@ -126,6 +127,8 @@ struct Host<'t, B: Backend> {
     next_change: Option<i64>,
     /// The supervisor this console views, when it is a view.
     view: Option<super::ViewLink>,
+    /// Fleet-file edits and diffs.
+    edits: super::edits::Edits,
 }
 
 impl<'t, B: Backend> Host<'t, B> {
@@ -146,6 +149,7 @@ impl<'t, B: Backend> Host<'t, B> {
             live,
             logs,
             view,
+            editor,
         } = io;
         let mut app = App::default();
         let mut theme = theme.clone();
@@ -180,6 +184,7 @@ impl<'t, B: Backend> Host<'t, B> {
                 super::scrollback::tmux_reader(),
                 input.bell(),
             )?,
+            edits: super::edits::Edits::new(editor, input.bell()),
             cache: ui::PaneCache::default(),
             stats: LoopStats::default(),
             dirty: true,
@@ -297,6 +302,13 @@ impl<'t, B: Backend> Host<'t, B> {
         }
     }
 
+    /// Diffs that arrived, and removals whose agent has ended since its kill.
+    fn pump_edits(&mut self, now: i64) {
+        if self.edits.take_diffs(&mut self.app) | self.edits.finish_removals(&mut self.app, now) {
+            self.dirty = true;
+        }
+    }
+
     /// Countdowns and "ago" columns move with the clock.
     fn pump_timers(&mut self, now: i64) {
         if self.next_change.is_some_and(|t| now >= t) {
@@ -407,6 +419,14 @@ impl<'t, B: Backend> Host<'t, B> {
                 pane,
                 agent,
             } => self.attach(&server, &pane, &agent, input, screen)?,
+            edit @ (Effect::AddAgent(_) | Effect::RemoveAgent(_) | Effect::Diff { .. }) => {
+                let shown = Arc::clone(&self.shown);
+                if let super::edits::Then::Send(command) =
+                    self.edits.apply(edit, &mut self.app, &shown)
+                {
+                    return self.apply(Effect::Send(command), input, screen);
+                }
+            }
         }
         self.dirty = true;
         Ok(Flow::Go)

@@ -131,6 +131,7 @@ fn io_pair(attach_result: fn() -> anyhow::Result<()>) -> (ConsoleIo, Ends) {
         live: None,
         logs: Box::new(FakeLogs::default()),
         view: None,
+        editor: None,
     };
     let ends = Ends {
         snapshots: snap_tx,

@@ -90,6 +90,7 @@ fn io_with(live: Live) -> (ConsoleIo, Ends) {
         bell: true,
         logs: Box::new(NoLogs),
         view: None,
+        editor: None,
         live: Some(LiveIo {
             live: live_rx,
             updates: up_tx,

@@ -9,6 +9,7 @@
 mod alerts;
 mod attach;
 mod clipboard;
+mod edits;
 mod host;
 mod input;
 pub mod live;
@@ -20,6 +21,7 @@ pub mod view;
 mod wake;
 
 pub use attach::attach;
+pub use edits::FleetEdits;
 pub use live::{Live, LiveIo};
 pub use view::{ViewFeed, ViewLink, ViewSetup};
 
@@ -55,6 +57,9 @@ pub struct ConsoleIo {
     /// Set when this console views another process's supervisor: who supervises, and
     /// which agent is on screen (the view captures only that pane).
     pub view: Option<ViewLink>,
+    /// Adds agents to and removes them from the fleet file (`N`, `D`); `None`: the
+    /// console follows no fleet file.
+    pub editor: Option<Box<dyn FleetEdits>>,
 }
 
 /// Open the console on this terminal and run it until the operator quits. Agents keep

@@ -1,6 +1,7 @@
 //! Who asks for an action, and the rule for what they may do: the operator may do
 //! anything; an agent acts only on its own descendants, reports only for itself, reads
-//! only its own inbox, spawns only into its own subtree, and never takes the operator's
+//! only its own inbox, spawns (and adds to the fleet file) only into its own subtree,
+//! removes only its own descendants, and never takes the operator's
 //! fleet-wide actions (`down`, `adopt`, the console).
 //!
 //! The rule is pure. Finding the caller (from the process chain and the pane it runs in)
@@ -120,7 +121,10 @@ pub fn may_act(caller: &Caller, verb: Verb, target: &str, parents: &Parents) -> 
         Verb::Spawn if target != me && !is_descendant(parents, target, me) => Err(format!(
             "{me} can only spawn into its own subtree: --parent {target:?} is neither {me} nor one of its descendants"
         )),
-        Verb::Signal | Verb::Inbox | Verb::Spawn => Ok(()),
+        Verb::Add if target != me && !is_descendant(parents, target, me) => Err(format!(
+            "{me} can only add agents to its own subtree: --parent {target:?} is neither {me} nor one of its descendants; nothing was written"
+        )),
+        Verb::Signal | Verb::Inbox | Verb::Spawn | Verb::Add => Ok(()),
         _ if is_descendant(parents, target, me) => Ok(()),
         _ => {
             let mine = descendants(parents, me);

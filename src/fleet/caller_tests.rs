@@ -215,3 +215,39 @@ fn a_parent_cycle_does_not_hang() {
     assert!(!is_descendant(&t, "x", "lead"));
     assert!(is_descendant(&t, "x", "y"));
 }
+
+#[test]
+fn an_agent_adds_only_into_its_subtree_and_removes_only_its_descendants() {
+    let t = tree();
+    // `add` names the new agent's parent: the caller or one of its descendants.
+    for (by, parent, ok) in [
+        ("lead", "lead", true),
+        ("lead", "v1", true),
+        ("victim", "v1", true),
+        ("victim", "lead", false),
+        ("mallory", "lead", false),
+    ] {
+        let r = may_act(&agent(by), Verb::Add, parent, &t);
+        assert_eq!(r.is_ok(), ok, "{by} add under {parent}: {r:?}");
+        if let Err(why) = r {
+            assert!(
+                why.contains("own subtree") && why.contains("nothing was written"),
+                "{why}"
+            );
+        }
+    }
+    // `remove` ends and deletes: strict descendants only, never itself.
+    for (by, target, ok) in [
+        ("lead", "victim", true),
+        ("lead", "v1", true),
+        ("lead", "lead", false),
+        ("victim", "appr", false),
+        ("mallory", "lead", false),
+    ] {
+        let r = may_act(&agent(by), Verb::Remove, target, &t);
+        assert_eq!(r.is_ok(), ok, "{by} remove {target}: {r:?}");
+    }
+    let op = Caller::Operator { tty: None };
+    assert!(may_act(&op, Verb::Remove, "lead", &t).is_ok());
+    assert!(may_act(&op, Verb::Add, "", &t).is_ok());
+}

@@ -129,6 +129,10 @@ pub enum Verb {
     Down,
     /// Opening the console, which acts with the operator's keyboard.
     Console,
+    /// `shoal add`: a new agent in the fleet file, under `--parent`.
+    Add,
+    /// `shoal remove`: an agent ended and taken out of the fleet file.
+    Remove,
 }
 
 impl Verb {
@@ -151,6 +155,8 @@ impl Verb {
             Verb::Adopt => "adopt",
             Verb::Down => "down",
             Verb::Console => "console",
+            Verb::Add => "add",
+            Verb::Remove => "remove",
         }
     }
 
@@ -460,6 +466,15 @@ pub enum EventKind {
         /// What was done, or why it could not be.
         outcome: String,
     },
+    /// The agent's git worktree was made for its first start (later attempts reuse it).
+    WorktreeCreated {
+        /// Its directory.
+        path: String,
+        /// The branch checked out in it.
+        branch: String,
+        /// The branch was made now, from the repository's HEAD.
+        new_branch: bool,
+    },
 }
 
 impl EventKind {
@@ -501,6 +516,7 @@ impl EventKind {
             EventKind::BudgetWarning { .. }
             | EventKind::BudgetExhausted { .. }
             | EventKind::BudgetStopped { .. } => "budget",
+            EventKind::WorktreeCreated { .. } => "worktree",
         }
     }
 
@@ -774,6 +790,14 @@ impl EventKind {
                     _ => "",
                 }
             ),
+            EventKind::WorktreeCreated {
+                path,
+                branch,
+                new_branch,
+            } => {
+                let which = if *new_branch { "new branch" } else { "branch" };
+                format!("made its git worktree {path} on {which} {branch}")
+            }
         }
     }
 }
@@ -956,6 +980,11 @@ mod tests {
                 action: super::super::BudgetAction::Cancel,
                 outcome: "sent C-c".into(),
             },
+            K::WorktreeCreated {
+                path: "/d/worktrees/f/a".into(),
+                branch: "a".into(),
+                new_branch: true,
+            },
         ]
     }
 
@@ -1003,6 +1032,7 @@ mod tests {
             (Level::Warn, Tone::Warn),
             (Level::Error, Tone::Bad),
             (Level::Warn, Tone::Warn),
+            (Level::Info, Tone::Plain),
         ];
         let kinds = every_kind();
         assert_eq!(kinds.len(), expect.len());

@@ -21,6 +21,9 @@ use super::FleetSettings;
 mod budget;
 mod hosts;
 mod restart;
+mod worktree;
+
+pub use worktree::WorktreeSpec;
 
 /// Largest accepted `max_running` / `max_children`.
 pub const MAX_CAP: usize = 100_000;
@@ -72,6 +75,8 @@ pub struct AgentSpec {
     pub host: Option<String>,
     /// Dollars its subtree (itself and every descendant) may spend, and what happens then.
     pub budget: Option<super::Budget>,
+    /// A git worktree it runs in (`worktree = true` or a branch name).
+    pub worktree: Option<WorktreeSpec>,
 }
 
 /// A fleet file problem, located in the file.
@@ -173,6 +178,7 @@ struct RawAgent {
     host: Option<Spanned<String>>,
     budget: Option<Spanned<toml::Value>>,
     budget_action: Option<Spanned<String>>,
+    worktree: Option<Spanned<worktree::RawWorktree>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -582,7 +588,9 @@ pub fn parse_with(
             budget_action,
             &name,
         )?;
+        let worktree = loc.worktree(&name, a.worktree.as_ref(), cwd.as_deref(), host.as_deref())?;
         agents.push(AgentSpec {
+            worktree,
             host,
             budget,
             restart: agent_restart,

@@ -222,6 +222,16 @@ pub struct Lineage {
     /// The budget over it: the one that stops it, else the one furthest along.
     #[serde(default)]
     pub budget: Option<super::BudgetNote>,
+    /// The branch of the git worktree it runs in, when it has one.
+    #[serde(default)]
+    pub worktree: Option<String>,
+    /// Its start directory (its worktree's, when it has one).
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// How its current attempt ended, in words (`killed by operator`), when whoever
+    /// built the picture read it from the events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ending: Option<String>,
 }
 
 impl Lineage {
@@ -253,6 +263,9 @@ impl super::AgentView {
         }
         if let Some(b) = &l.budget {
             parts.extend(b.note_part(&self.name, l.queue_pos.is_some()));
+        }
+        if let Some(branch) = &l.worktree {
+            parts.push(format!("⎇ {branch}"));
         }
         if let Some(s) = &l.signal {
             let flag = if l.held { "⚑ " } else { "" };

@@ -3,6 +3,9 @@
 pub mod budget;
 pub mod caller;
 pub mod command;
+pub mod draft;
+pub mod edit;
+pub mod ending;
 pub mod escalation;
 pub mod event;
 pub mod file;

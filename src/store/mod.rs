@@ -10,11 +10,13 @@ mod lineage;
 mod logs;
 pub mod private;
 mod published;
+mod recent;
 mod records;
 mod restart;
 mod retention;
 mod schema;
 mod usage;
+mod worktrees;
 
 pub use budget::BudgetHold;
 pub use deadlines::ExpiredCommand;

@@ -257,4 +257,9 @@ pub const MIGRATIONS: &[&str] = &[
         ts_ms   INTEGER NOT NULL
     );
     ",
+    // 14: the git worktree an agent runs in (`worktree = true` in the fleet file), as
+    // JSON (repository, branch, directory); NULL: none.
+    r"
+    ALTER TABLE agents ADD COLUMN worktree TEXT;
+    ",
 ];

@@ -657,7 +657,8 @@ impl Agent {
             ),
             Ending::CancelGrace => (LifeState::Cancelled, EventKind::CancelFinished { note }),
         };
-        if state == LifeState::Killed {
+        // The kill tier is the ladder's: an operator's kill leaves the tier it had.
+        if matches!(ending, Ending::Ladder { .. }) {
             self.set_tier(Tier::Kill, now_ms);
         }
         self.end(state, kind, now_ms)

@@ -32,6 +32,15 @@ pub fn declare_only(
                 continue;
             }
             let paused = s.agent(&a.name)?.is_some_and(|r| r.paused);
+            // The store lives in the data directory, where worktrees go too.
+            let worktree = a.worktree.as_ref().map(|spec| {
+                let home = s.path().parent().unwrap_or(std::path::Path::new("."));
+                crate::worktree::Worktree::for_agent(home, fleet.name(), &a.name, spec)
+            });
+            let cwd = match &worktree {
+                Some(w) => Some(w.cwd().display().to_string()),
+                None => a.cwd.as_ref().map(|p| p.display().to_string()),
+            };
             let rec = AgentRecord {
                 name: a.name.clone(),
                 parent: a.parent.clone(),
@@ -40,7 +49,7 @@ pub fn declare_only(
                     .clone()
                     .unwrap_or_else(|| detector.guess_kind(&a.cmd)),
                 cmd: a.cmd.clone(),
-                cwd: a.cwd.as_ref().map(|p| p.display().to_string()),
+                cwd,
                 task: a.task.clone(),
                 // The operator's values stay in the fleet file; the store keeps hashes.
                 env: crate::fleet::secret_env::seal_all(&a.name, &a.env),
@@ -54,6 +63,7 @@ pub fn declare_only(
             s.set_agent_restart(&a.name, Some(&a.restart))?;
             s.set_agent_host(&a.name, a.host.as_deref())?;
             s.set_agent_budget(&a.name, a.budget.as_ref())?;
+            s.set_agent_worktree(&a.name, worktree.as_ref())?;
             if is_new {
                 new.push(a.name.clone());
             }

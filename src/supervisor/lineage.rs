@@ -16,6 +16,12 @@ impl Supervisor {
     /// screens of ended attempts (so history shows them after a restart).
     pub(crate) fn reload_lineage(&mut self) -> Result<(), StoreError> {
         self.lineage.meta = self.store.agent_meta()?;
+        self.lineage.branches = self
+            .store
+            .agent_worktrees()?
+            .into_iter()
+            .map(|(name, w)| (name, w.branch))
+            .collect();
         self.lineage.signals = self
             .store
             .latest_signals()?
@@ -142,6 +148,9 @@ impl Supervisor {
             restart: None,
             host_down: None,
             budget: None,
+            worktree: self.lineage.branches.get(agent.name()).cloned(),
+            cwd: agent.decl.cwd.clone(),
+            ending: None,
         };
     }
 

@@ -12,4 +12,6 @@ pub(crate) struct LineageState {
     pub(super) signals: HashMap<(String, u32), (SignalView, bool)>,
     /// Ended earlier attempts per agent, and the current attempt they were loaded for.
     pub(super) past: HashMap<String, (u32, Vec<PastAttempt>)>,
+    /// The branch of each agent that runs in a git worktree.
+    pub(super) branches: HashMap<String, String>,
 }

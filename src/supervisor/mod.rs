@@ -56,6 +56,7 @@ mod typing;
 mod typing_tests;
 pub mod update;
 mod usage;
+mod worktree;
 
 pub use crate::fleet::{Command, CommandOutcome};
 pub use agent::{Agent, Step};

@@ -168,6 +168,14 @@ fn the_operators_kill_and_cancel_are_never_restarted_but_the_ladders_kill_is() {
         assert_eq!(v.lineage.restart, None, "{name}");
         assert!(v.state.is_ended(), "{name}");
     }
+    // The operator's kill reads as theirs, and leaves the ladder's tier alone.
+    let k = r.view("k", T0 + 6000);
+    assert_ne!(k.tier, crate::fleet::Tier::Kill);
+    let events = r.sup.store().recent_events("k", 1, 50).unwrap();
+    assert_eq!(
+        crate::fleet::ending::words(&k, events.iter()),
+        "killed by operator"
+    );
 }
 
 #[test]

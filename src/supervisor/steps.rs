@@ -47,6 +47,7 @@ impl Supervisor {
         if let Some(adopted) = self.adopt_marked(i, now_ms) {
             return Ok(adopted);
         }
+        self.prepare_worktree(i, now_ms)?;
         let per_server = self.settings.agents_per_server.max(1);
         let host = self.store.agent_host(self.agents[i].name()).ok().flatten();
         let mut n = 0;

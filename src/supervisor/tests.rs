@@ -179,6 +179,11 @@ fn a_silent_agent_walks_nudge_warn_kill_at_one_two_three_timeouts() {
         r.events("a"),
         ["start", "activity", "nudge", "warn", "kill"]
     );
+    let events = r.sup.store().recent_events("a", 1, 50).unwrap();
+    assert_eq!(
+        crate::fleet::ending::words(&a, events.iter()),
+        "killed (stalled 3×)"
+    );
     // The pane is gone and its last screen is kept as the death snapshot.
     assert_eq!(r.tmux.pane_count(), 1);
     let att = &r.sup.store().attempts("a").unwrap()[0];

@@ -217,6 +217,8 @@ const HINTS: &[&[Action]] = &[
     &[Action::SearchPane],
     &[Action::CopyPane],
     &[Action::CycleSort],
+    &[Action::AddAgent, Action::RemoveAgent],
+    &[Action::ShowDiff],
 ];
 
 /// The hint pairs (keys, label) shown in the footer for the current mode.
@@ -278,6 +280,8 @@ pub(super) fn hints(app: &App) -> Vec<(String, String)> {
             ("ctrl-u", "erase"),
             ("capitals", "match case"),
         ]),
+        Mode::AddAgent(_) => fixed(&[("tab", "next field"), ("enter", "add"), ("esc", "cancel")]),
+        Mode::Remove { .. } => fixed(&[("y", "remove"), ("n/esc", "keep")]),
     }
 }
 

@@ -4,6 +4,8 @@
 
 mod chrome;
 mod clock;
+mod diff;
+mod edit_popup;
 mod logs;
 mod pane;
 mod popup;
@@ -75,6 +77,18 @@ pub fn draw_cached(
         return;
     }
     chrome::header(frame, a.header, app, theme, now_ms);
+    if let Some(v) = app.diff_view() {
+        // The diff takes the body as the log browser does.
+        let body = Rect {
+            y: a.header.bottom(),
+            height: a.footer.y.saturating_sub(a.header.bottom()),
+            ..area
+        };
+        diff::body(frame, body, v, theme);
+        diff::footer(frame, a.footer, theme);
+        popup::overlay(frame, area, app, theme, now_ms);
+        return;
+    }
     if app.zoomed() {
         // Zoomed: the pane view takes the tree's and the events' room.
         let body = Rect {

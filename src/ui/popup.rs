@@ -17,11 +17,17 @@ pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, n
         Mode::Explain { agent } => explain(frame, area, app, agent, theme, now_ms),
         Mode::Confirm { command } => confirm(frame, area, command, theme),
         Mode::Input { agent, text } => input(frame, area, agent, text, theme),
+        Mode::AddAgent(form) => super::edit_popup::add_form(frame, area, form, theme),
+        Mode::Remove {
+            agent,
+            branch,
+            live,
+        } => super::edit_popup::remove(frame, area, agent, branch.as_deref(), *live, theme),
     }
 }
 
 /// A centred rectangle of at most `w`×`h` inside `area`.
-fn centred(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centred(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect {
@@ -32,7 +38,7 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-fn popup(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line>, theme: &Theme) {
+pub(super) fn popup(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line>, theme: &Theme) {
     let block = Block::bordered()
         .style(theme.body)
         .border_style(theme.title)

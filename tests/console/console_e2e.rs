@@ -161,4 +161,25 @@ fn attach_hands_every_key_to_the_agent_and_takes_the_terminal_back() {
     term.wait_screen("the key help", Duration::from_secs(10), |s| {
         s.contains("any key closes")
     });
+    // After quitting, tmux's own `[detached …]` line is not left on the terminal.
+    term.keys(&["Escape"]);
+    term.wait_screen("the help closed", Duration::from_secs(10), |s| {
+        !s.contains("any key closes")
+    });
+    term.keys(&["q"]);
+    let t0 = Instant::now();
+    while term
+        .tmux(&["list-panes", "-t", "console", "-F", "#{pane_dead}"])
+        .trim()
+        != "1"
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the console did not quit:\n{}",
+            term.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let s = term.screen();
+    assert!(!s.contains("[detached"), "tmux's words leaked:\n{s}");
 }

@@ -11,5 +11,6 @@ mod console_e2e;
 mod console_handoff;
 mod console_logs_e2e;
 mod dead_e2e;
+mod fleet_edit_e2e;
 mod pane_e2e;
 mod quiet_e2e;

@@ -17,6 +17,7 @@ mod down_e2e;
 mod env_secrets;
 mod faults;
 mod first_day;
+mod fleet_edit_cli;
 mod kill_tree_e2e;
 mod lab_e2e;
 mod lineage_e2e;

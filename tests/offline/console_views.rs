@@ -238,7 +238,8 @@ fn header_counts_activities_and_shows_supervisor_health() {
 fn help_lists_the_keymap() {
     let mut app = app(fleet());
     keys(&mut app, "?");
-    let screen = render(&mut app, 120, 40);
+    // Tall enough for every action, with room for more.
+    let screen = render(&mut app, 120, 60);
     assert!(line_with(&screen, "Kill the selected agent's pane now").contains(" K "));
     assert!(line_with(&screen, "Approve the prompt").contains(" a "));
     assert!(line_with(&screen, "Leave the console").contains("q, ctrl-c"));

@@ -10,6 +10,7 @@ mod config_files;
 mod console_logs;
 mod console_views;
 mod dead_views;
+mod edit_views;
 mod fixtures_detect;
 mod fleet_file;
 mod hot_reload;

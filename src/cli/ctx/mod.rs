@@ -12,7 +12,7 @@ pub use env::{
     config, home_dir, load_fleet, overrides, paths, registry, set_overrides, warn_exposed,
     Overrides,
 };
-pub use pane::{fleet_path, is_pane_fleet, parents, record_fleet};
+pub use pane::{fleet_path, is_pane_fleet, pane_fleet, parents, record_fleet};
 
 use crate::config::{Config, Paths};
 use crate::fleet::{file, Fleet};
