@@ -160,6 +160,7 @@ mod tests {
             capture: "".into(),
             lineage: Default::default(),
             usage: Default::default(),
+            on_idle: Default::default(),
         }
     }
 

@@ -38,12 +38,7 @@ pub fn activity_word(a: &AgentView, now_ms: i64) -> &'static str {
 /// An agent idle at its prompt with no ladder step ahead waits for work: `waiting for
 /// work · 3m`, the time since its screen last moved; `None` for any other agent.
 pub fn waiting_text(a: &AgentView, now_ms: i64) -> Option<String> {
-    let waiting = a.activity == Activity::Idle
-        && a.state == LifeState::Running
-        && a.tier == Tier::Ok
-        && a.next_action_at_ms.is_none()
-        && !a.paused;
-    waiting.then(|| {
+    a.waits_for_work().then(|| {
         let since = a.screen_changed_ms.max(a.last_progress_ms);
         if since > 0 {
             format!("waiting for work · {}", elapsed(now_ms - since))

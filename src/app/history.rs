@@ -36,6 +36,7 @@ fn attempt_row(a: &AgentView, p: &PastAttempt) -> AgentView {
             ..Lineage::default()
         },
         usage: Default::default(),
+        on_idle: Default::default(),
     }
 }
 

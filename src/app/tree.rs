@@ -49,12 +49,13 @@ pub fn urgency(a: &AgentView) -> Urgency {
 }
 
 /// True when the operator should look at this agent: a question, an error, a warn-tier
-/// stall, or an attempt that ended failed or killed.
+/// stall, an attempt that ended failed or killed, or (with `on_idle = "notify"`) an
+/// agent waiting for work at its prompt.
 pub fn needs_operator(a: &AgentView) -> bool {
     match urgency(a) {
         // An earlier attempt's row or a removed agent is history, not a call to act.
         Urgency::Failed => a.lineage.attempt_of.is_none() && !a.lineage.removed,
-        u => u >= Urgency::Warned,
+        u => u >= Urgency::Warned || a.waits_to_be_told(),
     }
 }
 

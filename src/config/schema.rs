@@ -81,16 +81,19 @@ pub enum NotifyOn {
     Exited,
     /// A budget reached 80 %, or was spent.
     Budget,
+    /// An agent with `on_idle = "notify"` finished its turn and waits for work.
+    Waiting,
 }
 
 impl NotifyOn {
     /// Every kind, in config order.
-    pub const ALL: [NotifyOn; 5] = [
+    pub const ALL: [NotifyOn; 6] = [
         NotifyOn::NeedsInput,
         NotifyOn::Warn,
         NotifyOn::Errored,
         NotifyOn::Exited,
         NotifyOn::Budget,
+        NotifyOn::Waiting,
     ];
 
     /// The name used in the config and in the notification JSON.
@@ -101,6 +104,7 @@ impl NotifyOn {
             NotifyOn::Errored => "errored",
             NotifyOn::Exited => "exited",
             NotifyOn::Budget => "budget",
+            NotifyOn::Waiting => "waiting",
         }
     }
 }

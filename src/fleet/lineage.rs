@@ -329,6 +329,7 @@ mod tests {
             capture: Arc::from(""),
             lineage: Lineage::default(),
             usage: Default::default(),
+            on_idle: Default::default(),
         };
         assert_eq!(a.note(), "");
         a.lineage.signal = Some(SignalView {

@@ -35,6 +35,7 @@ impl AgentView {
             capture: format!("screen of {name}\n$ ").into(),
             lineage: Default::default(),
             usage: Default::default(),
+            on_idle: Default::default(),
         }
     }
 

@@ -61,6 +61,28 @@ pub struct AgentView {
     /// Tokens and cost: own, current attempt, subtree.
     #[serde(default)]
     pub usage: super::usage::UsageView,
+    /// What happens while it idles at its own prompt (its own `on_idle`, else the
+    /// fleet's): with `notify`, waiting for work needs the operator.
+    #[serde(default)]
+    pub on_idle: super::OnIdle,
+}
+
+impl AgentView {
+    /// Idle at its prompt with no ladder step ahead: its turn is done and it waits for
+    /// work (not a stall).
+    pub fn waits_for_work(&self) -> bool {
+        self.activity == super::Activity::Idle
+            && self.state == super::LifeState::Running
+            && self.tier == super::Tier::Ok
+            && self.next_action_at_ms.is_none()
+            && !self.paused
+    }
+
+    /// Waiting for work with `on_idle = "notify"`: the operator is told, and it counts
+    /// as needing them.
+    pub fn waits_to_be_told(&self) -> bool {
+        self.waits_for_work() && self.on_idle == super::OnIdle::Notify
+    }
 }
 
 /// Cost and health of the last supervisor tick.

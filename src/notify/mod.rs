@@ -74,6 +74,9 @@ fn kind_of(old: &AgentView, new: &AgentView) -> Vec<NotifyOn> {
     if new.state.is_ended() && !old.state.is_ended() {
         out.push(NotifyOn::Exited);
     }
+    if new.waits_to_be_told() && !old.waits_to_be_told() {
+        out.push(NotifyOn::Waiting);
+    }
     out
 }
 
@@ -100,6 +103,7 @@ pub fn changes(old: &FleetSnapshot, new: &FleetSnapshot, on: &[NotifyOn]) -> Vec
                 },
                 // Budgets are news of the fleet, not of one agent's view: see below.
                 NotifyOn::Budget => continue,
+                NotifyOn::Waiting => "finished its turn; waiting for work".to_string(),
                 NotifyOn::Exited => {
                     let what = match a.exit_status {
                         Some(s) => format!("{} (exit status {s})", a.state),

@@ -216,3 +216,32 @@ fn a_budget_is_news_once_per_level_it_reaches() {
     assert!(changes(&low, &spent, &[NotifyOn::Exited]).is_empty());
     assert!(changes(&FleetSnapshot::default(), &spent, &NotifyOn::ALL).is_empty());
 }
+
+#[test]
+fn an_agent_that_finished_its_turn_is_news_only_with_on_idle_notify() {
+    let finished = |on_idle: crate::fleet::OnIdle| {
+        move |a: &mut AgentView| {
+            a.state = LifeState::Running;
+            a.activity = Activity::Idle;
+            a.next_action_at_ms = None;
+            a.on_idle = on_idle;
+        }
+    };
+    let (old, new) = pair(finished(crate::fleet::OnIdle::Notify));
+    let got = changes(&old, &new, &NotifyOn::ALL);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].event, "waiting");
+    assert_eq!(got[0].detail, "finished its turn; waiting for work");
+    assert!(crate::app::needs_operator(&new.agents[0]));
+    for quiet in [crate::fleet::OnIdle::None, crate::fleet::OnIdle::Nudge] {
+        let (old, new) = pair(finished(quiet));
+        assert!(changes(&old, &new, &NotifyOn::ALL).is_empty(), "{quiet:?}");
+        assert!(!crate::app::needs_operator(&new.agents[0]), "{quiet:?}");
+    }
+    // Paused, it waits on the operator's word, not for work: no news.
+    let (old, new) = pair(|a| {
+        finished(crate::fleet::OnIdle::Notify)(a);
+        a.paused = true;
+    });
+    assert!(changes(&old, &new, &NotifyOn::ALL).is_empty());
+}

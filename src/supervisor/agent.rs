@@ -838,6 +838,7 @@ impl Agent {
             capture: self.screen.capture.clone(),
             lineage: Default::default(),
             usage: Default::default(),
+            on_idle: self.on_idle(fleet_on_idle),
         }
     }
 }

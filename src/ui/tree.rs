@@ -354,6 +354,8 @@ fn alert_style(a: &AgentView, theme: &Theme) -> Style {
         crate::fleet::Activity::Errored => theme.errored,
         _ if a.tier >= Tier::Kill => theme.tier_kill,
         _ if a.tier >= Tier::Warn => theme.tier_warn,
+        // Waiting for work: its `!` says so without the colour of trouble.
+        crate::fleet::Activity::Idle => theme.idle,
         _ if needs_operator(a) => theme.errored,
         _ => Style::new(),
     }

@@ -100,7 +100,7 @@ fn tree_nests_children_under_parents() {
     );
     assert!(line_with(&screen, "● builder").contains("!├─▾ ● builder"));
     assert!(line_with(&screen, "tester").contains("│!│ └── ? tester"));
-    assert!(line_with(&screen, "reviewer").contains(" └── ○ reviewer #2"));
+    assert!(line_with(&screen, "reviewer").contains("└── ○ reviewer #2"));
     // Rows come in tree order.
     let pos = |n: &str| {
         screen
@@ -156,6 +156,15 @@ fn agents_that_need_the_operator_are_marked() {
         "warn tier is marked too"
     );
     assert!(line_with(&screen, "● lead").starts_with("│ "));
+    // Its turn done, it waits for work: with `on_idle = "notify"` (the default) that
+    // needs the operator; with `none` it is left alone.
+    assert!(line_with(&screen, "reviewer").starts_with("│!"));
+    let mut quiet = fleet();
+    for a in &mut quiet {
+        a.on_idle = shoal::fleet::OnIdle::None;
+    }
+    let mut quiet_app = self::app(quiet);
+    let screen = render(&mut quiet_app, 120, 30);
     assert!(line_with(&screen, "reviewer").starts_with("│ "));
 }
 

@@ -41,6 +41,7 @@ fn agent(name: &str, state: LifeState, restart: Option<RestartNote>) -> AgentVie
         ended_ms: Some(NOW - 30_000),
         screen_changed_ms: NOW - 60_000,
         usage: Default::default(),
+        on_idle: Default::default(),
         capture: "screen\n".into(),
         lineage,
     }
