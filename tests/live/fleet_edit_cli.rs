@@ -85,7 +85,11 @@ name = "mallory"
 cmd = "bash --norc --noprofile"
 kind = "shell"
 "#;
-    let mut rig = Rig::new("poll_interval = \"200ms\"\nstall_timeout = \"10m\"", agents);
+    // Shells idle at their prompts: left alone, so the badge speaks of the dead only.
+    let mut rig = Rig::new(
+        "poll_interval = \"200ms\"\nstall_timeout = \"10m\"\non_idle = \"none\"",
+        agents,
+    );
     let repo = rig.dir.path().join("repo");
     std::fs::create_dir_all(&repo).unwrap();
     git(&repo, &["init", "-q"]);
