@@ -111,12 +111,15 @@ pub struct AttemptRecord {
     pub pane_start: Option<u64>,
     /// The per-attempt mark set on the pane at start (`@shoal_mark`).
     pub pane_mark: Option<String>,
+    /// Continue messages typed into an errored agent since it last finished a turn:
+    /// its backoff doubles with each, across supervisor restarts.
+    pub retries: u32,
 }
 
 impl AttemptRecord {
     pub(crate) const SELECT: &'static str = "SELECT agent, attempt, server, pane, state, started_ms, ended_ms, exit_status,
         activity, error, reason, reset_at_ms, tier, tier_since_ms, last_progress_ms, proof_hash, screen_hash,
-        task_sent, cancel_deadline_ms, death_capture, pane_pid, pane_start, pane_mark FROM attempts";
+        task_sent, cancel_deadline_ms, death_capture, pane_pid, pane_start, pane_mark, retries FROM attempts";
 
     pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         fn parse<T: std::str::FromStr + Default>(s: Option<String>) -> T {
@@ -146,6 +149,7 @@ impl AttemptRecord {
             pane_pid: r.get(20)?,
             pane_start: r.get::<_, Option<i64>>(21)?.map(|v| v as u64),
             pane_mark: r.get(22)?,
+            retries: r.get(23)?,
         })
     }
 
@@ -154,10 +158,10 @@ impl AttemptRecord {
             "INSERT OR REPLACE INTO attempts (agent, attempt, server, pane, state, started_ms, ended_ms,
                exit_status, activity, error, reason, reset_at_ms, tier, tier_since_ms, last_progress_ms,
                proof_hash, screen_hash, task_sent, cancel_deadline_ms, death_capture, pane_pid, pane_start,
-               pane_mark)
+               pane_mark, retries)
              VALUES (:agent, :attempt, :server, :pane, :state, :started, :ended, :exit, :activity, :error,
                :reason, :reset, :tier, :tier_since, :progress, :proof, :screen, :task_sent, :cancel, :death,
-               :pane_pid, :pane_start, :pane_mark)",
+               :pane_pid, :pane_start, :pane_mark, :retries)",
         )?
         .execute(named_params! {
             ":agent": self.agent, ":attempt": self.attempt, ":server": self.server, ":pane": self.pane,
@@ -170,7 +174,7 @@ impl AttemptRecord {
             ":proof": self.proof_hash, ":screen": self.screen_hash, ":task_sent": self.task_sent,
             ":cancel": self.cancel_deadline_ms, ":death": self.death_capture,
             ":pane_pid": self.pane_pid, ":pane_start": self.pane_start.map(|v| v as i64),
-            ":pane_mark": self.pane_mark,
+            ":pane_mark": self.pane_mark, ":retries": self.retries,
         })?;
         Ok(())
     }

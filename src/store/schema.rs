@@ -262,4 +262,9 @@ pub const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE agents ADD COLUMN worktree TEXT;
     ",
+    // 15: an errored agent's retries since it last finished a turn, so its backoff keeps
+    // doubling across supervisor restarts.
+    r"
+    ALTER TABLE attempts ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+    ",
 ];

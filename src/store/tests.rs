@@ -295,3 +295,20 @@ fn an_agents_on_idle_is_kept_and_a_redeclaration_may_drop_it() {
     store.upsert_agent(&a).unwrap();
     assert_eq!(store.agent("a").unwrap().unwrap().on_idle, None);
 }
+
+#[test]
+fn an_attempts_retries_are_kept() {
+    let (dir, store) = open();
+    store.upsert_agent(&agent("a", 0)).unwrap();
+    store
+        .save_attempt(&AttemptRecord {
+            agent: "a".into(),
+            attempt: 1,
+            retries: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("f.sqlite")).unwrap();
+    assert_eq!(store.attempts("a").unwrap()[0].retries, 3);
+}

@@ -377,8 +377,9 @@ impl Agent {
         } else if from != Activity::Errored {
             self.holds.errored_since_ms = Some(now_ms);
         }
-        if matches!(to, Activity::Idle | Activity::NeedsInput) {
-            self.holds.retries = 0;
+        if matches!(to, Activity::Idle | Activity::NeedsInput) && self.att.retries != 0 {
+            self.att.retries = 0;
+            self.dirty = true;
         }
     }
 
@@ -459,7 +460,7 @@ impl Agent {
         let message = policy
             .continue_message
             .filter(|_| policy.resume_after_reset)?;
-        let retries = self.holds.retries;
+        let retries = self.att.retries;
         let (retry_at_ms, reset_shown) = match self.att.reset_at_ms {
             Some(reset) if self.screen.resumed_for == Some(reset) => return None,
             Some(reset) => (reset, true),
@@ -607,7 +608,7 @@ impl Agent {
     /// The continue message was typed for the current reset time (or typing failed).
     pub fn resumed(&mut self, result: Result<(), String>, now_ms: i64) -> NewEvent {
         self.screen.resumed_for = self.att.reset_at_ms;
-        self.holds.retries = self.holds.retries.saturating_add(1);
+        self.att.retries = self.att.retries.saturating_add(1);
         self.holds.errored_since_ms = Some(now_ms);
         self.holds.announced = None;
         if result.is_ok() {

@@ -59,8 +59,6 @@ pub enum Hold {
 pub(crate) struct Holds {
     /// The hold last announced; a new episode (another activity) clears it.
     pub announced: Option<Hold>,
-    /// Continue messages typed since the agent last finished a turn.
-    pub retries: u32,
     /// When the current error was first seen, or the last try was typed.
     pub errored_since_ms: Option<i64>,
 }

@@ -314,3 +314,40 @@ fn a_task_the_cli_did_not_take_is_reported_once_and_not_typed_again() {
         Some(Step::Task("fix the bug".into()))
     );
 }
+
+#[test]
+fn a_restarted_supervisor_keeps_doubling_the_backoff() {
+    let mut a = working();
+    let since = T0 + 1000;
+    show_obs(
+        &mut a,
+        2,
+        "429",
+        shows(Activity::Errored, Some(ErrorKind::RateLimit)),
+        since,
+    );
+    let p = policy();
+    // Two tries, at 30 s and 60 s after it.
+    let tried = since + backoff_ms(0) + backoff_ms(1);
+    walk(&mut a, &p, since, tried);
+    assert_eq!(a.att.retries, 2, "the tries are on the attempt's record");
+    // A new supervisor loads the attempt as stored and sees the same error.
+    let mut b = Agent::new(a.decl.clone(), a.att.clone());
+    show_obs(
+        &mut b,
+        1,
+        "429",
+        shows(Activity::Errored, Some(ErrorKind::RateLimit)),
+        tried + 1000,
+    );
+    assert_eq!(
+        b.next_step(&p, tried + 1000),
+        Some(Step::Hold(Hold::BackingOff {
+            error: Some(ErrorKind::RateLimit),
+            retry_at_ms: tried + backoff_ms(2),
+            reset_shown: false,
+            retries: 2
+        })),
+        "the third wait is 2 m, not 30 s again"
+    );
+}
