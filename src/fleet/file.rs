@@ -77,6 +77,9 @@ pub struct AgentSpec {
     pub budget: Option<super::Budget>,
     /// A git worktree it runs in (`worktree = true` or a branch name).
     pub worktree: Option<WorktreeSpec>,
+    /// What its rapid failures count against: agents with the same `backend` (an API
+    /// endpoint, an account) share one circuit; `None`: its kind's circuit.
+    pub backend: Option<String>,
 }
 
 /// A fleet file problem, located in the file.
@@ -179,6 +182,7 @@ struct RawAgent {
     budget: Option<Spanned<toml::Value>>,
     budget_action: Option<Spanned<String>>,
     worktree: Option<Spanned<worktree::RawWorktree>>,
+    backend: Option<Spanned<String>>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -227,6 +231,20 @@ struct Locator<'a> {
 }
 
 impl Locator<'_> {
+    /// An agent's `backend`: a word or an endpoint (`api.anthropic.com`,
+    /// `https://llm.internal/v1`), no blanks, at most 200 characters.
+    fn backend(&self, agent: &str, v: &Spanned<String>) -> Result<String, FleetFileError> {
+        let b = v.get_ref();
+        if b.is_empty() || b.len() > 200 || b.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(self.at(
+                v.span(),
+                format!("agent {agent:?}: backend = {b:?} is not a backend name"),
+                "name the API endpoint or account its requests go to, without blanks, e.g. backend = \"api.anthropic.com\" (agents with the same backend share one circuit)",
+            ));
+        }
+        Ok(b.clone())
+    }
+
     fn at(&self, span: Range<usize>, message: String, hint: &str) -> FleetFileError {
         let start = span.start.min(self.text.len());
         let before = &self.text[..start];
@@ -589,7 +607,12 @@ pub fn parse_with(
             &name,
         )?;
         let worktree = loc.worktree(&name, a.worktree.as_ref(), cwd.as_deref(), host.as_deref())?;
+        let backend = match &a.backend {
+            Some(b) => Some(loc.backend(&name, b)?),
+            None => None,
+        };
         agents.push(AgentSpec {
+            backend,
             worktree,
             host,
             budget,

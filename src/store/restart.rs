@@ -110,6 +110,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Record the `backend` an agent's rapid failures count against (`None`: its kind).
+    pub fn set_agent_backend(&self, name: &str, backend: Option<&str>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE agents SET backend = :backend WHERE name = :name",
+                named_params! {":backend": backend, ":name": name},
+            )
+            .map_err(|e| self.classify(e))?;
+        Ok(())
+    }
+
+    /// Every agent's `backend`, by name; agents without one are absent.
+    pub fn agent_backends(&self) -> Result<HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = self.rows(
+            "SELECT name, backend FROM agents WHERE backend IS NOT NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::fleet::{RestartMode, RestartSettings};

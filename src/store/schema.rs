@@ -267,4 +267,9 @@ pub const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE attempts ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
     ",
+    // 16: the backend an agent's rapid failures count against (`backend = "…"`); NULL:
+    // its kind.
+    r"
+    ALTER TABLE agents ADD COLUMN backend TEXT;
+    ",
 ];

@@ -15,6 +15,7 @@ impl Supervisor {
     pub(crate) fn load_restarts(&mut self) -> Result<(), StoreError> {
         let r = &mut self.restarts;
         r.policies = self.store.agent_restarts()?;
+        r.backends = self.store.agent_backends()?;
         let stored = if r.loaded {
             HashMap::new()
         } else {

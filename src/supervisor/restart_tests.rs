@@ -379,3 +379,38 @@ fn a_session_learned_from_the_transcript_is_resumed_on_restart() {
         .unwrap();
     assert_eq!(cmd(&r), "run-a", "no session to resume yet");
 }
+
+#[test]
+fn agents_sharing_a_backend_share_a_circuit_whatever_their_kind() {
+    let on_failure = "restart = \"on-failure\"\nrestart_delay = \"1s\"";
+    let agents = format!(
+        "{}{}{}",
+        agent("a1", &format!("{on_failure}\nbackend = \"api-x\"")),
+        agent(
+            "a2",
+            &format!("{on_failure}\nkind = \"other\"\nbackend = \"api-x\"")
+        ),
+        agent("b", on_failure),
+    );
+    let mut r = rig(
+        "rapid_death = \"10s\"\ncircuit_failures = 2\ncircuit_cooldown = \"1m\"",
+        &agents,
+    );
+    r.sup.tick(T0);
+    r.die("a1", 1);
+    r.die("a2", 1);
+    r.sup.tick(T0 + 1000);
+    let open = r.sup.snapshot(T0 + 1000).stats.circuits;
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert_eq!(open[0].text(T0 + 1000), "api-x: circuit open, retry in 1m");
+    // `b` is of a1's kind but not on its backend: it fails once and is restarted.
+    r.die("b", 1);
+    r.sup.tick(T0 + 1500);
+    r.sup.tick(T0 + 5000);
+    assert_eq!(r.view("b", T0 + 5000).attempt, 2);
+    for name in ["a1", "a2"] {
+        let v = r.view(name, T0 + 5000);
+        assert_eq!(v.attempt, 1, "{name} held by its backend's circuit");
+        assert_eq!(v.note_at(T0 + 5000), "api-x: circuit open, retry in 56s");
+    }
+}

@@ -22,14 +22,23 @@ pub(crate) struct Restarts {
     pub(super) states: HashMap<String, RestartState>,
     /// Agents whose next attempt starts a new CLI session (`retry --fresh`).
     pub(super) fresh: HashSet<String>,
-    /// Each kind's circuit.
+    /// Each kind's (or backend's) circuit.
     pub(super) circuits: BTreeMap<String, Circuit>,
+    /// Agents' own `backend`, by name: the circuit their rapid failures count against.
+    pub(super) backends: HashMap<String, String>,
     /// Attempts the operator killed: never restarted.
     pub(super) by_operator: HashSet<(String, u32)>,
     pub(super) dirty_states: HashSet<String>,
     pub(super) dirty_circuits: HashSet<String>,
     /// The store's rows were read once; later reloads only add agents.
     pub(super) loaded: bool,
+}
+
+/// The circuit an agent belongs to: its `backend`'s, else its kind's.
+fn circuit_of<'a>(backends: &'a HashMap<String, String>, a: &'a super::Agent) -> &'a str {
+    backends
+        .get(a.name())
+        .map_or(a.decl.kind.as_str(), String::as_str)
 }
 
 impl Supervisor {
@@ -51,22 +60,28 @@ impl Supervisor {
             .insert((a.name().to_string(), a.att.attempt));
     }
 
+    /// The circuit agent `i` belongs to: its `backend`, else its kind.
+    pub(crate) fn circuit_key(&self, i: usize) -> String {
+        circuit_of(&self.restarts.backends, &self.agents[i]).to_string()
+    }
+
     /// Whether agent `i`'s kind may start now (its circuit is closed, or half-open
     /// with no start let through yet).
     pub(crate) fn circuit_admits(&self, i: usize) -> bool {
         self.restarts
             .circuits
-            .get(&self.agents[i].decl.kind)
+            .get(&self.circuit_key(i))
             .map_or(true, Circuit::admits)
     }
 
     /// Agent `i` started a new attempt: while its kind's circuit is half-open, that is
     /// the one start let through.
     pub(crate) fn circuit_started(&mut self, i: usize) {
+        let key = self.circuit_key(i);
         let a = &self.agents[i];
-        if let Some(c) = self.restarts.circuits.get_mut(&a.decl.kind) {
+        if let Some(c) = self.restarts.circuits.get_mut(&key) {
             c.started(a.name(), a.att.attempt);
-            self.restarts.dirty_circuits.insert(a.decl.kind.clone());
+            self.restarts.dirty_circuits.insert(key);
         }
     }
 
@@ -97,9 +112,10 @@ impl Supervisor {
         }
         let circuit_settings = self.settings.circuit;
         let policy = self.policy_of(i);
+        // The circuit its rapid failures count against: its backend's, else its kind's.
+        let kind = self.circuit_key(i);
         let agent = &self.agents[i];
         let name = agent.name().to_string();
-        let kind = agent.decl.kind.clone();
         let att = agent.att.clone();
         let live = agent.is_live();
         let st = self.restarts.states.entry(name.clone()).or_default();
@@ -231,7 +247,7 @@ impl Supervisor {
         let is_probe = self
             .restarts
             .circuits
-            .get(&a.decl.kind)
+            .get(circuit_of(&self.restarts.backends, a))
             .and_then(|c| c.probe.as_ref())
             .is_some_and(|(n, at)| n == a.name() && *at == a.att.attempt);
         let fresh_fatal = a
@@ -306,7 +322,10 @@ impl Supervisor {
                     until_ms: c.until_ms,
                 })
             };
-            let circuit = self.restarts.circuits.get(&a.decl.kind);
+            let circuit = self
+                .restarts
+                .circuits
+                .get(circuit_of(&self.restarts.backends, a));
             v.lineage.restart = match st.note() {
                 Some(RestartNote::Restarting { .. }) if !a.is_live() => {
                     circuit.and_then(held).or_else(|| st.note())
