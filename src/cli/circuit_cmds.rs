@@ -12,9 +12,10 @@ use std::path::Path;
 pub enum CircuitCmd {
     /// List every kind's circuit (closed ones too).
     List,
-    /// Close a kind's circuit now: its restarts and queued starts go through again.
+    /// Close a kind's (or backend's) circuit now: its restarts and queued starts go
+    /// through again.
     Reset {
-        /// The agent kind (claude, codex, …).
+        /// The agent kind (claude, codex, …), or the `backend` agents share.
         kind: String,
     },
 }
@@ -44,7 +45,7 @@ pub fn run(fleet: &Path, what: Option<&CircuitCmd>) -> Result<i32> {
             let known: Vec<&str> = circuits.iter().map(|c| c.kind.as_str()).collect();
             match circuits.iter().find(|c| &c.kind == kind) {
                 None => bail!(
-                    "no circuit for kind {kind:?} in fleet {}; kinds with a circuit: {}",
+                    "no circuit for kind or backend {kind:?} in fleet {}; circuits: {}",
                     ctx.fleet.name(),
                     if known.is_empty() {
                         "(none)".to_string()
