@@ -7,7 +7,7 @@
 //! commands (no control client attaches to a server shoal did not start).
 
 use super::ctx::is_fleet_socket;
-use super::ctx::{registry, Ctx};
+use super::ctx::{registry, Ctx, FleetArg};
 use crate::fleet::file::check_name;
 use crate::fleet::{EventKind, LifeState};
 use crate::profile::Registry;
@@ -19,7 +19,6 @@ use clap::Args;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 /// `shoal adopt`: which panes to bring under supervision.
 #[derive(Debug, Args)]
@@ -178,7 +177,7 @@ fn name_for(c: &Candidate, programs: &[String], taken: &HashSet<String>) -> Stri
 }
 
 /// `shoal adopt`.
-pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
+pub fn adopt(fleet: &FleetArg, a: AdoptArgs) -> Result<i32> {
     Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     let caller = super::caller::identify(&ctx)?;

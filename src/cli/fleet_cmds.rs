@@ -1,14 +1,13 @@
 //! Commands that act on a fleet: up, supervise, status, events, the agent actions, down.
 
 use super::caller;
-use super::ctx::Ctx;
+use super::ctx::{Ctx, FleetArg};
 use super::output;
 use super::resume_offer;
 use crate::fleet::LifeState;
 use crate::fleet::{Caller, Command, Request, Verb};
 use crate::supervisor::runner::{self, now_ms};
 use anyhow::{bail, Result};
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Start the declared agents that never ran, type their tasks as they become ready,
 /// and return.
-pub fn up(fleet: &Path, resume: resume_offer::Choice) -> Result<i32> {
+pub fn up(fleet: &FleetArg, resume: resume_offer::Choice) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     if let Some(h) = ctx.live_supervisor()? {
@@ -87,7 +86,7 @@ pub fn up(fleet: &Path, resume: resume_offer::Choice) -> Result<i32> {
 /// Run the supervisor until SIGINT or SIGTERM. `detached`: this is the process
 /// `--detach` started (it records so, and keeps a pid file); `take_over`: the console
 /// whose lease this one takes over as it quits.
-pub fn supervise(fleet: &Path, detached: bool, take_over: Option<u32>) -> Result<i32> {
+pub fn supervise(fleet: &FleetArg, detached: bool, take_over: Option<u32>) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     let sup = ctx.supervisor(true)?;
@@ -112,6 +111,7 @@ pub fn supervise(fleet: &Path, detached: bool, take_over: Option<u32>) -> Result
         Some((ctx.fleet.path.clone(), ctx.fleet.clone())),
         crate::theme::ColorDepth::Mono,
         Some(handle.updates.clone()),
+        ctx.overrides.clone(),
     );
     let (_watch, mut live) = match super::reload::start(loader) {
         Ok((w, rx)) => (Some(w), Some(rx)),
@@ -216,7 +216,7 @@ impl ErrorEcho {
 /// How long a supervisor taking over waits for the current one to let go.
 const TAKE_OVER_WAIT: Duration = Duration::from_secs(15);
 
-pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
+pub fn status(fleet: &FleetArg, json: bool, all: bool) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let mut sup = ctx.supervisor(false)?;
     // With no supervisor running, look at the panes now so the answer is current.
@@ -251,7 +251,7 @@ pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
     Ok(0)
 }
 
-pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
+pub fn events(fleet: &FleetArg, agent: Option<&str>, json: bool) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     if let Some(a) = agent {
         if ctx.store.agent(a)?.is_none() {
@@ -282,7 +282,7 @@ const KILL_WAIT: Duration = Duration::from_secs(15);
 const TAKEN_WAIT: Duration = Duration::from_secs(5);
 
 /// Carry out one agent command for whoever runs this process.
-pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
+pub fn act(fleet: &FleetArg, cmd: Command) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let caller = caller::identify(&ctx)?;
     act_as(&ctx, &caller, cmd)
@@ -388,7 +388,7 @@ pub fn check_text(text: &str) -> Result<()> {
 /// `shoal send --keys AGENT KEY…`: tmux key names straight into the agent's pane, after
 /// checking that the pane still carries the agent's marks (a restarted tmux server
 /// numbers panes anew). Not queued through a running supervisor.
-pub fn send_keys(fleet: &Path, agent: &str, keys: &[String]) -> Result<i32> {
+pub fn send_keys(fleet: &FleetArg, agent: &str, keys: &[String]) -> Result<i32> {
     use crate::tmux::{OneShot, TmuxBackend};
     let ctx = Ctx::open(fleet)?;
     let sup = ctx.supervisor(false)?;
@@ -433,7 +433,7 @@ pub fn send_keys(fleet: &Path, agent: &str, keys: &[String]) -> Result<i32> {
 /// Stop the fleet: the supervisor, every agent (recorded as killed), every live tmux
 /// server of the fleet with every process in its panes, and any process still carrying
 /// the fleet's marker. Exits 1 when a process survives, naming it.
-pub fn down(fleet: &Path) -> Result<i32> {
+pub fn down(fleet: &FleetArg) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let caller = caller::identify(&ctx)?;
     caller::authorize(&ctx, &caller, Verb::Down, "")?;
