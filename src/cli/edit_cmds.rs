@@ -113,7 +113,7 @@ pub fn remove(fleet: &FleetArg, name: &str, force: bool) -> Result<i32> {
             .is_some_and(|a| matches!(a.state, LifeState::Starting | LifeState::Running)))
     };
     if live(&ctx)? {
-        let code = super::fleet_cmds::act_as(
+        let code = super::act::act_as(
             &ctx,
             &caller,
             Command::Kill {

@@ -285,7 +285,7 @@ pub fn signal(fleet: &FleetArg, kind: SignalKind, message: &[String]) -> Result<
     };
     // The agent's own words: queued and shown, so redacted before they leave.
     let message = crate::logs::redact::redact(&message.join(" ")).into_owned();
-    super::fleet_cmds::act_as(
+    super::act::act_as(
         &ctx,
         &caller,
         Command::Signal {
@@ -301,7 +301,7 @@ pub fn steer(fleet: &FleetArg, child: &str, text: &str) -> Result<i32> {
     let ctx = open(fleet, "steer")?;
     let caller = identify(&ctx)?;
     let by = caller.name().to_string();
-    super::fleet_cmds::act_as(
+    super::act::act_as(
         &ctx,
         &caller,
         Command::Steer {

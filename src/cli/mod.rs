@@ -1,5 +1,6 @@
 //! The command line: every operator action has a form here.
 
+mod act;
 mod adopt;
 mod attach_cmd;
 mod badge;
