@@ -14,6 +14,12 @@ const CLEAN: &[&str] = &["app", "ui", "console", "cli"];
 
 type ModPath = Vec<String>;
 
+/// A file's `use` trees (each with whether it is `pub`) and its inline paths.
+type Written = (Vec<(bool, String)>, Vec<String>);
+
+/// File → the files it names → the paths that name them.
+type Graph = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
 struct Crate {
     /// Module path → file (relative to `src/`).
     files: BTreeMap<ModPath, String>,
@@ -163,7 +169,7 @@ fn expand(tree: &str) -> Vec<String> {
 
 /// The `use` trees of a file, each with whether it is a `pub use`; and the
 /// `crate::`/`super::`/`self::` paths written inline.
-fn paths_in(code: &str) -> (Vec<(bool, String)>, Vec<String>) {
+fn paths_in(code: &str) -> Written {
     let mut uses = Vec::new();
     let mut inline = Vec::new();
     let b = code.as_bytes();
@@ -206,7 +212,7 @@ fn paths_in(code: &str) -> (Vec<(bool, String)>, Vec<String>) {
 }
 
 impl Crate {
-    fn read(src: &Path) -> (Crate, BTreeMap<String, (Vec<(bool, String)>, Vec<String>)>) {
+    fn read(src: &Path) -> (Crate, BTreeMap<String, Written>) {
         let mut all = Vec::new();
         rust_files(src, &mut all);
         let mut files = BTreeMap::new();
@@ -289,9 +295,9 @@ impl Crate {
 }
 
 /// File → the files it names, and why (the paths written).
-fn edges(src: &Path) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
+fn edges(src: &Path) -> Graph {
     let (krate, paths) = Crate::read(src);
-    let mut out: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    let mut out: Graph = BTreeMap::new();
     for (rel, (uses, inline)) in &paths {
         let here = module_of(rel);
         let named = uses
@@ -321,9 +327,9 @@ fn edges(src: &Path) -> BTreeMap<String, BTreeMap<String, BTreeSet<String>>> {
 }
 
 /// The strongly connected components with more than one file (Tarjan).
-fn cycles(edges: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>) -> Vec<Vec<String>> {
+fn cycles(edges: &Graph) -> Vec<Vec<String>> {
     struct T<'a> {
-        edges: &'a BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
+        edges: &'a Graph,
         index: BTreeMap<&'a str, usize>,
         low: BTreeMap<&'a str, usize>,
         stack: Vec<&'a str>,
@@ -373,10 +379,7 @@ fn cycles(edges: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>) -> Vec<V
     t.out
 }
 
-fn describe(
-    comp: &[String],
-    edges: &BTreeMap<String, BTreeMap<String, BTreeSet<String>>>,
-) -> String {
+fn describe(comp: &[String], edges: &Graph) -> String {
     let mut s = format!("cycle: {}\n", comp.join(", "));
     for v in comp {
         for (w, why) in edges.get(v).into_iter().flatten() {
