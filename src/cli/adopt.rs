@@ -170,7 +170,9 @@ fn name_for(c: &Candidate, programs: &[String], taken: &HashSet<String>) -> Stri
         return n.clone();
     }
     let base = choices.last().map_or(c.kind.as_str(), String::as_str);
-    (if choices.is_empty() { 1 } else { 2 }..)
+    let first = if choices.is_empty() { 1 } else { 2 };
+    // One more number than names taken: at least one of them is free.
+    (first..=first + taken.len())
         .map(|n| format!("{base}-{n}"))
         .find(|n| !taken.contains(n) && check_name(n).is_ok())
         .expect("an unused name exists")
