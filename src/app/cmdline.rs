@@ -154,20 +154,15 @@ impl App {
             [] => self.command_names(),
             [cmd] if *cmd == "theme" => self.theme_names.clone(),
             [cmd] if *cmd == "logs" => self.event_kinds(),
-            [cmd] if self.command_action(cmd) == Some(Action::CycleSort) => {
+            [cmd] if command_action(cmd) == Some(Action::CycleSort) => {
                 SORTS.iter().map(|k| k.label().replace(' ', "-")).collect()
             }
-            [cmd]
-                if self
-                    .command_action(cmd)
-                    .is_some_and(|a| AGENT_ACTIONS.contains(&a)) =>
-            {
-                self.snapshot
-                    .agents
-                    .iter()
-                    .map(|a| a.name.clone())
-                    .collect()
-            }
+            [cmd] if command_action(cmd).is_some_and(|a| AGENT_ACTIONS.contains(&a)) => self
+                .snapshot
+                .agents
+                .iter()
+                .map(|a| a.name.clone())
+                .collect(),
             _ => Vec::new(),
         };
         let options: Vec<String> = pool.into_iter().filter(|o| o.starts_with(&word)).collect();
@@ -207,21 +202,6 @@ impl App {
         kinds
     }
 
-    /// The action a command name means: its name, or its one-word label.
-    fn command_action(&self, name: &str) -> Option<Action> {
-        self.any_action(name).filter(|a| !NAVIGATION.contains(a))
-    }
-
-    /// The action a name means, commands and navigation alike.
-    fn any_action(&self, name: &str) -> Option<Action> {
-        Action::from_name(name).or_else(|| {
-            Action::ALL
-                .iter()
-                .copied()
-                .find(|a| a.label().replace(' ', "-") == name)
-        })
-    }
-
     fn run_line(&mut self, line: &str) -> Vec<Effect> {
         let line = line.trim();
         let (name, rest) = match line.split_once(char::is_whitespace) {
@@ -252,9 +232,9 @@ impl App {
             }
             "logs" => self.open_logs_line(rest, self.clock_ms),
             _ => {
-                if let Some(action) = self.command_action(name) {
+                if let Some(action) = command_action(name) {
                     effects.extend(self.run_action_with(action, rest));
-                } else if let Some(nav) = self.any_action(name) {
+                } else if let Some(nav) = any_action(name) {
                     let keys: Vec<String> = self
                         .keymap
                         .keys_for(nav)
@@ -347,4 +327,19 @@ impl App {
         effects.extend(self.agent_action(action, &view));
         effects
     }
+}
+
+/// The action a name means, commands and navigation alike.
+fn any_action(name: &str) -> Option<Action> {
+    Action::from_name(name).or_else(|| {
+        Action::ALL
+            .iter()
+            .copied()
+            .find(|a| a.label().replace(' ', "-") == name)
+    })
+}
+
+/// The action a command name means: its name, or its one-word label.
+fn command_action(name: &str) -> Option<Action> {
+    any_action(name).filter(|a| !NAVIGATION.contains(a))
 }

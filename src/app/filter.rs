@@ -114,7 +114,7 @@ impl Filter {
             Term::Kind(s) => agent.kind.to_lowercase().contains(s.as_str()),
             Term::Activity(s) => agent.activity.as_str().contains(s.as_str()),
             Term::Tier(s) => agent.tier.as_str().contains(s.as_str()),
-            Term::Is(Quick::NeedsYou) => super::tree::needs_operator(agent),
+            Term::Is(Quick::NeedsYou) => super::urgency::needs_operator(agent),
             Term::Is(Quick::Running) => matches!(
                 agent.state,
                 crate::fleet::LifeState::Starting | crate::fleet::LifeState::Running

@@ -1,6 +1,6 @@
 //! Turning keys and mouse input into state changes and effects, one mode at a time.
 
-use super::tree::needs_operator;
+use super::urgency::needs_operator;
 use super::{Action, App, Effect, Filter, Mode};
 use crate::fleet::Command;
 use crate::fleet::{Activity, AgentView};

@@ -21,6 +21,7 @@ mod scrollback;
 mod sort;
 mod supervision;
 pub mod tree;
+mod urgency;
 
 #[cfg(test)]
 mod cmdline_tests;
@@ -46,7 +47,8 @@ pub use keymap::{KeyBinding, Keymap};
 pub use keymap_config::Keymaps;
 pub use layout::Regions;
 pub use logs::{LogDetail, LogReply, LogRequest, LogsView};
-pub use tree::{needs_operator, urgency, TreeRow, Urgency};
+pub use tree::TreeRow;
+pub use urgency::{needs_operator, urgency, Urgency};
 
 use crate::fleet::{AgentView, EventView, FleetSnapshot, Tier};
 use crate::fleet::{Command, CommandOutcome};

@@ -33,6 +33,7 @@ pub const SORTS: [SortKey; 5] = [
 
 impl SortKey {
     /// The next order in the cycle.
+    #[must_use]
     pub fn next(self) -> SortKey {
         match self {
             SortKey::Fleet => SortKey::Name,

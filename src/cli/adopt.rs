@@ -7,7 +7,7 @@
 //! commands (no control client attaches to a server shoal did not start).
 
 use super::ctx::is_fleet_socket;
-use super::ctx::{registry, Ctx};
+use super::ctx::{registry, Ctx, FleetArg};
 use crate::fleet::file::check_name;
 use crate::fleet::{EventKind, LifeState};
 use crate::profile::Registry;
@@ -19,7 +19,6 @@ use clap::Args;
 use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 /// `shoal adopt`: which panes to bring under supervision.
 #[derive(Debug, Args)]
@@ -171,14 +170,16 @@ fn name_for(c: &Candidate, programs: &[String], taken: &HashSet<String>) -> Stri
         return n.clone();
     }
     let base = choices.last().map_or(c.kind.as_str(), String::as_str);
-    (if choices.is_empty() { 1 } else { 2 }..)
+    let first = if choices.is_empty() { 1 } else { 2 };
+    // One more number than names taken: at least one of them is free.
+    (first..=first + taken.len())
         .map(|n| format!("{base}-{n}"))
         .find(|n| !taken.contains(n) && check_name(n).is_ok())
         .expect("an unused name exists")
 }
 
 /// `shoal adopt`.
-pub fn adopt(fleet: &Path, a: AdoptArgs) -> Result<i32> {
+pub fn adopt(fleet: &FleetArg, a: AdoptArgs) -> Result<i32> {
     Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     let caller = super::caller::identify(&ctx)?;

@@ -2,14 +2,13 @@
 //! whose attempt has ended, its final screen instead of a tmux error.
 
 use super::caller::{authorize, identify, require_agent};
-use super::ctx::Ctx;
+use super::ctx::{Ctx, FleetArg};
 use crate::fleet::{LifeState, Verb};
 use crate::supervisor::runner::now_ms;
 use anyhow::{bail, Result};
-use std::path::Path;
 
 /// Attach to `name`'s pane, or print the final screen of its ended attempt.
-pub fn attach(fleet: &Path, name: &str) -> Result<i32> {
+pub fn attach(fleet: &FleetArg, name: &str) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let caller = identify(&ctx)?;
     require_agent(&ctx, name)?;

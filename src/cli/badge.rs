@@ -5,7 +5,6 @@
 use crate::fleet::{file, Activity, AgentView, FleetSnapshot, LifeState, Tier};
 use crate::store::{AttemptRecord, Store};
 use crate::supervisor::runner::{now_ms, stale_after_ms};
-use std::path::Path;
 
 /// Agents that need the operator while they run: a question, an error, a warn-tier
 /// stall, a restart limit.
@@ -92,7 +91,7 @@ pub fn badge(t: Tally, supervised: bool) -> String {
 
 /// Print the badge; a fleet that cannot be read prints an empty line (a status bar
 /// shows nothing rather than an error) and exits 1.
-pub fn run(fleet: &Path) -> i32 {
+pub fn run(fleet: &super::ctx::FleetArg) -> i32 {
     match line(fleet) {
         Ok(s) => {
             println!("{s}");
@@ -106,13 +105,17 @@ pub fn run(fleet: &Path) -> i32 {
     }
 }
 
-fn line(fleet: &Path) -> anyhow::Result<String> {
+fn line(fleet: &super::ctx::FleetArg) -> anyhow::Result<String> {
     let (name, poll) = if super::ctx::is_pane_fleet(fleet) {
         let name = std::env::var("SHOAL_FLEET").unwrap_or_default();
         (name, crate::fleet::file::DEFAULT_POLL_INTERVAL)
     } else {
         // The config's poll interval too: it says when the lease counts as stale.
-        let f = super::ctx::load_fleet(fleet, &super::ctx::config()?)?;
+        let f = super::ctx::load_fleet(
+            fleet,
+            &super::ctx::config(&fleet.overrides)?,
+            &fleet.overrides,
+        )?;
         (f.settings.name.clone(), f.settings.poll_interval)
     };
     file::check_name(&name).map_err(anyhow::Error::msg)?;

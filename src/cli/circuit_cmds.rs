@@ -1,11 +1,10 @@
 //! `shoal circuit`: the circuit breaker of each agent kind, and closing one by hand.
 
-use super::ctx::Ctx;
+use super::ctx::{Ctx, FleetArg};
 use crate::fleet::{Caller, CircuitState};
 use crate::supervisor::runner::now_ms;
 use anyhow::{bail, Result};
 use clap::Subcommand;
-use std::path::Path;
 
 /// What to do with circuits.
 #[derive(Debug, Subcommand)]
@@ -21,7 +20,7 @@ pub enum CircuitCmd {
 }
 
 /// Run `shoal circuit …`.
-pub fn run(fleet: &Path, what: Option<&CircuitCmd>) -> Result<i32> {
+pub fn run(fleet: &FleetArg, what: Option<&CircuitCmd>) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let circuits = crate::supervisor::recorded_circuits(&ctx.store)?;
     let now = now_ms();

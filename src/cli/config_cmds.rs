@@ -1,7 +1,7 @@
 //! Commands about shoal itself: where its files are, its config, shell completions and
 //! the man page.
 
-use super::ctx::{overrides, paths};
+use super::ctx::{paths, FleetArg};
 use crate::app::{Action, Keymaps};
 use anyhow::Result;
 use std::io::Write;
@@ -48,13 +48,13 @@ pub fn print_actions() -> Result<i32> {
 
 /// `shoal config [--check]`: read the config, its keys, its theme and every user theme,
 /// and say what is wrong. Exit status 1 when anything is.
-pub fn check(fleet: &std::path::Path) -> Result<i32> {
+pub fn check(fleet: &FleetArg) -> Result<i32> {
     let p = paths()?;
     let file = p.config_file();
     let mut problems = Vec::new();
     let config = match crate::config::load(&file) {
         Ok(mut c) => {
-            overrides().apply_config(&mut c);
+            fleet.overrides.apply_config(&mut c);
             Some(c)
         }
         Err(e) => {
@@ -89,7 +89,7 @@ pub fn check(fleet: &std::path::Path) -> Result<i32> {
     // everything `shoal up` would read.
     let fleet_ok = if fleet.is_file() {
         let loaded = match &config {
-            Some(c) => super::ctx::load_fleet(fleet, c).map(|_| ()),
+            Some(c) => super::ctx::load_fleet(fleet, c, &fleet.overrides).map(|_| ()),
             None => crate::fleet::file::load(fleet).map(|_| ()),
         }
         .and_then(|()| {

@@ -54,6 +54,7 @@ pub fn open(ctx: &Ctx) -> Result<()> {
             Source::Embedded(h) => Some(h.updates.clone()),
             Source::View(_) => None,
         },
+        ctx.overrides.clone(),
     );
     // Without a watcher the console still runs, with the settings it started with.
     let (_watch, live) = match super::reload::start(loader) {

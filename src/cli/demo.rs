@@ -2,7 +2,7 @@
 //! (`<name>.sqlite`; its fleet file in `<name>/shoal.toml` under the data directory), with
 //! short stall timeouts so the ladder is visible within a minute.
 
-use super::ctx::{home_dir, Ctx};
+use super::ctx::{home_dir, Ctx, FleetArg, Overrides};
 use crate::tmux::Server;
 use anyhow::{Context, Result};
 use std::io::{BufRead, IsTerminal, Write};
@@ -23,7 +23,7 @@ pub fn fleet_file(name: &str) -> Result<std::path::PathBuf> {
 }
 
 /// Write the demo fleet file (fresh when the demo is not running) and open the console.
-pub fn run(name: &str, no_console: bool) -> Result<i32> {
+pub fn run(name: &str, no_console: bool, overrides: &Overrides) -> Result<i32> {
     Server::check_installed()?;
     crate::fleet::file::check_name(name).map_err(|e| anyhow::anyhow!("--name: {e}"))?;
     let home = home_dir()?;
@@ -35,7 +35,7 @@ pub fn run(name: &str, no_console: bool) -> Result<i32> {
         "'{}' sim-agent",
         exe.display().to_string().replace('\'', r"'\''")
     );
-    let fleet_path = dir.join("shoal.toml");
+    let fleet_path = FleetArg::new(dir.join("shoal.toml"), overrides.clone());
     let running = Server::new(crate::fleet::file::socket_name(name, 0)).is_running();
     if !running {
         // A demo that is not running starts over: a fresh store, fresh agents.
@@ -46,7 +46,7 @@ pub fn run(name: &str, no_console: bool) -> Result<i32> {
     let text = DEMO
         .replace("{sim}", &sim)
         .replace("name = \"demo\"", &format!("name = \"{name}\""));
-    std::fs::write(&fleet_path, text)
+    std::fs::write(&*fleet_path, text)
         .with_context(|| format!("cannot write {}", fleet_path.display()))?;
     println!("demo fleet file: {}", fleet_path.display());
     let ctx = Ctx::open(&fleet_path)?;

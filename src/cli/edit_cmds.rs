@@ -1,13 +1,12 @@
 //! `shoal add` and `shoal remove`: the console's `N` and `D` on the command line.
 
 use super::caller::{authorize, identify, require_agent};
-use super::ctx::{registry, Ctx};
+use super::ctx::{registry, Ctx, FleetArg};
 use super::fleet_edit::FleetEditor;
 use crate::fleet::draft::{AgentDraft, WorktreeChoice};
 use crate::fleet::{Command, LifeState, Verb};
 use anyhow::{bail, Result};
 use clap::Args;
-use std::path::{Path, PathBuf};
 
 /// `shoal add`: the new agent, as its `[[agent]]` block will read.
 #[derive(Debug, Args)]
@@ -39,7 +38,7 @@ pub struct AddArgs {
 
 /// `shoal add NAME [...] -- CMD...`: append the agent to the fleet file, then start it
 /// (through the running supervisor, or here when none runs).
-pub fn add(fleet: &Path, a: AddArgs) -> Result<i32> {
+pub fn add(fleet: &FleetArg, a: AddArgs) -> Result<i32> {
     let fleet = &file_of(fleet, "add")?;
     let ctx = Ctx::open(fleet)?;
     let caller = identify(&ctx)?;
@@ -81,7 +80,7 @@ pub fn add(fleet: &Path, a: AddArgs) -> Result<i32> {
 
 /// `shoal remove NAME`: end the agent's attempt (as `shoal kill` does), then take its
 /// block out of the fleet file and delete its worktree.
-pub fn remove(fleet: &Path, name: &str, force: bool) -> Result<i32> {
+pub fn remove(fleet: &FleetArg, name: &str, force: bool) -> Result<i32> {
     let fleet = &file_of(fleet, "remove")?;
     let ctx = Ctx::open(fleet)?;
     let caller = identify(&ctx)?;
@@ -114,7 +113,7 @@ pub fn remove(fleet: &Path, name: &str, force: bool) -> Result<i32> {
             .is_some_and(|a| matches!(a.state, LifeState::Starting | LifeState::Running)))
     };
     if live(&ctx)? {
-        let code = super::fleet_cmds::act_as(
+        let code = super::act::act_as(
             &ctx,
             &caller,
             Command::Kill {
@@ -133,15 +132,15 @@ pub fn remove(fleet: &Path, name: &str, force: bool) -> Result<i32> {
 
 /// The fleet file to edit: the one given, or inside an agent's pane the one its fleet
 /// was last read from (the store records it).
-fn file_of(fleet: &Path, verb: &str) -> Result<PathBuf> {
+fn file_of(fleet: &FleetArg, verb: &str) -> Result<FleetArg> {
     if !super::ctx::is_pane_fleet(fleet) {
-        return Ok(fleet.to_path_buf());
+        return Ok(fleet.clone());
     }
     let (f, _, _) = super::ctx::pane_fleet()?;
     if f.path.as_os_str().is_empty() || !f.path.is_file() {
         bail!("shoal {verb} edits the fleet file, and this pane's fleet has none on record; pass it with -f FILE");
     }
-    Ok(f.path)
+    Ok(FleetArg::new(f.path, fleet.overrides.clone()))
 }
 
 /// A path typed relative to here, made absolute (a `~` stays for the fleet file to read).

@@ -1,14 +1,15 @@
 //! Commands that act on a fleet: up, supervise, status, events, the agent actions, down.
 
+pub use super::act::act;
+use super::act::KILL_WAIT;
 use super::caller;
-use super::ctx::Ctx;
+use super::ctx::{Ctx, FleetArg};
 use super::output;
 use super::resume_offer;
 use crate::fleet::LifeState;
-use crate::fleet::{Caller, Command, Request, Verb};
+use crate::fleet::{Command, Verb};
 use crate::supervisor::runner::{self, now_ms};
 use anyhow::{bail, Result};
-use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -17,7 +18,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Start the declared agents that never ran, type their tasks as they become ready,
 /// and return.
-pub fn up(fleet: &Path, resume: resume_offer::Choice) -> Result<i32> {
+pub fn up(fleet: &FleetArg, resume: resume_offer::Choice) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     if let Some(h) = ctx.live_supervisor()? {
@@ -87,7 +88,7 @@ pub fn up(fleet: &Path, resume: resume_offer::Choice) -> Result<i32> {
 /// Run the supervisor until SIGINT or SIGTERM. `detached`: this is the process
 /// `--detach` started (it records so, and keeps a pid file); `take_over`: the console
 /// whose lease this one takes over as it quits.
-pub fn supervise(fleet: &Path, detached: bool, take_over: Option<u32>) -> Result<i32> {
+pub fn supervise(fleet: &FleetArg, detached: bool, take_over: Option<u32>) -> Result<i32> {
     crate::tmux::Server::check_installed()?;
     let ctx = Ctx::open(fleet)?;
     let sup = ctx.supervisor(true)?;
@@ -112,6 +113,7 @@ pub fn supervise(fleet: &Path, detached: bool, take_over: Option<u32>) -> Result
         Some((ctx.fleet.path.clone(), ctx.fleet.clone())),
         crate::theme::ColorDepth::Mono,
         Some(handle.updates.clone()),
+        ctx.overrides.clone(),
     );
     let (_watch, mut live) = match super::reload::start(loader) {
         Ok((w, rx)) => (Some(w), Some(rx)),
@@ -216,7 +218,7 @@ impl ErrorEcho {
 /// How long a supervisor taking over waits for the current one to let go.
 const TAKE_OVER_WAIT: Duration = Duration::from_secs(15);
 
-pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
+pub fn status(fleet: &FleetArg, json: bool, all: bool) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let mut sup = ctx.supervisor(false)?;
     // With no supervisor running, look at the panes now so the answer is current.
@@ -251,7 +253,7 @@ pub fn status(fleet: &Path, json: bool, all: bool) -> Result<i32> {
     Ok(0)
 }
 
-pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
+pub fn events(fleet: &FleetArg, agent: Option<&str>, json: bool) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     if let Some(a) = agent {
         if ctx.store.agent(a)?.is_none() {
@@ -274,112 +276,6 @@ pub fn events(fleet: &Path, agent: Option<&str>, json: bool) -> Result<i32> {
     Ok(0)
 }
 
-/// How long `shoal kill` waits for the supervisor to see the agent's processes gone:
-/// the SIGTERM grace, the SIGKILL wait, and a few ticks.
-const KILL_WAIT: Duration = Duration::from_secs(15);
-
-/// How much longer a command the supervisor took just before its deadline is waited for.
-const TAKEN_WAIT: Duration = Duration::from_secs(5);
-
-/// Carry out one agent command for whoever runs this process.
-pub fn act(fleet: &Path, cmd: Command) -> Result<i32> {
-    let ctx = Ctx::open(fleet)?;
-    let caller = caller::identify(&ctx)?;
-    act_as(&ctx, &caller, cmd)
-}
-
-/// Carry out one command for `caller`, if the caller rule allows it: through the running
-/// supervisor when there is one (queued in the store with its caller, and done exactly
-/// once), otherwise here and now.
-pub fn act_as(ctx: &Ctx, caller: &Caller, cmd: Command) -> Result<i32> {
-    caller::require_agent(ctx, cmd.agent())?;
-    caller::authorize(ctx, caller, Verb::of(&cmd), cmd.agent())?;
-    if let Some(holder) = ctx.live_supervisor()? {
-        let req = Request::new(cmd.clone(), caller.clone());
-        let chosen = super::deadline::chosen();
-        let wait = chosen
-            .wait
-            .unwrap_or((ctx.fleet.settings.poll_interval * 10).max(Duration::from_secs(10)));
-        let deadline = (!chosen.queue).then(|| now_ms().saturating_add(wait.as_millis() as i64));
-        let id = ctx.store.enqueue_command_until(&req, now_ms(), deadline)?;
-        if chosen.queue {
-            println!(
-                "queued `{}` for {} (command {id}); the supervisor (pid {}) carries it out when it gets to it",
-                cmd.verb(),
-                cmd.agent(),
-                holder.pid
-            );
-            return Ok(0);
-        }
-        let t0 = Instant::now();
-        // Past the deadline, a command already taken is still waited for briefly.
-        let mut limit = wait;
-        loop {
-            if t0.elapsed() >= limit {
-                if limit > wait {
-                    break;
-                }
-                if ctx.store.drop_command(id, now_ms())? {
-                    bail!(
-                        "the supervisor (pid {}) did not carry out `{}` within {}s; it was dropped and will not be carried out later (`--wait DURATION` waits longer, `--queue` leaves it queued)",
-                        holder.pid,
-                        cmd.verb(),
-                        wait.as_secs()
-                    );
-                }
-                limit = wait + TAKEN_WAIT;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-            match ctx.store.command_status(id)? {
-                Some((status, Some(result))) if status == "done" => {
-                    println!("{result}");
-                    if matches!(cmd, Command::Kill { .. }) {
-                        super::kill_wait::until_ended(ctx, cmd.agent(), KILL_WAIT)?;
-                    }
-                    return Ok(0);
-                }
-                Some((status, Some(result))) if status == "failed" => {
-                    eprintln!("shoal: {result}");
-                    return Ok(1);
-                }
-                _ => {}
-            }
-        }
-        bail!(
-            "the supervisor (pid {}) took `{}` but has not finished it {}s later; `shoal events` shows what became of it",
-            holder.pid,
-            cmd.verb(),
-            limit.as_secs()
-        );
-    }
-    let mut sup = ctx.supervisor(false)?;
-    sup.observe_all(now_ms());
-    let result = sup.execute_as(caller, &cmd, now_ms());
-    match result {
-        Ok(what) => {
-            println!("{what}");
-            if matches!(cmd, Command::Cancel { .. } | Command::Kill { .. }) {
-                // Nobody else will finish the cancel or the kill: wait out the grace
-                // periods here.
-                while !sup.unsettled().is_empty() {
-                    std::thread::sleep(Duration::from_millis(250));
-                    let now = now_ms();
-                    sup.observe_all(now);
-                    sup.settle(now);
-                }
-                if let Some(a) = sup.snapshot(now_ms()).agent(cmd.agent()) {
-                    println!("{}: {}", a.name, a.state);
-                }
-            }
-            Ok(0)
-        }
-        Err(why) => {
-            eprintln!("shoal: {why}");
-            Ok(1)
-        }
-    }
-}
-
 /// Refuse text that cannot be typed literally, before anything is queued.
 pub fn check_text(text: &str) -> Result<()> {
     crate::fleet::typed::check_typed(text).map_err(|e| anyhow::anyhow!("{e}"))
@@ -388,7 +284,7 @@ pub fn check_text(text: &str) -> Result<()> {
 /// `shoal send --keys AGENT KEY…`: tmux key names straight into the agent's pane, after
 /// checking that the pane still carries the agent's marks (a restarted tmux server
 /// numbers panes anew). Not queued through a running supervisor.
-pub fn send_keys(fleet: &Path, agent: &str, keys: &[String]) -> Result<i32> {
+pub fn send_keys(fleet: &FleetArg, agent: &str, keys: &[String]) -> Result<i32> {
     use crate::tmux::{OneShot, TmuxBackend};
     let ctx = Ctx::open(fleet)?;
     let sup = ctx.supervisor(false)?;
@@ -433,7 +329,7 @@ pub fn send_keys(fleet: &Path, agent: &str, keys: &[String]) -> Result<i32> {
 /// Stop the fleet: the supervisor, every agent (recorded as killed), every live tmux
 /// server of the fleet with every process in its panes, and any process still carrying
 /// the fleet's marker. Exits 1 when a process survives, naming it.
-pub fn down(fleet: &Path) -> Result<i32> {
+pub fn down(fleet: &FleetArg) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let caller = caller::identify(&ctx)?;
     caller::authorize(&ctx, &caller, Verb::Down, "")?;

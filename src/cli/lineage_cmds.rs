@@ -3,7 +3,7 @@
 //! descendant's pane.
 
 use super::caller::{authorize, identify, require_agent};
-use super::ctx::{registry, Ctx};
+use super::ctx::{registry, Ctx, FleetArg};
 use super::output::clock;
 use crate::fleet::file::{check_name, expand_home, parse_duration};
 use crate::fleet::{Caller, Command, Verb};
@@ -77,8 +77,8 @@ pub fn command_line(words: &[String]) -> String {
     }
 }
 
-fn open(fleet: &Path, verb: &str) -> Result<Ctx> {
-    if fleet == Path::new("shoal.toml") && !fleet.exists() {
+fn open(fleet: &FleetArg, verb: &str) -> Result<Ctx> {
+    if fleet.path == Path::new("shoal.toml") && !fleet.exists() {
         bail!("shoal {verb}: not inside an agent's pane (SHOAL_FLEET is not set) and no ./shoal.toml here; pass -f FILE to name the fleet");
     }
     Ctx::open(fleet)
@@ -193,7 +193,7 @@ fn plan_spawn(ctx: &Ctx, caller: &Caller, a: &SpawnArgs, now: i64) -> Result<Age
 
 /// `shoal spawn NAME [...] -- CMD...`: record a new agent; the running supervisor
 /// starts it, or this command does when none runs.
-pub fn spawn(fleet: &Path, a: SpawnArgs) -> Result<i32> {
+pub fn spawn(fleet: &FleetArg, a: SpawnArgs) -> Result<i32> {
     let ctx = open(fleet, "spawn")?;
     let caller = identify(&ctx)?;
     let now = now_ms();
@@ -277,7 +277,7 @@ pub fn spawn(fleet: &Path, a: SpawnArgs) -> Result<i32> {
 }
 
 /// `shoal signal KIND MESSAGE`: the pane's agent reports about itself.
-pub fn signal(fleet: &Path, kind: SignalKind, message: &[String]) -> Result<i32> {
+pub fn signal(fleet: &FleetArg, kind: SignalKind, message: &[String]) -> Result<i32> {
     let ctx = open(fleet, "signal")?;
     let caller = identify(&ctx)?;
     let Some(me) = caller.agent().map(str::to_string) else {
@@ -285,7 +285,7 @@ pub fn signal(fleet: &Path, kind: SignalKind, message: &[String]) -> Result<i32>
     };
     // The agent's own words: queued and shown, so redacted before they leave.
     let message = crate::logs::redact::redact(&message.join(" ")).into_owned();
-    super::fleet_cmds::act_as(
+    super::act::act_as(
         &ctx,
         &caller,
         Command::Signal {
@@ -297,11 +297,11 @@ pub fn signal(fleet: &Path, kind: SignalKind, message: &[String]) -> Result<i32>
 }
 
 /// `shoal steer CHILD TEXT`: type a line into a descendant's pane (the operator: anyone's).
-pub fn steer(fleet: &Path, child: &str, text: &str) -> Result<i32> {
+pub fn steer(fleet: &FleetArg, child: &str, text: &str) -> Result<i32> {
     let ctx = open(fleet, "steer")?;
     let caller = identify(&ctx)?;
     let by = caller.name().to_string();
-    super::fleet_cmds::act_as(
+    super::act::act_as(
         &ctx,
         &caller,
         Command::Steer {
@@ -326,7 +326,7 @@ pub fn signal_line(s: &SignalView) -> String {
 
 /// `shoal inbox [--wait D]`: signals from the reader's direct children since it last
 /// read. With `--wait`, block until one arrives (exit status 1 if none came in time).
-pub fn inbox(fleet: &Path, agent: Option<&str>, wait: Option<&str>, json: bool) -> Result<i32> {
+pub fn inbox(fleet: &FleetArg, agent: Option<&str>, wait: Option<&str>, json: bool) -> Result<i32> {
     let ctx = open(fleet, "inbox")?;
     let caller = identify(&ctx)?;
     let reader = match (agent, caller.agent()) {

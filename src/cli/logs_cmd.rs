@@ -1,7 +1,7 @@
 //! `shoal logs`: search the fleet's log (agent output, events, signals, supervisor
 //! notes), newest first in pages, or follow it live.
 
-use super::ctx::Ctx;
+use super::ctx::{Ctx, FleetArg};
 use super::output::clock;
 use crate::logs::filter::{check_limit, AgentPick};
 use crate::logs::{
@@ -11,7 +11,6 @@ use crate::supervisor::runner::now_ms;
 use anyhow::{bail, Result};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +96,7 @@ impl LogsArgs {
 }
 
 /// Run `shoal logs`.
-pub fn logs(fleet: &Path, args: &LogsArgs) -> Result<i32> {
+pub fn logs(fleet: &FleetArg, args: &LogsArgs) -> Result<i32> {
     let ctx = Ctx::open(fleet)?;
     let filter = args.filter()?;
     let agents: Vec<(String, Option<String>)> = ctx

@@ -1,5 +1,6 @@
 //! The command line: every operator action has a form here.
 
+mod act;
 mod adopt;
 mod attach_cmd;
 mod badge;
@@ -319,10 +320,6 @@ pub enum Cmd {
 /// Run the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     use crate::fleet::Command as C;
-    ctx::set_overrides(ctx::Overrides {
-        theme: cli.theme.clone(),
-        poll_interval: cli.poll_interval,
-    });
     if cli.command.as_ref().is_some_and(Cmd::only_prints) {
         output::end_quietly_on_a_closed_pipe();
     }
@@ -332,11 +329,18 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     {
         require_terminal()?;
     }
-    let f = &if cli.demo {
-        demo::fleet_file("demo")?
-    } else {
-        ctx::fleet_path(cli.fleet.clone())
+    let overrides = ctx::Overrides {
+        theme: cli.theme.clone(),
+        poll_interval: cli.poll_interval,
     };
+    let f = &ctx::FleetArg::new(
+        if cli.demo {
+            demo::fleet_file("demo")?
+        } else {
+            ctx::fleet_path(cli.fleet.clone())
+        },
+        overrides,
+    );
     match cli.command {
         None => {
             // The file's mistakes first, then who asks, then the terminal (in
@@ -368,7 +372,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             &kinds,
             from_demo,
         ),
-        Some(Cmd::Demo { no_console, name }) => demo::run(&name, no_console),
+        Some(Cmd::Demo { no_console, name }) => demo::run(&name, no_console, &f.overrides),
         Some(Cmd::Up {
             no_console: true,
             resume,

@@ -119,14 +119,14 @@ fn marked_panes(fleet: &str) -> Vec<MarkedPane> {
 }
 
 /// The fleet file, read without the store.
-fn fleet_of(path: &Path) -> Result<crate::fleet::file::Fleet> {
-    let config = ctx::config()?;
-    Ok(ctx::load_fleet(path, &config)?)
+fn fleet_of(path: &ctx::FleetArg) -> Result<crate::fleet::file::Fleet> {
+    let config = ctx::config(&path.overrides)?;
+    Ok(ctx::load_fleet(path, &config, &path.overrides)?)
 }
 
 /// `shoal status` from tmux alone. Exits 1: the agents' states, tiers and events live
 /// in the store, and only what tmux knows is shown.
-pub fn status(fleet_path: &Path, json: bool, trouble: &Trouble) -> Result<i32> {
+pub fn status(fleet_path: &ctx::FleetArg, json: bool, trouble: &Trouble) -> Result<i32> {
     let fleet = fleet_of(fleet_path)?;
     let note = trouble.describe();
     eprintln!("shoal: {note}");
@@ -186,7 +186,7 @@ pub fn status(fleet_path: &Path, json: bool, trouble: &Trouble) -> Result<i32> {
 /// `shoal down` from tmux and `/proc` alone: shoal processes that hold the store open
 /// (a supervisor would start the agents again), then every server of the fleet and
 /// every process in its panes. Nothing is recorded.
-pub fn down(fleet_path: &Path, trouble: &Trouble) -> Result<i32> {
+pub fn down(fleet_path: &ctx::FleetArg, trouble: &Trouble) -> Result<i32> {
     let fleet = fleet_of(fleet_path)?;
     let home = ctx::home_dir()?;
     eprintln!(

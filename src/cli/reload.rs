@@ -3,7 +3,7 @@
 //! last good value when it has a mistake (and say so), hand the supervisor what changed,
 //! and publish what the console draws with.
 
-use super::ctx::overrides;
+use super::ctx::Overrides;
 use crate::app::Keymaps;
 use crate::config::watch::{self, Target, Watch, WatchError};
 use crate::config::{Config, Paths};
@@ -30,6 +30,7 @@ pub struct Loader {
     profiles: Option<u64>,
     profile_problems: Vec<String>,
     settings: Option<FleetSettings>,
+    overrides: Overrides,
 }
 
 impl Loader {
@@ -41,6 +42,7 @@ impl Loader {
         fleet: Option<(PathBuf, Fleet)>,
         depth: ColorDepth,
         updates: Option<mpsc::Sender<Update>>,
+        overrides: Overrides,
     ) -> Loader {
         let settings = fleet.as_ref().map(|(_, f)| f.settings.clone());
         let (fleet_path, fleet) = match fleet {
@@ -61,6 +63,7 @@ impl Loader {
             fleet,
             profile_problems: Vec::new(),
             settings,
+            overrides,
         }
     }
 
@@ -88,7 +91,7 @@ impl Loader {
             Err(e) => problems.push(e),
         }
         if let Some(path) = self.fleet_path.clone() {
-            match super::ctx::load_fleet(&path, &self.config) {
+            match super::ctx::load_fleet(&path, &self.config, &self.overrides) {
                 Ok(f) => match &self.fleet {
                     Some(old) if old.settings.name != f.settings.name => problems.push(format!(
                         "{}: the fleet name changed from {:?} to {:?}; restart shoal to switch fleets",
@@ -140,7 +143,7 @@ impl Loader {
     ) -> Result<(Config, Keymaps, Result<Theme, crate::config::ConfigError>), String> {
         let mut config =
             crate::config::load(&self.paths.config_file()).map_err(|e| e.one_line())?;
-        overrides().apply_config(&mut config);
+        self.overrides.apply_config(&mut config);
         let keymaps = Keymaps::from_config(&config).map_err(|e| e.one_line())?;
         let asker = config.theme_pos.map(|pos| Asker {
             path: config.locator_path(),

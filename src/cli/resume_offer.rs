@@ -118,7 +118,7 @@ pub fn retry_through_supervisor(ctx: &Ctx, names: &[String]) -> Result<()> {
     }
     let who = caller::identify(ctx)?;
     for name in names {
-        super::fleet_cmds::act_as(
+        super::act::act_as(
             ctx,
             &who,
             Command::Retry {

@@ -163,7 +163,7 @@ pub fn table(by: By, lines: &[UsageLine], total: &UsageLine) -> String {
 
 /// Run `shoal usage`.
 pub fn run(
-    fleet: &std::path::Path,
+    fleet: &super::ctx::FleetArg,
     by: By,
     since: Option<&str>,
     within: Option<&str>,

@@ -1,14 +1,13 @@
 //! What `shoal down` does with the agents' git worktrees: says where they are, and with
 //! `--clean` deletes them (never one with uncommitted changes unless `--force`).
 
-use super::ctx::Ctx;
+use super::ctx::{Ctx, FleetArg};
 use super::fleet_edit::worktree_line;
 use anyhow::Result;
-use std::path::Path;
 
 /// After the fleet is down: list the worktrees kept, or delete them with `clean`.
 /// Returns 1 when a worktree with changes was kept or could not be deleted.
-pub fn after_down(fleet: &Path, clean: bool, force: bool) -> Result<i32> {
+pub fn after_down(fleet: &FleetArg, clean: bool, force: bool) -> Result<i32> {
     // `down` has reported on a fleet it could not open; there is nothing more to say.
     let Ok(ctx) = Ctx::open(fleet) else {
         return Ok(0);

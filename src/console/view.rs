@@ -241,9 +241,8 @@ impl Feed {
         let now = now_ms();
         let stale = stale_after_ms(self.setup.poll);
         let me = std::process::id();
-        let holder = match self.setup.store.lease() {
-            Ok(h) => h,
-            Err(_) => return None,
+        let Ok(holder) = self.setup.store.lease() else {
+            return None;
         };
         let Some(holder) = holder else {
             // Let go on purpose (`shoal supervisor stop`, `shoal down`, a console that

@@ -61,7 +61,7 @@ fn amounts_show_exactly_and_round_trip_through_json() {
     }
     // A number written by hand reads as dollars.
     assert_eq!(serde_json::from_str::<Usd>("2.5").unwrap(), usd("2.5"));
-    assert_eq!(Usd::from_dollars(0.0123456789), Usd(12_346));
+    assert_eq!(Usd::from_dollars(0.012_345_678_9), Usd(12_346));
     assert_eq!(Usd::from_dollars(-1.0), Usd(0));
     assert_eq!(Usd::from_dollars(f64::NAN), Usd(0));
 }

@@ -135,7 +135,7 @@ mod tests {
         assert_eq!(p.pid, 4242);
         assert_eq!(p.comm, "a) b (c)");
         assert_eq!((p.state, p.ppid, p.pgid, p.sid), ('S', 7, 4242, 4242));
-        assert_eq!(p.start, 987654);
+        assert_eq!(p.start, 987_654);
         assert!(parse_stat("12 (x) S 1").is_none());
         assert!(parse_stat("garbage").is_none());
     }

@@ -148,6 +148,7 @@ pub(super) fn rgb_of(c: Color) -> (u8, u8, u8) {
 
 impl Theme {
     /// This theme as the terminal can show it; monochrome when it shows no colour.
+    #[must_use]
     pub fn for_depth(&self, depth: ColorDepth) -> Theme {
         if depth == ColorDepth::Mono {
             return Theme::plain();

@@ -72,8 +72,8 @@ pub(super) fn add_form(frame: &mut Frame, area: Rect, form: &AddForm, theme: &Th
         ),
         theme.muted,
     ));
-    let rect = super::popup::centred(area, w, lines.len() as u16 + 4);
-    super::popup::popup(frame, rect, " add an agent ".to_string(), lines, theme);
+    let rect = super::popup_frame::centred(area, w, lines.len() as u16 + 4);
+    super::popup_frame::popup(frame, rect, " add an agent ".to_string(), lines, theme);
 }
 
 pub(super) fn remove(
@@ -106,6 +106,6 @@ pub(super) fn remove(
     ]));
     let widest = text.iter().map(|t| width(t)).max().unwrap_or(0) as u16;
     let w = (widest + 4).max(30).min(area.width.saturating_sub(4));
-    let rect = super::popup::centred(area, w, lines.len() as u16 + 4);
-    super::popup::popup(frame, rect, format!(" remove {agent}? "), lines, theme);
+    let rect = super::popup_frame::centred(area, w, lines.len() as u16 + 4);
+    super::popup_frame::popup(frame, rect, format!(" remove {agent}? "), lines, theme);
 }

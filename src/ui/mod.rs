@@ -9,6 +9,7 @@ mod edit_popup;
 mod logs;
 mod pane;
 mod popup;
+mod popup_frame;
 mod tree;
 
 pub use crate::app::layout::{areas, regions, Areas};

@@ -1,5 +1,6 @@
 //! Overlays drawn over the panels: help, detection explanation, confirmation, input box.
 
+use super::popup_frame::{centred, popup};
 use super::tree::{clip, pad, width};
 use crate::app::format::{elapsed, remaining, tier_text};
 use crate::app::{Action, App, Mode};
@@ -7,7 +8,6 @@ use crate::fleet::Command;
 use crate::theme::Theme;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, now_ms: i64) {
@@ -24,32 +24,6 @@ pub(super) fn overlay(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, n
             live,
         } => super::edit_popup::remove(frame, area, agent, branch.as_deref(), *live, theme),
     }
-}
-
-/// A centred rectangle of at most `w`×`h` inside `area`.
-pub(super) fn centred(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-pub(super) fn popup(frame: &mut Frame, rect: Rect, title: String, lines: Vec<Line>, theme: &Theme) {
-    let block = Block::bordered()
-        .style(theme.body)
-        .border_style(theme.title)
-        .title(Span::styled(title, theme.title));
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
 }
 
 /// The help overlay: the log browser's keys while it is open, else the fleet's.

@@ -48,6 +48,7 @@ impl Tokens {
 
     /// What `self` has more than `before`, per field (never below zero: a rewritten
     /// transcript must not count negative usage).
+    #[must_use]
     pub fn minus(&self, before: &Tokens) -> Tokens {
         Tokens {
             input: self.input.saturating_sub(before.input),

@@ -1,26 +1,47 @@
-//! The operator's terminal: the real console running in a window of a private tmux
+//! The operator's terminal: the real console running in windows of a private tmux
 //! server, driven with `send-keys` and read with `capture-pane`, as an operator uses it.
 
-use super::{pulse, unique, SHOAL};
+use super::{pulse, unique, Rig, SHOAL};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A private tmux server whose window `console` runs `shoal` at 160x45, with data and
-/// config directories of its own. Dropping it kills that server and the fleet's server.
+/// A private tmux server whose window `console` runs `shoal` at 160x45 (more windows
+/// may run more consoles on the same fleet), with data and config directories of its own
+/// or a rig's. Dropping it kills that server and the fleet's server.
 pub struct Terminal {
     socket: String,
     fleet: String,
     dir: tempfile::TempDir,
+    home: PathBuf,
+    config_dir: PathBuf,
 }
+
+/// The session every window is in.
+const SESSION: &str = "op";
 
 impl Terminal {
     /// A terminal for a fleet named after `prefix`; nothing runs until [`Terminal::open`].
     pub fn new(prefix: &str) -> Terminal {
+        let dir = tempfile::tempdir().expect("tempdir");
         Terminal {
             socket: unique("shoal-op"),
             fleet: unique(prefix),
+            home: dir.path().join("home"),
+            config_dir: dir.path().join("config"),
+            dir,
+        }
+    }
+
+    /// A terminal on a rig's fleet, with the rig's data and config directories: its
+    /// consoles and the rig's commands see the same store.
+    pub fn for_rig(rig: &Rig) -> Terminal {
+        Terminal {
+            socket: unique("shoal-op"),
+            fleet: rig.name.clone(),
             dir: tempfile::tempdir().expect("tempdir"),
+            home: rig.home(),
+            config_dir: rig.dir.path().join("config"),
         }
     }
 
@@ -44,29 +65,41 @@ impl Terminal {
         self.open_with(&["env", "-u", "TMUX", SHOAL], args);
     }
 
+    /// Run `shoal ARGS` with `$TMUX` empty in a window `name` of its own beside the
+    /// others, through a shell that prints `console-exited` when shoal ends and then
+    /// waits, so a test reads that it ended and what it said.
+    pub fn open_window(&self, name: &str, args: &[&str]) {
+        let mut line = shell_word(SHOAL);
+        for a in args {
+            line.push(' ');
+            line.push_str(&shell_word(a));
+        }
+        line.push_str("; echo console-exited; sleep 600");
+        self.new_window(name, &["env", "TMUX=", "sh", "-c", &line]);
+    }
+
     fn open_with(&self, program: &[&str], args: &[&str]) {
-        let home = format!("SHOAL_HOME={}", self.home().display());
-        let config = format!("SHOAL_CONFIG={}", self.config_dir().display());
-        let mut cmd = vec![
-            "new-session",
-            "-d",
-            "-s",
-            "op",
-            "-n",
-            "console",
-            "-x",
-            "160",
-            "-y",
-            "45",
-            "-e",
-            &home,
-            "-e",
-            &config,
-        ];
-        cmd.extend_from_slice(program);
+        let mut cmd = program.to_vec();
         // Several words are run as they are, without a shell: the pane's pid is shoal's.
         cmd.extend_from_slice(args);
+        // In the same tmux call as the window: a shoal that ends at once still leaves it.
         cmd.extend_from_slice(&[";", "set-option", "-g", "remain-on-exit", "on"]);
+        self.new_window("console", &cmd);
+    }
+
+    /// Window `name` running `program` (then any further tmux commands after a `;`): the
+    /// first window starts the session at 160x45.
+    fn new_window(&self, name: &str, program: &[&str]) {
+        let home = format!("SHOAL_HOME={}", self.home().display());
+        let config = format!("SHOAL_CONFIG={}", self.config_dir().display());
+        let first = self.tmux_status(&["has-session", "-t", SESSION]) != Some(true);
+        let mut cmd = if first {
+            vec!["new-session", "-d", "-s", SESSION, "-x", "160", "-y", "45"]
+        } else {
+            vec!["new-window", "-t", SESSION]
+        };
+        cmd.extend_from_slice(&["-n", name, "-e", &home, "-e", &config]);
+        cmd.extend_from_slice(program);
         self.tmux(&cmd);
     }
 
@@ -82,12 +115,12 @@ impl Terminal {
 
     /// The console's data directory (`SHOAL_HOME`).
     pub fn home(&self) -> PathBuf {
-        self.dir.path().join("home")
+        self.home.clone()
     }
 
     /// The console's config directory (`SHOAL_CONFIG`); it need not exist.
     pub fn config_dir(&self) -> PathBuf {
-        self.dir.path().join("config")
+        self.config_dir.clone()
     }
 
     /// The fleet's store, where the console's supervisor beats after each tick.
@@ -112,29 +145,66 @@ impl Terminal {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// What the operator sees.
-    pub fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "console"])
+    /// Whether a tmux command on the terminal's server succeeded; `None` when tmux could
+    /// not run.
+    fn tmux_status(&self, args: &[&str]) -> Option<bool> {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .map(|s| s.success())
     }
 
-    /// Send keys as tmux names them (`Tab`, `C-u`, `Enter`, or text).
+    /// What the operator sees in the `console` window.
+    pub fn screen(&self) -> String {
+        self.screen_of("console")
+    }
+
+    /// What the operator sees in window `window`.
+    pub fn screen_of(&self, window: &str) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", &format!("{SESSION}:{window}")])
+    }
+
+    /// Send keys as tmux names them (`Tab`, `C-u`, `Enter`, or text) to `console`.
     pub fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "console"];
+        self.keys_to("console", keys);
+    }
+
+    /// Send keys to window `window`.
+    pub fn keys_to(&self, window: &str, keys: &[&str]) {
+        let target = format!("{SESSION}:{window}");
+        let mut args = vec!["send-keys", "-t", target.as_str()];
         args.extend_from_slice(keys);
         self.tmux(&args);
     }
 
-    /// Poll the screen until `f` holds; fail with the last screen after `timeout`.
+    /// Poll the `console` window until `f` holds; fail with the last screen after `timeout`.
     pub fn wait_screen(&self, what: &str, timeout: Duration, f: impl Fn(&str) -> bool) -> String {
+        self.wait_window("console", what, timeout, f)
+    }
+
+    /// Poll window `window` until `f` holds; fail with its last screen after `timeout`.
+    pub fn wait_window(
+        &self,
+        window: &str,
+        what: &str,
+        timeout: Duration,
+        f: impl Fn(&str) -> bool,
+    ) -> String {
         let t0 = Instant::now();
         loop {
-            let s = self.screen();
+            let s = self.screen_of(window);
             if f(&s) {
                 return s;
             }
             assert!(
                 t0.elapsed() <= timeout,
-                "timed out after {timeout:?} waiting for {what}; screen:\n{s}"
+                "timed out after {timeout:?} waiting for {what}; screen of {window}:\n{s}"
             );
             std::thread::sleep(Duration::from_millis(150));
         }
@@ -178,4 +248,9 @@ impl Drop for Terminal {
                 .status();
         }
     }
+}
+
+/// `word` quoted for `sh -c`.
+fn shell_word(word: &str) -> String {
+    format!("'{}'", word.replace('\'', r"'\''"))
 }

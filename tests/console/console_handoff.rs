@@ -3,102 +3,9 @@
 //! of it that acts through it and takes over when it dies. The real binary runs in
 //! panes of a private tmux server, driven with send-keys and read with capture-pane.
 
-use crate::common::{Rig, SHOAL};
+use crate::common::{Rig, Terminal};
 use serde_json::Value;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// The operator's terminal: a private tmux server whose windows run consoles.
-struct Terminal {
-    socket: String,
-}
-
-impl Terminal {
-    fn new(rig: &Rig) -> Terminal {
-        Terminal {
-            socket: format!("op-{}", rig.name),
-        }
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Open a console on the rig's fleet in window `name`.
-    fn console(&self, rig: &Rig, name: &str) {
-        let cmd = format!(
-            "{SHOAL} -f {}; echo console-exited; sleep 600",
-            rig.fleet_path().display()
-        );
-        let home = format!("SHOAL_HOME={}", rig.home().display());
-        let config = format!("SHOAL_CONFIG={}", rig.dir.path().join("config").display());
-        let first = !Command::new("tmux")
-            .args([
-                "-L",
-                &self.socket,
-                "-f",
-                "/dev/null",
-                "has-session",
-                "-t",
-                "op",
-            ])
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        let mut args = if first {
-            vec!["new-session", "-d", "-s", "op", "-x", "160", "-y", "45"]
-        } else {
-            vec!["new-window", "-t", "op"]
-        };
-        args.extend(["-n", name, "-e", &home, "-e", &config, "-e", "TMUX=", &cmd]);
-        self.tmux(&args);
-    }
-
-    fn screen(&self, window: &str) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", &format!("op:{window}")])
-    }
-
-    fn keys(&self, window: &str, keys: &[&str]) {
-        let target = format!("op:{window}");
-        let mut args = vec!["send-keys", "-t", target.as_str()];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn wait_screen(
-        &self,
-        window: &str,
-        what: &str,
-        timeout: Duration,
-        f: impl Fn(&str) -> bool,
-    ) -> String {
-        let t0 = Instant::now();
-        loop {
-            let s = self.screen(window);
-            if f(&s) {
-                return s;
-            }
-            assert!(
-                t0.elapsed() <= timeout,
-                "timed out waiting for {what}; screen of {window}:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null", "kill-server"])
-            .output();
-    }
-}
 
 /// Ends a supervisor the test did not stop itself.
 struct Reaper(Option<u32>);
@@ -140,9 +47,10 @@ on_idle = "nudge"
 "#,
     );
     rig.ok(&["up", "--no-console"]);
-    let term = Terminal::new(&rig);
-    term.console(&rig, "console");
-    term.wait_screen("console", "the tree", Duration::from_secs(20), |s| {
+    let fleet_arg = rig.fleet_path().display().to_string();
+    let term = Terminal::for_rig(&rig);
+    term.open_window("console", &["-f", &fleet_arg]);
+    term.wait_window("console", "the tree", Duration::from_secs(20), |s| {
         s.contains("mute")
     });
     let (console_pid, mode) = rig.wait_for(Duration::from_secs(10), "the console's lease", || {
@@ -155,8 +63,8 @@ on_idle = "nudge"
     rig.wait_for(Duration::from_secs(30), "the nudge", || {
         (!ts_of(&rig.events("mute"), "nudge").is_empty()).then_some(())
     });
-    term.keys("console", &["q"]);
-    let s = term.wait_screen("console", "the hand-off", Duration::from_secs(20), |s| {
+    term.keys_to("console", &["q"]);
+    let s = term.wait_window("console", "the hand-off", Duration::from_secs(20), |s| {
         s.contains("console-exited")
     });
     assert!(
@@ -225,12 +133,13 @@ kind = "claude"
     rig.wait_for(Duration::from_secs(10), "the headless supervisor", || {
         holder(&rig).filter(|(p, _)| *p == sup)
     });
-    let term = Terminal::new(&rig);
-    term.console(&rig, "one");
-    term.console(&rig, "two");
+    let fleet_arg = rig.fleet_path().display().to_string();
+    let term = Terminal::for_rig(&rig);
+    term.open_window("one", &["-f", &fleet_arg]);
+    term.open_window("two", &["-f", &fleet_arg]);
     let header = format!("supervised by pid {sup} · foreground");
     for w in ["one", "two"] {
-        term.wait_screen(
+        term.wait_window(
             w,
             "a view of the supervisor",
             Duration::from_secs(20),
@@ -240,9 +149,9 @@ kind = "claude"
     assert_eq!(holder(&rig).map(|h| h.0), Some(sup), "views take no lease");
 
     // `n` in one view: the headless supervisor nudges, once; both views show it.
-    term.keys("one", &["n"]);
+    term.keys_to("one", &["n"]);
     for w in ["one", "two"] {
-        term.wait_screen(w, "the nudge in the view", Duration::from_secs(15), |s| {
+        term.wait_window(w, "the nudge in the view", Duration::from_secs(15), |s| {
             s.contains("nudged quiet")
         });
     }
@@ -259,13 +168,13 @@ kind = "claude"
         format!("{text}\n[[agent]]\nname = \"fresh\"\ncmd = \"cat\"\n"),
     )
     .unwrap();
-    term.wait_screen(
+    term.wait_window(
         "one",
         "the offer in the view",
         Duration::from_secs(10),
         |s| s.contains("new in the fleet file: fresh"),
     );
-    term.keys("one", &["S"]);
+    term.keys_to("one", &["S"]);
     // Read from the store itself: any `shoal` command would declare the fleet file.
     let store = shoal::store::Store::open(&rig.db()).unwrap();
     rig.wait_for(
@@ -300,30 +209,30 @@ kind = "claude"
     let by = format!("supervised by pid {new} · console");
     let mut saw_here = 0;
     for w in ["one", "two"] {
-        let s = term.wait_screen(w, "who supervises now", Duration::from_secs(15), |s| {
+        let s = term.wait_window(w, "who supervises now", Duration::from_secs(15), |s| {
             s.contains(&here) || s.contains(&by)
         });
         saw_here += usize::from(s.contains(&here));
     }
     assert_eq!(saw_here, 1, "exactly one view supervises");
     // The other view's keys reach the new holder.
-    let (mine, other) = if term.screen("one").contains(&here) {
+    let (mine, other) = if term.screen_of("one").contains(&here) {
         ("one", "two")
     } else {
         ("two", "one")
     };
-    term.keys(other, &["n"]);
+    term.keys_to(other, &["n"]);
     rig.wait_for(Duration::from_secs(15), "the second nudge", || {
         (ts_of(&rig.events("quiet"), "nudge").len() == 2).then_some(())
     });
-    term.wait_screen(mine, "the second nudge", Duration::from_secs(15), |s| {
+    term.wait_window(mine, "the second nudge", Duration::from_secs(15), |s| {
         s.matches("nudged quiet").count() >= 2
     });
     reaper.0 = None;
     // Closing the views: the one supervising hands the fleet on, as a console does.
-    term.keys(other, &["q"]);
-    term.keys(mine, &["q"]);
-    term.wait_screen(mine, "the hand-off", Duration::from_secs(20), |s| {
+    term.keys_to(other, &["q"]);
+    term.keys_to(mine, &["q"]);
+    term.wait_window(mine, "the hand-off", Duration::from_secs(20), |s| {
         s.contains("console-exited")
     });
     let (last, mode) = holder(&rig).expect("supervised after the views closed");

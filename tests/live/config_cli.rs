@@ -149,3 +149,16 @@ fn config_checks_the_fleet_file_too() {
     assert!(err.contains("did you mean `claude`"), "{err}");
     assert!(err.contains("shoal.toml:"), "{err}");
 }
+
+#[test]
+fn the_theme_flag_wins_over_the_config() {
+    let rig = Rig::new("", "");
+    write_config(&rig, "theme = \"light\"\n");
+    assert!(rig.ok(&["config"]).contains("config ok"));
+    // The flag replaces the config's theme for everything this command reads.
+    let out = rig.shoal(&["--theme", "drak", "config"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown theme \"drak\""), "{err}");
+    assert!(rig.ok(&["--theme", "dark", "config"]).contains("config ok"));
+}

@@ -88,7 +88,7 @@ impl Lab {
     }
 
     /// The git workspace the agent named `name` runs in (`lab.sh cmd` makes it).
-    fn workspace(&self, name: &str) -> PathBuf {
+    fn workspace(name: &str) -> PathBuf {
         PathBuf::from(std::env::var("HOME").unwrap_or_default())
             .join(".cache/shoal-lab/run")
             .join(name)
@@ -226,7 +226,7 @@ task = "Create the marker file, please."
     rig.ok(&["approve", &a]);
     rig.ok(&["deny", &d]);
     // The approved command ran in the agent's workspace; the denied one did not.
-    let marker = |name: &str| lab.workspace(name).join("mock_was_here.txt");
+    let marker = |name: &str| Lab::workspace(name).join("mock_was_here.txt");
     rig.wait_for(
         Duration::from_secs(60),
         "the approved command to run",

@@ -569,8 +569,8 @@ fn fuzzed(n: usize, seed: u64) -> Vec<String> {
     let mut x = seed;
     let mut next = || {
         x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (x >> 33) as usize
     };
     (0..n)

@@ -1,6 +1,7 @@
 //! Hot reload through the real watcher: a good edit applies within a second, a bad one
 //! keeps the old value and says where and why, and fixing it clears the message.
 
+use shoal::cli::ctx::Overrides;
 use shoal::cli::reload::{start, Loader};
 use shoal::config::{self, Paths};
 use shoal::console::Live;
@@ -40,6 +41,7 @@ fn setup(config_text: &str) -> Setup {
         Some((fleet_path.clone(), fleet)),
         ColorDepth::TrueColor,
         Some(tx),
+        Overrides::default(),
     );
     let (watch, live) = start(loader).unwrap();
     Setup {

@@ -14,6 +14,7 @@ mod edit_views;
 mod fixtures_detect;
 mod fleet_file;
 mod hot_reload;
+mod import_cycles;
 mod lineage_views;
 mod narrow_views;
 mod readme_keys;

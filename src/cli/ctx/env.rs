@@ -7,7 +7,6 @@ use crate::profile::Registry;
 use crate::store::Store;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Settings given on the command line; they win over the fleet file and the config.
@@ -36,17 +35,31 @@ impl Overrides {
     }
 }
 
-// Every command opens its fleet through `Ctx::open`; the flags are set once, before.
-static OVERRIDES: OnceLock<Overrides> = OnceLock::new();
-
-/// Record the command line's settings for every `Ctx::open` of this process.
-pub fn set_overrides(o: Overrides) {
-    let _ = OVERRIDES.set(o);
+/// The fleet file a command names (`-f`, or the one found) together with the command
+/// line's settings, which apply to everything the command reads from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetArg {
+    /// The fleet file; the empty path means the pane's fleet (see `is_pane_fleet`).
+    pub path: PathBuf,
+    /// `--theme`, `--poll-interval`.
+    pub overrides: Overrides,
 }
 
-/// The command line's settings.
-pub fn overrides() -> Overrides {
-    OVERRIDES.get().cloned().unwrap_or_default()
+impl FleetArg {
+    /// A fleet file with the command line's settings.
+    pub fn new(path: PathBuf, overrides: Overrides) -> FleetArg {
+        FleetArg { path, overrides }
+    }
+}
+
+// Commands mostly use the fleet argument as a path (to print it, to find its folder);
+// derefing keeps those uses plain while the settings travel with it.
+impl std::ops::Deref for FleetArg {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
 }
 
 /// Where shoal's files are: `SHOAL_CONFIG`, `SHOAL_HOME`, else the platform's dirs.
@@ -60,16 +73,20 @@ pub fn home_dir() -> Result<PathBuf> {
 }
 
 /// The user's config with the command line's settings laid over it.
-pub fn config() -> Result<Config> {
+pub fn config(overrides: &Overrides) -> Result<Config> {
     let mut c = crate::config::load(&paths()?.config_file()).map_err(anyhow::Error::new)?;
-    overrides().apply_config(&mut c);
+    overrides.apply_config(&mut c);
     Ok(c)
 }
 
 /// Read a fleet file with the config's defaults and the command line's settings.
-pub fn load_fleet(path: &Path, config: &Config) -> Result<Fleet, file::FleetFileError> {
+pub fn load_fleet(
+    path: &Path,
+    config: &Config,
+    overrides: &Overrides,
+) -> Result<Fleet, file::FleetFileError> {
     let mut fleet = file::load_with(path, &config.fleet_defaults())?;
-    overrides().apply_fleet(&mut fleet);
+    overrides.apply_fleet(&mut fleet);
     Ok(fleet)
 }
 

@@ -8,10 +8,7 @@ mod pane;
 pub use connect::{
     connect_fleet_server, connector, connector_for, is_fleet_socket, register_hosts, PANE_SIZE,
 };
-pub use env::{
-    config, home_dir, load_fleet, overrides, paths, registry, set_overrides, warn_exposed,
-    Overrides,
-};
+pub use env::{config, home_dir, load_fleet, paths, registry, warn_exposed, FleetArg, Overrides};
 pub use pane::{fleet_path, is_pane_fleet, pane_fleet, parents, record_fleet};
 
 use crate::config::{Config, Paths};
@@ -34,24 +31,29 @@ pub struct Ctx {
     pub config: Config,
     /// Where shoal's files are.
     pub paths: Paths,
+    /// The command line's settings, for what the command reads again (a reload).
+    pub overrides: Overrides,
 }
 
 impl Ctx {
     /// Read the fleet file, open the store, and record the declared agents. The empty
     /// path (no `-f` inside an agent's pane) opens the pane's fleet from its store.
-    pub fn open(fleet_path: &Path) -> Result<Ctx> {
+    pub fn open(fleet_arg: &FleetArg) -> Result<Ctx> {
+        let fleet_path: &Path = fleet_arg;
+        let overrides = fleet_arg.overrides.clone();
         if pane::is_pane_fleet(fleet_path) {
             let (fleet, home, store) = pane::pane_fleet()?;
             return Ok(Ctx {
                 fleet,
                 home,
                 store,
-                config: config()?,
+                config: config(&overrides)?,
                 paths: paths()?,
+                overrides,
             });
         }
-        let config = config()?;
-        let fleet = load_fleet(fleet_path, &config).map_err(anyhow::Error::new)?;
+        let config = config(&overrides)?;
+        let fleet = load_fleet(fleet_path, &config, &overrides).map_err(anyhow::Error::new)?;
         let paths = paths()?;
         let home = paths.data_dir.clone();
         crate::store::private::create_dir(&home)
@@ -68,6 +70,7 @@ impl Ctx {
             store,
             config,
             paths,
+            overrides,
         })
     }
 
