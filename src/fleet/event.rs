@@ -337,6 +337,12 @@ pub enum EventKind {
     },
     /// The agent profiles were read again.
     ProfilesReloaded,
+    /// The fleet's `[[host]]` tables changed, or a removed host was let go once its last
+    /// agent ended.
+    HostsChanged {
+        /// One phrase per host: `host gpu2 added`, `host gpu1 changed (port 22 → 2222)`.
+        changes: Vec<String>,
+    },
     /// The fleet file was read again.
     FleetReloaded {
         /// New agents started because of it.
@@ -454,6 +460,7 @@ impl EventKind {
             EventKind::Refused { .. } => "refused",
             EventKind::SettingsReloaded { .. }
             | EventKind::ProfilesReloaded
+            | EventKind::HostsChanged { .. }
             | EventKind::FleetReloaded { .. }
             | EventKind::FleetReloadFailed { .. } => "config",
             EventKind::Adopted { .. } => "adopt",
@@ -625,6 +632,7 @@ impl EventKind {
             EventKind::SettingsReloaded { changes } => {
                 format!("settings reloaded: {}", changes.join(", "))
             }
+            EventKind::HostsChanged { changes } => changes.join("; "),
             EventKind::ProfilesReloaded => {
                 "agent profiles reloaded: screens are classified again".to_string()
             }
@@ -846,6 +854,9 @@ mod tests {
                 kind: "claude".into(),
                 by: None,
             },
+            K::HostsChanged {
+                changes: vec!["host gpu2 added".into()],
+            },
         ]
     }
 
@@ -889,6 +900,8 @@ mod tests {
             (Level::Info, Tone::Plain),
             (Level::Error, Tone::Bad),
             (Level::Info, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            // HostsChanged
             (Level::Info, Tone::Plain),
         ];
         let kinds = every_kind();

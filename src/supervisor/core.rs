@@ -56,12 +56,14 @@ impl Supervisor {
         detector: Box<dyn Detector>,
         connector: Connector,
     ) -> Result<Supervisor, StoreError> {
+        // Each supervisor reaches the hosts its own settings name.
+        let hosts = crate::tmux::ssh::Hosts::for_fleet(&settings.hosts, &home);
         let mut sup = Supervisor {
             settings,
             home,
             store,
             detector,
-            servers: Servers::new(connector),
+            servers: Servers::new(connector, hosts),
             agents: Vec::new(),
             pending: Vec::new(),
             published: Vec::new(),

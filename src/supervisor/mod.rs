@@ -19,6 +19,9 @@ mod flood;
 pub mod hold;
 #[cfg(test)]
 mod hold_tests;
+mod host_reload;
+#[cfg(test)]
+mod host_reload_tests;
 mod hosts;
 mod identity;
 mod lineage;

@@ -42,7 +42,8 @@ pub struct FakeTmux {
 impl FakeTmux {
     pub fn connector(&self) -> super::Connector {
         let me = self.clone();
-        Box::new(move |socket: &str, _start: bool| {
+        Box::new(move |server: &crate::tmux::Server, _start: bool| {
+            let socket = server.socket();
             me.servers
                 .lock()
                 .unwrap()

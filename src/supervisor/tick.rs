@@ -42,6 +42,7 @@ impl Supervisor {
         self.run_steps(now_ms, Steps::All);
         self.drain_store_commands(now_ms);
         self.restart_pass(now_ms);
+        self.retire_hosts(now_ms);
         self.after_tick_logs(now_ms);
         self.usage_tick(now_ms);
         if let Err(e) = self.persist() {
