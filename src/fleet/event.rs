@@ -343,6 +343,14 @@ pub enum EventKind {
         /// One phrase per host: `host gpu2 added`, `host gpu1 changed (port 22 → 2222)`.
         changes: Vec<String>,
     },
+    /// A request written into a remote pane's options was not carried out: unreadable,
+    /// too big, or not carrying that pane's attempt token.
+    RequestDropped {
+        /// The pane and agent it came from: `pane %3 of far#1 on gpu1`.
+        by: String,
+        /// Why.
+        why: String,
+    },
     /// The fleet file was read again.
     FleetReloaded {
         /// New agents started because of it.
@@ -457,7 +465,7 @@ impl EventKind {
             EventKind::FatalError { .. } | EventKind::Undelivered { .. } => "error",
             EventKind::NotReady { .. } => "task",
             EventKind::Acted { verb, .. } => verb.as_str(),
-            EventKind::Refused { .. } => "refused",
+            EventKind::Refused { .. } | EventKind::RequestDropped { .. } => "refused",
             EventKind::SettingsReloaded { .. }
             | EventKind::ProfilesReloaded
             | EventKind::HostsChanged { .. }
@@ -497,6 +505,7 @@ impl EventKind {
             | EventKind::Refused { .. }
             | EventKind::EnvChanged { .. }
             | EventKind::FleetReloadFailed { .. }
+            | EventKind::RequestDropped { .. }
             | EventKind::WaitingForWork
             | EventKind::BackingOff { .. }
             | EventKind::NotReady { .. } => Level::Warn,
@@ -633,6 +642,7 @@ impl EventKind {
                 format!("settings reloaded: {}", changes.join(", "))
             }
             EventKind::HostsChanged { changes } => changes.join("; "),
+            EventKind::RequestDropped { by, why } => format!("request from {by} dropped: {why}"),
             EventKind::ProfilesReloaded => {
                 "agent profiles reloaded: screens are classified again".to_string()
             }
@@ -857,6 +867,10 @@ mod tests {
             K::HostsChanged {
                 changes: vec!["host gpu2 added".into()],
             },
+            K::RequestDropped {
+                by: "pane %3 of far#1 on gpu1".into(),
+                why: "bad token".into(),
+            },
         ]
     }
 
@@ -901,8 +915,9 @@ mod tests {
             (Level::Error, Tone::Bad),
             (Level::Info, Tone::Plain),
             (Level::Info, Tone::Plain),
-            // HostsChanged
+            // HostsChanged, RequestDropped
             (Level::Info, Tone::Plain),
+            (Level::Warn, Tone::Plain),
         ];
         let kinds = every_kind();
         assert_eq!(kinds.len(), expect.len());

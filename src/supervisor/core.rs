@@ -45,6 +45,8 @@ pub struct Supervisor {
     pub(crate) restarts: super::restart_tick::Restarts,
     /// Token usage: the reader thread, prices and the stored totals.
     pub(crate) usage: super::usage::UsageState,
+    /// Requests from panes on other hosts, and their answers.
+    pub(crate) requests: super::pane_requests::PaneRequests,
 }
 
 impl Supervisor {
@@ -82,6 +84,7 @@ impl Supervisor {
             marked: None,
             restarts: Default::default(),
             usage: Default::default(),
+            requests: Default::default(),
         };
         sup.reload()?;
         Ok(sup)

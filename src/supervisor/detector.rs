@@ -43,6 +43,10 @@ pub trait Detector: Send {
     fn continue_message(&self, kind: &str) -> Option<String>;
     /// Guess a kind from a command line.
     fn guess_kind(&self, cmd: &str) -> String;
+    /// Whether `kind` names a profile (a detector that cannot tell says yes).
+    fn has_kind(&self, _kind: &str) -> bool {
+        true
+    }
     /// The arguments that launch a kind's CLI under a session id and that resume it,
     /// each with `{session}`; `None` when the CLI cannot be told its session.
     fn session_args(&self, _kind: &str) -> Option<(String, String)> {

@@ -114,6 +114,8 @@ impl Supervisor {
         all.extend(self.servers.retiring.iter().cloned());
         let hosts = Hosts::for_fleet(&all, &self.home);
         self.servers.set_hosts(hosts);
+        // A host's shim goes where its new settings say, on its next start.
+        self.requests.installed.clear();
         self.changed = true;
     }
 
@@ -157,6 +159,13 @@ fn spec_diff(old: &HostSpec, new: &HostSpec) -> Vec<String> {
     if old.ssh_options != new.ssh_options {
         out.push("ssh_options changed".into());
     }
+    if old.shoal_home() != new.shoal_home() {
+        out.push(format!(
+            "shoal_home {} → {}",
+            old.shoal_home(),
+            new.shoal_home()
+        ));
+    }
     out
 }
 
@@ -172,6 +181,7 @@ mod tests {
             port: None,
             identity: None,
             ssh_options: Vec::new(),
+            shoal_home: None,
         };
         let b = HostSpec {
             port: Some(2222),

@@ -33,6 +33,7 @@ fn host(name: &str, port: Option<u16>) -> crate::fleet::host::HostSpec {
         port,
         identity: None,
         ssh_options: Vec::new(),
+        shoal_home: None,
     }
 }
 
@@ -72,6 +73,10 @@ fn hosts_are_added_changed_and_let_go_once_their_agents_end() {
         tmux.connector(),
     )
     .unwrap();
+    // The shim counts as installed: no ssh runs in a unit test.
+    sup.requests
+        .installed
+        .insert("gpu1".into(), ("/b".into(), "/usr/bin".into()));
     sup.tick(T0);
     let far = sup.snapshot(T0).agent("far").cloned().unwrap();
     assert_eq!(far.server.as_deref(), Some("gpu1:shoal-t"), "{far:?}");

@@ -39,6 +39,7 @@ impl Supervisor {
         }
         self.start_queued(now_ms);
         self.observe_all(now_ms);
+        self.serve_pane_requests(now_ms);
         self.run_steps(now_ms, Steps::All);
         self.drain_store_commands(now_ms);
         self.restart_pass(now_ms);
@@ -59,6 +60,8 @@ impl Supervisor {
     /// Look at every live pane (list, capture what changed, classify, record deaths)
     /// without acting on anything: what `shoal status` does when no supervisor runs.
     pub fn observe_all(&mut self, now_ms: i64) {
+        // Only the tick serves what a listing finds: a command observing alone leaves it.
+        self.requests.found.clear();
         let mut panes_total = 0;
         let mut captured = 0;
         let mut up = 0;
@@ -213,6 +216,7 @@ impl Supervisor {
         let mut vanished = Vec::new();
         let mut died = Vec::new();
         let mut lost = Vec::new();
+        let mut requests = Vec::new();
         for (i, agent) in self.agents.iter().enumerate() {
             if !agent.is_live()
                 || agent.att.server.as_deref() != Some(socket.as_str())
@@ -230,6 +234,9 @@ impl Supervisor {
             if let Some(why) = super::identity::mismatch(&agent.att, info) {
                 lost.push((i, why));
                 continue;
+            }
+            if info.request_len > 0 && !info.dead {
+                requests.push((i, socket.clone(), pane.clone(), info.request_len));
             }
             if info.dead {
                 died.push((i, info.dead_status));
@@ -249,6 +256,7 @@ impl Supervisor {
             }
         }
         self.rr_cursor = self.rr_cursor.wrapping_add(1);
+        self.requests.found.extend(requests);
 
         self.fetch_history(idx, &panes, &to_capture, now_ms);
         let ids: Vec<String> = to_capture.iter().map(|(_, p)| p.clone()).collect();

@@ -78,6 +78,7 @@ mod tests {
             port: None,
             identity: None,
             ssh_options: Vec::new(),
+            shoal_home: None,
         };
         let hosts = super::super::ssh::Hosts::new(&[spec], std::path::Path::new("/d"));
         let argv = attach_argv(hosts.server("attach-test-host:shoal-x"), "%7");

@@ -161,6 +161,14 @@ impl TmuxBackend for Batched {
         self.inner.kill_pane(pane)
     }
 
+    fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
+        self.inner.set_pane_option(pane, option, value)
+    }
+
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        self.inner.take_pane_option(pane, option)
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.inner.new_window(spec)
     }

@@ -567,6 +567,13 @@ impl TmuxBackend for ControlClient {
         .map(drop)
     }
 
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        // A plain process, not this client: a control-mode reply is lines that the
+        // value could imitate.
+        super::OneShot::with_deadline(self.server.clone(), self.timeout)
+            .take_pane_option(pane, option)
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.open_window(spec).map(|p| p.pane_id)
     }

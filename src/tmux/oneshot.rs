@@ -147,6 +147,17 @@ impl TmuxBackend for OneShot {
         .map(drop)
     }
 
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        let out = self.run(vec![
+            commands::show_pane_option(pane, option, Mode::Argv),
+            commands::unset_pane_option(pane, option, Mode::Argv),
+        ])?;
+        // tmux ends the value with one newline of its own.
+        let text = String::from_utf8_lossy(&out);
+        let value = text.strip_suffix('\n').unwrap_or(&text);
+        Ok(Some(value.to_string()).filter(|v| !v.is_empty()))
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.open_window(spec).map(|p| p.pane_id)
     }

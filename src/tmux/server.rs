@@ -267,9 +267,12 @@ pub(crate) fn run_output(
         .stderr(Some(StdIO::Piped))
         .into_command();
     if let Some(t) = server.via()? {
-        // The pane's `-e PATH=…` still applies; the remote client's own PATH is the
-        // remote login's.
-        cmd = t.wrap(&cmd);
+        // The remote client carries the PATH too (through `env` on the host): the
+        // remote login's would otherwise replace the pane's `-e PATH=…`.
+        cmd = match opts.path {
+            Some(path) => t.wrap_with_path(&cmd, path),
+            None => t.wrap(&cmd),
+        };
         cmd.stdin(Stdio::null());
     } else if let Some(path) = opts.path {
         // A changed PATH would also change where `tmux` itself is looked up.

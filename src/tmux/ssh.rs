@@ -130,6 +130,16 @@ impl SshTransport {
         self.command(&argv)
     }
 
+    /// [`SshTransport::wrap`], with the remote tmux client's `PATH` set to `path`
+    /// (through `env`): a client that is not attached gives a pane it starts its own
+    /// `PATH`, whatever the pane's `-e PATH=` says.
+    pub fn wrap_with_path(&self, local: &Command, path: &str) -> Command {
+        let mut argv: Vec<OsString> = vec!["env".into(), format!("PATH={path}").into()];
+        argv.push("tmux".into());
+        argv.extend(local.get_args().map(OsString::from));
+        self.command(&argv)
+    }
+
     /// [`SshTransport::wrap`] with a terminal on the host (`ssh -t`): for an attach,
     /// which needs the operator's terminal at the other end.
     pub fn wrap_tty(&self, local: &Command) -> Command {
@@ -271,6 +281,7 @@ mod tests {
             port: Some(2222),
             identity: Some("/keys/id".into()),
             ssh_options: vec!["ConnectTimeout=5".into()],
+            shoal_home: None,
         }
     }
 

@@ -230,6 +230,12 @@ impl TmuxBackend for Watched {
         self.call(false, |b| b.set_pane_option(pane, option, value))
     }
 
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        // Not through the control client (its replies are lines a value could imitate),
+        // and never twice: the fallback's one-shot process is the only way.
+        self.fallback.take_pane_option(pane, option)
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.call(false, |b| b.new_window(spec))
     }

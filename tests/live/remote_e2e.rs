@@ -13,7 +13,8 @@ use std::time::Duration;
 /// the host's tmux directory.
 const FAKE_SSH: &str = r#"#!/bin/sh
 dir=$(dirname "$0")
-echo "$*" >> "$dir/ssh.log"
+# One line per call: a script's newlines become `~`.
+{ printf '%s' "$*" | tr '\n' '~'; echo; } >> "$dir/ssh.log"
 dest=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -53,8 +54,12 @@ impl Remote {
         rig.env
             .push(("SHOAL_SSH".into(), ssh.display().to_string()));
         let sim = format!("{} sim-agent", crate::common::SHOAL);
+        // The "host" keeps shoal's files in the test's directory, not the user's home.
         let text = std::fs::read_to_string(&rig.fleet).unwrap()
-            + "[[host]]\nname = \"remote1\"\nssh = \"me@remote1\"\nport = 2222\n\n"
+            + &format!(
+                "[[host]]\nname = \"remote1\"\nssh = \"me@remote1\"\nport = 2222\nshoal_home = \"{}\"\n\n",
+                dir.join("home-remote1").display()
+            )
             + &agents.replace("{sim}", &sim);
         std::fs::write(&rig.fleet, text).unwrap();
         Remote { rig, dir }
@@ -158,21 +163,37 @@ host = "remote1"
         "{windows}"
     );
 
-    // Every tmux call went through one shared, batch-mode connection to the host.
+    // Every call went through one shared, batch-mode connection to the host: tmux
+    // (the pane's start with its PATH) and the reply shim's install, once.
     let log = r.log();
     let ctl = format!("ControlPath={}/ssh/%C", r.rig.home().display());
     let sock = format!("-L {}", r.rig.socket());
+    let mut installs = 0;
     for line in log.lines() {
         for want in [
             "-T -o BatchMode=yes -o ControlMaster=auto",
             ctl.as_str(),
             "-o ControlPersist=60",
-            "-p 2222 me@remote1 -- tmux ",
-            sock.as_str(),
+            "-p 2222 me@remote1 -- ",
         ] {
             assert!(line.contains(want), "ssh call without {want:?}: {line}");
         }
+        if line.contains("-- sh -c") {
+            installs += 1;
+            assert!(line.contains("shoal-install"), "{line}");
+            continue;
+        }
+        assert!(
+            line.contains(sock.as_str()),
+            "ssh call without {sock:?}: {line}"
+        );
+        assert!(
+            line.contains("me@remote1 -- tmux ") || line.contains("me@remote1 -- env PATH="),
+            "{line}"
+        );
     }
+    assert_eq!(installs, 1, "{log}");
+    assert!(r.dir.join("home-remote1/bin/shoal").is_file());
     assert!(log.contains("new-window"), "{log}");
 
     // Listing and capture through the host: the supervisor reads the agent's screen.

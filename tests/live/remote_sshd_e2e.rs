@@ -96,12 +96,14 @@ fn a_real_sshd_host_runs_an_agent_and_an_unknown_host_key_is_refused() {
     let text = std::fs::read_to_string(&rig.fleet).unwrap()
         + &format!(
             "[[host]]\nname = \"box\"\nssh = \"{user}@127.0.0.1\"\nport = {port}\n\
-             identity = \"{key}\"\nssh_options = [\"UserKnownHostsFile={known}\", \"ConnectTimeout=5\"]\n\n\
+             identity = \"{key}\"\nssh_options = [\"UserKnownHostsFile={known}\", \"ConnectTimeout=5\"]\n\
+             shoal_home = \"{dir}/remote-home\"\n\n\
              [[agent]]\nname = \"far\"\ncmd = \"{sim} work --every 300ms\"\nkind = \"claude\"\nhost = \"box\"\n",
             user = user(),
             port = sshd.port,
             key = dir.join("client_key").display(),
             known = known.display(),
+            dir = dir.display(),
         );
     std::fs::write(&rig.fleet, text).unwrap();
 
