@@ -38,13 +38,13 @@ exec sh -c "$*"
 "#;
 
 /// A rig whose `remote1` host is reached through the fake ssh.
-struct Remote {
-    rig: Rig,
-    dir: PathBuf,
+pub(crate) struct Remote {
+    pub(crate) rig: Rig,
+    pub(crate) dir: PathBuf,
 }
 
 impl Remote {
-    fn new(settings: &str, agents: &str) -> Remote {
+    pub(crate) fn new(settings: &str, agents: &str) -> Remote {
         let mut rig = Rig::new(settings, "");
         let dir = rig.dir.path().join("fakessh");
         std::fs::create_dir_all(&dir).unwrap();
@@ -65,11 +65,11 @@ impl Remote {
         Remote { rig, dir }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("ssh.log")).unwrap_or_default()
     }
 
-    fn set_down(&self, down: bool) {
+    pub(crate) fn set_down(&self, down: bool) {
         let flag = self.dir.join("down-me@remote1");
         if down {
             std::fs::write(flag, "").unwrap();
@@ -79,7 +79,7 @@ impl Remote {
     }
 
     /// tmux on the "remote" host, directly (not through shoal).
-    fn remote_tmux(&self, args: &[&str]) -> String {
+    pub(crate) fn remote_tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .env("TMUX_TMPDIR", self.dir.join("tmux-me@remote1"))
             .env_remove("TMUX")
