@@ -121,8 +121,8 @@ struct Row {
 impl Row {
     fn print(&self) {
         println!(
-            "N={} {}: median {:.2} ms CPU/tick (this process {:.2}, clients here {:.2}, hosts {:.2}), {:.0} panes captured/tick",
-            self.n, self.place, self.total, self.own, self.here, self.hosts, self.captured
+            "N={} {}: median {:.2} ms CPU/tick (this process {:.2}, clients here {:.2}, hosts {:.2}), {:.0} panes captured/tick; load {}",
+            self.n, self.place, self.total, self.own, self.here, self.hosts, self.captured, loadavg()
         );
     }
 }

@@ -186,14 +186,20 @@ pub fn parent_map() -> Vec<(u32, u32)> {
 
 impl Drop for Hosts {
     fn drop(&mut self) {
+        // The remote servers' pids while they answer: a server whose control client
+        // hangs may not take `kill-server`.
+        let mut servers: Vec<i32> = Vec::new();
         for h in 0..self.hosts.len() {
             for socket in &self.sockets {
-                let _ = self
+                if let Ok(out) = self
                     .tmux(h, socket)
-                    .arg("kill-server")
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+                    .args(["display-message", "-p", "#{pid}"])
+                    .output()
+                {
+                    if let Ok(pid) = String::from_utf8_lossy(&out.stdout).trim().parse() {
+                        servers.push(pid);
+                    }
+                }
             }
         }
         if let Some(dir) = &self.control_dir {
@@ -208,13 +214,31 @@ impl Drop for Hosts {
                     .status();
             }
         }
+        // TERM, a grace, then KILL: a session's shell gets to run its exit traps.
         let tree = self.sshd_trees();
-        for pid in tree.iter().rev() {
-            // SAFETY: a signal to a process this run's sshds forked.
-            unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+        for sig in [libc::SIGTERM, libc::SIGKILL] {
+            for pid in tree.iter().rev() {
+                // SAFETY: a signal to a process this run's sshds forked.
+                unsafe { libc::kill(*pid as i32, sig) };
+            }
+            std::thread::sleep(Duration::from_millis(500));
         }
         for h in &mut self.hosts {
             let _ = h.sshd.wait();
+        }
+        for h in 0..self.hosts.len() {
+            for socket in &self.sockets {
+                let _ = self
+                    .tmux(h, socket)
+                    .arg("kill-server")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        }
+        for pid in servers {
+            // SAFETY: the run's own remote tmux servers, if kill-server left them.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
     }
 }

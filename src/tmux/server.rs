@@ -149,12 +149,25 @@ impl Server {
         new_session.push_param(KEEPER_COMMAND);
         // Options first: one list, so the server started by new-session never runs a
         // pane without them; a second caller's new-session fails last, harmlessly.
-        let cmds = vec![
+        let mut cmds = vec![
             global("remain-on-exit", "on".into()),
             global("default-size", format!("{width}x{height}")),
             global("history-limit", HISTORY_LIMIT.to_string()),
-            new_session,
         ];
+        if matches!(self.via(), Ok(Some(_))) {
+            // A server started over ssh would hand the session's SSH_CLIENT to every
+            // pane, and bash then reads ~/.bashrc for each agent's `bash -c` as if ssh
+            // had run it; panes here get no such thing.
+            for var in ["SSH_CLIENT", "SSH2_CLIENT"] {
+                let mut unset = TmuxCommand::new();
+                unset.name("set-environment");
+                for arg in ["-g", "-u", var] {
+                    unset.push_param(arg);
+                }
+                cmds.push(unset);
+            }
+        }
+        cmds.push(new_session);
         match run(self, cmds) {
             Ok(_) => Ok(()),
             Err(TmuxError::Command { message, .. }) if message.contains("duplicate session") => {

@@ -111,6 +111,19 @@ impl Sshd {
             }
             i += 1;
         }
+        // TERM first: a session's shell gets to run its exit traps (a login shell's
+        // rc files may hold locks), then KILL for what is left.
+        for pid in tree.iter().rev() {
+            unsafe { libc::kill(*pid as i32, libc::SIGTERM) };
+        }
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(2)
+            && tree
+                .iter()
+                .any(|p| Path::new(&format!("/proc/{p}")).exists() && *p != child.id())
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         for pid in tree.iter().rev() {
             unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
         }

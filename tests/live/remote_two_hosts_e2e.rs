@@ -146,6 +146,12 @@ fn two_ssh_hosts_and_this_machine_share_one_fleet_and_a_dropped_host_comes_back(
         }
     }
 
+    // A host's panes do not inherit the ssh session's SSH_CLIENT (bash would read
+    // ~/.bashrc for every agent command as if ssh had run it).
+    let env = hosts.tmux(0, &["show-environment", "-g"]);
+    assert!(!env.contains("SSH_CLIENT="), "{env}");
+    assert!(env.contains("TMUX_TMPDIR="), "{env}");
+
     // Detected on every host: working agents work, the approval prompts wait.
     for p in PLACES {
         rig.wait_for(
