@@ -23,7 +23,7 @@
 mod common;
 
 use anyhow::{bail, ensure, Context, Result};
-use common::sshd::{parent_map, Hosts};
+use common::sshd::{parent_map, Sshds};
 use common::{median, server_pid, Servers, BUSY_CMD, BUSY_EVERY, PER_SERVER, QUIET_CMD};
 use shoal::cli::ctx::{connector, registry};
 use shoal::fleet::file::{parse, socket_name};
@@ -128,7 +128,7 @@ impl Row {
 }
 
 /// The fleet file: `n` agents, round-robin over `hosts` (none: this machine).
-fn fleet_text(name: &str, n: usize, hosts: Option<&Hosts>) -> String {
+fn fleet_text(name: &str, n: usize, hosts: Option<&Sshds>) -> String {
     let mut s = format!(
         "[fleet]\nname = \"{name}\"\nstall_timeout = \"1h\"\nagents_per_server = {PER_SERVER}\n\n"
     );
@@ -171,7 +171,7 @@ fn measure(n: usize, n_hosts: usize, ticks: usize, stop: &AtomicBool) -> Result<
     let hosts = if n_hosts == 0 {
         None
     } else {
-        let mut h = Hosts::start(&home.path().join("hosts"), n_hosts)?;
+        let mut h = Sshds::start(&home.path().join("hosts"), n_hosts)?;
         h.sockets.clone_from(&sockets);
         h.control_dir = Some(home.path().join("ssh"));
         Some(h)

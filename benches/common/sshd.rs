@@ -1,6 +1,6 @@
-//! "Hosts" for the remote benches: sshds on localhost ports with throwaway keys, each
+//! "Sshds" for the remote benches: sshds on localhost ports with throwaway keys, each
 //! giving its sessions their own `TMUX_TMPDIR`, so each host has its own tmux servers.
-//! Everything started here is ended when the [`Hosts`] is dropped: the remote tmux
+//! Everything started here is ended when the [`Sshds`] is dropped: the remote tmux
 //! servers, the shared ssh connections, and each sshd with every session it forked.
 
 use anyhow::{bail, ensure, Context, Result};
@@ -19,7 +19,7 @@ pub struct Host {
 }
 
 /// The run's hosts, their client key and known_hosts file.
-pub struct Hosts {
+pub struct Sshds {
     pub hosts: Vec<Host>,
     pub client_key: PathBuf,
     pub known_hosts: PathBuf,
@@ -45,17 +45,17 @@ pub fn user() -> String {
     std::env::var("USER").unwrap_or_else(|_| "root".into())
 }
 
-impl Hosts {
+impl Sshds {
     /// Start `n` sshds under `dir`. Needs openssh-server and root (sshd's privilege
     /// separation directory).
-    pub fn start(dir: &Path, n: usize) -> Result<Hosts> {
+    pub fn start(dir: &Path, n: usize) -> Result<Sshds> {
         if !Path::new(SSHD).exists() {
             bail!("{SSHD} is missing: install openssh-server (the remote case needs real sshds)");
         }
         std::fs::create_dir_all(dir)?;
         let client_key = dir.join("client_key");
         keygen(&client_key)?;
-        let mut out = Hosts {
+        let mut out = Sshds {
             hosts: Vec::new(),
             client_key: client_key.clone(),
             known_hosts: dir.join("known_hosts"),
@@ -184,7 +184,7 @@ pub fn parent_map() -> Vec<(u32, u32)> {
     out
 }
 
-impl Drop for Hosts {
+impl Drop for Sshds {
     fn drop(&mut self) {
         // The remote servers' pids while they answer: a server whose control client
         // hangs may not take `kill-server`.
