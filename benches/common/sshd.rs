@@ -1,4 +1,4 @@
-//! "Sshds" for the remote benches: sshds on localhost ports with throwaway keys, each
+//! "Hosts" for the remote benches: sshds on localhost ports with throwaway keys, each
 //! giving its sessions their own `TMUX_TMPDIR`, so each host has its own tmux servers.
 //! Everything started here is ended when the [`Sshds`] is dropped: the remote tmux
 //! servers, the shared ssh connections, and each sshd with every session it forked.
