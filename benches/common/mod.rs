@@ -2,6 +2,8 @@
 //! a guarded child process, the fleet's servers (killed when dropped) and their pids.
 #![allow(dead_code)]
 
+pub mod sshd;
+
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

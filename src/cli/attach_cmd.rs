@@ -24,7 +24,7 @@ pub fn attach(fleet: &FleetArg, name: &str) -> Result<i32> {
     };
     match (&a.server, &a.pane, a.state) {
         (Some(server), Some(pane), LifeState::Starting | LifeState::Running) => {
-            crate::console::attach(server, pane)?;
+            crate::console::attach(&ctx.hosts().server(server), pane)?;
             Ok(0)
         }
         (_, _, LifeState::Queued) => {

@@ -206,9 +206,15 @@ fn live_panes(ctx: &Ctx) -> Result<Vec<LivePane>> {
         })
         .collect();
     let servers: BTreeSet<String> = live.iter().map(|p| p.server.clone()).collect();
+    let hosts = ctx.hosts();
     for server in servers {
+        // A remote pane cannot be this process's ancestor: only local servers are
+        // listed (a remote pane's requests come back through its own pane options).
+        if crate::fleet::host::split_server(&server).0.is_some() {
+            continue;
+        }
         // A server that is down holds no caller: its panes are gone.
-        let Ok(panes) = crate::tmux::list_foreign_panes(&server) else {
+        let Ok(panes) = crate::tmux::list_foreign_panes(hosts.server(&server)) else {
             continue;
         };
         for p in live.iter_mut().filter(|p| p.server == server) {

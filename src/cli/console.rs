@@ -146,7 +146,7 @@ fn embedded(ctx: &Ctx, history: Vec<EventView>) -> Result<(ConsoleIo, Source)> {
         history,
         outcomes,
         commands: handle.commands.clone(),
-        attach: Box::new(attach),
+        attach: attach_through(ctx),
         bell: true,
         live: None,
         logs: Box::new(Store::open(ctx.store.path())?),
@@ -163,14 +163,15 @@ fn view(
     holder: LeaseHolder,
     history: Vec<EventView>,
 ) -> Result<(ConsoleIo, Source)> {
+    let hosts = ctx.hosts();
     let setup = ViewSetup {
         store: Store::open(ctx.store.path())?,
         after_event: history.last().map_or(0, |e| e.id),
         caller,
         poll: ctx.fleet.settings.poll_interval,
         supervise: supervise_later(ctx),
-        capture: Box::new(|server, pane| {
-            let mut tmux = crate::tmux::OneShot::new(server);
+        capture: Box::new(move |server, pane| {
+            let mut tmux = crate::tmux::OneShot::new(hosts.server(server));
             tmux.capture_panes(&[pane.to_string()])
                 .ok()?
                 .into_iter()
@@ -185,7 +186,7 @@ fn view(
         history,
         outcomes: ends.outcomes,
         commands: ends.commands,
-        attach: Box::new(attach),
+        attach: attach_through(ctx),
         bell: true,
         live: None,
         logs: Box::new(Store::open(ctx.store.path())?),
@@ -193,6 +194,13 @@ fn view(
         editor: None,
     };
     Ok((io, Source::View(feed)))
+}
+
+/// The console's attach, reaching remote panes through their hosts.
+#[allow(clippy::type_complexity)]
+fn attach_through(ctx: &Ctx) -> Box<dyn FnMut(&str, &str) -> Result<()>> {
+    let hosts = ctx.hosts();
+    Box::new(move |server, pane| attach(&hosts.server(server), pane))
 }
 
 /// How a view builds a supervisor when the holder goes away: everything it needs is
@@ -203,7 +211,6 @@ fn supervise_later(ctx: &Ctx) -> Box<dyn FnMut() -> Result<Supervisor, String> +
     let home = ctx.home.clone();
     let path = ctx.store.path().to_path_buf();
     let registry = super::ctx::registry();
-    super::ctx::register_hosts(&settings, &home);
     Box::new(move || {
         let store = Store::open(&path).map_err(|e| e.to_string())?;
         Supervisor::new(

@@ -309,7 +309,7 @@ pub fn send_keys(fleet: &FleetArg, agent: &str, keys: &[String]) -> Result<i32> 
             a.state
         );
     }
-    let mut tmux = OneShot::new(server.clone());
+    let mut tmux = OneShot::new(ctx.hosts().server(&server));
     let listed = tmux.list_panes()?;
     let ours = listed
         .iter()
@@ -346,11 +346,16 @@ pub fn down(fleet: &FleetArg) -> Result<i32> {
     let now = now_ms();
     sup.observe_all(now);
     let snap = sup.snapshot(now);
-    let known: Vec<String> = snap
+    let hosts = ctx.hosts();
+    let known: Vec<crate::tmux::Server> = snap
         .agents
         .iter()
         .filter_map(|a| a.server.clone())
-        .filter(|s| super::ctx::is_fleet_socket(&ctx.fleet.settings.name, s))
+        .filter(|s| {
+            let socket = crate::fleet::host::split_server(s).1;
+            super::ctx::is_fleet_socket(&ctx.fleet.settings.name, socket)
+        })
+        .map(|s| hosts.server(&s))
         .collect();
     // Before any window closes: the panes' pids anchor the process trees.
     let plans = super::teardown::plan(&ctx.fleet.settings.name, &ctx.home, &known);

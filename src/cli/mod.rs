@@ -21,6 +21,7 @@ mod lineage_cmds;
 pub mod logs_cmd;
 mod no_store;
 mod output;
+mod pane_client;
 pub mod reload;
 mod resume_offer;
 mod status_out;
@@ -482,10 +483,15 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Attach { name }) => attach_cmd::attach(f, &name),
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
-        Some(Cmd::Spawn(args)) => lineage_cmds::spawn(f, args),
-        Some(Cmd::Signal { kind, message }) => lineage_cmds::signal(f, kind, &message),
+        // In a pane shoal started on another host, these go back through the pane.
+        Some(Cmd::Spawn(args)) => {
+            pane_client::spawn(&args).unwrap_or_else(|| lineage_cmds::spawn(f, args))
+        }
+        Some(Cmd::Signal { kind, message }) => pane_client::signal(kind, &message)
+            .unwrap_or_else(|| lineage_cmds::signal(f, kind, &message)),
         Some(Cmd::Inbox { wait, agent, json }) => {
-            lineage_cmds::inbox(f, agent.as_deref(), wait.as_deref(), json)
+            pane_client::inbox(agent.as_deref(), wait.as_deref(), json)
+                .unwrap_or_else(|| lineage_cmds::inbox(f, agent.as_deref(), wait.as_deref(), json))
         }
         Some(Cmd::Steer { child, text }) => {
             fleet_cmds::check_text(&text)?;

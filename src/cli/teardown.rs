@@ -28,8 +28,10 @@ pub struct PanePlan {
 /// A live fleet server and its panes.
 #[derive(Debug, Clone)]
 pub struct ServerPlan {
-    /// Socket name.
+    /// Socket name (`HOST:SOCKET` for a remote server).
     pub socket: String,
+    /// The server, with its host's transport when remote.
+    pub server: Server,
     /// Every pane on it.
     pub panes: Vec<PanePlan>,
 }
@@ -45,21 +47,26 @@ pub struct Teardown {
 
 /// Look at every live server of the fleet now, while the panes still run: their pids
 /// are the anchors of the process trees. `extra` names servers known from elsewhere
-/// (the store); the socket directory is searched in any case.
-pub fn plan(fleet: &str, home: &Path, extra: &[String]) -> Vec<ServerPlan> {
-    let mut names = sockets::live_servers(|n| super::ctx::is_fleet_socket(fleet, n));
+/// (the store), remote ones with their hosts' transports; the socket directory is
+/// searched in any case.
+pub fn plan(fleet: &str, home: &Path, extra: &[Server]) -> Vec<ServerPlan> {
+    let mut servers: Vec<Server> = sockets::live_servers(|n| super::ctx::is_fleet_socket(fleet, n))
+        .into_iter()
+        .map(Server::new)
+        .collect();
     for s in extra {
-        if !names.contains(s) && Server::new(s.clone()).is_running() {
-            names.push(s.clone());
+        if !servers.iter().any(|x| x.socket() == s.socket()) && s.is_running() {
+            servers.push(s.clone());
         }
     }
-    names
+    servers
         .into_iter()
-        .map(|socket| {
+        .map(|server| {
+            let socket = server.socket().to_string();
             // A remote pane's pids are its host's: this machine's /proc must not be
             // searched for them (its server is stopped, which hangs up its panes).
             let remote = crate::fleet::host::split_server(&socket).0.is_some();
-            let panes = OneShot::new(socket.clone())
+            let panes = OneShot::new(&server)
                 .list_panes()
                 .unwrap_or_default()
                 .into_iter()
@@ -84,7 +91,11 @@ pub fn plan(fleet: &str, home: &Path, extra: &[String]) -> Vec<ServerPlan> {
                     }
                 })
                 .collect();
-            ServerPlan { socket, panes }
+            ServerPlan {
+                socket,
+                server,
+                panes,
+            }
         })
         .collect()
 }
@@ -140,9 +151,7 @@ pub fn execute(plans: &[ServerPlan], fleet: &str, home: &Path, grace: Duration) 
         }
     }
     for s in plans {
-        let result = Server::new(s.socket.clone())
-            .kill()
-            .map_err(|e| e.to_string());
+        let result = s.server.kill().map_err(|e| e.to_string());
         out.servers.push((s.socket.clone(), result));
     }
     let fleet_marker = Selector {

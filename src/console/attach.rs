@@ -1,17 +1,19 @@
 //! Attaching the operator's terminal to an agent's pane until they detach.
 
-use crate::tmux::{attach_argv, attach_command, inside_tmux};
+use crate::tmux::{attach_argv, attach_command, inside_tmux, Server};
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// Attach the operator's terminal to `pane` on tmux server `socket` until they detach.
-/// Inside tmux, the pane opens in a popup of the operator's own tmux instead of nesting
-/// clients. The console has given the terminal back before this runs. tmux's own
-/// complaints (`can't find pane`) are kept off the terminal and returned as the error.
-pub fn attach(socket: &str, pane: &str) -> Result<()> {
+/// Attach the operator's terminal to `pane` on tmux server `server` (through `ssh -t`
+/// on its host when remote) until they detach. Inside tmux, the pane opens in a popup
+/// of the operator's own tmux instead of nesting clients. The console has given the
+/// terminal back before this runs. tmux's own complaints (`can't find pane`) are kept
+/// off the terminal and returned as the error.
+pub fn attach(server: &Server, pane: &str) -> Result<()> {
+    let socket = server.socket();
     let out = if inside_tmux() {
-        let argv = attach_argv(socket, pane);
+        let argv = attach_argv(server, pane);
         let line = std::iter::once("env -u TMUX".to_string())
             .chain(argv.iter().map(|a| sh_quote(a)))
             .collect::<Vec<_>>()
@@ -29,7 +31,7 @@ pub fn attach(socket: &str, pane: &str) -> Result<()> {
         // screen from there down cleared after.
         let mut out = std::io::stdout();
         let _ = out.write_all(b"\x1b7").and_then(|()| out.flush());
-        let done = attach_command(socket, pane)
+        let done = attach_command(server, pane)
             .stdin(Stdio::inherit())
             .stdout(Stdio::inherit())
             .stderr(Stdio::piped())

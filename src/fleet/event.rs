@@ -343,6 +343,20 @@ pub enum EventKind {
     },
     /// The agent profiles were read again.
     ProfilesReloaded,
+    /// The fleet's `[[host]]` tables changed, or a removed host was let go once its last
+    /// agent ended.
+    HostsChanged {
+        /// One phrase per host: `host gpu2 added`, `host gpu1 changed (port 22 → 2222)`.
+        changes: Vec<String>,
+    },
+    /// A request written into a remote pane's options was not carried out: unreadable,
+    /// too big, or not carrying that pane's attempt token.
+    RequestDropped {
+        /// The pane and agent it came from: `pane %3 of far#1 on gpu1`.
+        by: String,
+        /// Why.
+        why: String,
+    },
     /// The fleet file was read again.
     FleetReloaded {
         /// New agents started because of it.
@@ -499,9 +513,10 @@ impl EventKind {
             EventKind::FatalError { .. } | EventKind::Undelivered { .. } => "error",
             EventKind::NotReady { .. } => "task",
             EventKind::Acted { verb, .. } => verb.as_str(),
-            EventKind::Refused { .. } => "refused",
+            EventKind::Refused { .. } | EventKind::RequestDropped { .. } => "refused",
             EventKind::SettingsReloaded { .. }
             | EventKind::ProfilesReloaded
+            | EventKind::HostsChanged { .. }
             | EventKind::FleetReloaded { .. }
             | EventKind::FleetReloadFailed { .. } => "config",
             EventKind::Adopted { .. } => "adopt",
@@ -545,6 +560,7 @@ impl EventKind {
             | EventKind::Refused { .. }
             | EventKind::EnvChanged { .. }
             | EventKind::FleetReloadFailed { .. }
+            | EventKind::RequestDropped { .. }
             | EventKind::WaitingForWork
             | EventKind::BackingOff { .. }
             | EventKind::NotReady { .. } => Level::Warn,
@@ -683,6 +699,8 @@ impl EventKind {
             EventKind::SettingsReloaded { changes } => {
                 format!("settings reloaded: {}", changes.join(", "))
             }
+            EventKind::HostsChanged { changes } => changes.join("; "),
+            EventKind::RequestDropped { by, why } => format!("request from {by} dropped: {why}"),
             EventKind::ProfilesReloaded => {
                 "agent profiles reloaded: screens are classified again".to_string()
             }
@@ -985,6 +1003,13 @@ mod tests {
                 branch: "a".into(),
                 new_branch: true,
             },
+            K::HostsChanged {
+                changes: vec!["host gpu2 added".into()],
+            },
+            K::RequestDropped {
+                by: "pane %3 of far#1 on gpu1".into(),
+                why: "bad token".into(),
+            },
         ]
     }
 
@@ -1033,6 +1058,9 @@ mod tests {
             (Level::Error, Tone::Bad),
             (Level::Warn, Tone::Warn),
             (Level::Info, Tone::Plain),
+            // HostsChanged, RequestDropped
+            (Level::Info, Tone::Plain),
+            (Level::Warn, Tone::Plain),
         ];
         let kinds = every_kind();
         assert_eq!(kinds.len(), expect.len());

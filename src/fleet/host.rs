@@ -27,6 +27,20 @@ pub struct HostSpec {
     /// Extra `-o KEY=VALUE` options, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ssh_options: Vec<String>,
+    /// Where shoal keeps its files on the host (its reply shim in `bin/`); relative
+    /// paths are under the remote home. `None`: [`DEFAULT_SHOAL_HOME`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shoal_home: Option<String>,
+}
+
+/// Where shoal keeps its files on a host when its `[[host]]` does not say: `~/.shoal`.
+pub const DEFAULT_SHOAL_HOME: &str = ".shoal";
+
+impl HostSpec {
+    /// The host's shoal directory as the remote shell takes it (relative: under home).
+    pub fn shoal_home(&self) -> &str {
+        self.shoal_home.as_deref().unwrap_or(DEFAULT_SHOAL_HOME)
+    }
 }
 
 /// The server string of `socket` on `host` (`None` or [`LOCAL`]: this machine).

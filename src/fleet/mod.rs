@@ -13,6 +13,7 @@ pub mod host;
 pub mod idle;
 pub mod lineage;
 pub mod model;
+pub mod pane_request;
 pub mod restart;
 pub mod sample;
 pub mod secret_env;

@@ -107,7 +107,8 @@ pub struct TickStats {
     /// Agent kinds whose circuit is open or half-open.
     #[serde(default)]
     pub circuits: Vec<super::CircuitView>,
-    /// Remote hosts ssh cannot reach: `gpu1 unreachable since 12:03`.
+    /// Remote hosts that need the operator's eye: `gpu1 unreachable since 12:03`, or
+    /// `gpu2 removed from the fleet file; kept until a, b end`.
     #[serde(default)]
     pub unreachable: Vec<String>,
     /// Every budget and what its scope spent, the fleet's first.

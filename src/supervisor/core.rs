@@ -49,6 +49,8 @@ pub struct Supervisor {
     pub(crate) typing: std::collections::HashMap<String, super::typing::Typing>,
     /// Budgets: each scope's spending, announced levels and held agents.
     pub(crate) budgets: super::budget::BudgetState,
+    /// Requests from panes on other hosts, and their answers.
+    pub(crate) requests: super::pane_requests::PaneRequests,
 }
 
 impl Supervisor {
@@ -60,12 +62,14 @@ impl Supervisor {
         detector: Box<dyn Detector>,
         connector: Connector,
     ) -> Result<Supervisor, StoreError> {
+        // Each supervisor reaches the hosts its own settings name.
+        let hosts = crate::tmux::ssh::Hosts::for_fleet(&settings.hosts, &home);
         let mut sup = Supervisor {
             settings,
             home,
             store,
             detector,
-            servers: Servers::new(connector),
+            servers: Servers::new(connector, hosts),
             agents: Vec::new(),
             pending: Vec::new(),
             published: Vec::new(),
@@ -86,6 +90,7 @@ impl Supervisor {
             usage: Default::default(),
             typing: Default::default(),
             budgets: Default::default(),
+            requests: Default::default(),
         };
         sup.reload()?;
         Ok(sup)

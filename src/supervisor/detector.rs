@@ -43,6 +43,10 @@ pub trait Detector: Send {
     fn continue_message(&self, kind: &str) -> Option<String>;
     /// Guess a kind from a command line.
     fn guess_kind(&self, cmd: &str) -> String;
+    /// Whether `kind` names a profile (a detector that cannot tell says yes).
+    fn has_kind(&self, _kind: &str) -> bool {
+        true
+    }
     /// How a kind's CLI session gets its id and is resumed; `None` when the CLI
     /// cannot resume one.
     fn session_args(&self, _kind: &str) -> Option<crate::profile::SessionArgs> {

@@ -93,7 +93,7 @@ impl Supervisor {
     }
 
     /// `gpu1 unreachable since 12:03` for every host that is down, once each (what
-    /// ssh said is the tick's error).
+    /// ssh said is the tick's error), then every removed host kept for its agents.
     pub(crate) fn unreachable_hosts(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for idx in 0..self.servers.len() {
@@ -104,6 +104,7 @@ impl Supervisor {
                 }
             }
         }
+        out.extend(self.retiring_hosts());
         out
     }
 

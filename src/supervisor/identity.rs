@@ -201,6 +201,7 @@ mod tests {
             height: 50,
             pid,
             mark: mark.map(str::to_string),
+            request_len: 0,
         }
     }
 

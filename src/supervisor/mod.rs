@@ -20,6 +20,9 @@ mod flood;
 pub mod hold;
 #[cfg(test)]
 mod hold_tests;
+mod host_reload;
+#[cfg(test)]
+mod host_reload_tests;
 mod hosts;
 mod identity;
 mod lineage;
@@ -30,12 +33,17 @@ mod lineage_tests;
 mod log_tests;
 mod output;
 mod output_log;
+#[cfg(test)]
+mod pane_request_tests;
+mod pane_requests;
+mod pane_spawn;
 mod profiles;
 #[cfg(test)]
 mod proof_tests;
 pub mod queue;
 mod reaper;
 mod remote_kill;
+mod remote_shim;
 pub mod restart;
 mod restart_store;
 #[cfg(test)]

@@ -9,6 +9,10 @@ fn local_offset_secs() -> i32 {
 }
 
 impl Detector for Registry {
+    fn has_kind(&self, kind: &str) -> bool {
+        self.get(kind).is_some()
+    }
+
     fn normalize(&self, kind: &str, raw: &str) -> String {
         match self.get(kind) {
             Some(p) => p.normalize(raw),

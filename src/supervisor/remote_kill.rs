@@ -60,7 +60,11 @@ impl Supervisor {
         let host = host.to_string();
         let (tx, rx) = mpsc::channel();
         let pid = att.pane_pid.unwrap_or(0);
-        match crate::tmux::ssh::transport(&host) {
+        let transport = (0..self.servers.len())
+            .find(|&s| self.servers.socket(s) == server)
+            .and_then(|s| self.servers.server(s).transport().cloned())
+            .or_else(|| self.servers.hosts().get(&host).cloned());
+        match transport {
             Some(t) if pid > 1 => {
                 let tenths = (KILL_GRACE.as_millis() / 100).to_string();
                 let mut cmd =

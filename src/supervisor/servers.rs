@@ -1,16 +1,20 @@
-//! The tmux servers a supervisor talks to: one slot per socket, connected on first use
-//! and dropped when it fails, so the next use reconnects.
+//! The tmux servers a supervisor talks to: one slot per server, connected on first use
+//! and dropped when it fails, so the next use reconnects. Each slot's [`Server`]
+//! carries its host's ssh transport, taken from the fleet's [`Hosts`], which the slots
+//! own: a reload that changes a host re-resolves its servers here.
 
-use crate::tmux::{TmuxBackend, TmuxError};
+use crate::tmux::ssh::Hosts;
+use crate::tmux::{Server, TmuxBackend, TmuxError};
 
-/// Opens a connection to the tmux server with this socket name; with `start` true it
-/// starts the server first if it is not running. Polling connects without starting, so a
-/// server that died is reported, not silently replaced by an empty one.
+/// Opens a connection to a tmux server (local, or remote with its host's transport);
+/// with `start` true it starts the server first if it is not running. Polling connects
+/// without starting, so a server that died is reported, not silently replaced by an
+/// empty one.
 pub type Connector =
-    Box<dyn FnMut(&str, bool) -> Result<Box<dyn TmuxBackend + Send>, TmuxError> + Send>;
+    Box<dyn FnMut(&Server, bool) -> Result<Box<dyn TmuxBackend + Send>, TmuxError> + Send>;
 
 struct Slot {
-    socket: String,
+    server: Server,
     conn: Option<Box<dyn TmuxBackend + Send>>,
     /// Seconds value of the previous successful list on this server.
     prev_list_sec: i64,
@@ -21,24 +25,30 @@ struct Slot {
 /// Every server of the fleet, by socket name.
 pub(crate) struct Servers {
     connector: Connector,
+    hosts: Hosts,
     slots: Vec<Slot>,
+    /// Hosts removed from the fleet file that still run live agents: reachable until
+    /// those end (see `host_reload.rs`).
+    pub(crate) retiring: Vec<crate::fleet::host::HostSpec>,
 }
 
 impl Servers {
-    pub fn new(connector: Connector) -> Servers {
+    pub fn new(connector: Connector, hosts: Hosts) -> Servers {
         Servers {
             connector,
+            hosts,
             slots: Vec::new(),
+            retiring: Vec::new(),
         }
     }
 
-    /// The slot for a socket, created (not yet connected) if new.
+    /// The slot for a server string, created (not yet connected) if new.
     pub fn index(&mut self, socket: &str) -> usize {
-        if let Some(i) = self.slots.iter().position(|s| s.socket == socket) {
+        if let Some(i) = self.slots.iter().position(|s| s.server.socket() == socket) {
             return i;
         }
         self.slots.push(Slot {
-            socket: socket.to_string(),
+            server: self.hosts.server(socket),
             conn: None,
             prev_list_sec: 0,
             down: None,
@@ -51,9 +61,37 @@ impl Servers {
         self.slots.len()
     }
 
-    /// The socket name of slot `idx`.
+    /// The server string of slot `idx`.
     pub fn socket(&self, idx: usize) -> &str {
-        &self.slots[idx].socket
+        self.slots[idx].server.socket()
+    }
+
+    /// Slot `idx`'s server, with its host's transport.
+    pub fn server(&self, idx: usize) -> &Server {
+        &self.slots[idx].server
+    }
+
+    /// The fleet's hosts as this supervisor reaches them.
+    pub fn hosts(&self) -> &Hosts {
+        &self.hosts
+    }
+
+    /// Take new hosts (a reloaded fleet file): every server whose transport changed is
+    /// resolved again, its connection dropped (the next use reconnects with the new
+    /// settings) and its host's pause forgotten. Returns the indices of those slots.
+    pub fn set_hosts(&mut self, hosts: Hosts) -> Vec<usize> {
+        self.hosts = hosts;
+        let mut changed = Vec::new();
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            let server = self.hosts.server(slot.server.socket());
+            if server != slot.server {
+                slot.server = server;
+                slot.conn = None;
+                slot.down = None;
+                changed.push(i);
+            }
+        }
+        changed
     }
 
     /// A connected backend for slot `idx`; `start` starts the server if it is down.
@@ -64,7 +102,7 @@ impl Servers {
     ) -> Result<&mut (dyn TmuxBackend + Send), TmuxError> {
         let slot = &mut self.slots[idx];
         if slot.conn.is_none() {
-            slot.conn = Some((self.connector)(&slot.socket, start)?);
+            slot.conn = Some((self.connector)(&slot.server, start)?);
         }
         Ok(slot.conn.as_deref_mut().expect("just connected"))
     }

@@ -88,7 +88,7 @@ impl Supervisor {
             ("SHOAL_HOME".into(), self.home.display().to_string()),
         ];
         env.extend(opened.env);
-        let spec = WindowSpec {
+        let mut spec = WindowSpec {
             name: decl.name.clone(),
             cmd: launch.cmd,
             cwd: decl.cwd.as_ref().map(PathBuf::from),
@@ -97,9 +97,13 @@ impl Supervisor {
             attempt,
         };
         let socket = self.servers.socket(idx).to_string();
-        let new = match self
-            .servers
-            .connect(idx, true)
+        // A remote pane's token and shim once its host answers.
+        let connected = self.servers.connect(idx, true).map(drop);
+        if let (Ok(()), Some(h)) = (&connected, host.as_deref()) {
+            self.remote_env(h, &mut spec);
+        }
+        let new = match connected
+            .and_then(|()| self.servers.connect(idx, true))
             .and_then(|b| b.open_window(&spec))
         {
             Ok(new) => new,

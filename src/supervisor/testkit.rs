@@ -22,6 +22,8 @@ pub struct FakePane {
     /// a supervisor that died right after typing would have left on record.
     pub watch_store: Option<std::path::PathBuf>,
     pub tier_on_record_when_typed: Vec<String>,
+    /// Pane options set on it (`@shoal_mark`, `@shoal_req`, answers).
+    pub options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default)]
@@ -42,7 +44,8 @@ pub struct FakeTmux {
 impl FakeTmux {
     pub fn connector(&self) -> super::Connector {
         let me = self.clone();
-        Box::new(move |socket: &str, _start: bool| {
+        Box::new(move |server: &crate::tmux::Server, _start: bool| {
+            let socket = server.socket();
             me.servers
                 .lock()
                 .unwrap()
@@ -146,9 +149,44 @@ impl TmuxBackend for FakeBackend {
                     history_size: p.history.len() as u64,
                     agent: p.spec.as_ref().map(|s| s.agent.clone()),
                     attempt: p.spec.as_ref().map(|s| s.attempt),
-                    mark: None,
+                    mark: p.options.get(crate::tmux::MARK_OPTION).cloned(),
                 })
                 .collect())
+        })
+    }
+
+    fn poll_panes(&mut self) -> Result<Vec<crate::tmux::PaneState>, TmuxError> {
+        let listed = self.list_panes()?;
+        self.with(|s| {
+            Ok(listed
+                .into_iter()
+                .map(|p| {
+                    let request_len = s
+                        .panes
+                        .get(&p.pane_id)
+                        .and_then(|f| f.options.get(crate::fleet::pane_request::REQUEST_OPTION))
+                        .map_or(0, String::len);
+                    crate::tmux::PaneState {
+                        request_len,
+                        ..p.into()
+                    }
+                })
+                .collect())
+        })
+    }
+
+    fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
+        self.with(|s| {
+            let p = s.panes.get_mut(pane).ok_or_else(|| no_pane(pane))?;
+            p.options.insert(option.to_string(), value.to_string());
+            Ok(())
+        })
+    }
+
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        self.with(|s| {
+            let p = s.panes.get_mut(pane).ok_or_else(|| no_pane(pane))?;
+            Ok(p.options.remove(option).filter(|v| !v.is_empty()))
         })
     }
 

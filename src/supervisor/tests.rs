@@ -448,7 +448,7 @@ cmd = "agent"
 task = "Build the thing"
 "#;
     let mut r = rig_with(text);
-    r.tmux.connector()("shoal-t", true).unwrap();
+    r.tmux.connector()(&"shoal-t".into(), true).unwrap();
     r.sup.tick(T0);
     assert_eq!(r.agent("a").state, LifeState::Starting);
     r.tmux.show("a", "banner\nIDLE>", T0 / 1000);

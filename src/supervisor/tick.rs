@@ -40,9 +40,11 @@ impl Supervisor {
         self.start_queued(now_ms);
         // Persisted once, at the end of the tick.
         self.observe_panes(now_ms);
+        self.serve_pane_requests(now_ms);
         self.run_steps(now_ms, Steps::All);
         self.drain_store_commands(now_ms);
         self.restart_pass(now_ms);
+        self.retire_hosts(now_ms);
         self.after_tick_logs(now_ms);
         self.usage_tick(now_ms);
         self.budget_tick(now_ms);
@@ -68,6 +70,8 @@ impl Supervisor {
 
     /// [`Supervisor::observe_all`] without writing the store.
     fn observe_panes(&mut self, now_ms: i64) {
+        // Only the tick serves what a listing finds: a command observing alone leaves it.
+        self.requests.found.clear();
         let mut panes_total = 0;
         let mut captured = 0;
         let mut up = 0;
@@ -225,6 +229,7 @@ impl Supervisor {
         let mut vanished = Vec::new();
         let mut died = Vec::new();
         let mut lost = Vec::new();
+        let mut requests = Vec::new();
         for (i, agent) in self.agents.iter().enumerate() {
             if !agent.is_live()
                 || agent.att.server.as_deref() != Some(socket.as_str())
@@ -242,6 +247,9 @@ impl Supervisor {
             if let Some(why) = super::identity::mismatch(&agent.att, info) {
                 lost.push((i, why));
                 continue;
+            }
+            if info.request_len > 0 && !info.dead {
+                requests.push((i, socket.clone(), pane.clone(), info.request_len));
             }
             if info.dead {
                 died.push((i, info.dead_status));
@@ -261,6 +269,7 @@ impl Supervisor {
             }
         }
         self.rr_cursor = self.rr_cursor.wrapping_add(1);
+        self.requests.found.extend(requests);
 
         self.fetch_history(idx, &panes, &to_capture, now_ms);
         let ids: Vec<String> = to_capture.iter().map(|(_, p)| p.clone()).collect();

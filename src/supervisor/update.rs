@@ -44,9 +44,23 @@ impl Supervisor {
         let kind = match update {
             Update::Settings(mut s) => {
                 s.name = self.settings.name.clone();
-                let changes = self.settings.diff(&s);
+                // Hosts are said host by host, not as one long list.
+                let (mut was, mut now) = (self.settings.clone(), s.clone());
+                was.hosts.clear();
+                now.hosts.clear();
+                let changes = was.diff(&now);
+                let hosts = self.reload_hosts(&s.hosts);
+                if !hosts.is_empty() {
+                    self.record([NewEvent::fleet(
+                        now_ms,
+                        EventKind::HostsChanged { changes: hosts },
+                    )]);
+                }
                 self.settings = s;
                 if changes.is_empty() {
+                    if let Err(e) = self.persist() {
+                        self.stats.error = Some(e.to_string());
+                    }
                     return;
                 }
                 EventKind::SettingsReloaded { changes }

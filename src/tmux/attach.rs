@@ -1,7 +1,7 @@
 //! Handing the operator's terminal to an agent's pane, and back on detach.
 
 use super::quote::argv_arg;
-use super::server::tmux;
+use super::server::{tmux, Server};
 use std::process::Command;
 use tmux_interface::{AttachSession, SelectWindow};
 
@@ -15,13 +15,14 @@ use tmux_interface::{AttachSession, SelectWindow};
 ///
 /// A remote server's attach runs through `ssh -t` on its host; an undeclared host gives
 /// a command that fails saying so, never an attach to a local server of the same name.
-pub fn attach_command(socket: &str, pane: &str) -> Command {
+pub fn attach_command(server: impl Into<Server>, pane: &str) -> Command {
+    let server = server.into();
     let target = argv_arg(pane).into_owned();
-    let local = tmux(socket)
+    let local = tmux(server.socket())
         .add_command(SelectWindow::new().target_window(target.clone()).build())
         .add_command(AttachSession::new().target_session(target).build())
         .into_command();
-    match super::ssh::transport_of(socket) {
+    match server.via() {
         Ok(None) => local,
         Ok(Some(t)) => t.wrap_tty(&local),
         Err(e) => {
@@ -39,8 +40,8 @@ pub fn attach_command(socket: &str, pane: &str) -> Command {
 
 /// Argument vector of [`attach_command`] (program first), for running it through
 /// another program, e.g. a new window of the operator's own tmux.
-pub fn attach_argv(socket: &str, pane: &str) -> Vec<String> {
-    let cmd = attach_command(socket, pane);
+pub fn attach_argv(server: impl Into<Server>, pane: &str) -> Vec<String> {
+    let cmd = attach_command(server, pane);
     std::iter::once(cmd.get_program())
         .chain(cmd.get_args())
         .map(|a| a.to_string_lossy().into_owned())
@@ -77,16 +78,17 @@ mod tests {
             port: None,
             identity: None,
             ssh_options: Vec::new(),
+            shoal_home: None,
         };
-        super::super::ssh::register(&[spec], std::path::Path::new("/d"));
-        let argv = attach_argv("attach-test-host:shoal-x", "%7");
+        let hosts = super::super::ssh::Hosts::new(&[spec], std::path::Path::new("/d"));
+        let argv = attach_argv(hosts.server("attach-test-host:shoal-x"), "%7");
         let joined = argv.join(" ");
         assert!(joined.contains(" -t -o BatchMode=yes "), "{joined}");
         assert!(
             joined.contains("me@far -- tmux -u -f /dev/null -L shoal-x select-window -t %7 ';' attach-session -t %7"),
             "{joined}"
         );
-        let unknown = attach_argv("nowhere:shoal-x", "%7").join(" ");
+        let unknown = attach_argv(hosts.server("nowhere:shoal-x"), "%7").join(" ");
         assert!(unknown.starts_with("sh -c"), "{unknown}");
         assert!(unknown.contains("host `nowhere`"), "{unknown}");
     }

@@ -10,7 +10,7 @@
 use super::commands::{self, Mode};
 use super::format::{self, POLL_FORMAT};
 use super::oneshot::OneShot;
-use super::server::{argv_groups, check, classify, run_output, server_gone, unreachable};
+use super::server::{argv_groups, check, classify, run_output, server_gone, unreachable, Server};
 use super::{NewPane, PaneInfo, PaneState, TmuxBackend, TmuxError, WindowSpec};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,10 +25,11 @@ pub struct Batched {
 }
 
 impl Batched {
-    /// Commands go to `tmux -L socket`; each tmux process is killed after `deadline`.
-    pub fn new(socket: impl Into<String>, deadline: Duration) -> Self {
+    /// Commands go to `tmux -L socket` (or wherever a [`Server`] runs); each tmux
+    /// process is killed after `deadline`.
+    pub fn new(server: impl Into<Server>, deadline: Duration) -> Self {
         Batched {
-            inner: OneShot::with_deadline(socket, deadline),
+            inner: OneShot::with_deadline(server, deadline),
         }
     }
 
@@ -58,7 +59,7 @@ impl Batched {
                 .collect();
             let group = argv_groups(cmds).into_iter().next().unwrap_or_default();
             let count = group.len() / 2;
-            let output = run_output(&socket, group, self.inner.opts())?;
+            let output = run_output(self.inner.server(), group, self.inner.opts())?;
             let failed = !output.status.success();
             let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
             let mut rest = stdout.as_str();
@@ -110,7 +111,7 @@ impl TmuxBackend for Batched {
         let socket = self.inner.socket().to_string();
         let list = || {
             let out = run_output(
-                &socket,
+                self.inner.server(),
                 vec![commands::list_panes(POLL_FORMAT)],
                 self.inner.opts(),
             )?;
@@ -122,7 +123,7 @@ impl TmuxBackend for Batched {
             return Ok(states);
         }
         let out = run_output(
-            &socket,
+            self.inner.server(),
             vec![commands::reap(), commands::list_panes(POLL_FORMAT)],
             self.inner.opts(),
         )?;
@@ -158,6 +159,14 @@ impl TmuxBackend for Batched {
 
     fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError> {
         self.inner.kill_pane(pane)
+    }
+
+    fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
+        self.inner.set_pane_option(pane, option, value)
+    }
+
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        self.inner.take_pane_option(pane, option)
     }
 
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {

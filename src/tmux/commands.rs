@@ -153,6 +153,30 @@ pub fn set_pane_option(pane: &str, option: &str, value: &str, mode: Mode) -> Tmu
     cmd
 }
 
+/// `show-options -p -q -v -t PANE OPTION`: the option's value alone, nothing if unset.
+pub fn show_pane_option(pane: &str, option: &str, mode: Mode) -> TmuxCommand<'static> {
+    let mut cmd = TmuxCommand::new();
+    cmd.name("show-options");
+    for flag in ["-p", "-q", "-v", "-t"] {
+        cmd.push_param(flag);
+    }
+    cmd.push_param(mode.arg(pane));
+    cmd.push_param(mode.arg(option));
+    cmd
+}
+
+/// `set-option -p -u -t PANE OPTION`: unset a pane option.
+pub fn unset_pane_option(pane: &str, option: &str, mode: Mode) -> TmuxCommand<'static> {
+    let mut cmd = TmuxCommand::new();
+    cmd.name("set-option");
+    for flag in ["-p", "-u", "-t"] {
+        cmd.push_param(flag);
+    }
+    cmd.push_param(mode.arg(pane));
+    cmd.push_param(mode.arg(option));
+    cmd
+}
+
 /// The two pane options that tie a pane to its agent and attempt.
 pub fn mark_pane(pane: &str, spec: &WindowSpec, mode: Mode) -> [TmuxCommand<'static>; 2] {
     [

@@ -36,6 +36,9 @@ static TOKENS: AtomicU64 = AtomicU64::new(0);
 /// `no-output,ignore-size`: it receives no pane output and never resizes a window.
 pub struct ControlClient {
     socket: String,
+    /// The server, with its host's transport: a lost connection is told from a server
+    /// that went away by asking the server the same way.
+    server: Server,
     child: Child,
     /// Lines for the writer thread: a stopped or wedged client stops reading its
     /// stdin, and a blocking write must never hold the caller past its deadline.
@@ -57,18 +60,25 @@ impl ControlClient {
     /// Attach to the `shoal` session on `tmux -L socket`, and prove the connection with
     /// a round trip. A client whose first round trip is lost is replaced once.
     pub fn connect(socket: &str) -> Result<ControlClient, TmuxError> {
+        Self::connect_to(&Server::new(socket))
+    }
+
+    /// [`ControlClient::connect`] to a server wherever it runs: a remote server's
+    /// client runs on its host, over the host's shared ssh connection.
+    pub fn connect_to(server: &Server) -> Result<ControlClient, TmuxError> {
+        let socket = server.socket();
         // `attach-session` would start a server on a dead socket; probe first.
-        if !Server::new(socket).running()? {
+        if !server.running()? {
             return Err(TmuxError::ServerDown {
                 socket: socket.to_string(),
             });
         }
-        let mut client = Self::attach(socket)?;
+        let mut client = Self::attach(server)?;
         if client.handshake()? {
             return Ok(client);
         }
         client.shutdown();
-        let mut client = Self::attach(socket)?;
+        let mut client = Self::attach(server)?;
         if client.handshake()? {
             return Ok(client);
         }
@@ -83,7 +93,8 @@ impl ControlClient {
     }
 
     /// Spawn the client and wait for the attach's own reply block.
-    fn attach(socket: &str) -> Result<Self, TmuxError> {
+    fn attach(server: &Server) -> Result<Self, TmuxError> {
+        let socket = server.socket();
         let flags = ClientFlags {
             no_output: Some(true),
             ignore_size: Some(true),
@@ -100,7 +111,7 @@ impl ControlClient {
             .stdout(Some(StdIO::Piped))
             .stderr(Some(StdIO::Piped))
             .into_command();
-        if let Some(t) = super::ssh::transport_of(socket)? {
+        if let Some(t) = server.via()? {
             cmd = t.wrap(&cmd);
             cmd.stdin(Stdio::piped())
                 .stdout(Stdio::piped())
@@ -131,6 +142,7 @@ impl ControlClient {
         };
         let mut client = ControlClient {
             socket: socket.to_string(),
+            server: server.clone(),
             child,
             stdin: Some(writer),
             lines,
@@ -348,7 +360,7 @@ impl ControlClient {
 
     /// A lost connection: the server is gone, or the client alone broke.
     fn lost(&self, message: String) -> TmuxError {
-        let up = match Server::new(self.socket.clone()).running() {
+        let up = match self.server.running() {
             Ok(up) => up,
             Err(e) => return e,
         };
@@ -367,7 +379,7 @@ impl ControlClient {
     }
 
     fn server_up(&self) -> bool {
-        Server::new(self.socket.clone()).is_running()
+        self.server.is_running()
     }
 
     fn protocol(&self, message: String) -> TmuxError {
@@ -553,6 +565,13 @@ impl TmuxBackend for ControlClient {
             Mode::Control,
         ))
         .map(drop)
+    }
+
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        // A plain process, not this client: a control-mode reply is lines that the
+        // value could imitate.
+        super::OneShot::with_deadline(self.server.clone(), self.timeout)
+            .take_pane_option(pane, option)
     }
 
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {

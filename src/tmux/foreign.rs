@@ -69,11 +69,13 @@ fn parse_foreign(out: &[u8]) -> Result<Vec<ForeignPane>, String> {
         .collect()
 }
 
-/// Every pane on the server at `tmux -L socket`, with its foreground command.
-pub fn list_foreign_panes(socket: &str) -> Result<Vec<ForeignPane>, TmuxError> {
-    let out = run(socket, vec![commands::list_panes(FOREIGN_FORMAT)])?;
+/// Every pane on the server at `tmux -L socket` (or wherever a [`Server`] runs), with
+/// its foreground command.
+pub fn list_foreign_panes(server: impl Into<Server>) -> Result<Vec<ForeignPane>, TmuxError> {
+    let server = server.into();
+    let out = run(&server, vec![commands::list_panes(FOREIGN_FORMAT)])?;
     parse_foreign(&out).map_err(|m| TmuxError::Protocol {
-        socket: socket.to_string(),
+        socket: server.socket().to_string(),
         message: format!("list-panes output: {m}"),
     })
 }
@@ -82,7 +84,7 @@ pub fn list_foreign_panes(socket: &str) -> Result<Vec<ForeignPane>, TmuxError> {
 /// fleet adopts it twice.
 pub fn mark_adopted(socket: &str, pane: &str, agent: &str, attempt: u32) -> Result<(), TmuxError> {
     run(
-        socket,
+        &Server::new(socket),
         vec![
             commands::set_pane_option(pane, AGENT_OPTION, agent, Mode::Argv),
             commands::set_pane_option(pane, ATTEMPT_OPTION, &attempt.to_string(), Mode::Argv),
@@ -100,14 +102,15 @@ pub struct ForeignBackend {
 impl ForeignBackend {
     /// Commands go to `tmux -L socket`; a server that is not running is `ServerDown`
     /// (it is never started).
-    pub fn connect(socket: &str) -> Result<ForeignBackend, TmuxError> {
-        if !Server::new(socket).is_running() {
+    pub fn connect(server: impl Into<Server>) -> Result<ForeignBackend, TmuxError> {
+        let server = server.into();
+        if !server.is_running() {
             return Err(TmuxError::ServerDown {
-                socket: socket.to_string(),
+                socket: server.socket().to_string(),
             });
         }
         Ok(ForeignBackend {
-            inner: OneShot::new(socket),
+            inner: OneShot::new(server),
         })
     }
 }
@@ -141,7 +144,7 @@ impl TmuxBackend for ForeignBackend {
     /// counts as killed.
     fn kill_pane(&mut self, pane: &str) -> Result<(), TmuxError> {
         let cmd = KillPane::new().target_pane(pane.to_string()).build();
-        match run(self.inner.socket(), vec![cmd]) {
+        match run(self.inner.server(), vec![cmd]) {
             Err(TmuxError::Command { message, .. }) if message.contains("can't find") => Ok(()),
             other => other.map(drop),
         }

@@ -24,9 +24,9 @@ const PANE_SIZED: usize = 4;
 pub const POLL_FORMAT: &str = concat!(
     "#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t",
     "#{window_activity}\t#{history_size}\t#{pane_height}\t#{pane_pid}\t",
-    "#{n:@shoal_mark}\t#{@shoal_mark}"
+    "#{n:@shoal_req}\t#{n:@shoal_mark}\t#{@shoal_mark}"
 );
-const POLL_FIXED: usize = 8;
+const POLL_FIXED: usize = 9;
 const POLL_SIZED: usize = 1;
 
 /// `list-panes -a -F` format giving each pane's id and current foreground command.
@@ -114,6 +114,9 @@ pub fn parse_poll(out: &[u8]) -> Result<Vec<PaneState>, String> {
                 pid: f(7)
                     .parse()
                     .map_err(|_| format!("pane {pane_id}: pid {:?} is not a number", f(7)))?,
+                request_len: f(8).parse().map_err(|_| {
+                    format!("pane {pane_id}: request length {:?} is not a number", f(8))
+                })?,
                 mark: mark(r.sized[0]),
             })
         })
@@ -301,13 +304,16 @@ mod tests {
 
     #[test]
     fn the_poll_listing_carries_the_pid_and_the_mark() {
-        let out = b"%4\t0\t\t\t1700000000\t12\t50\t4242\t4\tab\tc\n%5\t1\t0\t\t1\t0\t50\t77\t0\t\n";
+        let out = b"%4\t0\t\t\t1700000000\t12\t50\t4242\t0\t4\tab\tc\n%5\t1\t0\t\t1\t0\t50\t77\t31\t0\t\n";
         let panes = parse_poll(out).unwrap();
         assert_eq!(
-            (panes[0].pid, panes[0].mark.as_deref()),
-            (4242, Some("ab\tc"))
+            (panes[0].pid, panes[0].mark.as_deref(), panes[0].request_len),
+            (4242, Some("ab\tc"), 0)
         );
-        assert_eq!((panes[1].pid, panes[1].mark.as_deref()), (77, None));
+        assert_eq!(
+            (panes[1].pid, panes[1].mark.as_deref(), panes[1].request_len),
+            (77, None, 31)
+        );
     }
 
     #[test]

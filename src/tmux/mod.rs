@@ -123,6 +123,9 @@ pub struct PaneState {
     pub pid: u32,
     /// `@shoal_mark` pane option.
     pub mark: Option<String>,
+    /// Bytes waiting in the pane's `@shoal_req` option: requests an agent on another
+    /// host sent back through its own pane (see [`crate::fleet::pane_request`]).
+    pub request_len: usize,
 }
 
 impl From<PaneInfo> for PaneState {
@@ -136,6 +139,7 @@ impl From<PaneInfo> for PaneState {
             height: p.height,
             pid: p.pid,
             mark: p.mark,
+            request_len: 0,
         }
     }
 }
@@ -199,6 +203,19 @@ pub trait TmuxBackend {
         Err(TmuxError::Command {
             command: "set-option".into(),
             message: format!("the backend for `{}` cannot mark panes", self.socket()),
+        })
+    }
+    /// Read a pane option and unset it in one step (no other client's command runs in
+    /// between), through a plain tmux process rather than a control-mode reply, whose
+    /// lines a value could imitate. `None` when it was not set or empty.
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        let _ = (pane, option);
+        Err(TmuxError::Command {
+            command: "show-options".into(),
+            message: format!(
+                "the backend for `{}` cannot read pane options",
+                self.socket()
+            ),
         })
     }
     /// Start an agent in a new window of the shoal session; returns its pane id.

@@ -4,7 +4,7 @@
 
 use super::commands::{self, Mode};
 use super::format::{self, PANE_FORMAT};
-use super::server::{run_grouped, run_with, RunOpts};
+use super::server::{run_grouped, run_with, RunOpts, Server};
 use super::{NewPane, PaneInfo, TmuxBackend, TmuxError, WindowSpec};
 use std::time::Duration;
 use tmux_interface::TmuxCommand;
@@ -12,26 +12,32 @@ use tmux_interface::TmuxCommand;
 /// One-shot tmux commands against one server socket.
 #[derive(Debug, Clone)]
 pub struct OneShot {
-    socket: String,
+    server: Server,
     deadline: Option<Duration>,
 }
 
 impl OneShot {
-    /// Commands will go to `tmux -L socket`.
-    pub fn new(socket: impl Into<String>) -> Self {
+    /// Commands will go to `tmux -L socket` (a socket name: this machine; a
+    /// [`Server`]: wherever it runs).
+    pub fn new(server: impl Into<Server>) -> Self {
         Self {
-            socket: socket.into(),
+            server: server.into(),
             deadline: None,
         }
     }
 
     /// Like [`OneShot::new`], but a tmux process that has not finished within
     /// `deadline` is killed and the operation fails (a wedged server hangs nobody).
-    pub fn with_deadline(socket: impl Into<String>, deadline: Duration) -> Self {
+    pub fn with_deadline(server: impl Into<Server>, deadline: Duration) -> Self {
         Self {
-            socket: socket.into(),
+            server: server.into(),
             deadline: Some(deadline),
         }
+    }
+
+    /// The server the commands go to.
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     pub(crate) fn opts(&self) -> RunOpts<'static> {
@@ -42,7 +48,7 @@ impl OneShot {
     }
 
     fn run(&self, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<u8>, TmuxError> {
-        run_with(&self.socket, cmds, self.opts())
+        run_with(&self.server, cmds, self.opts())
     }
 
     /// A pane's whole scrollback and screen with colours (`capture-pane -e -S - -E -`).
@@ -53,7 +59,7 @@ impl OneShot {
 
     pub(crate) fn protocol(&self, message: String) -> TmuxError {
         TmuxError::Protocol {
-            socket: self.socket.clone(),
+            socket: self.server.socket().to_string(),
             message,
         }
     }
@@ -77,7 +83,7 @@ fn too_long(e: TmuxError) -> TmuxError {
 
 impl TmuxBackend for OneShot {
     fn socket(&self) -> &str {
-        &self.socket
+        self.server.socket()
     }
 
     fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError> {
@@ -116,13 +122,13 @@ impl TmuxBackend for OneShot {
 
     fn send_text(&mut self, pane: &str, text: &str) -> Result<(), TmuxError> {
         let cmds = commands::send_text(pane, text, Mode::Argv)?;
-        run_grouped(&self.socket, cmds, self.opts()).map(drop)
+        run_grouped(&self.server, cmds, self.opts()).map(drop)
     }
 
     fn paste_text(&mut self, pane: &str, text: &str, bracketed: bool) -> Result<(), TmuxError> {
         let buffer = commands::paste_buffer_name();
         let cmds = commands::paste_text(pane, text, bracketed, &buffer, Mode::Argv)?;
-        let result = run_grouped(&self.socket, cmds, self.opts()).map(drop);
+        let result = run_grouped(&self.server, cmds, self.opts()).map(drop);
         if result.is_err() {
             let _ = self.run(vec![commands::delete_buffer(&buffer, Mode::Argv)]);
         }
@@ -147,6 +153,17 @@ impl TmuxBackend for OneShot {
         .map(drop)
     }
 
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        let out = self.run(vec![
+            commands::show_pane_option(pane, option, Mode::Argv),
+            commands::unset_pane_option(pane, option, Mode::Argv),
+        ])?;
+        // tmux ends the value with one newline of its own.
+        let text = String::from_utf8_lossy(&out);
+        let value = text.strip_suffix('\n').unwrap_or(&text);
+        Ok(Some(value.to_string()).filter(|v| !v.is_empty()))
+    }
+
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {
         self.open_window(spec).map(|p| p.pane_id)
     }
@@ -165,7 +182,7 @@ impl TmuxBackend for OneShot {
             ..self.opts()
         };
         let cmd = commands::new_window(spec, Mode::Argv)?;
-        let out = run_with(&self.socket, vec![cmd], opts).map_err(too_long)?;
+        let out = run_with(&self.server, vec![cmd], opts).map_err(too_long)?;
         let pane = commands::parse_new_pane(&String::from_utf8_lossy(&out))
             .map_err(|m| self.protocol(m))?;
         self.run(commands::mark_pane(&pane.pane_id, spec, Mode::Argv).into())

@@ -1,11 +1,12 @@
 //! A fleet's tmux server: start it with the shoal session, probe it, kill it, and run
 //! one-shot tmux commands against it with tmux's messages kept off the terminal.
 
+use super::ssh::SshTransport;
 use super::{TmuxError, KEEPER_WINDOW, SESSION};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tmux_interface::{
     HasSession, KillServer, ListSessions, NewSession, SetOption, StdIO, Tmux, TmuxCommand,
@@ -19,23 +20,81 @@ pub const HISTORY_LIMIT: u32 = 10_000;
 /// syntax in every shell tmux may use (sh, bash, zsh, fish).
 const KEEPER_COMMAND: &str = "tail -f /dev/null";
 
-/// A fleet's tmux server, addressed by its socket name (`tmux -L SOCKET`).
+/// A fleet's tmux server, addressed by its socket name (`tmux -L SOCKET`), with the
+/// ssh transport of its host when it runs on another machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Server {
     socket: String,
+    /// How its host is reached; `None` for a local server, or for a remote one whose
+    /// host is not declared (every command then fails saying so).
+    remote: Option<Arc<SshTransport>>,
+}
+
+impl From<&str> for Server {
+    fn from(socket: &str) -> Server {
+        Server::new(socket)
+    }
+}
+
+impl From<String> for Server {
+    fn from(socket: String) -> Server {
+        Server::new(socket)
+    }
+}
+
+impl From<&String> for Server {
+    fn from(socket: &String) -> Server {
+        Server::new(socket.as_str())
+    }
+}
+
+impl From<&Server> for Server {
+    fn from(server: &Server) -> Server {
+        server.clone()
+    }
 }
 
 impl Server {
-    /// A handle on the server at `tmux -L socket`; nothing is started yet.
+    /// A handle on the server at `tmux -L socket` on this machine; nothing is started
+    /// yet. A `HOST:SOCKET` string given here knows no transport: see
+    /// [`super::ssh::Hosts::server`].
     pub fn new(socket: impl Into<String>) -> Self {
         Self {
             socket: socket.into(),
+            remote: None,
         }
     }
 
-    /// The socket name.
+    /// The server `HOST:SOCKET` on another machine, reached through `transport`
+    /// (`None`: the host is not declared, and every command fails saying so).
+    pub fn remote(server: impl Into<String>, transport: Option<Arc<SshTransport>>) -> Self {
+        Self {
+            socket: server.into(),
+            remote: transport,
+        }
+    }
+
+    /// The server string: the socket name, `HOST:SOCKET` for a remote server.
     pub fn socket(&self) -> &str {
         &self.socket
+    }
+
+    /// The transport of its host, for a remote server whose host is declared.
+    pub fn transport(&self) -> Option<&Arc<SshTransport>> {
+        self.remote.as_ref()
+    }
+
+    /// How commands reach the server: `None` runs them here, else through the host's
+    /// ssh; an undeclared host is an error.
+    pub(crate) fn via(&self) -> Result<Option<&SshTransport>, TmuxError> {
+        match (
+            crate::fleet::host::split_server(&self.socket).0,
+            &self.remote,
+        ) {
+            (None, _) => Ok(None),
+            (Some(_), Some(t)) => Ok(Some(t)),
+            (Some(_), None) => Err(super::ssh::undeclared(&self.socket)),
+        }
     }
 
     /// Whether a server answers on the socket. Never starts one.
@@ -46,8 +105,10 @@ impl Server {
     /// Whether a server answers on the socket, or why that cannot be known: a remote
     /// host that ssh cannot reach says nothing about its server.
     pub fn running(&self) -> Result<bool, TmuxError> {
+        // An undeclared host says nothing about its server either.
+        self.via()?;
         match run(
-            &self.socket,
+            self,
             vec![ListSessions::new().format("#{session_name}").build()],
         ) {
             Ok(_) => Ok(true),
@@ -88,13 +149,26 @@ impl Server {
         new_session.push_param(KEEPER_COMMAND);
         // Options first: one list, so the server started by new-session never runs a
         // pane without them; a second caller's new-session fails last, harmlessly.
-        let cmds = vec![
+        let mut cmds = vec![
             global("remain-on-exit", "on".into()),
             global("default-size", format!("{width}x{height}")),
             global("history-limit", HISTORY_LIMIT.to_string()),
-            new_session,
         ];
-        match run(&self.socket, cmds) {
+        if matches!(self.via(), Ok(Some(_))) {
+            // A server started over ssh would hand the session's SSH_CLIENT to every
+            // pane, and bash then reads ~/.bashrc for each agent's `bash -c` as if ssh
+            // had run it; panes here get no such thing.
+            for var in ["SSH_CLIENT", "SSH2_CLIENT"] {
+                let mut unset = TmuxCommand::new();
+                unset.name("set-environment");
+                for arg in ["-g", "-u", var] {
+                    unset.push_param(arg);
+                }
+                cmds.push(unset);
+            }
+        }
+        cmds.push(new_session);
+        match run(self, cmds) {
             Ok(_) => Ok(()),
             Err(TmuxError::Command { message, .. }) if message.contains("duplicate session") => {
                 Ok(())
@@ -103,7 +177,7 @@ impl Server {
         }?;
         // Another process may have created the server without the session meanwhile.
         run(
-            &self.socket,
+            self,
             vec![HasSession::new().target_session(SESSION).build()],
         )
         .map(drop)
@@ -111,7 +185,7 @@ impl Server {
 
     /// Kill the server and every agent on it; a server already gone is fine.
     pub fn kill(&self) -> Result<(), TmuxError> {
-        match run(&self.socket, vec![KillServer::new().build()]) {
+        match run(self, vec![KillServer::new().build()]) {
             Ok(_) | Err(TmuxError::ServerDown { .. }) => Ok(()),
             Err(e) => Err(e),
         }
@@ -166,13 +240,13 @@ pub(crate) struct RunOpts<'a> {
 }
 
 /// Run commands in one tmux process (joined with `;`) and return its stdout.
-pub(crate) fn run(socket: &str, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<u8>, TmuxError> {
-    run_with(socket, cmds, RunOpts::default())
+pub(crate) fn run(server: &Server, cmds: Vec<TmuxCommand<'static>>) -> Result<Vec<u8>, TmuxError> {
+    run_with(server, cmds, RunOpts::default())
 }
 
 /// [`run`], with the client's `PATH` and a deadline.
 pub(crate) fn run_with(
-    socket: &str,
+    server: &Server,
     cmds: Vec<TmuxCommand<'static>>,
     opts: RunOpts<'_>,
 ) -> Result<Vec<u8>, TmuxError> {
@@ -180,17 +254,18 @@ pub(crate) fn run_with(
         .first()
         .map(super::commands::name_of)
         .unwrap_or_default();
-    let out = run_output(socket, cmds, opts)?;
-    check(socket, &name, out)
+    let out = run_output(server, cmds, opts)?;
+    check(server.socket(), &name, out)
 }
 
 /// Run commands in one tmux process and return what it printed and its status, even
 /// when a command failed (tmux stops at the first failure; the output before it is kept).
 pub(crate) fn run_output(
-    socket: &str,
+    server: &Server,
     cmds: Vec<TmuxCommand<'static>>,
     opts: RunOpts<'_>,
 ) -> Result<Output, TmuxError> {
+    let socket = server.socket();
     let name = cmds
         .first()
         .map(super::commands::name_of)
@@ -204,11 +279,13 @@ pub(crate) fn run_output(
         .stdout(Some(StdIO::Piped))
         .stderr(Some(StdIO::Piped))
         .into_command();
-    let remote = super::ssh::transport_of(socket)?;
-    if let Some(t) = &remote {
-        // The pane's `-e PATH=…` still applies; the remote client's own PATH is the
-        // remote login's.
-        cmd = t.wrap(&cmd);
+    if let Some(t) = server.via()? {
+        // The remote client carries the PATH too (through `env` on the host): the
+        // remote login's would otherwise replace the pane's `-e PATH=…`.
+        cmd = match opts.path {
+            Some(path) => t.wrap_with_path(&cmd, path),
+            None => t.wrap(&cmd),
+        };
         cmd.stdin(Stdio::null());
     } else if let Some(path) = opts.path {
         // A changed PATH would also change where `tmux` itself is looked up.
@@ -230,13 +307,13 @@ pub(crate) fn run_output(
 /// Run commands in as many tmux processes as their arguments need: one client takes
 /// at most 16 KiB of arguments, so long text is spread over several.
 pub(crate) fn run_grouped(
-    socket: &str,
+    server: &Server,
     cmds: Vec<TmuxCommand<'static>>,
     opts: RunOpts<'_>,
 ) -> Result<Vec<u8>, TmuxError> {
     let mut out = Vec::new();
     for group in argv_groups(cmds) {
-        out.extend(run_with(socket, group, opts)?);
+        out.extend(run_with(server, group, opts)?);
     }
     Ok(out)
 }

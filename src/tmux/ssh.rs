@@ -9,16 +9,19 @@
 //! needs a passphrase fails at once, with a message that says what to do.
 //!
 //! Servers are known by one string (see [`crate::fleet::host`]): `HOST:SOCKET` names a
-//! remote one. How to reach each host is registered once, from the fleet's `[[host]]`
-//! tables, by whoever builds the fleet's connections ([`register`]), because that string
-//! is all the tmux layer is handed.
+//! remote one. How to reach each host travels with the server: a [`super::Server`]
+//! carries its host's [`SshTransport`], and [`Hosts`] (built from the fleet's `[[host]]`
+//! tables by whoever owns them: the supervisor, a command) turns a server string into
+//! such a `Server`. There is no process-wide table: two fleets, or one fleet before and
+//! after a reload, each reach their hosts with their own settings.
 
+use super::server::Server;
 use crate::fleet::host::{split_server, HostSpec};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::Arc;
 
 /// Environment variable naming the ssh program to run instead of `ssh` (tests use a
 /// script that runs the remote command locally).
@@ -34,6 +37,9 @@ pub struct SshTransport {
     pub host: String,
     spec: HostSpec,
     control_dir: PathBuf,
+    /// The ssh program ([`SSH_ENV`] when set, else `ssh`), read once when the transport
+    /// is made so every command of one transport runs the same program.
+    program: OsString,
 }
 
 impl SshTransport {
@@ -44,16 +50,20 @@ impl SshTransport {
             host: spec.name.clone(),
             spec: spec.clone(),
             control_dir: control_dir.to_path_buf(),
+            program: std::env::var_os(SSH_ENV)
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| "ssh".into()),
         }
     }
 
-    /// The ssh program and its arguments up to and including `--`: everything after is
-    /// the remote command.
-    pub fn prefix(&self) -> Vec<OsString> {
-        let program = std::env::var_os(SSH_ENV)
-            .filter(|p| !p.is_empty())
-            .unwrap_or_else(|| "ssh".into());
-        let mut v: Vec<OsString> = vec![program, "-T".into()];
+    /// The `[[host]]` table this transport was made from.
+    pub fn spec(&self) -> &HostSpec {
+        &self.spec
+    }
+
+    /// The options that pick the host's shared connection: the control path, then the
+    /// fleet file's options, port and key, in the order ssh reads them.
+    fn common(&self, v: &mut Vec<OsString>) {
         let mut opt = |o: String| {
             v.push("-o".into());
             v.push(o.into());
@@ -73,9 +83,33 @@ impl SshTransport {
             v.push("-i".into());
             v.push(key.into());
         }
+    }
+
+    /// The ssh program and its arguments up to and including `--`: everything after is
+    /// the remote command.
+    pub fn prefix(&self) -> Vec<OsString> {
+        let mut v: Vec<OsString> = vec![self.program.clone(), "-T".into()];
+        self.common(&mut v);
         v.push(self.spec.ssh.clone().into());
         v.push("--".into());
         v
+    }
+
+    /// Ask the host's shared connection to end now (`ssh -O exit`), rather than after
+    /// `ControlPersist`: its settings were changed or the host removed, and a later
+    /// command must not ride a connection made with the old ones. Best effort: no
+    /// shared connection is fine.
+    pub fn close_shared(&self) {
+        let mut v: Vec<OsString> = Vec::new();
+        self.common(&mut v);
+        let _ = Command::new(&self.program)
+            .args(v)
+            .args(["-O", "exit"])
+            .arg(&self.spec.ssh)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 
     /// A process that runs `argv` on the host. ssh joins the remote words with spaces
@@ -92,6 +126,16 @@ impl SshTransport {
     /// run on the host instead.
     pub fn wrap(&self, local: &Command) -> Command {
         let mut argv: Vec<OsString> = vec!["tmux".into()];
+        argv.extend(local.get_args().map(OsString::from));
+        self.command(&argv)
+    }
+
+    /// [`SshTransport::wrap`], with the remote tmux client's `PATH` set to `path`
+    /// (through `env`): a client that is not attached gives a pane it starts its own
+    /// `PATH`, whatever the pane's `-e PATH=` says.
+    pub fn wrap_with_path(&self, local: &Command, path: &str) -> Command {
+        let mut argv: Vec<OsString> = vec!["env".into(), format!("PATH={path}").into()];
+        argv.push("tmux".into());
         argv.extend(local.get_args().map(OsString::from));
         self.command(&argv)
     }
@@ -123,41 +167,70 @@ pub fn sh_quote(word: &str) -> String {
     }
 }
 
-fn registry() -> &'static RwLock<HashMap<String, Arc<SshTransport>>> {
-    static HOSTS: OnceLock<RwLock<HashMap<String, Arc<SshTransport>>>> = OnceLock::new();
-    HOSTS.get_or_init(|| RwLock::new(HashMap::new()))
+/// The fleet's hosts by name, each with its transport: what turns a server string into
+/// a [`Server`] that knows how to reach it. Immutable; a reload builds a new one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hosts {
+    by_name: BTreeMap<String, Arc<SshTransport>>,
 }
 
-/// Make the fleet's hosts reachable by name; a host registered again takes its new
-/// settings (a reloaded fleet file).
-pub fn register(hosts: &[HostSpec], control_dir: &Path) {
-    let Ok(mut map) = registry().write() else {
-        return;
-    };
-    for h in hosts {
-        map.insert(h.name.clone(), Arc::new(SshTransport::new(h, control_dir)));
+impl Hosts {
+    /// The hosts of `specs`, sharing connections through sockets in `control_dir`.
+    pub fn new(specs: &[HostSpec], control_dir: &Path) -> Hosts {
+        Hosts {
+            by_name: specs
+                .iter()
+                .map(|h| (h.name.clone(), Arc::new(SshTransport::new(h, control_dir))))
+                .collect(),
+        }
+    }
+
+    /// The fleet's `[[host]]`s, sharing connections through the private directory
+    /// `HOME/ssh` (created here: without it ssh cannot share, and says so on every
+    /// command).
+    pub fn for_fleet(specs: &[HostSpec], home: &Path) -> Hosts {
+        let dir = home.join("ssh");
+        if !specs.is_empty() {
+            let _ = crate::store::private::create_dir(&dir);
+        }
+        Hosts::new(specs, &dir)
+    }
+
+    /// How to reach `host`, when the fleet declares it.
+    pub fn get(&self, host: &str) -> Option<&Arc<SshTransport>> {
+        self.by_name.get(host)
+    }
+
+    /// Every declared host, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<SshTransport>)> {
+        self.by_name.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Whether no host is declared.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    /// The server a server string names: local, or remote with its host's transport.
+    /// A host the fleet does not declare gives a server whose every command fails
+    /// saying so (never a local server of the same name).
+    pub fn server(&self, server: &str) -> Server {
+        match split_server(server) {
+            (None, _) => Server::new(server),
+            (Some(host), _) => Server::remote(server, self.get(host).cloned()),
+        }
     }
 }
 
-/// How to reach `host`, if it was registered.
-pub fn transport(host: &str) -> Option<Arc<SshTransport>> {
-    registry().read().ok()?.get(host).cloned()
-}
-
-/// The transport of a server string, `None` for a local server, and an error for a
-/// host no fleet file declared.
-pub(crate) fn transport_of(server: &str) -> Result<Option<Arc<SshTransport>>, super::TmuxError> {
-    match split_server(server) {
-        (None, _) => Ok(None),
-        (Some(host), _) => transport(host)
-            .map(Some)
-            .ok_or_else(|| super::TmuxError::Command {
-                command: "ssh".into(),
-                message: format!(
-                    "host `{host}` (server `{server}`) is not declared in the fleet file; add a \
-                 [[host]] table with name = \"{host}\" and ssh = \"user@machine\""
-                ),
-            }),
+/// The error of a server on a host no fleet file declared.
+pub(crate) fn undeclared(server: &str) -> super::TmuxError {
+    let host = split_server(server).0.unwrap_or_default();
+    super::TmuxError::Command {
+        command: "ssh".into(),
+        message: format!(
+            "host `{host}` (server `{server}`) is not declared in the fleet file; add a \
+             [[host]] table with name = \"{host}\" and ssh = \"user@machine\""
+        ),
     }
 }
 
@@ -208,6 +281,7 @@ mod tests {
             port: Some(2222),
             identity: Some("/keys/id".into()),
             ssh_options: vec!["ConnectTimeout=5".into()],
+            shoal_home: None,
         }
     }
 

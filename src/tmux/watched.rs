@@ -62,6 +62,7 @@ fn health_table() -> &'static Mutex<HashMap<String, Health>> {
 /// A control client with a deadline on every request and a one-shot fallback.
 pub struct Watched {
     socket: String,
+    server: Server,
     policy: WatchPolicy,
     client: Option<ControlClient>,
     fallback: Batched,
@@ -77,16 +78,23 @@ impl Watched {
 
     /// [`Watched::connect`] with another policy.
     pub fn with_policy(socket: &str, policy: WatchPolicy) -> Result<Watched, TmuxError> {
-        if !Server::new(socket).running()? {
+        Self::watch(&Server::new(socket), policy)
+    }
+
+    /// Watch `server` wherever it runs (a remote one over its host's ssh).
+    pub fn watch(server: &Server, policy: WatchPolicy) -> Result<Watched, TmuxError> {
+        let socket = server.socket();
+        if !server.running()? {
             return Err(TmuxError::ServerDown {
                 socket: socket.to_string(),
             });
         }
         let mut watched = Watched {
             socket: socket.to_string(),
+            server: server.clone(),
             policy,
             client: None,
-            fallback: Batched::new(socket, policy.deadline),
+            fallback: Batched::new(server, policy.deadline),
         };
         watched.control();
         Ok(watched)
@@ -123,7 +131,7 @@ impl Watched {
             {
                 return None;
             }
-            match ControlClient::connect(&self.socket) {
+            match ControlClient::connect_to(&self.server) {
                 Ok(mut c) => {
                     c.set_timeout(self.policy.deadline);
                     self.client = Some(c);
@@ -220,6 +228,12 @@ impl TmuxBackend for Watched {
 
     fn set_pane_option(&mut self, pane: &str, option: &str, value: &str) -> Result<(), TmuxError> {
         self.call(false, |b| b.set_pane_option(pane, option, value))
+    }
+
+    fn take_pane_option(&mut self, pane: &str, option: &str) -> Result<Option<String>, TmuxError> {
+        // Not through the control client (its replies are lines a value could imitate),
+        // and never twice: the fallback's one-shot process is the only way.
+        self.fallback.take_pane_option(pane, option)
     }
 
     fn new_window(&mut self, spec: &WindowSpec) -> Result<String, TmuxError> {

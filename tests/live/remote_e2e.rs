@@ -13,7 +13,8 @@ use std::time::Duration;
 /// the host's tmux directory.
 const FAKE_SSH: &str = r#"#!/bin/sh
 dir=$(dirname "$0")
-echo "$*" >> "$dir/ssh.log"
+# One line per call: a script's newlines become `~`.
+{ printf '%s' "$*" | tr '\n' '~'; echo; } >> "$dir/ssh.log"
 dest=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,13 +38,13 @@ exec sh -c "$*"
 "#;
 
 /// A rig whose `remote1` host is reached through the fake ssh.
-struct Remote {
-    rig: Rig,
-    dir: PathBuf,
+pub(crate) struct Remote {
+    pub(crate) rig: Rig,
+    pub(crate) dir: PathBuf,
 }
 
 impl Remote {
-    fn new(settings: &str, agents: &str) -> Remote {
+    pub(crate) fn new(settings: &str, agents: &str) -> Remote {
         let mut rig = Rig::new(settings, "");
         let dir = rig.dir.path().join("fakessh");
         std::fs::create_dir_all(&dir).unwrap();
@@ -53,18 +54,22 @@ impl Remote {
         rig.env
             .push(("SHOAL_SSH".into(), ssh.display().to_string()));
         let sim = format!("{} sim-agent", crate::common::SHOAL);
+        // The "host" keeps shoal's files in the test's directory, not the user's home.
         let text = std::fs::read_to_string(&rig.fleet).unwrap()
-            + "[[host]]\nname = \"remote1\"\nssh = \"me@remote1\"\nport = 2222\n\n"
+            + &format!(
+                "[[host]]\nname = \"remote1\"\nssh = \"me@remote1\"\nport = 2222\nshoal_home = \"{}\"\n\n",
+                dir.join("home-remote1").display()
+            )
             + &agents.replace("{sim}", &sim);
         std::fs::write(&rig.fleet, text).unwrap();
         Remote { rig, dir }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("ssh.log")).unwrap_or_default()
     }
 
-    fn set_down(&self, down: bool) {
+    pub(crate) fn set_down(&self, down: bool) {
         let flag = self.dir.join("down-me@remote1");
         if down {
             std::fs::write(flag, "").unwrap();
@@ -74,7 +79,7 @@ impl Remote {
     }
 
     /// tmux on the "remote" host, directly (not through shoal).
-    fn remote_tmux(&self, args: &[&str]) -> String {
+    pub(crate) fn remote_tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .env("TMUX_TMPDIR", self.dir.join("tmux-me@remote1"))
             .env_remove("TMUX")
@@ -158,21 +163,37 @@ host = "remote1"
         "{windows}"
     );
 
-    // Every tmux call went through one shared, batch-mode connection to the host.
+    // Every call went through one shared, batch-mode connection to the host: tmux
+    // (the pane's start with its PATH) and the reply shim's install, once.
     let log = r.log();
     let ctl = format!("ControlPath={}/ssh/%C", r.rig.home().display());
     let sock = format!("-L {}", r.rig.socket());
+    let mut installs = 0;
     for line in log.lines() {
         for want in [
             "-T -o BatchMode=yes -o ControlMaster=auto",
             ctl.as_str(),
             "-o ControlPersist=60",
-            "-p 2222 me@remote1 -- tmux ",
-            sock.as_str(),
+            "-p 2222 me@remote1 -- ",
         ] {
             assert!(line.contains(want), "ssh call without {want:?}: {line}");
         }
+        if line.contains("-- sh -c") {
+            installs += 1;
+            assert!(line.contains("shoal-install"), "{line}");
+            continue;
+        }
+        assert!(
+            line.contains(sock.as_str()),
+            "ssh call without {sock:?}: {line}"
+        );
+        assert!(
+            line.contains("me@remote1 -- tmux ") || line.contains("me@remote1 -- env PATH="),
+            "{line}"
+        );
     }
+    assert_eq!(installs, 1, "{log}");
+    assert!(r.dir.join("home-remote1/bin/shoal").is_file());
     assert!(log.contains("new-window"), "{log}");
 
     // Listing and capture through the host: the supervisor reads the agent's screen.

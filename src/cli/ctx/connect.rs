@@ -3,25 +3,26 @@
 
 use crate::fleet::file;
 use crate::supervisor::Connector;
-use crate::tmux::{ForeignBackend, OneShot, Server, TmuxBackend, Watched};
+use crate::tmux::ssh::Hosts;
+use crate::tmux::{ForeignBackend, OneShot, Server, TmuxBackend, WatchPolicy, Watched};
 
 /// Pane size of agent windows on shoal's own servers.
 pub const PANE_SIZE: (u16, u16) = (200, 50);
 
 /// Connects to a fleet's tmux servers.
 pub fn connector(control: bool) -> Connector {
-    Box::new(move |socket: &str, start: bool| connect_fleet_server(socket, start, control))
+    Box::new(move |server: &Server, start: bool| connect_fleet_server(server, start, control))
 }
 
 /// One connection to a server of shoal's own: started first when `start`, reported
 /// down otherwise; a watched control-mode client when `control` (one-shot commands
 /// while the control client misses its deadlines), else one-shot commands.
 pub fn connect_fleet_server(
-    socket: &str,
+    server: &Server,
     start: bool,
     control: bool,
 ) -> Result<Box<dyn TmuxBackend + Send>, crate::tmux::TmuxError> {
-    let server = Server::new(socket);
+    let socket = server.socket();
     if start {
         server.ensure_started(PANE_SIZE.0, PANE_SIZE.1)?;
     } else if !server.running()? {
@@ -30,9 +31,9 @@ pub fn connect_fleet_server(
         });
     }
     Ok(if control {
-        Box::new(Watched::connect(socket)?)
+        Box::new(Watched::watch(server, WatchPolicy::default())?)
     } else {
-        Box::new(OneShot::new(socket))
+        Box::new(OneShot::new(server))
     })
 }
 
@@ -45,16 +46,10 @@ pub fn is_fleet_socket(fleet: &str, socket: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Make the fleet's `[[host]]`s reachable, sharing one ssh connection per host through
-/// sockets in the private directory `HOME/ssh`.
-pub fn register_hosts(settings: &crate::fleet::FleetSettings, home: &std::path::Path) {
-    if settings.hosts.is_empty() {
-        return;
-    }
-    let dir = home.join("ssh");
-    // Without the directory ssh fails to share, and says so on every command.
-    let _ = crate::store::private::create_dir(&dir);
-    crate::tmux::ssh::register(&settings.hosts, &dir);
+/// The fleet's `[[host]]`s, sharing one ssh connection per host through sockets in the
+/// private directory `HOME/ssh`.
+pub fn hosts(settings: &crate::fleet::FleetSettings, home: &std::path::Path) -> Hosts {
+    Hosts::for_fleet(&settings.hosts, home)
 }
 
 /// Whether `server` is one of the fleet's own servers, here or on a host.
@@ -66,11 +61,11 @@ fn is_fleet_server(fleet: &str, server: &str) -> bool {
 /// server (where adopted panes live) with one-shot commands, never starting it.
 pub fn connector_for(fleet: &str, control: bool) -> Connector {
     let fleet = fleet.to_string();
-    Box::new(move |socket: &str, start: bool| {
-        if !is_fleet_server(&fleet, socket) {
-            return Ok(Box::new(ForeignBackend::connect(socket)?) as Box<dyn TmuxBackend + Send>);
+    Box::new(move |server: &Server, start: bool| {
+        if !is_fleet_server(&fleet, server.socket()) {
+            return Ok(Box::new(ForeignBackend::connect(server)?) as Box<dyn TmuxBackend + Send>);
         }
-        connect_fleet_server(socket, start, control)
+        connect_fleet_server(server, start, control)
     })
 }
 

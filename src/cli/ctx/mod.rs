@@ -6,7 +6,7 @@ mod env;
 mod pane;
 
 pub use connect::{
-    connect_fleet_server, connector, connector_for, is_fleet_socket, register_hosts, PANE_SIZE,
+    connect_fleet_server, connector, connector_for, hosts, is_fleet_socket, PANE_SIZE,
 };
 pub use env::{config, home_dir, load_fleet, paths, registry, warn_exposed, FleetArg, Overrides};
 pub use pane::{fleet_path, is_pane_fleet, pane_fleet, parents, record_fleet};
@@ -74,6 +74,12 @@ impl Ctx {
         })
     }
 
+    /// How this fleet's hosts are reached: a server string from the store becomes a
+    /// server that runs its commands there.
+    pub fn hosts(&self) -> crate::tmux::ssh::Hosts {
+        connect::hosts(&self.fleet.settings, &self.home)
+    }
+
     /// The live supervisor holding the lease, if one runs.
     pub fn live_supervisor(&self) -> Result<Option<LeaseHolder>> {
         let stale = stale_after_ms(self.fleet.settings.poll_interval);
@@ -88,7 +94,6 @@ impl Ctx {
     /// one process (a CLI command acting once).
     pub fn supervisor(&self, control: bool) -> Result<Supervisor> {
         let store = Store::open(self.store.path())?;
-        connect::register_hosts(&self.fleet.settings, &self.home);
         Ok(Supervisor::new(
             self.fleet.settings.clone(),
             self.home.clone(),

@@ -17,6 +17,7 @@ pub(super) struct RawHost {
     identity: Option<Spanned<String>>,
     #[serde(default)]
     ssh_options: Vec<Spanned<String>>,
+    shoal_home: Option<Spanned<String>>,
 }
 
 impl Locator<'_> {
@@ -98,12 +99,37 @@ impl Locator<'_> {
                 })?;
                 ssh_options.push(o.into_inner());
             }
+            let shoal_home = match h.shoal_home {
+                Some(d) => {
+                    let dir = d.get_ref();
+                    let bad = if dir.trim().is_empty() {
+                        Some("it is empty".to_string())
+                    } else if dir.chars().any(char::is_control) {
+                        Some(format!("{dir:?} holds a control character"))
+                    } else if dir.starts_with('~') && !dir.starts_with("~/") {
+                        Some(format!("{dir:?}: only ~/ (the remote home) is understood"))
+                    } else {
+                        None
+                    };
+                    if let Some(e) = bad {
+                        return Err(self.at(
+                            d.span(),
+                            format!("host {name:?}: shoal_home: {e}"),
+                            "name a directory on the host, e.g. shoal_home = \"~/.shoal\" (relative paths are under the remote home)",
+                        ));
+                    }
+                    // The remote shell runs in the home directory: `~/x` is `x`.
+                    Some(dir.strip_prefix("~/").unwrap_or(dir).to_string())
+                }
+                None => None,
+            };
             out.push(HostSpec {
                 name,
                 ssh: h.ssh.into_inner(),
                 port,
                 identity,
                 ssh_options,
+                shoal_home,
             });
         }
         Ok(out)
