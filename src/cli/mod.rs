@@ -10,6 +10,7 @@ pub mod deadline;
 mod demo;
 mod fleet_cmds;
 mod handoff;
+pub mod hook_cmd;
 mod init;
 mod kill_wait;
 mod lineage_cmds;
@@ -223,6 +224,14 @@ pub enum Cmd {
     /// A simulated agent for tests and the demo.
     #[command(hide = true)]
     SimAgent(crate::sim::SimArgs),
+    /// What an agent CLI's own hooks run: record its event for the agent whose pane it
+    /// runs in (always exits 0).
+    #[command(hide = true)]
+    Hook {
+        /// `--store FILE`, the CLI, its event, a JSON payload.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Add an agent; inside an agent's pane it becomes that agent's child.
     Spawn(lineage_cmds::SpawnArgs),
     /// Report from inside an agent's pane: done, blocked, failed, progress, need-input.
@@ -418,6 +427,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
+        Some(Cmd::Hook { args }) => Ok(hook_cmd::main(&args)),
         Some(Cmd::Spawn(args)) => lineage_cmds::spawn(f, args),
         Some(Cmd::Signal { kind, message }) => lineage_cmds::signal(f, kind, &message),
         Some(Cmd::Inbox { wait, agent, json }) => {

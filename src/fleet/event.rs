@@ -427,6 +427,24 @@ pub enum EventKind {
         /// Who reset it; `None` when the start let through survived.
         by: Option<String>,
     },
+    /// The agent's CLI fired one of its own hooks (`shoal hook`, run from inside the
+    /// agent's pane): a signal the supervisor checks against the screen.
+    Hook {
+        /// The CLI that fired it, as its hook command says (`claude`, `codex`, …).
+        cli: String,
+        /// The CLI's event: `PermissionRequest`, `Stop`, `Notification:idle_prompt`, …
+        event: String,
+    },
+    /// An agent-native signal (a hook, the pane title) said one thing and the screen
+    /// another: the screen wins, nothing is done on the signal's word.
+    SignalDisagreed {
+        /// Which signal: `hook PermissionRequest`, `title "✋  Action Required"`.
+        signal: String,
+        /// What it claimed.
+        claim: super::Claim,
+        /// What the screen showed instead.
+        screen: Activity,
+    },
 }
 
 impl EventKind {
@@ -465,6 +483,8 @@ impl EventKind {
             EventKind::CircuitOpened { .. }
             | EventKind::CircuitHalfOpen { .. }
             | EventKind::CircuitClosed { .. } => "circuit",
+            EventKind::Hook { .. } => "hook",
+            EventKind::SignalDisagreed { .. } => "disagree",
         }
     }
 
@@ -499,6 +519,8 @@ impl EventKind {
                 Verb::Nudge | Verb::Cancel => Level::Warn,
                 _ => Level::Info,
             },
+            // Fired every turn; what it led to is an event of its own.
+            EventKind::Hook { .. } => Level::Debug,
             _ => Level::Info,
         }
     }
@@ -687,6 +709,14 @@ impl EventKind {
             EventKind::CircuitClosed { kind, by: Some(by) } => {
                 format!("{kind}: circuit closed by {by}")
             }
+            EventKind::Hook { cli, event } => format!("{cli} hook {event}"),
+            EventKind::SignalDisagreed {
+                signal,
+                claim,
+                screen,
+            } => format!(
+                "{signal} said {claim}, the screen shows {screen}: the screen wins"
+            ),
         }
     }
 }
@@ -846,6 +876,15 @@ mod tests {
                 kind: "claude".into(),
                 by: None,
             },
+            K::Hook {
+                cli: "claude".into(),
+                event: "PermissionRequest".into(),
+            },
+            K::SignalDisagreed {
+                signal: "hook Stop".into(),
+                claim: crate::fleet::Claim::Idle,
+                screen: Activity::Working,
+            },
         ]
     }
 
@@ -889,6 +928,8 @@ mod tests {
             (Level::Info, Tone::Plain),
             (Level::Error, Tone::Bad),
             (Level::Info, Tone::Plain),
+            (Level::Info, Tone::Plain),
+            (Level::Debug, Tone::Plain),
             (Level::Info, Tone::Plain),
         ];
         let kinds = every_kind();

@@ -69,6 +69,8 @@ pub struct AgentSpec {
     pub on_idle: Option<super::OnIdle>,
     /// The `[[host]]` it runs on; `None`: this machine.
     pub host: Option<String>,
+    /// Launch its CLI with shoal's hooks; the fleet's `hooks` when absent.
+    pub hooks: Option<bool>,
 }
 
 /// A fleet file problem, located in the file.
@@ -143,6 +145,7 @@ struct RawFleet {
     circuit_window: Option<Spanned<String>>,
     circuit_cooldown: Option<Spanned<String>>,
     on_idle: Option<Spanned<String>>,
+    hooks: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +169,7 @@ struct RawAgent {
     resume: Option<bool>,
     on_idle: Option<Spanned<String>>,
     host: Option<Spanned<String>>,
+    hooks: Option<bool>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -574,6 +578,7 @@ pub fn parse_with(
             env,
             max_children,
             on_idle: agent_on_idle,
+            hooks: a.hooks,
         });
     }
     check_parents(&loc, &agents, &parent_spans)?;
@@ -594,6 +599,7 @@ pub fn parse_with(
             restart: fleet_restart,
             circuit,
             on_idle,
+            hooks: rf.hooks.unwrap_or(defaults.hooks),
             hosts,
             ..defaults.clone()
         },

@@ -1,6 +1,7 @@
 //! The fleet: its declaration (fleet file) and the domain types every layer shares.
 
 pub mod caller;
+pub mod claim;
 pub mod command;
 pub mod escalation;
 pub mod event;
@@ -20,6 +21,7 @@ pub mod usage;
 pub mod words;
 
 pub use caller::{may_act, Caller};
+pub use claim::Claim;
 pub use command::{Command, CommandOutcome, Request};
 pub use escalation::Escalation;
 pub use event::{EventKind, KilledBy, Level, Tone, Verb};

@@ -14,6 +14,7 @@ mod registry;
 mod report;
 mod reset;
 mod rules;
+mod signals;
 mod spec;
 
 pub use error::{Problem, ProfileError};
@@ -24,6 +25,7 @@ pub use registry::Registry;
 pub use report::{detect_report, DetectReport, MAX_DETECT_LINES};
 pub use reset::ResetHint;
 pub use rules::{Detection, RuleMatch, RuleSummary};
+pub use signals::{HookLaunch, Hooks};
 
 use regex::Regex;
 use rules::Rule;
@@ -67,6 +69,10 @@ pub struct Profile {
     layout: layout::Layout,
     /// `[usage] screen`: the regex usage lines on screen match, if the profile names one.
     usage_screen: Option<String>,
+    /// `[hooks]`: how the CLI is wired to run `shoal hook`, and what its events claim.
+    hooks: Option<Hooks>,
+    /// `[[title]]`: what the pane title the CLI sets claims.
+    titles: Vec<signals::TitleRule>,
     source: PathBuf,
 }
 
@@ -118,6 +124,8 @@ impl Profile {
             rules,
             layout: layout::Layout::default(),
             usage_screen: None,
+            hooks: None,
+            titles: Vec::new(),
             source: PathBuf::from("test"),
         }
     }
@@ -159,6 +167,48 @@ impl Profile {
             .session
             .as_ref()
             .map(|(l, r)| (l.as_str(), r.as_str()))
+    }
+
+    /// `[hooks]`: how the CLI runs shoal's hook command on its own events, if it can.
+    pub fn hooks(&self) -> Option<&Hooks> {
+        self.hooks.as_ref()
+    }
+
+    /// What a pane title the CLI set claims, by the profile's `[[title]]` rules.
+    pub fn title_claim(&self, title: &str) -> Option<crate::fleet::Claim> {
+        signals::title_claim(&self.titles, title)
+    }
+
+    /// Whether `cmd` names this profile's CLI anywhere (its command names or patterns).
+    pub fn recognizes(&self, cmd: &str) -> bool {
+        self.command_match(cmd).is_some()
+    }
+
+    /// Whether `cmd` runs this profile's CLI such that arguments appended to the line
+    /// reach it (`claude`, `cd x && env A=1 claude --model m`; not `bash -c 'claude'`,
+    /// `claude; echo done`, or a line that runs something else, like `sleep 600`).
+    pub fn takes_appended_args(&self, cmd: &str) -> bool {
+        let mut last: Option<usize> = None;
+        for (at, word) in words(cmd) {
+            let quote = |c| c == '"' || c == '\'';
+            // Measured from the name itself: a quote before it opens a quoted string.
+            let at = at + (word.len() - word.trim_start_matches(quote).len());
+            let word = word.trim_matches(quote);
+            let base = word.rsplit('/').next().unwrap_or(word);
+            if self.recognize.commands.iter().any(|c| c == base) {
+                last = Some(last.map_or(at, |l| l.max(at)));
+            }
+        }
+        for re in &self.recognize.command_patterns {
+            if let Some(m) = re.find_iter(cmd).last() {
+                // A pattern may take the separator before the name (`[/\s]claude`).
+                let at = cmd[m.start()..]
+                    .find(|c: char| !c.is_whitespace() && c != '/')
+                    .map_or(m.start(), |o| m.start() + o);
+                last = Some(last.map_or(at, |l| l.max(at)));
+            }
+        }
+        last.is_some_and(|at| signals::appends_reach(cmd, at))
     }
 
     /// Position of the earliest match of this profile's command names or patterns in

@@ -4,6 +4,7 @@
 //! SQL uses named parameters only; the schema moves forward through ordered migrations.
 
 mod deadlines;
+mod hooks;
 mod hosts;
 mod lineage;
 mod logs;
@@ -16,6 +17,7 @@ mod schema;
 mod usage;
 
 pub use deadlines::ExpiredCommand;
+pub use hooks::HookRow;
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
 pub use published::Published;

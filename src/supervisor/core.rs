@@ -45,6 +45,8 @@ pub struct Supervisor {
     pub(crate) restarts: super::restart_tick::Restarts,
     /// Token usage: the reader thread, prices and the stored totals.
     pub(crate) usage: super::usage::UsageState,
+    /// Where it is in the hook events agents' CLIs record.
+    pub(crate) hook_intake: super::signals::HookIntake,
 }
 
 impl Supervisor {
@@ -80,8 +82,10 @@ impl Supervisor {
             marked: None,
             restarts: Default::default(),
             usage: Default::default(),
+            hook_intake: Default::default(),
         };
         sup.reload()?;
+        sup.start_hook_intake();
         Ok(sup)
     }
 

@@ -53,6 +53,7 @@ pub fn declare_only(
             let is_new = s.upsert_agent(&rec)?;
             s.set_agent_restart(&a.name, Some(&a.restart))?;
             s.set_agent_host(&a.name, a.host.as_deref())?;
+            s.set_agent_hooks(&a.name, a.hooks)?;
             if is_new {
                 new.push(a.name.clone());
             }

@@ -201,6 +201,7 @@ mod tests {
             height: 50,
             pid,
             mark: mark.map(str::to_string),
+            title: String::new(),
         }
     }
 

@@ -19,6 +19,8 @@ mod flood;
 pub mod hold;
 #[cfg(test)]
 mod hold_tests;
+#[cfg(test)]
+mod hook_tests;
 mod hosts;
 mod identity;
 mod lineage;
@@ -44,6 +46,9 @@ mod retention;
 pub mod runner;
 mod servers;
 mod session;
+#[cfg(test)]
+mod signal_tests;
+mod signals;
 mod steps;
 #[cfg(test)]
 mod testkit;

@@ -38,6 +38,7 @@ impl Supervisor {
             self.stats.error = Some(e.to_string());
         }
         self.start_queued(now_ms);
+        self.take_hooks(now_ms);
         self.observe_all(now_ms);
         self.run_steps(now_ms, Steps::All);
         self.drain_store_commands(now_ms);
@@ -95,6 +96,11 @@ impl Supervisor {
         self.stats.servers_up = up;
         self.stats.panes = panes_total;
         self.stats.captured = captured;
+        for i in 0..self.agents.len() {
+            if self.agents[i].captured_tick() == Some(self.ticks) {
+                self.weigh_signals(i, now_ms);
+            }
+        }
         self.settle_output(now_ms);
         if let Err(e) = self.persist() {
             self.stats.error = Some(e.to_string());
@@ -207,6 +213,7 @@ impl Supervisor {
         let prev_sec = self.servers.swap_list_sec(idx, now_sec);
         let rr_period = u64::from(self.settings.recapture_ticks.max(1));
         let socket = self.servers.socket(idx).to_string();
+        self.read_titles(&socket, &by_id, now_ms);
 
         let mut to_capture: Vec<(usize, String)> = Vec::new();
         let mut vanished = Vec::new();
@@ -243,7 +250,8 @@ impl Supervisor {
                 Some(t) => self.ticks.saturating_sub(t) >= rr_period,
             };
             let rr_turn = (i + self.rr_cursor) as u64 % rr_period == 0;
-            if active || due || rr_turn {
+            // A signal waits for the screen: look now.
+            if active || due || rr_turn || agent.signal_pending() {
                 to_capture.push((i, pane));
             }
         }

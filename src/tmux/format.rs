@@ -24,10 +24,10 @@ const PANE_SIZED: usize = 4;
 pub const POLL_FORMAT: &str = concat!(
     "#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t",
     "#{window_activity}\t#{history_size}\t#{pane_height}\t#{pane_pid}\t",
-    "#{n:@shoal_mark}\t#{@shoal_mark}"
+    "#{n:@shoal_mark}\t#{n:pane_title}\t#{@shoal_mark}#{pane_title}"
 );
 const POLL_FIXED: usize = 8;
-const POLL_SIZED: usize = 1;
+const POLL_SIZED: usize = 2;
 
 /// `list-panes -a -F` format giving each pane's id and current foreground command.
 pub const COMMAND_FORMAT: &str = "#{pane_id}\t#{n:pane_current_command}\t#{pane_current_command}";
@@ -115,6 +115,7 @@ pub fn parse_poll(out: &[u8]) -> Result<Vec<PaneState>, String> {
                     .parse()
                     .map_err(|_| format!("pane {pane_id}: pid {:?} is not a number", f(7)))?,
                 mark: mark(r.sized[0]),
+                title: String::from_utf8_lossy(r.sized[1]).into_owned(),
             })
         })
         .collect()
@@ -300,14 +301,25 @@ mod tests {
     }
 
     #[test]
-    fn the_poll_listing_carries_the_pid_and_the_mark() {
-        let out = b"%4\t0\t\t\t1700000000\t12\t50\t4242\t4\tab\tc\n%5\t1\t0\t\t1\t0\t50\t77\t0\t\n";
-        let panes = parse_poll(out).unwrap();
+    fn the_poll_listing_carries_the_pid_the_mark_and_the_title() {
+        let out = "%4\t0\t\t\t1700000000\t12\t50\t4242\t4\t9\tab\tc✋ Ask\tx\n%5\t1\t0\t\t1\t0\t50\t77\t0\t0\t\n";
+        let panes = parse_poll(out.as_bytes()).unwrap();
         assert_eq!(
-            (panes[0].pid, panes[0].mark.as_deref()),
-            (4242, Some("ab\tc"))
+            (
+                panes[0].pid,
+                panes[0].mark.as_deref(),
+                panes[0].title.as_str()
+            ),
+            (4242, Some("ab\tc"), "✋ Ask\tx")
         );
-        assert_eq!((panes[1].pid, panes[1].mark.as_deref()), (77, None));
+        assert_eq!(
+            (
+                panes[1].pid,
+                panes[1].mark.as_deref(),
+                panes[1].title.as_str()
+            ),
+            (77, None, "")
+        );
     }
 
     #[test]

@@ -123,6 +123,9 @@ pub struct PaneState {
     pub pid: u32,
     /// `@shoal_mark` pane option.
     pub mark: Option<String>,
+    /// `#{pane_title}`: what the program in the pane last set as its title (tmux starts
+    /// it as the host name).
+    pub title: String,
 }
 
 impl From<PaneInfo> for PaneState {
@@ -136,6 +139,7 @@ impl From<PaneInfo> for PaneState {
             height: p.height,
             pid: p.pid,
             mark: p.mark,
+            title: String::new(),
         }
     }
 }
