@@ -188,27 +188,27 @@ impl Profile {
     /// reach it (`claude`, `cd x && env A=1 claude --model m`; not `bash -c 'claude'`,
     /// `claude; echo done`, or a line that runs something else, like `sleep 600`).
     pub fn takes_appended_args(&self, cmd: &str) -> bool {
+        // Where the program word starts: the last word naming the CLI, or the last
+        // match of a pattern (which may take the separator before it, `[/\s]claude`).
         let mut last: Option<usize> = None;
+        let mut keep = |at: usize| last = Some(last.map_or(at, |l| l.max(at)));
         for (at, word) in words(cmd) {
-            let quote = |c| c == '"' || c == '\'';
-            // Measured from the name itself: a quote before it opens a quoted string.
-            let at = at + (word.len() - word.trim_start_matches(quote).len());
-            let word = word.trim_matches(quote);
-            let base = word.rsplit('/').next().unwrap_or(word);
+            let name = word.trim_matches(|c| c == '"' || c == '\'');
+            let base = name.rsplit('/').next().unwrap_or(name);
             if self.recognize.commands.iter().any(|c| c == base) {
-                last = Some(last.map_or(at, |l| l.max(at)));
+                keep(at);
             }
         }
         for re in &self.recognize.command_patterns {
             if let Some(m) = re.find_iter(cmd).last() {
-                // A pattern may take the separator before the name (`[/\s]claude`).
-                let at = cmd[m.start()..]
-                    .find(|c: char| !c.is_whitespace() && c != '/')
-                    .map_or(m.start(), |o| m.start() + o);
-                last = Some(last.map_or(at, |l| l.max(at)));
+                let skip = cmd[m.start()..].find(|c: char| !c.is_whitespace() && c != '/');
+                keep(m.start() + skip.unwrap_or(0));
             }
         }
-        last.is_some_and(|at| signals::appends_reach(cmd, at))
+        let Some(at) = last else {
+            return false;
+        };
+        program_word(cmd, at) && signals::appends_reach(cmd, at)
     }
 
     /// Position of the earliest match of this profile's command names or patterns in
@@ -241,6 +241,28 @@ impl Profile {
             .collect();
         (hits.len(), hits.first().map(|r| r.as_str()))
     }
+}
+
+/// Whether the word of `cmd` holding byte `at` is a program that takes the arguments
+/// after it: not a shell's `-c` string (`sh -lc cli`), and, when quoted, quoted alone
+/// (`bash '/x/cli'`, not `bash -c 'cli --x'`).
+fn program_word(cmd: &str, at: usize) -> bool {
+    let mut prev = "";
+    for (start, word) in words(cmd) {
+        if at >= start && at < start + word.len().max(1) {
+            let shell_string = prev.len() > 1
+                && prev.starts_with('-')
+                && prev.ends_with('c')
+                && prev[1..].bytes().all(|b| b.is_ascii_alphabetic());
+            let quoted_alone = match word.chars().next() {
+                Some(q @ ('"' | '\'')) => word.len() > 1 && word.ends_with(q),
+                _ => true,
+            };
+            return !shell_string && quoted_alone;
+        }
+        prev = word;
+    }
+    true
 }
 
 /// Whitespace-separated words of `s` with their byte offsets.

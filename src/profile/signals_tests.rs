@@ -142,6 +142,9 @@ fn appended_arguments_reach_only_a_program_that_ends_the_line() {
         ("tool # comment", false),
         ("sleep 600", false),
         ("tool 'unclosed", false),
+        ("bash '/opt/x/tool' --fast", true),
+        ("bash -c 'tool'", false),
+        ("sh -lc tool", false),
     ];
     let p = profile("").unwrap();
     for (cmd, want) in cases {
@@ -163,6 +166,8 @@ fn the_builtin_claude_profile_recognises_where_its_arguments_go() {
         ),
         ("cd ~/claude && claude", true),
         ("bash -lc 'claude --print hi'", false),
+        ("sh -lc claude", false),
+        ("bash '/opt/bin/claude' --model m", true),
         ("/path/to/shoal sim-agent approval", false),
         ("sleep 600", false),
     ] {

@@ -53,28 +53,33 @@ impl Store {
     /// grow, so taking the newest id before the hooks misses none committed later.
     pub fn hooks_after(&self, after_id: i64) -> Result<(Vec<HookRow>, i64), StoreError> {
         let upto = self.last_event_id()?.max(after_id);
-        let rows: Vec<(i64, i64, Option<String>, Option<u32>, Option<String>)> = self.rows(
+        let rows: Vec<Option<HookRow>> = self.rows(
             "SELECT id, ts_ms, agent, attempt, payload FROM events
              WHERE id > :after AND id <= :upto AND kind = 'hook' ORDER BY id",
             named_params! {":after": after_id, ":upto": upto},
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            |r| {
+                let payload: Option<String> = r.get(4)?;
+                let event = payload
+                    .and_then(|p| serde_json::from_str::<EventKind>(&p).ok())
+                    .and_then(|k| match k {
+                        EventKind::Hook { event, .. } => Some(event),
+                        _ => None,
+                    });
+                let (id, ts_ms): (i64, i64) = (r.get(0)?, r.get(1)?);
+                let (agent, attempt): (Option<String>, Option<u32>) = (r.get(2)?, r.get(3)?);
+                Ok(event
+                    .zip(agent)
+                    .zip(attempt)
+                    .map(|((event, agent), attempt)| HookRow {
+                        id: r.get(0).unwrap_or_default(),
+                        ts_ms: r.get(1).unwrap_or_default(),
+                        agent,
+                        attempt,
+                        event,
+                    }))
+            },
         )?;
-        let hooks = rows
-            .into_iter()
-            .filter_map(|(id, ts_ms, agent, attempt, payload)| {
-                let kind: EventKind = serde_json::from_str(&payload?).ok()?;
-                let EventKind::Hook { event, .. } = kind else {
-                    return None;
-                };
-                Some(HookRow {
-                    id,
-                    ts_ms,
-                    agent: agent?,
-                    attempt: attempt?,
-                    event,
-                })
-            })
-            .collect();
+        let hooks = rows.into_iter().flatten().collect();
         Ok((hooks, upto))
     }
 }

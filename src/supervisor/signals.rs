@@ -8,7 +8,7 @@ use super::core::Supervisor;
 use crate::tmux::PaneState;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// While a signal waits for the screen, the supervisor looks again this soon instead of
 /// at the next poll.
@@ -179,7 +179,7 @@ fn read_json(path: &Path) -> Option<Value> {
 
 /// Write `text` to `file` in `dir`, both readable by the owner only (Gemini CLI skips a
 /// settings file others could have written).
-fn write_private(dir: &PathBuf, file: &Path, text: &str) -> std::io::Result<()> {
+fn write_private(dir: &Path, file: &Path, text: &str) -> std::io::Result<()> {
     crate::store::private::create_dir(dir)?;
     crate::store::private::create_file(file)?;
     std::fs::write(file, text)

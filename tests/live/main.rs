@@ -16,6 +16,7 @@ mod down_e2e;
 mod env_secrets;
 mod faults;
 mod first_day;
+mod hooks_e2e;
 mod kill_tree_e2e;
 mod lab_e2e;
 mod lineage_e2e;
