@@ -71,8 +71,8 @@ impl Store {
                     .zip(agent)
                     .zip(attempt)
                     .map(|((event, agent), attempt)| HookRow {
-                        id: r.get(0).unwrap_or_default(),
-                        ts_ms: r.get(1).unwrap_or_default(),
+                        id,
+                        ts_ms,
                         agent,
                         attempt,
                         event,
