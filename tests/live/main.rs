@@ -19,6 +19,7 @@ mod first_day;
 mod hooks_e2e;
 mod kill_tree_e2e;
 mod lab_e2e;
+mod lab_hooks_e2e;
 mod lineage_e2e;
 mod logs_e2e;
 mod output_faults_e2e;
