@@ -244,23 +244,39 @@ impl Profile {
 }
 
 /// Whether the word of `cmd` holding byte `at` is a program that takes the arguments
-/// after it: not a shell's `-c` string (`sh -lc cli`), and, when quoted, quoted alone
-/// (`bash '/x/cli'`, not `bash -c 'cli --x'`).
+/// after it: not inside or after a shell's `-c` string in its command (`sh -lc cli`,
+/// `bash -c '…' cli`, where it is `$0`), and, when quoted, quoted alone (`bash '/x/cli'`,
+/// not `bash -c 'cli --x'`).
 fn program_word(cmd: &str, at: usize) -> bool {
-    let mut prev = "";
+    let is_c_flag = |w: &str| {
+        w.len() > 1
+            && w.starts_with('-')
+            && w.ends_with('c')
+            && w[1..].bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    let mut shell_string = false;
+    let mut quote: Option<char> = None;
     for (start, word) in words(cmd) {
         if at >= start && at < start + word.len().max(1) {
-            let shell_string = prev.len() > 1
-                && prev.starts_with('-')
-                && prev.ends_with('c')
-                && prev[1..].bytes().all(|b| b.is_ascii_alphabetic());
             let quoted_alone = match word.chars().next() {
                 Some(q @ ('"' | '\'')) => word.len() > 1 && word.ends_with(q),
                 _ => true,
             };
             return !shell_string && quoted_alone;
         }
-        prev = word;
+        for c in word.chars() {
+            quote = match (quote, c) {
+                (None, '"' | '\'') => Some(c),
+                (Some(q), c) if c == q => None,
+                (q, _) => q,
+            };
+        }
+        // A new command after `;`, `&&`, `|` starts without a `-c` of its own.
+        if quote.is_none() && word.ends_with([';', '&', '|']) {
+            shell_string = false;
+        } else if is_c_flag(word) {
+            shell_string = true;
+        }
     }
     true
 }

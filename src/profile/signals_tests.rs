@@ -167,6 +167,8 @@ fn the_builtin_claude_profile_recognises_where_its_arguments_go() {
         ("cd ~/claude && claude", true),
         ("bash -lc 'claude --print hi'", false),
         ("sh -lc claude", false),
+        ("bash -c 'echo \"$*\" >> /tmp/a; exec sim' claude", false),
+        ("bash -c 'setup' ; claude --model m", true),
         ("bash '/opt/bin/claude' --model m", true),
         ("/path/to/shoal sim-agent approval", false),
         ("sleep 600", false),
