@@ -155,8 +155,7 @@ impl Supervisor {
                 continue;
             };
             let claim = self.detector.title_claim(&a.decl.kind, &info.title);
-            let title = info.title.clone();
-            self.agents[i].titled(claim, &title, now_ms);
+            self.agents[i].titled(claim, &info.title, now_ms);
         }
     }
 

@@ -147,6 +147,7 @@ impl TmuxBackend for FakeBackend {
                     agent: p.spec.as_ref().map(|s| s.agent.clone()),
                     attempt: p.spec.as_ref().map(|s| s.attempt),
                     mark: None,
+                    title: String::new(),
                 })
                 .collect())
         })

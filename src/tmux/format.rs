@@ -14,10 +14,11 @@ pub const PANE_FORMAT: &str = concat!(
     "#{pane_dead_signal}\t#{pane_width}\t#{pane_height}\t#{window_activity}\t",
     "#{history_size}\t",
     "#{n:window_name}\t#{n:@shoal_agent}\t#{n:@shoal_attempt}\t#{n:@shoal_mark}\t",
-    "#{window_name}#{@shoal_agent}#{@shoal_attempt}#{@shoal_mark}"
+    "#{n:pane_title}\t",
+    "#{window_name}#{@shoal_agent}#{@shoal_attempt}#{@shoal_mark}#{pane_title}"
 );
 const PANE_FIXED: usize = 10;
-const PANE_SIZED: usize = 4;
+const PANE_SIZED: usize = 5;
 
 /// `list-panes -a -F` format with only what a supervisor tick reads. Every field costs
 /// tmux about a microsecond per pane per listing, so the hot path asks for few.
@@ -159,6 +160,7 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
         // A foreign or hand-edited value is not shoal's attempt number.
         attempt: text(2).parse().ok(),
         mark: mark(r.sized[3]),
+        title: text(4),
     })
 }
 
@@ -214,7 +216,7 @@ mod tests {
             format!("{fixed}\t0")
         };
         format!(
-            "{fixed}\t{}\t{}\t{}\t0\t{name}{agent}{attempt}\n",
+            "{fixed}\t{}\t{}\t{}\t0\t0\t{name}{agent}{attempt}\n",
             name.len(),
             agent.len(),
             attempt.len()
@@ -246,6 +248,7 @@ mod tests {
                 agent: Some("coder".into()),
                 attempt: Some(2),
                 mark: None,
+                title: String::new(),
             }
         );
         assert_eq!(panes[1].window_name, "_shoal");
@@ -332,7 +335,8 @@ mod tests {
         let full = pane_line("%1\t@1\t1\t0\t\t\t10\t5\t1", "name", "", "");
         let cut = &full.as_bytes()[..full.len() - 3];
         assert!(parse_panes(cut).unwrap_err().contains("runs past"));
-        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t0\t0\t\n").unwrap_err();
+        let err =
+            parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t0\t0\t0\t\n").unwrap_err();
         assert!(err.contains("notapid"), "{err}");
         let err = parse_panes(b"garbage\n").unwrap_err();
         assert!(err.contains("garbage"), "{err}");

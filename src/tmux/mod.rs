@@ -102,6 +102,8 @@ pub struct PaneInfo {
     pub attempt: Option<u32>,
     /// `@shoal_mark` pane option: the attempt's own mark.
     pub mark: Option<String>,
+    /// `#{pane_title}`: what the program in the pane last set as its title.
+    pub title: String,
 }
 
 /// What a supervisor tick needs to know of a pane: the cheap subset of [`PaneInfo`].
@@ -139,7 +141,7 @@ impl From<PaneInfo> for PaneState {
             height: p.height,
             pid: p.pid,
             mark: p.mark,
-            title: String::new(),
+            title: p.title,
         }
     }
 }
