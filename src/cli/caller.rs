@@ -8,7 +8,7 @@
 use super::ctx::parents;
 use super::ctx::Ctx;
 use crate::fleet::{may_act, Caller, LifeState, Verb};
-use crate::store::NewEvent;
+use crate::store::{NewEvent, Store};
 use crate::supervisor::runner::now_ms;
 use anyhow::{anyhow, bail, Result};
 use std::collections::BTreeSet;
@@ -115,8 +115,19 @@ pub fn decide(
 
 /// The caller of a command on this context's fleet.
 pub fn identify(ctx: &Ctx) -> Result<Caller> {
-    let live = live_panes(ctx)?;
-    let store = &ctx.store;
+    let caller = identify_in(&ctx.store, &ctx.fleet.settings.name)?;
+    let claimed = std::env::var("SHOAL_AGENT").ok().filter(|v| !v.is_empty());
+    if let (Some(claimed), Some(me)) = (claimed, caller.agent()) {
+        if claimed != me {
+            eprintln!("shoal: SHOAL_AGENT={claimed} is ignored: this command runs as {caller}");
+        }
+    }
+    Ok(caller)
+}
+
+/// The caller of a command on fleet `fleet`, whose store is `store`; prints nothing.
+pub fn identify_in(store: &Store, fleet: &str) -> Result<Caller> {
+    let live = live_panes(store)?;
     let attempt_of = |name: &str| -> Option<u32> {
         store.agent(name).ok().flatten().map(|_| {
             store
@@ -126,15 +137,7 @@ pub fn identify(ctx: &Ctx) -> Result<Caller> {
                 .unwrap_or(0)
         })
     };
-    let w = whereabouts();
-    let caller =
-        decide(&ctx.fleet.settings.name, &live, &w, &attempt_of).map_err(|e| anyhow!(e))?;
-    if let (Some(claimed), Some(me)) = (&w.env_agent, caller.agent()) {
-        if claimed != me {
-            eprintln!("shoal: SHOAL_AGENT={claimed} is ignored: this command runs as {caller}");
-        }
-    }
-    Ok(caller)
+    decide(fleet, &live, &whereabouts(), &attempt_of).map_err(|e| anyhow!(e))
 }
 
 /// Refuse unless `caller` may `verb` `target` (empty for fleet-wide verbs); a refusal is
@@ -188,9 +191,8 @@ pub fn require_agent(ctx: &Ctx, name: &str) -> Result<()> {
 }
 
 /// Panes of the fleet's live attempts, with their pids as tmux reports them now.
-fn live_panes(ctx: &Ctx) -> Result<Vec<LivePane>> {
-    let mut live: Vec<LivePane> = ctx
-        .store
+fn live_panes(store: &Store) -> Result<Vec<LivePane>> {
+    let mut live: Vec<LivePane> = store
         .current_attempts()?
         .into_iter()
         .filter(|a| matches!(a.state, LifeState::Starting | LifeState::Running))
@@ -206,7 +208,6 @@ fn live_panes(ctx: &Ctx) -> Result<Vec<LivePane>> {
         })
         .collect();
     let servers: BTreeSet<String> = live.iter().map(|p| p.server.clone()).collect();
-    let hosts = ctx.hosts();
     for server in servers {
         // A remote pane cannot be this process's ancestor: only local servers are
         // listed (a remote pane's requests come back through its own pane options).
@@ -214,7 +215,8 @@ fn live_panes(ctx: &Ctx) -> Result<Vec<LivePane>> {
             continue;
         }
         // A server that is down holds no caller: its panes are gone.
-        let Ok(panes) = crate::tmux::list_foreign_panes(hosts.server(&server)) else {
+        let Ok(panes) = crate::tmux::list_foreign_panes(crate::tmux::Server::new(server.clone()))
+        else {
             continue;
         };
         for p in live.iter_mut().filter(|p| p.server == server) {

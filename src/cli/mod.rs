@@ -15,6 +15,7 @@ mod edit_cmds;
 mod fleet_cmds;
 pub mod fleet_edit;
 mod handoff;
+pub mod hook_cmd;
 mod init;
 mod kill_wait;
 mod lineage_cmds;
@@ -264,6 +265,14 @@ pub enum Cmd {
     /// A simulated agent for tests and the demo.
     #[command(hide = true)]
     SimAgent(crate::sim::SimArgs),
+    /// What an agent CLI's own hooks run: record its event for the agent whose pane it
+    /// runs in (always exits 0).
+    #[command(hide = true)]
+    Hook {
+        /// `--store FILE`, the CLI, its event, a JSON payload.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Add an agent; inside an agent's pane it becomes that agent's child.
     Spawn(lineage_cmds::SpawnArgs),
     /// Report from inside an agent's pane: done, blocked, failed, progress, need-input.
@@ -483,6 +492,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Cmd::Attach { name }) => attach_cmd::attach(f, &name),
         Some(Cmd::Detect { kind, json, files }) => output::detect(kind.as_deref(), json, &files),
         Some(Cmd::SimAgent(args)) => crate::sim::run(&args),
+        Some(Cmd::Hook { args }) => Ok(hook_cmd::main(&args)),
         // In a pane shoal started on another host, these go back through the pane.
         Some(Cmd::Spawn(args)) => {
             pane_client::spawn(&args).unwrap_or_else(|| lineage_cmds::spawn(f, args))

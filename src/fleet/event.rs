@@ -489,6 +489,24 @@ pub enum EventKind {
         /// The branch was made now, from the repository's HEAD.
         new_branch: bool,
     },
+    /// The agent's CLI fired one of its own hooks (`shoal hook`, run from inside the
+    /// agent's pane): a signal the supervisor checks against the screen.
+    Hook {
+        /// The CLI that fired it, as its hook command says (`claude`, `codex`, …).
+        cli: String,
+        /// The CLI's event: `PermissionRequest`, `Stop`, `Notification:idle_prompt`, …
+        event: String,
+    },
+    /// An agent-native signal (a hook, the pane title) said one thing and the screen
+    /// another: the screen wins, nothing is done on the signal's word.
+    SignalDisagreed {
+        /// Which signal: `hook PermissionRequest`, `title "✋  Action Required"`.
+        signal: String,
+        /// What it claimed.
+        claim: super::Claim,
+        /// What the screen showed instead.
+        screen: Activity,
+    },
 }
 
 impl EventKind {
@@ -532,6 +550,8 @@ impl EventKind {
             | EventKind::BudgetExhausted { .. }
             | EventKind::BudgetStopped { .. } => "budget",
             EventKind::WorktreeCreated { .. } => "worktree",
+            EventKind::Hook { .. } => "hook",
+            EventKind::SignalDisagreed { .. } => "disagree",
         }
     }
 
@@ -570,6 +590,8 @@ impl EventKind {
                 Verb::Nudge | Verb::Cancel => Level::Warn,
                 _ => Level::Info,
             },
+            // Fired every turn; what it led to is an event of its own.
+            EventKind::Hook { .. } => Level::Debug,
             _ => Level::Info,
         }
     }
@@ -816,6 +838,14 @@ impl EventKind {
                 let which = if *new_branch { "new branch" } else { "branch" };
                 format!("made its git worktree {path} on {which} {branch}")
             }
+            EventKind::Hook { cli, event } => format!("{cli} hook {event}"),
+            EventKind::SignalDisagreed {
+                signal,
+                claim,
+                screen,
+            } => format!(
+                "{signal} said {claim}, the screen shows {screen}: the screen wins"
+            ),
         }
     }
 }
@@ -1010,6 +1040,15 @@ mod tests {
                 by: "pane %3 of far#1 on gpu1".into(),
                 why: "bad token".into(),
             },
+            K::Hook {
+                cli: "claude".into(),
+                event: "PermissionRequest".into(),
+            },
+            K::SignalDisagreed {
+                signal: "hook Stop".into(),
+                claim: crate::fleet::Claim::Idle,
+                screen: Activity::Working,
+            },
         ]
     }
 
@@ -1061,6 +1100,8 @@ mod tests {
             // HostsChanged, RequestDropped
             (Level::Info, Tone::Plain),
             (Level::Warn, Tone::Plain),
+            (Level::Debug, Tone::Plain),
+            (Level::Info, Tone::Plain),
         ];
         let kinds = every_kind();
         assert_eq!(kinds.len(), expect.len());

@@ -80,6 +80,8 @@ pub struct AgentSpec {
     /// What its rapid failures count against: agents with the same `backend` (an API
     /// endpoint, an account) share one circuit; `None`: its kind's circuit.
     pub backend: Option<String>,
+    /// Launch its CLI with shoal's hooks; the fleet's `hooks` when absent.
+    pub hooks: Option<bool>,
 }
 
 /// A fleet file problem, located in the file.
@@ -156,6 +158,7 @@ struct RawFleet {
     on_idle: Option<Spanned<String>>,
     budget: Option<Spanned<toml::Value>>,
     budget_action: Option<Spanned<String>>,
+    hooks: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +186,7 @@ struct RawAgent {
     budget_action: Option<Spanned<String>>,
     worktree: Option<Spanned<worktree::RawWorktree>>,
     backend: Option<Spanned<String>>,
+    hooks: Option<bool>,
 }
 
 /// The one name no agent or fleet may take: shoal's keeper window holds it.
@@ -627,6 +631,7 @@ pub fn parse_with(
             env,
             max_children,
             on_idle: agent_on_idle,
+            hooks: a.hooks,
         });
     }
     check_parents(&loc, &agents, &parent_spans)?;
@@ -647,6 +652,7 @@ pub fn parse_with(
             restart: fleet_restart,
             circuit,
             on_idle,
+            hooks: rf.hooks.unwrap_or(defaults.hooks),
             hosts,
             budget: fleet_budget,
             budget_action,

@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod caller;
+pub mod claim;
 pub mod command;
 pub mod draft;
 pub mod edit;
@@ -26,6 +27,7 @@ pub mod words;
 
 pub use budget::{Budget, BudgetAction, BudgetLevel, BudgetNote, Usd};
 pub use caller::{may_act, Caller};
+pub use claim::Claim;
 pub use command::{Command, CommandOutcome, Request};
 pub use escalation::Escalation;
 pub use event::{EventKind, KilledBy, Level, Tone, Verb};

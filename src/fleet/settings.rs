@@ -63,6 +63,9 @@ pub struct FleetSettings {
     pub circuit: super::CircuitSettings,
     /// What happens to an agent idle at its own prompt (agents may say otherwise).
     pub on_idle: super::OnIdle,
+    /// Launch agent CLIs with shoal's hooks where their profile knows how (agents may
+    /// say otherwise).
+    pub hooks: bool,
     /// The `[[host]]` tables: machines reached over SSH.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<super::host::HostSpec>,
@@ -91,6 +94,7 @@ impl Default for FleetSettings {
             restart: super::RestartSettings::default(),
             circuit: super::CircuitSettings::default(),
             on_idle: super::OnIdle::default(),
+            hooks: true,
             hosts: Vec::new(),
             budget: None,
             budget_action: super::BudgetAction::default(),

@@ -14,6 +14,7 @@ mod registry;
 mod report;
 mod reset;
 mod rules;
+mod signals;
 mod spec;
 
 pub use error::{Problem, ProfileError};
@@ -24,6 +25,7 @@ pub use registry::Registry;
 pub use report::{detect_report, DetectReport, MAX_DETECT_LINES};
 pub use reset::ResetHint;
 pub use rules::{Detection, RuleMatch, RuleSummary};
+pub use signals::{HookLaunch, Hooks};
 
 use regex::Regex;
 use rules::Rule;
@@ -79,6 +81,10 @@ pub struct Profile {
     layout: layout::Layout,
     /// `[usage] screen`: the regex usage lines on screen match, if the profile names one.
     usage_screen: Option<String>,
+    /// `[hooks]`: how the CLI is wired to run `shoal hook`, and what its events claim.
+    hooks: Option<Hooks>,
+    /// `[[title]]`: what the pane title the CLI sets claims.
+    titles: Vec<signals::TitleRule>,
     source: PathBuf,
 }
 
@@ -130,6 +136,8 @@ impl Profile {
             rules,
             layout: layout::Layout::default(),
             usage_screen: None,
+            hooks: None,
+            titles: Vec::new(),
             source: PathBuf::from("test"),
         }
     }
@@ -169,6 +177,48 @@ impl Profile {
         self.keys.session.as_ref()
     }
 
+    /// `[hooks]`: how the CLI runs shoal's hook command on its own events, if it can.
+    pub fn hooks(&self) -> Option<&Hooks> {
+        self.hooks.as_ref()
+    }
+
+    /// What a pane title the CLI set claims, by the profile's `[[title]]` rules.
+    pub fn title_claim(&self, title: &str) -> Option<crate::fleet::Claim> {
+        signals::title_claim(&self.titles, title)
+    }
+
+    /// Whether `cmd` names this profile's CLI anywhere (its command names or patterns).
+    pub fn recognizes(&self, cmd: &str) -> bool {
+        self.command_match(cmd).is_some()
+    }
+
+    /// Whether `cmd` runs this profile's CLI such that arguments appended to the line
+    /// reach it (`claude`, `cd x && env A=1 claude --model m`; not `bash -c 'claude'`,
+    /// `claude; echo done`, or a line that runs something else, like `sleep 600`).
+    pub fn takes_appended_args(&self, cmd: &str) -> bool {
+        // Where the program word starts: the last word naming the CLI, or the last
+        // match of a pattern (which may take the separator before it, `[/\s]claude`).
+        let mut last: Option<usize> = None;
+        let mut keep = |at: usize| last = Some(last.map_or(at, |l| l.max(at)));
+        for (at, word) in words(cmd) {
+            let name = word.trim_matches(|c| c == '"' || c == '\'');
+            let base = name.rsplit('/').next().unwrap_or(name);
+            if self.recognize.commands.iter().any(|c| c == base) {
+                keep(at);
+            }
+        }
+        for re in &self.recognize.command_patterns {
+            if let Some(m) = re.find_iter(cmd).last() {
+                let skip = cmd[m.start()..].find(|c: char| !c.is_whitespace() && c != '/');
+                keep(m.start() + skip.unwrap_or(0));
+            }
+        }
+        let Some(at) = last else {
+            return false;
+        };
+        program_word(cmd, at) && signals::appends_reach(cmd, at)
+    }
+
     /// Position of the earliest match of this profile's command names or patterns in
     /// `cmd`, if any.
     fn command_match(&self, cmd: &str) -> Option<usize> {
@@ -199,6 +249,44 @@ impl Profile {
             .collect();
         (hits.len(), hits.first().map(|r| r.as_str()))
     }
+}
+
+/// Whether the word of `cmd` holding byte `at` is a program that takes the arguments
+/// after it: not inside or after a shell's `-c` string in its command (`sh -lc cli`,
+/// `bash -c '…' cli`, where it is `$0`), and, when quoted, quoted alone (`bash '/x/cli'`,
+/// not `bash -c 'cli --x'`).
+fn program_word(cmd: &str, at: usize) -> bool {
+    let is_c_flag = |w: &str| {
+        w.len() > 1
+            && w.starts_with('-')
+            && w.ends_with('c')
+            && w[1..].bytes().all(|b| b.is_ascii_alphabetic())
+    };
+    let mut shell_string = false;
+    let mut quote: Option<char> = None;
+    for (start, word) in words(cmd) {
+        if at >= start && at < start + word.len().max(1) {
+            let quoted_alone = match word.chars().next() {
+                Some(q @ ('"' | '\'')) => word.len() > 1 && word.ends_with(q),
+                _ => true,
+            };
+            return !shell_string && quoted_alone;
+        }
+        for c in word.chars() {
+            quote = match (quote, c) {
+                (None, '"' | '\'') => Some(c),
+                (Some(q), c) if c == q => None,
+                (q, _) => q,
+            };
+        }
+        // A new command after `;`, `&&`, `|` starts without a `-c` of its own.
+        if quote.is_none() && word.ends_with([';', '&', '|']) {
+            shell_string = false;
+        } else if is_c_flag(word) {
+            shell_string = true;
+        }
+    }
+    true
 }
 
 /// Whitespace-separated words of `s` with their byte offsets.

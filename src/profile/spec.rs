@@ -37,6 +37,10 @@ struct ProfileFile {
     session: Option<SessionFile>,
     #[serde(default)]
     usage: UsageFile,
+    #[serde(default)]
+    hooks: Option<super::signals::HooksFile>,
+    #[serde(default)]
+    title: Vec<super::signals::TitleFile>,
     rules: Vec<RuleFile>,
 }
 
@@ -334,6 +338,7 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
         None => None,
         Some(s) => Some(session_args(s, &at, &regex)?),
     };
+    let (hooks, titles) = super::signals::parse(spec.hooks.as_ref(), &spec.title, &at)?;
     let interrupt = match &spec.keys.interrupt {
         Some(list) => keys(list)?,
         None => vec!["C-c".to_string()],
@@ -366,6 +371,8 @@ pub fn parse(file: &Path, source: &str) -> Result<Profile, ProfileError> {
             Some(re) => Some(regex("usage.screen", re)?.as_str().to_string()),
             None => None,
         },
+        hooks,
+        titles,
         source: file.to_path_buf(),
     })
 }

@@ -5,6 +5,7 @@
 
 mod budget;
 mod deadlines;
+mod hooks;
 mod hosts;
 mod lineage;
 mod logs;
@@ -20,6 +21,7 @@ mod worktrees;
 
 pub use budget::BudgetHold;
 pub use deadlines::ExpiredCommand;
+pub use hooks::HookRow;
 pub use lineage::{AgentMeta, NewSignal, Origin, RecordedFleet};
 pub use logs::Pruned;
 pub use published::Published;

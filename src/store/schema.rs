@@ -272,4 +272,9 @@ pub const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE agents ADD COLUMN backend TEXT;
     ",
+    // 17: whether an agent's CLI is launched with shoal's hooks (`hooks = false` in the
+    // fleet file); NULL means the fleet's default.
+    r"
+    ALTER TABLE agents ADD COLUMN hooks INTEGER;
+    ",
 ];

@@ -12,6 +12,9 @@ use crate::fleet::{
 use crate::store::{AgentRecord, AttemptRecord, NewEvent};
 use std::sync::Arc;
 
+mod signal;
+pub use signal::{Signal, SIGNAL_GRACE_MS};
+
 /// Screen changes within this long after shoal typed into a pane are the echo of that
 /// typing, not the agent's progress.
 pub const ECHO_WINDOW_MS: i64 = 1500;
@@ -114,6 +117,8 @@ pub struct Agent {
     final_unrecorded: bool,
     /// Why the ladder holds off, and the backoff of an errored agent.
     holds: Holds,
+    /// Hooks and pane titles waiting for the screen to bear them out.
+    signals: signal::Signals,
 }
 
 impl Agent {
@@ -132,6 +137,7 @@ impl Agent {
             dirty: false,
             final_unrecorded: false,
             holds: Holds::default(),
+            signals: signal::Signals::default(),
         }
     }
 
@@ -191,6 +197,7 @@ impl Agent {
         self.att = att;
         self.screen = Screen::default();
         self.held_by_signal = false;
+        self.forget_signals();
     }
 
     /// Screens are judged afresh (the rules changed).
@@ -240,6 +247,7 @@ impl Agent {
         self.screen = Screen::default();
         self.held_by_signal = false;
         self.holds = Holds::default();
+        self.forget_signals();
         self.dirty = true;
         self.event(
             now_ms,
@@ -334,7 +342,7 @@ impl Agent {
                     error: obs.error,
                 },
             );
-            e.rule = obs.reason;
+            e.rule = self.rule_with_signals(obs.reason, obs.activity);
             e.capture_text = Some(self.screen.capture.clone());
             events.push(e);
         }

@@ -47,7 +47,13 @@ pub(super) fn started(task: Option<&str>) -> Agent {
 }
 
 /// Show the agent a screen at `now`: unchanged screens are only marked captured.
-fn show(a: &mut Agent, tick: u64, screen: &str, activity: Activity, now: i64) -> Vec<NewEvent> {
+pub(super) fn show(
+    a: &mut Agent,
+    tick: u64,
+    screen: &str,
+    activity: Activity,
+    now: i64,
+) -> Vec<NewEvent> {
     let hash = super::detector::digest(screen);
     if a.captured(tick, &hash, screen) {
         return Vec::new();
@@ -64,7 +70,7 @@ fn show(a: &mut Agent, tick: u64, screen: &str, activity: Activity, now: i64) ->
     a.observe(seen, now)
 }
 
-fn kinds(events: &[NewEvent]) -> Vec<&'static str> {
+pub(super) fn kinds(events: &[NewEvent]) -> Vec<&'static str> {
     events.iter().map(|e| e.kind.name()).collect()
 }
 

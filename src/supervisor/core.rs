@@ -51,6 +51,8 @@ pub struct Supervisor {
     pub(crate) budgets: super::budget::BudgetState,
     /// Requests from panes on other hosts, and their answers.
     pub(crate) requests: super::pane_requests::PaneRequests,
+    /// Where it is in the hook events agents' CLIs record.
+    pub(crate) hook_intake: super::signals::HookIntake,
 }
 
 impl Supervisor {
@@ -91,8 +93,10 @@ impl Supervisor {
             typing: Default::default(),
             budgets: Default::default(),
             requests: Default::default(),
+            hook_intake: Default::default(),
         };
         sup.reload()?;
+        sup.start_hook_intake();
         Ok(sup)
     }
 

@@ -65,6 +65,7 @@ pub fn declare_only(
             s.set_agent_budget(&a.name, a.budget.as_ref())?;
             s.set_agent_worktree(&a.name, worktree.as_ref())?;
             s.set_agent_backend(&a.name, a.backend.as_deref())?;
+            s.set_agent_hooks(&a.name, a.hooks)?;
             if is_new {
                 new.push(a.name.clone());
             }

@@ -90,6 +90,19 @@ pub trait Detector: Send {
     fn usage_screen(&self, _kind: &str) -> Option<String> {
         None
     }
+    /// How to launch `cmd` of this kind with shoal's hooks; `None` when the profile has
+    /// none, or `cmd` does not run its CLI where they would reach it.
+    fn hooks_for(&self, _kind: &str, _cmd: &str) -> Option<crate::profile::Hooks> {
+        None
+    }
+    /// What the kind's CLI event `event` (`PermissionRequest`, `Stop`) claims.
+    fn hook_claim(&self, _kind: &str, _event: &str) -> Option<crate::fleet::Claim> {
+        None
+    }
+    /// What a pane title the kind's CLI set claims.
+    fn title_claim(&self, _kind: &str, _title: &str) -> Option<crate::fleet::Claim> {
+        None
+    }
 }
 
 pub use crate::profile::digest;

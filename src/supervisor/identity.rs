@@ -202,6 +202,7 @@ mod tests {
             pid,
             mark: mark.map(str::to_string),
             request_len: 0,
+            title: String::new(),
         }
     }
 

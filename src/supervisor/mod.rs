@@ -20,6 +20,8 @@ mod flood;
 pub mod hold;
 #[cfg(test)]
 mod hold_tests;
+#[cfg(test)]
+mod hook_tests;
 mod host_reload;
 #[cfg(test)]
 mod host_reload_tests;
@@ -53,6 +55,9 @@ mod retention;
 pub mod runner;
 mod servers;
 mod session;
+#[cfg(test)]
+mod signal_tests;
+mod signals;
 mod steps;
 #[cfg(test)]
 mod testkit;

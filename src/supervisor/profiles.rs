@@ -95,4 +95,24 @@ impl Detector for Registry {
     fn bracketed_paste(&self, kind: &str) -> bool {
         self.get(kind).is_some_and(|p| p.bracketed_paste())
     }
+
+    fn hooks_for(&self, kind: &str, cmd: &str) -> Option<crate::profile::Hooks> {
+        let p = self.get(kind)?;
+        let hooks = p.hooks()?;
+        // Arguments must reach the CLI; an environment reaches whatever runs it.
+        let reached = if hooks.has_args() {
+            p.takes_appended_args(cmd)
+        } else {
+            p.recognizes(cmd)
+        };
+        reached.then(|| hooks.clone())
+    }
+
+    fn hook_claim(&self, kind: &str, event: &str) -> Option<crate::fleet::Claim> {
+        self.get(kind)?.hooks()?.claim(event)
+    }
+
+    fn title_claim(&self, kind: &str, title: &str) -> Option<crate::fleet::Claim> {
+        self.get(kind)?.title_claim(title)
+    }
 }

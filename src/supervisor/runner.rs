@@ -21,6 +21,9 @@ pub const MIN_STALE_MS: i64 = 5000;
 /// often so the header's tick cost stays current and the console can tell a quiet fleet
 /// from a stopped supervisor (it warns after 10 s without a snapshot).
 const REFRESH_MS: i64 = 5_000;
+/// The loop sleeps at most this long between looks at its stop flag and at the store
+/// for agents' hooks, which wake a tick at once.
+const WAKE_MS: i64 = 100;
 
 pub use crate::fleet::units::now_ms;
 
@@ -53,7 +56,7 @@ impl Handle {
     }
 
     fn shutdown(&mut self) {
-        // The thread sleeps at most a quarter second between looks at the flag.
+        // The thread sleeps at most `WAKE_MS` between looks at the flag.
         self.stop.store(true, Ordering::SeqCst);
         if let Some(j) = self.join.take() {
             let _ = j.join();
@@ -272,9 +275,13 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
                 published_at = now;
             }
             next_tick = now + poll;
+            // A signal waiting for the screen to bear it out is looked at again soon.
+            if let Some(at) = sup.signal_recheck_at(now) {
+                next_tick = next_tick.min(at);
+            }
         }
         // Sleep until the next tick, but wake at once for a command or a stop.
-        let wait = Duration::from_millis((next_tick - now_ms()).clamp(1, 250) as u64);
+        let wait = Duration::from_millis((next_tick - now_ms()).clamp(1, WAKE_MS) as u64);
         match commands.recv_timeout(wait) {
             Ok(cmd) => {
                 let now = now_ms();
@@ -289,6 +296,10 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
             Err(RecvTimeoutError::Timeout) => {}
             // Nobody can send commands any more; keep ticking at the poll interval.
             Err(RecvTimeoutError::Disconnected) => std::thread::sleep(wait),
+        }
+        // A hook from an agent's CLI: look at its pane now, not at the next poll.
+        if sup.signal_arrived(now_ms()) {
+            next_tick = now_ms();
         }
     }
 }

@@ -80,6 +80,7 @@ impl Supervisor {
             }
         };
         let launch = self.launch(i);
+        let (cmd, hook_env) = self.hook_launch(i, launch.cmd, host.is_some());
         let decl = &self.agents[i].decl;
         let attempt = self.agents[i].att.attempt + 1;
         let mut env: Vec<(String, String)> = vec![
@@ -88,9 +89,10 @@ impl Supervisor {
             ("SHOAL_HOME".into(), self.home.display().to_string()),
         ];
         env.extend(opened.env);
+        env.extend(hook_env);
         let mut spec = WindowSpec {
             name: decl.name.clone(),
-            cmd: launch.cmd,
+            cmd,
             cwd: decl.cwd.as_ref().map(PathBuf::from),
             env,
             agent: decl.name.clone(),

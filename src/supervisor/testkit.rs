@@ -150,6 +150,7 @@ impl TmuxBackend for FakeBackend {
                     agent: p.spec.as_ref().map(|s| s.agent.clone()),
                     attempt: p.spec.as_ref().map(|s| s.attempt),
                     mark: p.options.get(crate::tmux::MARK_OPTION).cloned(),
+                    title: String::new(),
                 })
                 .collect())
         })

@@ -38,6 +38,7 @@ impl Supervisor {
             self.stats.error = Some(e.to_string());
         }
         self.start_queued(now_ms);
+        self.take_hooks(now_ms);
         // Persisted once, at the end of the tick.
         self.observe_panes(now_ms);
         self.serve_pane_requests(now_ms);
@@ -109,6 +110,11 @@ impl Supervisor {
         self.stats.servers_up = up;
         self.stats.panes = panes_total;
         self.stats.captured = captured;
+        for i in 0..self.agents.len() {
+            if self.agents[i].captured_tick() == Some(self.ticks) {
+                self.weigh_signals(i, now_ms);
+            }
+        }
         self.settle_output(now_ms);
     }
 
@@ -224,6 +230,7 @@ impl Supervisor {
         let prev_sec = self.servers.swap_list_sec(idx, now_sec);
         let rr_period = u64::from(self.settings.recapture_ticks.max(1));
         let socket = self.servers.socket(idx).to_string();
+        self.read_titles(&socket, &by_id, now_ms);
 
         let mut to_capture: Vec<(usize, String)> = Vec::new();
         let mut vanished = Vec::new();
@@ -264,7 +271,8 @@ impl Supervisor {
                 Some(t) => self.ticks.saturating_sub(t) >= rr_period,
             };
             let rr_turn = (i + self.rr_cursor) as u64 % rr_period == 0;
-            if active || due || rr_turn || self.is_typing(agent.name()) {
+            // A signal waits for the screen, and typing for its read-back: look now.
+            if active || due || rr_turn || agent.signal_pending() || self.is_typing(agent.name()) {
                 to_capture.push((i, pane));
             }
         }

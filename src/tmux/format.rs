@@ -14,20 +14,21 @@ pub const PANE_FORMAT: &str = concat!(
     "#{pane_dead_signal}\t#{pane_width}\t#{pane_height}\t#{window_activity}\t",
     "#{history_size}\t",
     "#{n:window_name}\t#{n:@shoal_agent}\t#{n:@shoal_attempt}\t#{n:@shoal_mark}\t",
-    "#{window_name}#{@shoal_agent}#{@shoal_attempt}#{@shoal_mark}"
+    "#{n:pane_title}\t",
+    "#{window_name}#{@shoal_agent}#{@shoal_attempt}#{@shoal_mark}#{pane_title}"
 );
 const PANE_FIXED: usize = 10;
-const PANE_SIZED: usize = 4;
+const PANE_SIZED: usize = 5;
 
 /// `list-panes -a -F` format with only what a supervisor tick reads. Every field costs
 /// tmux about a microsecond per pane per listing, so the hot path asks for few.
 pub const POLL_FORMAT: &str = concat!(
     "#{pane_id}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t",
     "#{window_activity}\t#{history_size}\t#{pane_height}\t#{pane_pid}\t",
-    "#{n:@shoal_req}\t#{n:@shoal_mark}\t#{@shoal_mark}"
+    "#{n:@shoal_req}\t#{n:@shoal_mark}\t#{n:pane_title}\t#{@shoal_mark}#{pane_title}"
 );
 const POLL_FIXED: usize = 9;
-const POLL_SIZED: usize = 1;
+const POLL_SIZED: usize = 2;
 
 /// `list-panes -a -F` format giving each pane's id and current foreground command.
 pub const COMMAND_FORMAT: &str = "#{pane_id}\t#{n:pane_current_command}\t#{pane_current_command}";
@@ -118,6 +119,7 @@ pub fn parse_poll(out: &[u8]) -> Result<Vec<PaneState>, String> {
                     format!("pane {pane_id}: request length {:?} is not a number", f(8))
                 })?,
                 mark: mark(r.sized[0]),
+                title: String::from_utf8_lossy(r.sized[1]).into_owned(),
             })
         })
         .collect()
@@ -161,6 +163,7 @@ fn pane_info(r: &Record<'_>) -> Result<PaneInfo, String> {
         // A foreign or hand-edited value is not shoal's attempt number.
         attempt: text(2).parse().ok(),
         mark: mark(r.sized[3]),
+        title: text(4),
     })
 }
 
@@ -216,7 +219,7 @@ mod tests {
             format!("{fixed}\t0")
         };
         format!(
-            "{fixed}\t{}\t{}\t{}\t0\t{name}{agent}{attempt}\n",
+            "{fixed}\t{}\t{}\t{}\t0\t0\t{name}{agent}{attempt}\n",
             name.len(),
             agent.len(),
             attempt.len()
@@ -248,6 +251,7 @@ mod tests {
                 agent: Some("coder".into()),
                 attempt: Some(2),
                 mark: None,
+                title: String::new(),
             }
         );
         assert_eq!(panes[1].window_name, "_shoal");
@@ -303,16 +307,26 @@ mod tests {
     }
 
     #[test]
-    fn the_poll_listing_carries_the_pid_and_the_mark() {
-        let out = b"%4\t0\t\t\t1700000000\t12\t50\t4242\t0\t4\tab\tc\n%5\t1\t0\t\t1\t0\t50\t77\t31\t0\t\n";
-        let panes = parse_poll(out).unwrap();
+    fn the_poll_listing_carries_the_pid_the_request_the_mark_and_the_title() {
+        let out = "%4\t0\t\t\t1700000000\t12\t50\t4242\t0\t4\t9\tab\tc✋ Ask\tx\n%5\t1\t0\t\t1\t0\t50\t77\t31\t0\t0\t\n";
+        let panes = parse_poll(out.as_bytes()).unwrap();
         assert_eq!(
-            (panes[0].pid, panes[0].mark.as_deref(), panes[0].request_len),
-            (4242, Some("ab\tc"), 0)
+            (
+                panes[0].pid,
+                panes[0].mark.as_deref(),
+                panes[0].request_len,
+                panes[0].title.as_str()
+            ),
+            (4242, Some("ab\tc"), 0, "✋ Ask\tx")
         );
         assert_eq!(
-            (panes[1].pid, panes[1].mark.as_deref(), panes[1].request_len),
-            (77, None, 31)
+            (
+                panes[1].pid,
+                panes[1].mark.as_deref(),
+                panes[1].request_len,
+                panes[1].title.as_str()
+            ),
+            (77, None, 31, "")
         );
     }
 
@@ -326,7 +340,8 @@ mod tests {
         let full = pane_line("%1\t@1\t1\t0\t\t\t10\t5\t1", "name", "", "");
         let cut = &full.as_bytes()[..full.len() - 3];
         assert!(parse_panes(cut).unwrap_err().contains("runs past"));
-        let err = parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t0\t0\t\n").unwrap_err();
+        let err =
+            parse_panes(b"%1\t@1\tnotapid\t0\t\t\t10\t5\t1\t0\t0\t0\t0\t0\t0\t\n").unwrap_err();
         assert!(err.contains("notapid"), "{err}");
         let err = parse_panes(b"garbage\n").unwrap_err();
         assert!(err.contains("garbage"), "{err}");

@@ -102,6 +102,8 @@ pub struct PaneInfo {
     pub attempt: Option<u32>,
     /// `@shoal_mark` pane option: the attempt's own mark.
     pub mark: Option<String>,
+    /// `#{pane_title}`: what the program in the pane last set as its title.
+    pub title: String,
 }
 
 /// What a supervisor tick needs to know of a pane: the cheap subset of [`PaneInfo`].
@@ -126,6 +128,9 @@ pub struct PaneState {
     /// Bytes waiting in the pane's `@shoal_req` option: requests an agent on another
     /// host sent back through its own pane (see [`crate::fleet::pane_request`]).
     pub request_len: usize,
+    /// `#{pane_title}`: what the program in the pane last set as its title (tmux starts
+    /// it as the host name).
+    pub title: String,
 }
 
 impl From<PaneInfo> for PaneState {
@@ -140,6 +145,7 @@ impl From<PaneInfo> for PaneState {
             pid: p.pid,
             mark: p.mark,
             request_len: 0,
+            title: p.title,
         }
     }
 }

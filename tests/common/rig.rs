@@ -21,8 +21,14 @@ impl Rig {
     /// `agents` is the `[[agent]]` part of the fleet file; `{sim}` in it is replaced by
     /// the command that runs the simulated agent.
     pub fn new(fleet_settings: &str, agents: &str) -> Rig {
+        Rig::new_in(&std::env::temp_dir(), fleet_settings, agents)
+    }
+
+    /// [`Rig::new`], with its directory in `parent` (Gemini CLI refuses settings files
+    /// under a directory others may write to, like /tmp).
+    pub fn new_in(parent: &Path, fleet_settings: &str, agents: &str) -> Rig {
         let name = unique("t");
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir_in(parent).expect("tempdir");
         let fleet = dir.path().join("shoal.toml");
         let sim = format!("{SHOAL} sim-agent");
         let text = format!(

@@ -21,19 +21,19 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The CLIs are heavy (node, Python): one test at a time on a small machine.
-static SERIAL: Mutex<()> = Mutex::new(());
+pub(crate) static SERIAL: Mutex<()> = Mutex::new(());
 
 const POLL_MS: i64 = 500;
 const STALL_S: i64 = 15;
 
-struct Lab {
+pub(crate) struct Lab {
     script: PathBuf,
     port: String,
 }
 
 impl Lab {
     /// The lab, or `None` (with the reason printed) when the test should skip.
-    fn find(cli: &str) -> Option<Lab> {
+    pub(crate) fn find(cli: &str) -> Option<Lab> {
         if std::env::var_os("SHOAL_LAB").is_none() {
             eprintln!("lab_e2e {cli}: skipped (set SHOAL_LAB=1 to run against the real CLIs)");
             return None;
@@ -71,7 +71,7 @@ impl Lab {
         })
     }
 
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         let out = Command::new("bash")
             .arg(&self.script)
             .args(args)
@@ -88,7 +88,7 @@ impl Lab {
     }
 
     /// The git workspace the agent named `name` runs in (`lab.sh cmd` makes it).
-    fn workspace(name: &str) -> PathBuf {
+    pub(crate) fn workspace(name: &str) -> PathBuf {
         PathBuf::from(std::env::var("HOME").unwrap_or_default())
             .join(".cache/shoal-lab/run")
             .join(name)
@@ -101,7 +101,7 @@ impl Lab {
 }
 
 /// Ends every process under the rig's panes (some CLIs outlive a closed window).
-struct Reap<'a>(&'a Lab, String);
+pub(crate) struct Reap<'a>(pub(crate) &'a Lab, pub(crate) String);
 
 impl Drop for Reap<'_> {
     fn drop(&mut self) {
@@ -110,7 +110,7 @@ impl Drop for Reap<'_> {
 }
 
 /// The words each CLI's approval dialog shows (lab README).
-fn dialog_words(cli: &str) -> &'static str {
+pub(crate) fn dialog_words(cli: &str) -> &'static str {
     match cli {
         "claude" => "Do you want to proceed?",
         "codex" => "Would you like to run the following command?",

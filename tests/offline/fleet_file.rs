@@ -129,6 +129,23 @@ fn on_idle_defaults_to_notify_and_an_agent_may_say_otherwise() {
 }
 
 #[test]
+fn hooks_default_on_and_the_fleet_or_an_agent_may_turn_them_off() {
+    let parse = |t: &str| file::parse(std::path::Path::new("f.toml"), t).unwrap();
+    let plain = parse("[fleet]\nname = \"x\"\n[[agent]]\nname = \"a\"\ncmd = \"claude\"\n");
+    assert!(plain.settings.hooks);
+    assert_eq!(plain.agents[0].hooks, None);
+    let off = parse("[fleet]\nname = \"x\"\nhooks = false\n[[agent]]\nname = \"a\"\ncmd = \"claude\"\nhooks = true\n");
+    assert!(!off.settings.hooks);
+    assert_eq!(off.agents[0].hooks, Some(true));
+    let e = file::parse(
+        std::path::Path::new("f.toml"),
+        "[fleet]\nname = \"x\"\n[[agent]]\nname = \"a\"\ncmd = \"c\"\nhooks = \"no\"\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.line, 6, "{e}");
+}
+
+#[test]
 fn hosts_are_read_and_agents_name_them() {
     let f = file::load(&dir("valid").join("hosts.toml")).unwrap();
     assert_eq!(f.settings.hosts.len(), 1);
