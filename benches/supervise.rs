@@ -16,7 +16,8 @@
 //! sizes (default 100,300,500,1000), `SHOAL_BENCH_SECS=30` the supervisor's window,
 //! `SHOAL_BENCH_NAIVE_TICKS=3` the naive rounds, `SHOAL_BENCH_BIN=path/to/shoal` measures
 //! another build, `SHOAL_BENCH_PERF=/tmp/sup` records a `perf` profile of the
-//! supervisor's window into `/tmp/sup-N.data`. Every tmux server it starts is private to the run and killed at the
+//! supervisor and its tmux servers over the window into `/tmp/sup-N.data`. Every tmux
+//! server it starts is private to the run and killed at the
 //! end, also on error or Ctrl-C; the supervisor it starts is stopped with it.
 
 mod common;
@@ -168,7 +169,7 @@ fn measure_fleet(n: usize, window: Duration, naive_ticks: usize, stop: &AtomicBo
     let ticks0 = rig.ticks()?;
     let (tree0, srv0) = (tree_ms(sup_pid)?, servers_ms(&server_pids)?);
     let t = Instant::now();
-    let perf = perf_record(sup_pid, n, window)?;
+    let perf = perf_record(sup_pid, &server_pids, n, window)?;
     sleep(window, stop)?;
     if let Some(mut p) = perf {
         let _ = p.0.wait();
@@ -280,23 +281,31 @@ impl Rig {
     }
 }
 
-/// With `SHOAL_BENCH_PERF=PREFIX`, `perf record` samples the supervisor over the
-/// window into `PREFIX-N.data` (the figures of that run include perf's sampling cost).
-fn perf_record(pid: u32, n: usize, window: Duration) -> Result<Option<Guarded>> {
+/// With `SHOAL_BENCH_PERF=PREFIX`, `perf record` samples the supervisor and the fleet's
+/// tmux servers over the window into `PREFIX-N.data` (`perf report --sort comm,sym`
+/// tells the two apart; the figures of that run include perf's sampling cost). DWARF
+/// call graphs: a release build keeps no frame pointers.
+fn perf_record(pid: u32, servers: &[u32], n: usize, window: Duration) -> Result<Option<Guarded>> {
     let Some(prefix) = std::env::var_os("SHOAL_BENCH_PERF") else {
         return Ok(None);
     };
     let out = format!("{}-{n}.data", prefix.to_string_lossy());
+    let pids = std::iter::once(pid)
+        .chain(servers.iter().copied())
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let child = Command::new("perf")
         .args([
             "record",
             "-F",
-            "499",
-            "-g",
+            "1999",
+            "--call-graph",
+            "dwarf,16384",
             "-o",
             &out,
             "-p",
-            &pid.to_string(),
+            &pids,
         ])
         .args(["--", "sleep", &window.as_secs().to_string()])
         .stdin(Stdio::null())

@@ -16,6 +16,7 @@ mod records;
 mod restart;
 mod retention;
 mod schema;
+mod snapshot_rows;
 mod usage;
 mod worktrees;
 

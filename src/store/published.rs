@@ -3,7 +3,7 @@
 //! from a console that hands its fleet on as it quits.
 
 use super::{Lease, LeaseHolder, Store, StoreError, SupervisorMode};
-use crate::fleet::FleetSnapshot;
+use crate::fleet::{AgentView, FleetSnapshot};
 use rusqlite::{named_params, OptionalExtension};
 
 /// The holder's latest snapshot as stored.
@@ -23,20 +23,45 @@ impl Store {
     /// Store `snap` as the fleet's latest picture, if `lease` is still in force; returns
     /// whether it was written. Captures are left out: a view captures the pane it shows.
     pub fn publish_snapshot(&self, lease: Lease, snap: &FleetSnapshot) -> Result<bool, StoreError> {
-        let body = serde_json::to_string(snap).expect("snapshots serialize");
-        let n = self
-            .conn
-            .execute(
-                "INSERT INTO snapshot (id, pid, epoch, seq, ts_ms, body)
-                 SELECT 1, :pid, :epoch, 1, :ts, :body
-                 WHERE EXISTS (SELECT 1 FROM lease WHERE id = 1 AND pid = :pid AND epoch = :epoch)
-                 ON CONFLICT(id) DO UPDATE SET pid = :pid, epoch = :epoch, seq = seq + 1,
-                    ts_ms = :ts, body = :body",
-                named_params! {":pid": lease.pid, ":epoch": lease.epoch,
-                ":ts": snap.taken_at_ms, ":body": body},
-            )
-            .map_err(|e| self.classify(e))?;
-        Ok(n == 1)
+        let header = FleetSnapshot {
+            agents: Vec::new(),
+            ..snap.clone()
+        };
+        self.publish_snapshot_since(lease, &header, &snap.agents, None)
+    }
+
+    /// [`Store::publish_snapshot`] of `header` (its own `agents` left empty) with
+    /// `agents`, rewriting only the agents that differ from `prev` at the same position:
+    /// `prev` must be what the last successful publish under this lease wrote (`None`
+    /// rewrites every agent). A quiet agent then costs no serializing and no write.
+    pub fn publish_snapshot_since(
+        &self,
+        lease: Lease,
+        header: &FleetSnapshot,
+        agents: &[AgentView],
+        prev: Option<&[AgentView]>,
+    ) -> Result<bool, StoreError> {
+        debug_assert!(header.agents.is_empty(), "agents go in their own rows");
+        let body = serde_json::to_string(header).expect("snapshots serialize");
+        self.write(|s| {
+            let n = s
+                .conn
+                .execute(
+                    "INSERT INTO snapshot (id, pid, epoch, seq, ts_ms, body)
+                     SELECT 1, :pid, :epoch, 1, :ts, :body
+                     WHERE EXISTS (SELECT 1 FROM lease WHERE id = 1 AND pid = :pid AND epoch = :epoch)
+                     ON CONFLICT(id) DO UPDATE SET pid = :pid, epoch = :epoch, seq = seq + 1,
+                        ts_ms = :ts, body = :body",
+                    named_params! {":pid": lease.pid, ":epoch": lease.epoch,
+                    ":ts": header.taken_at_ms, ":body": body},
+                )
+                .map_err(|e| s.classify(e))?;
+            if n != 1 {
+                return Ok(false);
+            }
+            s.write_snapshot_agents(agents, prev)?;
+            Ok(true)
+        })
     }
 
     /// The stored snapshot's sequence number: cheap to ask every few hundred ms.
@@ -50,8 +75,12 @@ impl Store {
     /// The stored snapshot; `None` before any supervisor published one. A body this
     /// shoal cannot read counts as none.
     pub fn published_snapshot(&self) -> Result<Option<Published>, StoreError> {
-        let row: Option<(u32, i64, i64, String)> = self
+        // One read transaction: the header and the agent rows of the same publish.
+        let tx = self
             .conn
+            .unchecked_transaction()
+            .map_err(|e| self.classify(e))?;
+        let row: Option<(u32, i64, i64, String)> = tx
             .query_row(
                 "SELECT pid, epoch, seq, body FROM snapshot WHERE id = 1",
                 [],
@@ -59,14 +88,25 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.classify(e))?;
-        Ok(row.and_then(|(pid, epoch, seq, body)| {
-            let snapshot = serde_json::from_str(&body).ok()?;
-            Some(Published {
-                pid,
-                epoch,
-                seq,
-                snapshot,
-            })
+        let Some((pid, epoch, seq, body)) = row else {
+            return Ok(None);
+        };
+        let Ok(mut snapshot) = serde_json::from_str::<FleetSnapshot>(&body) else {
+            return Ok(None);
+        };
+        if snapshot.agents.is_empty() {
+            snapshot.agents = match self.snapshot_agents() {
+                Ok(Some(agents)) => agents,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+        }
+        drop(tx);
+        Ok(Some(Published {
+            pid,
+            epoch,
+            seq,
+            snapshot,
         }))
     }
 
@@ -99,7 +139,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fleet::AgentView;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

@@ -277,4 +277,12 @@ pub const MIGRATIONS: &[&str] = &[
     r"
     ALTER TABLE agents ADD COLUMN hooks INTEGER;
     ",
+    // 18: the published snapshot's agents, one row per position, so a publish rewrites
+    // only the agents that changed; `snapshot.body` keeps the rest of the snapshot.
+    r"
+    CREATE TABLE snapshot_agents (
+        pos  INTEGER PRIMARY KEY,
+        body TEXT NOT NULL
+    );
+    ",
 ];

@@ -243,6 +243,8 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
     } = *chans;
     let mut next_tick = now_ms();
     let mut published_at = next_tick;
+    // What the store's copy holds, so a publish rewrites only the agents that changed.
+    let mut stored: Option<Arc<FleetSnapshot>> = None;
     // A supervisor that lost its lease stops at once: another one acts now.
     while !stop.load(Ordering::SeqCst) && sup.must_stop().is_none() {
         let now = now_ms();
@@ -252,7 +254,7 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
             applied = true;
         }
         if applied {
-            publish(sup, snapshots, events, now);
+            publish(sup, snapshots, events, now, &mut stored);
             published_at = now;
         }
         // Read each time round: a reloaded config may change it.
@@ -271,7 +273,7 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
             }
             // No change, no snapshot; the tick's cost still refreshes now and then.
             if sup.take_changed() || now - published_at >= REFRESH_MS {
-                publish(sup, snapshots, events, now);
+                publish(sup, snapshots, events, now, &mut stored);
                 published_at = now;
             }
             next_tick = now + poll;
@@ -290,7 +292,7 @@ fn run(sup: &mut Supervisor, chans: &Channels<'_>, stop: &AtomicBool) {
                     command: cmd,
                     result,
                 });
-                publish(sup, snapshots, events, now);
+                publish(sup, snapshots, events, now, &mut stored);
                 published_at = now;
             }
             Err(RecvTimeoutError::Timeout) => {}
@@ -309,17 +311,33 @@ fn publish(
     snapshots: &tokio::sync::watch::Sender<Arc<FleetSnapshot>>,
     events: &Sender<EventView>,
     now: i64,
+    stored: &mut Option<Arc<FleetSnapshot>>,
 ) {
     for e in sup.take_events() {
         let _ = events.send(e);
     }
     sup.take_changed();
-    let snap = Arc::new(sup.snapshot(now));
+    let mut snap = sup.snapshot(now);
     // View consoles in other processes draw this copy; a failed write shows next tick.
     if let Some(lease) = sup.lease() {
-        if let Err(e) = sup.store.publish_snapshot(lease, &snap) {
-            sup.stats.error = Some(format!("cannot publish the snapshot for views: {e}"));
+        // Agents go in their own rows, only those changed since the last stored copy.
+        let agents = std::mem::take(&mut snap.agents);
+        let prev = stored.as_ref().map(|p| p.agents.as_slice());
+        let written = sup
+            .store
+            .publish_snapshot_since(lease, &snap, &agents, prev);
+        snap.agents = agents;
+        let snap = Arc::new(snap);
+        match written {
+            Ok(true) => *stored = Some(Arc::clone(&snap)),
+            Ok(false) => *stored = None,
+            Err(e) => {
+                *stored = None;
+                sup.stats.error = Some(format!("cannot publish the snapshot for views: {e}"));
+            }
         }
+        snapshots.send_replace(snap);
+        return;
     }
-    snapshots.send_replace(snap);
+    snapshots.send_replace(Arc::new(snap));
 }

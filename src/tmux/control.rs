@@ -43,7 +43,10 @@ pub struct ControlClient {
     /// Lines for the writer thread: a stopped or wedged client stops reading its
     /// stdin, and a blocking write must never hold the caller past its deadline.
     stdin: Option<Sender<Vec<u8>>>,
-    lines: Receiver<Vec<u8>>,
+    /// Lines from the reader thread, in batches of what one read brought.
+    lines: Receiver<Vec<Vec<u8>>>,
+    /// Lines of a batch not yet fed to the parser.
+    queued: std::collections::VecDeque<Vec<u8>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     parser: ReplyParser,
     alive: bool,
@@ -146,6 +149,7 @@ impl ControlClient {
             child,
             stdin: Some(writer),
             lines,
+            queued: std::collections::VecDeque::new(),
             stderr,
             parser: ReplyParser::new(),
             alive: true,
@@ -334,11 +338,16 @@ impl ControlClient {
     }
 
     fn next_event(&mut self, timeout: Duration) -> Result<Event, ReadError> {
-        match self.lines.recv_timeout(timeout) {
-            Ok(line) => Ok(self.parser.feed(&line)),
-            Err(RecvTimeoutError::Timeout) => Err(ReadError::Timeout),
-            Err(RecvTimeoutError::Disconnected) => Err(ReadError::Eof),
+        if self.queued.is_empty() {
+            match self.lines.recv_timeout(timeout) {
+                Ok(batch) => self.queued.extend(batch),
+                Err(RecvTimeoutError::Timeout) => return Err(ReadError::Timeout),
+                Err(RecvTimeoutError::Disconnected) => return Err(ReadError::Eof),
+            }
         }
+        // The reader never sends an empty batch.
+        let line = self.queued.pop_front().unwrap_or_default();
+        Ok(self.parser.feed(&line))
     }
 
     /// The connection is unusable after a read failure: late replies would be
@@ -410,20 +419,30 @@ fn spawn_writer(socket: &str, mut stdin: ChildStdin) -> Result<Sender<Vec<u8>>, 
     Ok(tx)
 }
 
-/// Read stdout line by line into a channel (so reads can time out), and keep the start
-/// of stderr for error messages. Both threads end when the child's pipes close.
+/// Read stdout into a channel (so reads can time out), and keep the start of stderr for
+/// error messages. Both threads end when the child's pipes close. Lines go in batches of
+/// what is already buffered: a reply of a thousand lines is a handful of channel sends
+/// and wake-ups, not a thousand.
 fn spawn_readers(
     socket: &str,
     stdout: ChildStdout,
     stderr: impl Read + Send + 'static,
     keep: Arc<Mutex<Vec<u8>>>,
-) -> Result<Receiver<Vec<u8>>, TmuxError> {
-    let (tx, rx) = mpsc::channel();
+) -> Result<Receiver<Vec<Vec<u8>>>, TmuxError> {
+    let (tx, rx) = mpsc::channel::<Vec<Vec<u8>>>();
     thread::Builder::new()
         .name(format!("tmux-control-{socket}"))
         .spawn(move || {
             let mut reader = BufReader::with_capacity(64 * 1024, stdout);
+            let mut batch = Vec::new();
             loop {
+                // Send before a read that would block: no whole line is buffered.
+                if !batch.is_empty()
+                    && !reader.buffer().contains(&b'\n')
+                    && tx.send(std::mem::take(&mut batch)).is_err()
+                {
+                    return;
+                }
                 let mut line = Vec::new();
                 match reader.read_until(b'\n', &mut line) {
                     Ok(0) | Err(_) => break,
@@ -431,11 +450,12 @@ fn spawn_readers(
                         if line.last() == Some(&b'\n') {
                             line.pop();
                         }
-                        if tx.send(line).is_err() {
-                            break;
-                        }
+                        batch.push(line);
                     }
                 }
+            }
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
             }
         })?;
     thread::Builder::new()
