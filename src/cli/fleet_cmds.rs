@@ -170,6 +170,9 @@ pub fn supervise(fleet: &FleetArg, detached: bool, take_over: Option<u32>) -> Re
                 announced = f.agents.iter().map(|a| a.name.clone()).collect();
             }
         }
+        // Queued commands' outcomes are in the store (their callers read them there)
+        // and their events are printed; the channel copy is dropped, not left to pile up.
+        while handle.outcomes.try_recv().is_ok() {}
         match handle.events.recv_timeout(Duration::from_millis(200)) {
             Ok(e) => println!("{}", output::event_line(&e)),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}

@@ -11,6 +11,11 @@ use crate::store::{NewSignal, Origin, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Earlier attempts of one agent held in memory (and in its snapshot row), newest kept:
+/// an agent restarted all day would otherwise grow the supervisor by a final screen per
+/// attempt. Older attempts stay in the store (`shoal logs`, the log browser).
+pub(crate) const MAX_PAST: u32 = 20;
+
 impl Supervisor {
     /// Read lineage from the store: agent origins and caps, signals, and the final
     /// screens of ended attempts (so history shows them after a restart).
@@ -28,6 +33,7 @@ impl Supervisor {
             .into_iter()
             .map(|(s, answered)| ((s.agent.clone(), s.attempt), (s, answered)))
             .collect();
+        self.forget_old_signals();
         for i in 0..self.agents.len() {
             let agent = &self.agents[i];
             if agent.capture().is_empty() && agent.att.state.is_ended() {
@@ -47,6 +53,7 @@ impl Supervisor {
     /// loaded (a retry makes the previous attempt history). Ended attempts never change,
     /// so an agent's history is read once per attempt number.
     pub(crate) fn sync_lineage(&mut self) {
+        let mut moved = false;
         for i in 0..self.agents.len() {
             let name = self.agents[i].name().to_string();
             let current = self.agents[i].att.attempt;
@@ -61,9 +68,13 @@ impl Supervisor {
             match self.load_past(&name, current) {
                 Ok(past) => {
                     self.lineage.past.insert(name, (current, past));
+                    moved = true;
                 }
                 Err(e) => self.stats.error = Some(e.to_string()),
             }
+        }
+        if moved {
+            self.forget_old_signals();
         }
     }
 
@@ -72,8 +83,9 @@ impl Supervisor {
             return Ok(Vec::new());
         }
         let mut past = Vec::new();
+        let oldest = current.saturating_sub(MAX_PAST);
         for a in self.store.attempts(name)? {
-            if a.attempt >= current {
+            if a.attempt >= current || a.attempt < oldest {
                 continue;
             }
             let death = match a.death_capture {
@@ -91,6 +103,20 @@ impl Supervisor {
             });
         }
         Ok(past)
+    }
+
+    /// Drop the signals of attempts older than the history kept in memory.
+    fn forget_old_signals(&mut self) {
+        let current: HashMap<&str, u32> = self
+            .agents
+            .iter()
+            .map(|a| (a.name(), a.att.attempt))
+            .collect();
+        self.lineage.signals.retain(|(name, attempt), _| {
+            current
+                .get(name.as_str())
+                .is_none_or(|c| attempt.saturating_add(MAX_PAST) >= *c)
+        });
     }
 
     fn signal_of(&self, name: &str, attempt: u32) -> Option<&(SignalView, bool)> {

@@ -396,6 +396,42 @@ fn a_retry_keeps_the_ended_attempt_with_its_signal_and_final_screen() {
 }
 
 #[test]
+fn an_agent_retried_all_day_keeps_only_its_newest_attempts_in_memory() {
+    let mut r = rig(&format!(
+        "[fleet]\nname = \"t\"\n{}",
+        agents(&[("a", None)])
+    ));
+    r.sup.tick(T0);
+    let retries = lineage::MAX_PAST + 5;
+    for n in 1..=retries {
+        let t = T0 + i64::from(n) * 1000;
+        r.signal("a", SignalKind::Failed, &format!("try {n} failed"), t)
+            .unwrap();
+        r.sup
+            .execute(&Command::Retry { agent: "a".into() }, t + 500)
+            .unwrap();
+    }
+    let a = r.view("a");
+    assert_eq!(a.attempt, retries + 1);
+    let kept: Vec<u32> = a.lineage.past.iter().map(|p| p.attempt).collect();
+    let want: Vec<u32> = (retries + 1 - lineage::MAX_PAST..=retries).collect();
+    assert_eq!(kept, want, "the newest earlier attempts, oldest first");
+    let last = a.lineage.past.last().unwrap();
+    assert_eq!(
+        last.signal.as_ref().unwrap().message,
+        format!("try {retries} failed")
+    );
+    // Signals of attempts no longer shown are not held either; the store keeps them.
+    let oldest_kept = retries + 1 - lineage::MAX_PAST;
+    assert!(r.sup.lineage.signals.keys().all(|(_, n)| *n >= oldest_kept));
+    assert!(r.sup.lineage.signals.len() <= lineage::MAX_PAST as usize + 1);
+    assert_eq!(
+        r.sup.store().attempts("a").unwrap().len(),
+        retries as usize + 1
+    );
+}
+
+#[test]
 fn steer_types_on_behalf_of_the_ancestor() {
     let mut r = rig(&format!(
         "[fleet]\nname = \"t\"\n{}",
