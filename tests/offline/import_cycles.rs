@@ -3,7 +3,9 @@
 //! file that defines what it names (through a `mod.rs` that only re-exports it), and no
 //! file in those modules may reach itself again. A file and the `mod.rs` files above it
 //! count as one (a facade, or one type's `impl` split over files), so only cycles between
-//! siblings and across modules are reported.
+//! siblings and across modules are reported. Folded onto the top-level modules, the
+//! same graph has no cycle at all (tests aside), and the domain never names the terminal
+//! crates.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -429,4 +431,119 @@ fn the_checker_sees_a_cycle_between_siblings_and_ignores_a_facade() {
     write("m/a.rs", "use super::{B, M};\npub struct A;\n");
     write("m/b.rs", "pub fn f() -> crate::m::a::A { todo!() }\n");
     assert_eq!(cycles(&edges(src)), vec![vec!["m/a.rs", "m/b.rs"]]);
+}
+
+/// The top-level module a file belongs to (`supervisor/tick.rs` → `supervisor`); the
+/// crate root's own files belong to none.
+fn top_module(rel: &str) -> Option<&str> {
+    rel.split_once('/').map(|(m, _)| m)
+}
+
+/// A file that holds only tests (`tests.rs`, `*_tests.rs`, the test kit): tests may
+/// reach up to build their fixtures.
+fn is_test_file(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name == "tests.rs" || name.ends_with("_tests.rs") || name == "testkit.rs"
+}
+
+/// The file graph folded onto top-level modules: `supervisor` → `store` when any file of
+/// the supervisor (other than its tests) names one of the store.
+fn module_edges(files: &Graph) -> Graph {
+    let mut out: Graph = BTreeMap::new();
+    for (from, to) in files {
+        if is_test_file(from) {
+            continue;
+        }
+        let Some(a) = top_module(from) else { continue };
+        for (file, why) in to {
+            let Some(b) = top_module(file) else { continue };
+            if a != b {
+                let e = out.entry(a.to_string()).or_default();
+                let paths = e.entry(b.to_string()).or_default();
+                paths.extend(why.iter().map(|w| format!("{from}: {w}")));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_top_level_modules_form_no_import_cycle() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let modules = module_edges(&edges(&src));
+    assert!(
+        modules.contains_key("supervisor") && modules.contains_key("cli"),
+        "the module graph was read: {:?}",
+        modules.keys().collect::<Vec<_>>()
+    );
+    let bad: Vec<String> = cycles(&modules)
+        .iter()
+        .map(|c| describe(c, &modules))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn the_domain_never_names_the_terminal_crates() {
+    const DOMAIN: &[&str] = &[
+        "fleet",
+        "profile",
+        "tmux",
+        "supervisor",
+        "store",
+        "logs",
+        "config",
+        "notify",
+        "usage",
+        "process",
+        "worktree",
+    ];
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut bad = Vec::new();
+    let mut seen = 0;
+    for f in &files {
+        let rel = f
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if !top_module(&rel).is_some_and(|m| DOMAIN.contains(&m)) {
+            continue;
+        }
+        seen += 1;
+        let code = code_only(&std::fs::read_to_string(f).unwrap());
+        for krate in ["ratatui", "crossterm", "ansi_to_tui"] {
+            if code.contains(&format!("{krate}::")) {
+                bad.push(format!("{rel} names {krate}"));
+            }
+        }
+    }
+    assert!(seen > 50, "the domain's files were read ({seen})");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn the_module_fold_sees_a_cycle_across_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path();
+    for m in ["a", "b"] {
+        std::fs::create_dir_all(src.join(m)).unwrap();
+    }
+    let write = |p: &str, t: &str| std::fs::write(src.join(p), t).unwrap();
+    write("lib.rs", "pub mod a;\npub mod b;\n");
+    write("a/mod.rs", "mod x;\npub use x::X;\n");
+    write("a/x.rs", "pub struct X;\n");
+    write("b/mod.rs", "pub struct B(crate::a::X);\n");
+    assert!(cycles(&module_edges(&edges(src))).is_empty());
+    // A different file of `a` naming `b` closes a cycle no file graph shows.
+    write("a/y.rs", "pub fn f(_: crate::b::B) {}\n");
+    write("a/mod.rs", "mod x;\nmod y;\npub use x::X;\n");
+    assert_eq!(cycles(&module_edges(&edges(src))), vec![vec!["a", "b"]]);
+    // Its tests may reach back.
+    std::fs::remove_file(src.join("a/y.rs")).unwrap();
+    write("a/x_tests.rs", "fn t(_: crate::b::B) {}\n");
+    write("a/mod.rs", "mod x;\nmod x_tests;\npub use x::X;\n");
+    assert!(cycles(&module_edges(&edges(src))).is_empty());
 }
