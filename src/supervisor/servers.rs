@@ -57,6 +57,18 @@ impl Servers {
     }
 
     /// How many servers are known.
+    /// Each connected server working in a slower fallback mode, with why:
+    /// `shoal-f: one-shot commands for 42s more after …`.
+    pub fn degraded(&self) -> Vec<String> {
+        self.slots
+            .iter()
+            .filter_map(|s| {
+                let why = s.conn.as_ref()?.degraded()?;
+                Some(format!("{}: {why}", s.server.socket()))
+            })
+            .collect()
+    }
+
     pub fn len(&self) -> usize {
         self.slots.len()
     }

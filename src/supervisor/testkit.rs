@@ -33,6 +33,8 @@ pub struct FakeServer {
     pub captures: usize,
     pub lists: usize,
     pub down: bool,
+    /// What the backend says when asked whether it works in a fallback mode.
+    pub degraded: Option<String>,
 }
 
 /// Every fake server of a test, by socket.
@@ -129,6 +131,11 @@ fn no_pane(pane: &str) -> TmuxError {
 impl TmuxBackend for FakeBackend {
     fn socket(&self) -> &str {
         &self.socket
+    }
+
+    fn degraded(&self) -> Option<String> {
+        let servers = self.tmux.servers.lock().unwrap();
+        servers.get(&self.socket).and_then(|s| s.degraded.clone())
     }
 
     fn list_panes(&mut self) -> Result<Vec<PaneInfo>, TmuxError> {

@@ -150,6 +150,36 @@ fn a_working_agent_stays_ok() {
 }
 
 #[test]
+fn a_server_polled_in_its_fallback_mode_is_said_in_the_snapshot_until_it_recovers() {
+    let mut r = rig();
+    r.tick(T0, &["a", "b"]);
+    assert!(r.sup.snapshot(T0).stats.degraded.is_empty());
+    let why = "one-shot commands for 60s more after 3 control-client failures within 600s";
+    r.tmux
+        .servers
+        .lock()
+        .unwrap()
+        .get_mut("shoal-t")
+        .unwrap()
+        .degraded = Some(why.into());
+    r.tick(T0 + 400, &["a", "b"]);
+    assert_eq!(
+        r.sup.snapshot(T0 + 400).stats.degraded,
+        [format!("shoal-t: {why}")]
+    );
+    assert!(r.sup.take_changed(), "the header's news is published");
+    r.tmux
+        .servers
+        .lock()
+        .unwrap()
+        .get_mut("shoal-t")
+        .unwrap()
+        .degraded = None;
+    r.tick(T0 + 800, &["a", "b"]);
+    assert!(r.sup.snapshot(T0 + 800).stats.degraded.is_empty());
+}
+
+#[test]
 fn a_silent_agent_walks_nudge_warn_kill_at_one_two_three_timeouts() {
     let mut r = rig();
     r.tick(T0, &["b"]);

@@ -110,6 +110,11 @@ impl Supervisor {
         self.stats.servers_up = up;
         self.stats.panes = panes_total;
         self.stats.captured = captured;
+        let degraded = self.servers.degraded();
+        if self.stats.degraded != degraded {
+            self.stats.degraded = degraded;
+            self.changed = true;
+        }
         for i in 0..self.agents.len() {
             if self.agents[i].captured_tick() == Some(self.ticks) {
                 self.weigh_signals(i, now_ms);
