@@ -110,6 +110,35 @@ impl Rig {
         pid
     }
 
+    /// Start `shoal ARGS` in the background, its stderr written to `stderr`.
+    pub fn spawn_logged(&mut self, args: &[&str], stderr: &Path) -> u32 {
+        let log = std::fs::File::create(stderr).expect("stderr file");
+        let child = self
+            .command(args)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn shoal");
+        let pid = child.id();
+        self.children.push(child);
+        pid
+    }
+
+    /// Wait up to `timeout` for a background command to end by itself: its exit status,
+    /// or `None` while it still runs.
+    pub fn wait_child(&mut self, pid: u32, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let pos = self.children.iter().position(|c| c.id() == pid)?;
+        let until = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < until {
+            if let Ok(Some(status)) = self.children[pos].try_wait() {
+                self.children.remove(pos);
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// SIGKILL a background supervisor and reap it.
     pub fn kill_supervisor(&mut self, pid: u32, signal: i32) {
         if let Some(pos) = self.children.iter().position(|c| c.id() == pid) {

@@ -1,6 +1,8 @@
 //! A damaged or locked store does not leave the operator blind or the fleet unstoppable:
 //! `shoal status` lists the fleet's marked panes from tmux and says plainly what is
-//! wrong with the store, and `shoal down` ends every server and process without it.
+//! wrong with the store, and `shoal down` ends every server and process without it. A
+//! store deleted under a running supervisor stops it loudly, and the next store adopts
+//! the live panes instead of starting them twice.
 
 use crate::common::Rig;
 use crate::down_e2e::{with_env, Sweep};
@@ -146,4 +148,41 @@ fn a_locked_store_says_who_holds_it_and_for_how_long() {
     assert!(all.contains("is locked"), "{all}");
     assert_eq!(with_env(&pair), Vec::<(u32, String)>::new(), "{all}");
     conn.execute_batch("ROLLBACK").unwrap();
+}
+
+#[test]
+fn a_store_deleted_under_a_running_supervisor_stops_it_and_a_new_store_adopts_the_panes() {
+    let (mut rig, _sweep, _pair) = rig_with(&[("calm", "exec sleep 1021")]);
+    rig.ok(&["up", "--no-console"]);
+    wait_pane(&rig, "calm", false);
+    let log = rig.dir.path().join("supervise.err");
+    let pid = rig.spawn_logged(&["supervise"], &log);
+    rig.wait_ticks(2);
+    let panes = rig.pane_ids();
+    let pane = rig.agent("calm")["pane"].as_str().unwrap().to_string();
+    let db = rig.db();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    let ended = rig.wait_child(pid, Duration::from_secs(20));
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        ended.and_then(|s| s.code()),
+        Some(1),
+        "the supervisor stops with an error: {said}"
+    );
+    assert!(
+        said.contains("is no longer the file this process opened"),
+        "it says why on stderr: {said}"
+    );
+    assert!(
+        !db.exists(),
+        "it did not write a new store behind the operator's back"
+    );
+    // A new store takes the live, marked window in: no second copy of the agent.
+    rig.ok(&["up", "--no-console"]);
+    assert_eq!(rig.pane_ids(), panes, "no pane started twice");
+    let calm = rig.agent("calm");
+    assert_eq!(calm["state"], "running", "{calm}");
+    assert_eq!(calm["pane"], pane.as_str(), "{calm}");
 }
