@@ -4,7 +4,7 @@
 use super::testkit::{FakeDetector, FakeTmux};
 use super::*;
 use crate::fleet::file;
-use crate::logs::{Level, LogEntry, LogQuery, Source};
+use crate::logs::{Level, LogEntry, LogQuery, NewLog, Source};
 use crate::store::Store;
 use std::path::Path;
 
@@ -270,4 +270,41 @@ fn a_restarted_supervisor_does_not_log_the_screen_again() {
     r.show("one\ntwo\nthree\nfour\nfive", T0 + 3000);
     r.show("one\ntwo\nthree\nfour\nfive\nsix", T0 + 4000);
     assert_eq!(r.output(), ["one", "two", "three", "four", "five"]);
+}
+
+#[test]
+fn entries_dropped_while_the_store_could_not_be_written_are_counted_in_the_log() {
+    let mut r = rig("");
+    r.sup.tick(T0);
+    // The store took nothing for a while: the held entries overflow, oldest first.
+    let held = output_log::MAX_PENDING + 5;
+    for n in 0..held {
+        let ts = T0 + n as i64;
+        r.sup
+            .output
+            .push(NewLog::output(ts, "a", 1, format!("line {n}")));
+    }
+    let dropped = output_log::MAX_PENDING / 10;
+    assert_eq!(r.sup.output.dropped, dropped);
+    assert_eq!(r.sup.output.pending[0].message, format!("line {dropped}"));
+    // Nothing is said while the backlog is still full.
+    r.sup.after_tick_logs(T0 + 200_000);
+    assert_eq!(r.sup.output.dropped, dropped, "not yet said");
+    // The store took the backlog: the next tick says how many were lost, and when.
+    r.sup.output.pending.clear();
+    r.sup.after_tick_logs(T0 + 200_000);
+    r.sup.persist().unwrap();
+    let said: Vec<String> = r
+        .logs(Source::Supervisor)
+        .into_iter()
+        .filter(|e| e.level == Level::Error)
+        .map(|e| e.message)
+        .collect();
+    let want = format!(
+        "{dropped} log entries from {} to {} were dropped while the store could not be written",
+        flood::clock(T0),
+        flood::clock(T0 + dropped as i64 - 1)
+    );
+    assert_eq!(said, [want]);
+    assert_eq!(r.sup.output.dropped, 0);
 }
