@@ -263,3 +263,78 @@ pub(crate) fn kill_outcome(agent: &super::Agent, under_way: bool) -> String {
         _ => format!("killed {name}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{FakeDetector, FakeTmux};
+    use super::*;
+    use crate::fleet::file;
+    use crate::process::{Ended, Survivor};
+    use crate::store::Store;
+
+    const T0: i64 = 1_000_000;
+
+    #[test]
+    fn a_kill_that_leaves_a_process_running_is_failed_naming_the_survivor() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[fleet]\nname = \"t\"\n[[agent]]\nname = \"a\"\ncmd = \"agent-a\"\n";
+        let fleet = file::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite")).unwrap();
+        super::super::declare(&store, &fleet, &FakeDetector, T0).unwrap();
+        let tmux = FakeTmux::default();
+        let mut sup = Supervisor::new(
+            fleet.settings.clone(),
+            dir.path().to_path_buf(),
+            store,
+            Box::new(FakeDetector),
+            tmux.connector(),
+        )
+        .unwrap();
+        sup.tick(T0);
+        let i = sup.find("a").unwrap();
+        let pending = PendingKill {
+            attempt: 1,
+            ending: Ending::Request,
+            kill: TreeKill::start(Selector::default(), KILL_GRACE),
+            screen: Some("last words".into()),
+        };
+        let report = KillReport {
+            ended: vec![Ended {
+                pid: 4242,
+                comm: "node".into(),
+            }],
+            survivors: vec![Survivor {
+                pid: 4243,
+                comm: "build".into(),
+                reason: "uninterruptible sleep (D)".into(),
+            }],
+            forced: true,
+        };
+        sup.finish_kill(i, pending, report, T0 + 500);
+        sup.persist().unwrap();
+        let a = sup.snapshot(T0 + 500).agent("a").cloned().unwrap();
+        assert_eq!(a.state, LifeState::Failed, "never `killed` with a survivor");
+        let note = a.reason.clone().unwrap_or_default();
+        assert!(
+            note.contains("the kill left processes running: pid 4243 (build): uninterruptible"),
+            "{note}"
+        );
+        let events = sup.store().events(Some("a"), 0, 100).unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        let kill = events
+            .iter()
+            .rev()
+            .find(|e| e.kind == "kill")
+            .unwrap_or_else(|| panic!("{kinds:?}"));
+        assert!(kill.detail.contains("4243"), "{}", kill.detail);
+        assert!(
+            kill.rule
+                .as_deref()
+                .unwrap_or_default()
+                .contains("pid 4243"),
+            "{:?}",
+            kill.rule
+        );
+        assert_eq!(tmux.pane_count(), 0, "the window is closed all the same");
+    }
+}
