@@ -248,3 +248,77 @@ kind = "claude"
         || (!shoal::store::process_running(last)).then_some(()),
     );
 }
+
+#[test]
+fn a_console_killed_mid_ladder_is_taken_over_by_a_view_with_no_tier_done_twice() {
+    let stall = Duration::from_secs(5);
+    let rig = Rig::new(
+        "stall_timeout = \"5s\"\npoll_interval = \"250ms\"",
+        r#"
+[[agent]]
+name = "mute"
+cmd = "{sim} silent"
+kind = "claude"
+on_idle = "nudge"
+"#,
+    );
+    rig.ok(&["up", "--no-console"]);
+    let fleet_arg = rig.fleet_path().display().to_string();
+    let term = Terminal::for_rig(&rig);
+    term.open_window("console", &["-f", &fleet_arg]);
+    let (console_pid, mode) = rig.wait_for(Duration::from_secs(20), "the console's lease", || {
+        holder(&rig)
+    });
+    assert_eq!(mode, "console");
+    term.open_window("view", &["-f", &fleet_arg]);
+    term.wait_window("view", "a view", Duration::from_secs(20), |s| {
+        s.contains(&format!("supervised by pid {console_pid} · console"))
+    });
+    rig.wait_for(Duration::from_secs(30), "the nudge", || {
+        (!ts_of(&rig.events("mute"), "nudge").is_empty()).then_some(())
+    });
+
+    // No clean quit: the console dies with its embedded supervisor.
+    // SAFETY: the pid of the console this test started.
+    unsafe { libc::kill(console_pid as i32, libc::SIGKILL) };
+    let t0 = Instant::now();
+    let (new, mode) = rig.wait_for(Duration::from_secs(15), "the view to take over", || {
+        holder(&rig).filter(|(p, _)| *p != console_pid)
+    });
+    let took = t0.elapsed();
+    let _reaper = Reaper(Some(new));
+    assert_eq!(mode, "console", "the view supervises now");
+    assert!(took < Duration::from_secs(9), "took {took:?}");
+    term.wait_window("view", "the take-over", Duration::from_secs(15), |s| {
+        s.contains(&format!(
+            "supervised here (took over from pid {console_pid})"
+        ))
+    });
+
+    // The ladder goes on from the recorded progress: each tier once, on time.
+    let events = rig.wait_for(Duration::from_secs(40), "the kill", || {
+        let e = rig.events("mute");
+        (!ts_of(&e, "kill").is_empty()).then_some(e)
+    });
+    let (nudge, warn, kill) = (
+        ts_of(&events, "nudge"),
+        ts_of(&events, "warn"),
+        ts_of(&events, "kill"),
+    );
+    assert_eq!(
+        (nudge.len(), warn.len(), kill.len()),
+        (1, 1, 1),
+        "each tier once: {events:#?}"
+    );
+    let gap = Duration::from_millis(u64::try_from(kill[0] - nudge[0]).unwrap_or(0));
+    assert!(
+        gap >= 2 * stall - Duration::from_millis(300) && gap <= 2 * stall + Duration::from_secs(9),
+        "the kill came {gap:?} after the nudge (stall timeout {stall:?}, take-over {took:?})"
+    );
+    assert_eq!(rig.agent("mute")["state"], "killed");
+    assert_eq!(
+        ts_of(&rig.events("mute"), "start").len(),
+        1,
+        "never relaunched"
+    );
+}
