@@ -58,6 +58,26 @@ kind = "claude"
     assert_eq!(ladder, ["nudge", "warn", "kill"], "{kinds:?}");
     assert_eq!(rig.agent("mute")["state"], "killed");
 
+    // What it says of itself: uptime, ticks, lease epoch, no error; its pid file.
+    let (_, st) = supervisor_status(&rig);
+    assert!(st["ticks"].as_u64().expect("ticks") >= 8, "{st}");
+    assert!(st["uptime_s"].as_i64().expect("uptime_s") >= 2, "{st}");
+    assert!(
+        st["lease_epoch"].as_i64().expect("lease_epoch") >= 1,
+        "{st}"
+    );
+    assert_eq!(st["last_error"], Value::Null, "{st}");
+    let pid_file = rig.home().join(format!("{}.supervisor.pid", rig.name));
+    let written = std::fs::read_to_string(&pid_file).expect("the pid file");
+    assert_eq!(written.trim(), pid.to_string());
+    let human = rig.ok(&["supervisor", "status"]);
+    assert!(
+        human.contains(&format!("supervised by pid {pid} (detached)"))
+            && human.contains(" ticks · last heartbeat ")
+            && human.contains("lease epoch "),
+        "{human}"
+    );
+
     // A second detach is refused while it runs; its log holds what it did.
     let again = rig.shoal(&["supervise", "--detach"]);
     assert!(!again.status.success());
@@ -69,9 +89,38 @@ kind = "claude"
     assert!(stopped.contains(&format!("pid {pid}")), "{stopped}");
     let (code, st) = supervisor_status(&rig);
     assert_eq!((code, &st["running"]), (3, &Value::Bool(false)), "{st}");
+    assert!(!pid_file.exists(), "the pid file goes with it");
     // The process is gone, not just its lease.
     assert!(
         !shoal::store::process_running(pid),
         "the detached supervisor (pid {pid}) still runs"
+    );
+}
+
+#[test]
+fn the_systemd_unit_starts_this_fleet_with_this_binary_and_home() {
+    let rig = Rig::new("", "");
+    let unit = rig.ok(&["supervisor", "unit"]);
+    let fleet = rig.fleet_path().display().to_string();
+    let exec = unit
+        .lines()
+        .find(|l| l.starts_with("ExecStart="))
+        .unwrap_or_else(|| panic!("no ExecStart: {unit}"));
+    assert!(
+        exec.ends_with(&format!("-f \"{fleet}\" supervise")),
+        "{exec}"
+    );
+    let exe = exec.trim_start_matches("ExecStart=\"");
+    let exe = &exe[..exe.find('"').expect("a quoted binary")];
+    assert!(std::path::Path::new(exe).is_file(), "{exe}");
+    let home = format!("Environment=\"SHOAL_HOME={}\"", rig.home().display());
+    assert!(unit.lines().any(|l| l == home), "{unit}");
+    assert!(unit.contains("Restart=on-failure"), "{unit}");
+    assert!(
+        unit.contains(&format!(
+            "Description=shoal supervisor for fleet {}",
+            rig.name
+        )),
+        "{unit}"
     );
 }
