@@ -524,6 +524,15 @@ impl Cmd {
         matches!(
             self,
             Cmd::Status { .. }
+                | Cmd::Usage { .. }
+                | Cmd::Circuit {
+                    what: None | Some(circuit_cmds::CircuitCmd::List)
+                }
+                | Cmd::Supervisor {
+                    what: supervisor_cmds::SupervisorCmd::Status { .. }
+                        | supervisor_cmds::SupervisorCmd::Logs { .. }
+                        | supervisor_cmds::SupervisorCmd::Unit
+                }
                 | Cmd::Events { .. }
                 | Cmd::Logs(_)
                 | Cmd::Completions { .. }

@@ -68,7 +68,8 @@ impl Rig {
         pulse::wait_ticks_from(&self.db(), from_ms, n);
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// `shoal ARGS` on this fleet, with its home and config, not yet run.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(SHOAL);
         c.arg("-f").arg(&self.fleet).args(args);
         c.env("SHOAL_HOME", self.home())

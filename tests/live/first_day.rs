@@ -4,6 +4,8 @@
 
 use crate::common::{Rig, SHOAL};
 use std::io::Read;
+use std::os::fd::FromRawFd;
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 
 fn server_running(rig: &Rig) -> bool {
@@ -86,5 +88,43 @@ fn a_printing_command_stops_quietly_when_its_reader_does() {
             .unwrap();
         child.wait().unwrap();
         assert!(!err.contains("panicked"), "shoal {args:?}: {err}");
+    }
+}
+
+#[test]
+fn printing_commands_end_quietly_on_a_pipe_already_closed() {
+    let rig = Rig::new("", "[[agent]]\nname = \"a\"\ncmd = \"cat\"\n");
+    rig.ok(&["up", "--no-console"]);
+    let commands: &[&[&str]] = &[
+        &["status"],
+        &["status", "--json"],
+        &["events"],
+        &["usage"],
+        &["usage", "--json"],
+        &["circuit"],
+        &["supervisor", "status"],
+        &["supervisor", "unit"],
+        &["logs"],
+    ];
+    for args in commands {
+        let mut fds = [0; 2];
+        // SAFETY: a fresh pipe; its read end is closed at once, so any write fails.
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        unsafe { libc::close(fds[0]) };
+        // SAFETY: the write end is ours and handed over once.
+        let stdout = unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) };
+        let out = rig
+            .command(args)
+            .stdout(Stdio::from(stdout))
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "shoal {args:?}: {err}");
+        assert!(
+            out.status.signal() == Some(libc::SIGPIPE) || out.status.success(),
+            "shoal {args:?} ended {:?}: {err}",
+            out.status
+        );
     }
 }
