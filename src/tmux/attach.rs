@@ -3,7 +3,11 @@
 use super::quote::argv_arg;
 use super::server::{tmux, Server};
 use std::process::Command;
-use tmux_interface::{AttachSession, SelectWindow};
+use tmux_interface::{AttachSession, DisplayMessage, SelectWindow};
+
+/// What the attached screen says first, for five seconds: the way back. shoal's servers
+/// run without the operator's tmux config, so the prefix is tmux's default.
+pub const COME_BACK: &str = "shoal: press C-b then d to detach and come back";
 
 /// The command that, run in the operator's terminal, shows `pane` and attaches to the
 /// fleet server until the operator detaches. The pane's window is selected first so
@@ -21,6 +25,7 @@ pub fn attach_command(server: impl Into<Server>, pane: &str) -> Command {
     let local = tmux(server.socket())
         .add_command(SelectWindow::new().target_window(target.clone()).build())
         .add_command(AttachSession::new().target_session(target).build())
+        .add_command(DisplayMessage::new().delay(5000).message(COME_BACK).build())
         .into_command();
     match server.via() {
         Ok(None) => local,
@@ -68,6 +73,10 @@ mod tests {
         let attach = joined.find("attach-session -t %7").expect(&joined);
         assert!(select < attach, "{joined}");
         assert!(joined[select..attach].contains(" ; "), "{joined}");
+        let said = joined.find("display-message -d 5000").expect(&joined);
+        assert!(attach < said, "said on the attached client: {joined}");
+        assert!(joined.ends_with(COME_BACK), "{joined}");
+        assert!(!COME_BACK.contains('%') && !COME_BACK.contains('#'));
     }
 
     #[test]

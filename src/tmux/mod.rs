@@ -24,7 +24,7 @@ pub mod text;
 mod watched;
 
 pub use self::format::POLL_FORMAT;
-pub use attach::{attach_argv, attach_command, inside_tmux};
+pub use attach::{attach_argv, attach_command, inside_tmux, COME_BACK};
 pub use batched::Batched;
 pub use control::{ControlClient, DEFAULT_TIMEOUT};
 pub use foreign::{list_foreign_panes, mark_adopted, ForeignBackend, ForeignPane};

@@ -131,6 +131,10 @@ fn attach_hands_every_key_to_the_agent_and_takes_the_terminal_back() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    // The attached screen says how to come back.
+    term.wait_screen("the way back", Duration::from_secs(10), |s| {
+        s.contains(shoal::tmux::COME_BACK)
+    });
     let line = "the-quick-brown-fox-jumps-over-the-lazy-dog-0123456789";
     term.keys(&["-l", line]);
     term.keys(&["Enter"]);
