@@ -12,10 +12,16 @@ const DEMO: &str = include_str!("../../assets/demo.toml");
 /// Where the demo fleet `name` keeps its fleet file; an error says how to start it when
 /// it was never started.
 pub fn fleet_file(name: &str) -> Result<std::path::PathBuf> {
+    crate::fleet::file::check_name(name).map_err(|e| anyhow::anyhow!("--demo={name}: {e}"))?;
     let path = home_dir()?.join(name).join("shoal.toml");
     if !path.is_file() {
+        let start = if name == "demo" {
+            "shoal demo".to_string()
+        } else {
+            format!("shoal demo --name {name}")
+        };
         anyhow::bail!(
-            "no demo fleet at {}; `shoal demo` starts one (`shoal demo --no-console` without the console)",
+            "no demo fleet at {}; `{start}` starts one (`{start} --no-console` without the console)",
             path.display()
         );
     }
@@ -63,8 +69,16 @@ pub fn run(name: &str, no_console: bool, overrides: &Overrides) -> Result<i32> {
             return super::fleet_cmds::down(&fleet_path);
         }
     }
+    let (flag, open) = if name == "demo" {
+        ("--demo".to_string(), "shoal demo".to_string())
+    } else {
+        (
+            format!("--demo={name}"),
+            format!("shoal demo --name {name}"),
+        )
+    };
     println!(
-        "The demo fleet keeps running: `shoal --demo status`, `shoal demo` reopens it, `shoal --demo down` stops it (its file: {}).",
+        "The demo fleet keeps running: `shoal {flag} status`, `{open}` reopens it, `shoal {flag} down` stops it (its file: {}).",
         fleet_path.display()
     );
     Ok(0)

@@ -47,9 +47,18 @@ pub struct Cli {
     /// How often the supervisor looks at the panes (wins over the fleet file and the config), e.g. 500ms.
     #[arg(long, global = true, value_name = "DURATION", value_parser = crate::fleet::file::parse_duration)]
     pub poll_interval: Option<std::time::Duration>,
-    /// Act on the demo fleet (`shoal --demo status`), wherever its file is.
-    #[arg(long, global = true, conflicts_with = "fleet")]
-    pub demo: bool,
+    /// Act on the demo fleet (`shoal --demo status`), wherever its file is; `--demo=NAME`
+    /// for one started with `shoal demo --name NAME`.
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "fleet",
+        value_name = "NAME",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "demo"
+    )]
+    pub demo: Option<String>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Cmd>,
@@ -344,8 +353,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         poll_interval: cli.poll_interval,
     };
     let f = &ctx::FleetArg::new(
-        if cli.demo {
-            demo::fleet_file("demo")?
+        if let Some(name) = &cli.demo {
+            demo::fleet_file(name)?
         } else {
             ctx::fleet_path(cli.fleet.clone())
         },

@@ -128,3 +128,49 @@ fn printing_commands_end_quietly_on_a_pipe_already_closed() {
         );
     }
 }
+
+#[test]
+fn the_demo_says_where_its_fleet_file_is_and_demo_finds_it_without_a_path() {
+    // The rig's name keeps the demo's server private to this test (and stopped with it).
+    let rig = Rig::new("", "");
+    let demo = |args: &[&str]| {
+        Command::new(SHOAL)
+            .args(args)
+            .env("SHOAL_HOME", rig.home())
+            .env("SHOAL_CONFIG", rig.dir.path().join("config"))
+            .env_remove("TMUX")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let flag = format!("--demo={}", rig.name);
+    let none = demo(&[&flag, "status"]);
+    assert!(!none.status.success());
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        err.contains("no demo fleet at")
+            && err.contains(&format!("shoal demo --name {}", rig.name)),
+        "{err}"
+    );
+
+    let started = demo(&["demo", "--no-console", "--name", &rig.name]);
+    assert!(started.status.success(), "{started:?}");
+    let said = String::from_utf8_lossy(&started.stdout);
+    let file = rig.home().join(&rig.name).join("shoal.toml");
+    assert!(
+        said.contains(&format!("demo fleet file: {}", file.display())),
+        "{said}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    let declared = text.matches("[[agent]]").count();
+    assert!(declared > 0, "{text}");
+
+    let status = demo(&[&flag, "status", "--json"]);
+    assert!(status.status.success(), "{status:?}");
+    let agents: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(agents.as_array().map(Vec::len), Some(declared), "{agents}");
+
+    let down = demo(&[&flag, "down"]);
+    assert!(down.status.success(), "{down:?}");
+    assert!(!server_running(&rig), "the demo's server is stopped");
+}
